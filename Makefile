@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Every distribution of the repository, installed editable into one environment.
+DISTS  := core $(wildcard providers/*) examples/provider-template
+PYPROJECTS := pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
+EDITABLES  := $(foreach d,$(DISTS),-e $(d)$(if $(filter core,$(d)),[testing,canary],))
+
+.PHONY: demo test lint typecheck bench clean
+
+$(STAMP): $(PYPROJECTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --group dev --group test-servers --group bench $(EDITABLES)
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV)
