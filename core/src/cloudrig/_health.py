@@ -1,0 +1,78 @@
+"""Neutral health states and their aggregation over the sources that report on an instance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class HealthState(StrEnum):
+    UP = "UP"
+    DOWN = "DOWN"
+    STARTING = "STARTING"
+    OUT_OF_SERVICE = "OUT_OF_SERVICE"
+    DRAINING = "DRAINING"
+    UNKNOWN = "UNKNOWN"
+
+
+class HealthDetail(BaseModel):
+    """What one source (cloud status, load balancer, readiness probe...) says about an instance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str
+    state: HealthState
+    description: str = ""
+
+
+# The order in which one source's verdict overrides the others (DESIGN §2).
+_PRECEDENCE = (
+    HealthState.DOWN,
+    HealthState.OUT_OF_SERVICE,
+    HealthState.DRAINING,
+    HealthState.STARTING,
+)
+
+
+def aggregate_health(states: Iterable[HealthState | HealthDetail]) -> HealthState:
+    """Aggregate per-source states: any Down wins, then OutOfService, Draining, Starting; at least
+    one Up with the rest Up or Unknown is Up; anything else (including no source at all, or all
+    Unknown) is Unknown — all-unknown is never Up."""
+    seen = {s.state if isinstance(s, HealthDetail) else HealthState(s) for s in states}
+    for state in _PRECEDENCE:
+        if state in seen:
+            return state
+    if HealthState.UP in seen:
+        return HealthState.UP
+    return HealthState.UNKNOWN
+
+
+class InstanceCounts(BaseModel):
+    """How many instances of a server group are in each aggregated state."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total: int = 0
+    up: int = 0
+    down: int = 0
+    starting: int = 0
+    out_of_service: int = 0
+    draining: int = 0
+    unknown: int = 0
+
+    @classmethod
+    def of(cls, states: Iterable[HealthState]) -> InstanceCounts:
+        counts = {state: 0 for state in HealthState}
+        for state in states:
+            counts[state] += 1
+        return cls(
+            total=sum(counts.values()),
+            up=counts[HealthState.UP],
+            down=counts[HealthState.DOWN],
+            starting=counts[HealthState.STARTING],
+            out_of_service=counts[HealthState.OUT_OF_SERVICE],
+            draining=counts[HealthState.DRAINING],
+            unknown=counts[HealthState.UNKNOWN],
+        )

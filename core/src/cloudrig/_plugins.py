@@ -1,0 +1,214 @@
+"""Finding plugins and the providers they contribute, with failures isolated and reported.
+
+Plugins come from the ``cloudrig`` entry-point group and from module names given explicitly
+(``connect(plugins=...)``, ``cloudrig -p``, ``CLOUDRIG_PLUGINS``). pluggy's own
+``load_setuptools_entrypoints`` stops at the first plugin that fails to import, so entry points are
+loaded here one by one: a broken distribution is recorded as a ``PluginFailure`` and the others load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from cloudrig import _hookspecs
+from cloudrig._authorization import Decision
+from cloudrig._contract import CONTRACT_VERSION, Provider, contract_compatible, contract_problems
+from cloudrig._descriptor import ProviderDescriptor
+from cloudrig._errors import ContractVersionError, PluginError
+
+ENTRY_POINT_GROUP = "cloudrig"
+PLUGINS_ENV = "CLOUDRIG_PLUGINS"
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be used: where it came from and why."""
+
+    source: str  # the distribution name, or "module NAME" for plugins loaded by name
+    entry_point: str | None
+    error: str
+
+    def __str__(self) -> str:
+        where = f" (entry point {self.entry_point})" if self.entry_point else ""
+        return f"{self.source}{where}: {self.error}"
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    """A provider descriptor with where it came from."""
+
+    descriptor: ProviderDescriptor
+    plugin: str
+    distribution: str | None
+    version: str | None
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
+
+    @property
+    def compatible(self) -> bool:
+        return contract_compatible(self.descriptor.contract_version)
+
+    @property
+    def origin(self) -> str:
+        if self.distribution:
+            return f"{self.distribution} {self.version or ''}".strip()
+        return f"module {self.plugin}"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class PluginRegistry:
+    """The loaded plugins, their providers, and the failures met on the way."""
+
+    def __init__(
+        self,
+        plugins: Iterable[str | ModuleType] = (),
+        *,
+        entry_points: bool = True,
+        environment: bool = True,
+    ) -> None:
+        self.manager = pluggy.PluginManager("cloudrig")
+        self.manager.add_hookspecs(_hookspecs)
+        self.failures: list[PluginFailure] = []
+        self._origin: dict[str, tuple[str | None, str | None]] = {}
+        self._implementations: dict[str, type[Provider[Any]]] = {}
+        if entry_points:
+            self._load_entry_points()
+        names: list[str | ModuleType] = list(plugins)
+        if environment:
+            names += [n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(",") if n.strip()]
+        for plugin in names:
+            self.add(plugin)
+        self.providers: dict[str, ProviderEntry] = self._collect_providers()
+
+    # -- loading ---------------------------------------------------------------------------------
+    def _load_entry_points(self) -> None:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist.name if ep.dist else None
+            version = ep.dist.version if ep.dist else None
+            source = dist or f"entry point {ep.name}"
+            if self.manager.get_plugin(ep.name) is not None or self.manager.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+                self.manager.register(plugin, name=ep.name)
+            except Exception as exc:  # isolate any failure of third-party code
+                self.failures.append(PluginFailure(source, ep.value, _describe(exc)))
+                continue
+            self._origin[ep.name] = (dist, version)
+
+    def add(self, plugin: str | ModuleType) -> None:
+        """Register a plugin module (or a module name) besides the entry points."""
+        name = plugin if isinstance(plugin, str) else plugin.__name__
+        if self.manager.get_plugin(name) is not None:
+            return
+        try:
+            module = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
+            self.manager.register(module, name=name)
+        except Exception as exc:
+            self.failures.append(PluginFailure(f"module {name}", None, _describe(exc)))
+            return
+        self._origin[name] = (None, None)
+
+    def _collect_providers(self) -> dict[str, ProviderEntry]:
+        providers: dict[str, ProviderEntry] = {}
+        # Called one implementation at a time so one plugin's exception or bad answer cannot hide
+        # the others' providers.
+        for impl in self.manager.hook.cloudrig_providers.get_hookimpls():
+            name = self.manager.get_name(impl.plugin) or repr(impl.plugin)
+            dist, version = self._origin.get(name, (None, None))
+            source = dist or f"module {name}"
+            try:
+                answer: Any = impl.function()
+                descriptors: list[Any] = list(answer or ())
+                bad = [d for d in descriptors if not isinstance(d, ProviderDescriptor)]
+                if bad:
+                    raise PluginError(
+                        f"cloudrig_providers returned {type(bad[0]).__name__}, "
+                        "expected ProviderDescriptor"
+                    )
+            except Exception as exc:
+                self.failures.append(PluginFailure(source, name, _describe(exc)))
+                continue
+            for descriptor in descriptors:
+                if descriptor.name in providers:
+                    first = providers[descriptor.name].origin
+                    self.failures.append(
+                        PluginFailure(
+                            source,
+                            name,
+                            f"provider name {descriptor.name!r} is already provided by {first}",
+                        )
+                    )
+                    continue
+                providers[descriptor.name] = ProviderEntry(descriptor, name, dist, version)
+        return providers
+
+    # -- queries -------------------------------------------------------------------------------
+    def provider(self, name: str) -> ProviderEntry:
+        try:
+            return self.providers[name]
+        except KeyError:
+            known = ", ".join(sorted(self.providers)) or "none"
+            raise PluginError(f"unknown provider {name!r} (installed: {known})") from None
+
+    def check_version(self, name: str) -> None:
+        entry = self.provider(name)
+        if not entry.compatible:
+            raise ContractVersionError(
+                f"provider {name!r} ({entry.origin}) was written for contract version "
+                f"{entry.descriptor.contract_version}; this cloudrig implements contract version "
+                f"{CONTRACT_VERSION}"
+            )
+
+    def implementation(self, name: str) -> type[Provider[Any]]:
+        """Import a provider's implementation class and check it fulfils the contract."""
+        if name in self._implementations:
+            return self._implementations[name]
+        self.check_version(name)
+        entry = self.provider(name)
+        module_name, _, attr = entry.descriptor.implementation.partition(":")
+        try:
+            obj: object = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except Exception as exc:
+            raise PluginError(
+                f"provider {name!r} ({entry.origin}): cannot import implementation "
+                f"{entry.descriptor.implementation}: {_describe(exc)}"
+            ) from exc
+        if isinstance(obj, type):
+            problems = contract_problems(obj, entry.descriptor.capabilities)
+        else:
+            problems = [f"{entry.descriptor.implementation} is not a class"]
+        if problems:
+            raise PluginError(
+                f"provider {name!r} ({entry.origin}) does not fulfil the contract: "
+                + "; ".join(problems)
+            )
+        cls: type[Provider[Any]] = obj  # type: ignore[assignment]  # checked above
+        self._implementations[name] = cls
+        return cls
+
+    def authorize(
+        self, principal: str | None, action: str, account: str, resource: str
+    ) -> Decision:
+        answers = self.manager.hook.cloudrig_authorize(
+            principal=principal, action=action, account=account, resource=resource
+        )
+        for answer in answers:
+            if isinstance(answer, Decision) and not answer.allowed:
+                return answer
+        return Decision.allow()

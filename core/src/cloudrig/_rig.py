@@ -1,0 +1,89 @@
+"""``cloudrig.connect``: the entry object of the library."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cloudrig._account import Account
+from cloudrig._authorization import Decision
+from cloudrig._clock import Clock, SystemClock
+from cloudrig._config import Config, load_config
+from cloudrig._contract import ProviderContext
+from cloudrig._errors import ConfigError
+from cloudrig._model import Cluster, Moniker
+from cloudrig._plugins import PluginRegistry
+
+
+class Rig:
+    """Configured accounts and the plugins that serve them. Providers are created lazily, on the
+    first use of an account, so connecting imports no cloud SDK."""
+
+    def __init__(
+        self,
+        config: Config,
+        registry: PluginRegistry,
+        *,
+        principal: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.principal = principal
+        self.clock: Clock = clock or SystemClock()
+        self._accounts: dict[str, Account] = {}
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return tuple(self.config.accounts)
+
+    def account(self, name: str) -> Account:
+        """The account's operations; imports and checks its provider's implementation once."""
+        if name in self._accounts:
+            return self._accounts[name]
+        try:
+            account = self.config.accounts[name]
+        except KeyError:
+            known = ", ".join(self.config.accounts) or "none"
+            raise ConfigError(
+                [(f"account {name!r}", f"not configured (configured: {known})")],
+                source=self.config.source,
+            ) from None
+        entry = self.registry.provider(account.provider)
+        cls = self.registry.implementation(account.provider)
+        context = ProviderContext(
+            account=name,
+            settings=account.settings,
+            clock=self.clock,
+            logger=logging.getLogger(f"cloudrig.provider.{account.provider}.{name}"),
+        )
+        handle = Account(name, entry.descriptor, cls(context), self._authorize, self.principal)
+        self._accounts[name] = handle
+        return handle
+
+    def cluster(self, account: str, cluster: str | Moniker, region: str | None = None) -> Cluster:
+        return self.account(account).get_cluster(cluster, region)
+
+    def _authorize(self, action: str, account: str, resource: str) -> Decision:
+        return self.registry.authorize(self.principal, action, account, resource)
+
+
+def connect(
+    config: str | Path | Mapping[str, Any] | None = None,
+    *,
+    principal: str | None = None,
+    plugins: Iterable[str | ModuleType] = (),
+    entry_points: bool = True,
+    clock: Clock | None = None,
+) -> Rig:
+    """Find plugins, validate every account of ``config`` (a YAML/TOML path or a mapping) with its
+    provider's settings model, and return the ``Rig``. No cloud call is made here.
+
+    ``plugins`` loads extra plugin modules by name (like pytest's ``-p``); so does the environment
+    variable ``CLOUDRIG_PLUGINS`` (comma-separated).
+    """
+    registry = PluginRegistry(plugins, entry_points=entry_points)
+    return Rig(load_config(config, registry), registry, principal=principal, clock=clock)
