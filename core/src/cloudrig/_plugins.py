@@ -74,7 +74,7 @@ class PluginRegistry:
 
     def __init__(
         self,
-        plugins: Iterable[str | ModuleType] = (),
+        plugins: Iterable[str | ModuleType | object] = (),
         *,
         entry_points: bool = True,
         environment: bool = True,
@@ -86,7 +86,7 @@ class PluginRegistry:
         self._implementations: dict[str, type[Provider[Any]]] = {}
         if entry_points:
             self._load_entry_points()
-        names: list[str | ModuleType] = list(plugins)
+        names: list[str | ModuleType | object] = list(plugins)
         if environment:
             names += [n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(",") if n.strip()]
         for plugin in names:
@@ -109,14 +109,20 @@ class PluginRegistry:
                 continue
             self._origin[ep.name] = (dist, version)
 
-    def add(self, plugin: str | ModuleType) -> None:
-        """Register a plugin module (or a module name) besides the entry points."""
-        name = plugin if isinstance(plugin, str) else plugin.__name__
+    def add(self, plugin: str | ModuleType | object) -> None:
+        """Register a plugin besides the entry points: a module name, a module, or any object whose
+        methods are marked with ``cloudrig.hookimpl`` (handy for tests and embedders)."""
+        if isinstance(plugin, str):
+            name = plugin
+        elif isinstance(plugin, ModuleType):
+            name = plugin.__name__
+        else:
+            name = f"{type(plugin).__module__}.{type(plugin).__qualname__}@{id(plugin):x}"
         if self.manager.get_plugin(name) is not None:
             return
         try:
-            module = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
-            self.manager.register(module, name=name)
+            obj = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
+            self.manager.register(obj, name=name)
         except Exception as exc:
             self.failures.append(PluginFailure(f"module {name}", None, _describe(exc)))
             return

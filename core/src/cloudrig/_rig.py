@@ -75,14 +75,14 @@ def connect(
     config: str | Path | Mapping[str, Any] | None = None,
     *,
     principal: str | None = None,
-    plugins: Iterable[str | ModuleType] = (),
+    plugins: Iterable[str | ModuleType | object] = (),
     entry_points: bool = True,
     clock: Clock | None = None,
 ) -> Rig:
     """Find plugins, validate every account of ``config`` (a YAML/TOML path or a mapping) with its
     provider's settings model, and return the ``Rig``. No cloud call is made here.
 
-    ``plugins`` loads extra plugin modules by name (like pytest's ``-p``); so does the environment
+    ``plugins`` loads extra plugins: module names (like pytest's ``-p``), modules or hookimpl objects; so does the environment
     variable ``CLOUDRIG_PLUGINS`` (comma-separated).
     """
     registry = PluginRegistry(plugins, entry_points=entry_points)
