@@ -3,4 +3,4 @@
 Each support module starts its server only when a test asks for its fixture, once per session.
 """
 
-pytest_plugins: list[str] = ["support.proxy"]
+pytest_plugins: list[str] = ["support.proxy", "support.redis_servers"]
