@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from cloudrig._contract import CONTRACT_VERSION
 from cloudrig._errors import ConfigError
 from cloudrig._plugins import PluginRegistry
 from cloudrig._settings import AccountSettings
@@ -116,8 +117,8 @@ def load_config(source: str | Path | Mapping[str, Any] | None, registry: PluginR
                 (
                     where,
                     f"provider {provider!r} ({entry.origin}) was written for "
-                    f"contract version {entry.descriptor.contract_version}, which this "
-                    "cloudrig does not implement",
+                    f"contract version {entry.descriptor.contract_version}; this cloudrig "
+                    f"implements contract version {CONTRACT_VERSION}",
                 )
             )
             continue

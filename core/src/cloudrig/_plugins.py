@@ -163,6 +163,12 @@ class PluginRegistry:
         return providers
 
     # -- queries -------------------------------------------------------------------------------
+    @property
+    def plugins(self) -> dict[str, tuple[str | None, str | None]]:
+        """Every plugin that loaded, by name, with its (distribution, version); ``(None, None)``
+        for plugins loaded by module name. Used by ``cloudrig doctor``."""
+        return dict(self._origin)
+
     def provider(self, name: str) -> ProviderEntry:
         try:
             return self.providers[name]

@@ -1,0 +1,53 @@
+"""The ``cloudrig`` command line: ``providers``, ``doctor`` and ``config validate``.
+
+Built on typer (commands from type hints) and rich (tables, colour). rich is imported inside the
+commands, and no command imports a provider's implementation unless it must (``doctor``), so
+``cloudrig providers`` stays cheap and never pulls in a cloud SDK.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cloudrig._cli import config, doctor, providers
+from cloudrig._cli._output import CloudrigGroup
+
+app = typer.Typer(
+    cls=CloudrigGroup,
+    name="cloudrig",
+    help="Deploy and manage applications on any cloud with the same nouns and verbs.",
+    no_args_is_help=True,
+    add_completion=False,
+    # cloudrig's own errors print as one red line (CloudrigGroup); anything else is a bug whose
+    # plain traceback is more useful than a decorated one.
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-p",
+            "--plugin",
+            metavar="MODULE",
+            help="Load a plugin module by name besides the installed ones (repeatable); "
+            "the CLOUDRIG_PLUGINS environment variable adds a comma-separated list.",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = list(plugin or ())
+
+
+app.command("providers")(providers.providers)
+app.command("doctor")(doctor.doctor)
+app.add_typer(config.app, name="config")
+
+
+def main() -> None:
+    """The console script ``cloudrig`` (and ``python -m cloudrig``)."""
+    app(prog_name="cloudrig")

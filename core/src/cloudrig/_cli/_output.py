@@ -1,0 +1,71 @@
+"""What every command shares: the plugin registry of the invocation, consoles, error handling."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from cloudrig._capabilities import Capabilities
+from cloudrig._errors import CloudrigError
+from cloudrig._plugins import PluginRegistry
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    from rich.console import Console
+
+    # soft_wrap: an error stays one line, whatever the terminal width, so it can be grepped.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` as one red line on stderr and exit with ``code``."""
+    from rich.text import Text
+
+    stderr().print(Text(f"error: {message}", style="bold red"))
+    raise typer.Exit(code)
+
+
+class CloudrigGroup(TyperGroup):
+    """Turns a ``CloudrigError`` from any command into a red message and exit code 1; usage errors
+    keep click's exit code 2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CloudrigError as exc:
+            fail(str(exc))
+
+
+def registry(ctx: typer.Context) -> PluginRegistry:
+    """Installed plugins plus those named by ``-p`` and ``CLOUDRIG_PLUGINS``."""
+    plugins: list[str] = list(ctx.find_root().obj or [])
+    return PluginRegistry(plugins)
+
+
+def capability_summary(caps: Capabilities) -> str:
+    """One short line per provider, e.g. ``traffic exact (max 5); baseline, resize, warm disable``."""
+    split = caps.traffic_split.value
+    if caps.max_weighted_groups is not None:
+        split += f" (max {caps.max_weighted_groups})"
+    flags = [
+        name
+        for name, present in (
+            ("baseline", caps.baseline_beside_canary),
+            ("resize", caps.resizable),
+            ("warm disable", caps.disable_keeps_instances),
+            ("efficient wait", caps.efficient_wait),
+        )
+        if present
+    ]
+    return f"traffic {split}; " + (", ".join(flags) or "no extras")

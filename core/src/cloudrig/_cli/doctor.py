@@ -1,0 +1,164 @@
+"""``cloudrig doctor``: what is broken, and why.
+
+Checks, in order: the plugins (loaded, or failed with distribution, entry point and error), each
+provider (contract version, then its implementation imported and checked for every operation the
+contract and its capabilities require), the configuration when one is given, and with
+``--accounts`` each account's ``check()`` (one cheap read against the cloud). Every problem is named
+and makes the exit code 1; a missing configuration is not a problem. Settings are never printed, so
+credentials cannot leak; account lines show only the identity the cloud reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cloudrig._cli._output import registry, stderr, stdout
+from cloudrig._config import Config, load_config
+from cloudrig._errors import CloudrigError, ConfigError
+from cloudrig._plugins import PluginRegistry
+from cloudrig._rig import Rig
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _Report:
+    """Prints findings as they are made (account checks can take a moment) and keeps the problems."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.problems: list[str] = []
+
+    def section(self, title: str) -> None:
+        from rich.text import Text
+
+        self.console.print(Text(title, style="bold underline"))
+
+    def ok(self, text: str) -> None:
+        self._line("✓", "green", text)
+
+    def info(self, text: str) -> None:
+        self._line("·", "dim", text)
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+        self._line("✗", "bold red", text)
+
+    def _line(self, mark: str, style: str, text: str) -> None:
+        from rich.text import Text
+
+        line = Text("  ")
+        line.append(mark, style=style)
+        line.append(f" {text}")
+        self.console.print(line, soft_wrap=True)
+
+
+def doctor(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", metavar="FILE", help="Also validate this configuration (YAML/TOML)."
+        ),
+    ] = None,
+    accounts: Annotated[
+        bool,
+        typer.Option(
+            "--accounts", help="Also run each configured account's check (one cheap cloud read)."
+        ),
+    ] = False,
+) -> None:
+    """Check plugins, providers, the configuration and (--accounts) the accounts."""
+    if accounts and config is None:
+        raise typer.BadParameter("needs --config FILE", param_hint="--accounts")
+    report = _Report(stdout())
+    reg = registry(ctx)
+    _check_plugins(report, reg)
+    _check_providers(report, reg)
+    loaded = _check_config(report, reg, config)
+    if accounts:
+        _check_accounts(report, reg, loaded)
+    _conclude(report.problems)
+
+
+def _check_plugins(report: _Report, reg: PluginRegistry) -> None:
+    report.section("Plugins")
+    for name, (dist, version) in sorted(reg.plugins.items()):
+        where = f"{dist} {version or ''} (entry point {name})" if dist else f"module {name}"
+        provided = sorted(e.name for e in reg.providers.values() if e.plugin == name)
+        report.ok(f"{where}: " + (f"providers {', '.join(provided)}" if provided else "hooks only"))
+    for failure in reg.failures:
+        report.problem(f"plugin {failure}")
+    if not reg.plugins and not reg.failures:
+        report.info("no plugins installed")
+
+
+def _check_providers(report: _Report, reg: PluginRegistry) -> None:
+    report.section("Providers")
+    for name in sorted(reg.providers):
+        entry = reg.providers[name]
+        try:
+            reg.implementation(name)  # checks the contract version first, then every operation
+        except CloudrigError as exc:
+            report.problem(str(exc))
+            continue
+        report.ok(
+            f"{name} ({entry.origin}): contract {entry.descriptor.contract_version}, "
+            f"implementation {entry.descriptor.implementation} complete"
+        )
+    if not reg.providers:
+        report.info("no providers installed")
+
+
+def _check_config(report: _Report, reg: PluginRegistry, path: Path | None) -> Config | None:
+    report.section("Configuration")
+    if path is None:
+        report.info("no configuration given (--config FILE checks one)")
+        return None
+    try:
+        loaded = load_config(path, reg)
+    except ConfigError as exc:
+        for location, message in exc.problems:
+            report.problem(f"{path}: {location}: {message}" if location else f"{path}: {message}")
+        return None
+    names = ", ".join(loaded.accounts) or "none"
+    report.ok(f"{path}: {len(loaded.accounts)} account(s) valid ({names})")
+    return loaded
+
+
+def _check_accounts(report: _Report, reg: PluginRegistry, loaded: Config | None) -> None:
+    report.section("Accounts")
+    if loaded is None:
+        report.info("not checked: the configuration is invalid")
+        return
+    rig = Rig(loaded, reg)
+    for name, account in loaded.accounts.items():
+        where = f"account {name!r} ({account.provider})"
+        try:
+            result = rig.account(name).check()
+        except CloudrigError as exc:
+            report.problem(f"{where}: {type(exc).__name__}: {exc}")
+            continue
+        except Exception as exc:  # a provider's constructor is third-party code
+            report.problem(f"{where}: the provider failed to start: {type(exc).__name__}: {exc}")
+            continue
+        detail = f" ({result.detail})" if result.detail else ""
+        report.ok(f"{where}: {result.identity}{detail}")
+    if not loaded.accounts:
+        report.info("no accounts configured")
+
+
+def _conclude(problems: list[str]) -> None:
+    from rich.text import Text
+
+    if not problems:
+        stdout().print(Text("No problems found.", style="bold green"))
+        return
+    console = stderr()
+    console.print(Text(f"{len(problems)} problem(s) found:", style="bold red"))
+    for problem in problems:
+        console.print(Text(f"  - {problem}", style="red"))
+    raise typer.Exit(1)
