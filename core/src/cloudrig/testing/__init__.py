@@ -1,0 +1,58 @@
+"""Test support for cloudrig and for provider authors (extra ``cloudrig[testing]``).
+
+- ``ManualClock``: virtual time for the core, the strategies and the reference provider.
+- ``ReferenceCloud`` / ``ReferenceProvider``: an in-memory cloud with fault injection and a
+  history of every call; plugin module ``cloudrig.testing.reference`` (load it by name) and
+  ``reference_plugin(...)`` for variants with other capabilities.
+- ``ConformanceTarget`` / ``reference_target``: what the conformance kit
+  (``cloudrig.testing.conformance``, the only module here that needs pytest) runs against.
+"""
+
+from cloudrig.testing._faults import FaultRule, Faults, SimulatedCrash
+from cloudrig.testing._manual_clock import ManualClock
+from cloudrig.testing._naming import name_problem, valid_name
+from cloudrig.testing._provider import ReferenceProvider
+from cloudrig.testing._settings import (
+    REFERENCE_CAPABILITIES,
+    REFERENCE_NAMING,
+    ReferenceAccountSettings,
+    ReferenceLoadBalancerSettings,
+    ReferenceSecurityGroupSettings,
+    ReferenceServerGroupSettings,
+)
+from cloudrig.testing._target import ConformanceTarget, reference_target
+from cloudrig.testing._world import (
+    CLOUD_SOURCE,
+    DEPLOYMENT_TAG,
+    LB_SOURCE,
+    MONIKER_TAG,
+    Event,
+    ReferenceCloud,
+)
+from cloudrig.testing.reference import ReferencePlugin, reference_plugin
+
+__all__ = [
+    "CLOUD_SOURCE",
+    "DEPLOYMENT_TAG",
+    "LB_SOURCE",
+    "MONIKER_TAG",
+    "REFERENCE_CAPABILITIES",
+    "REFERENCE_NAMING",
+    "ConformanceTarget",
+    "Event",
+    "FaultRule",
+    "Faults",
+    "ManualClock",
+    "ReferenceAccountSettings",
+    "ReferenceCloud",
+    "ReferenceLoadBalancerSettings",
+    "ReferencePlugin",
+    "ReferenceProvider",
+    "ReferenceSecurityGroupSettings",
+    "ReferenceServerGroupSettings",
+    "SimulatedCrash",
+    "name_problem",
+    "reference_plugin",
+    "reference_target",
+    "valid_name",
+]
