@@ -1,0 +1,144 @@
+"""Backend services, global (``backendServices``) and regional (``regionBackendServices``).
+
+Modelled: insert, get, list, patch, update, delete and getHealth. ``backends[].group`` must name
+an existing (regional, MIG-exposed) instance group, ``healthChecks`` existing global health checks;
+``balancingMode`` defaults to UTILIZATION and ``capacityScaler`` to 1.0 (0 or 0.1..1.0 accepted).
+Every change gets a new ``fingerprint``; a patch/update carrying a different one is refused with
+412 conditionNotMet. One the request omits is accepted (last writer wins) — GCE's docs say it
+must be sent, so providers should always send it. getHealth reports per-VM HEALTHY/UNHEALTHY from
+the fleet's health controls (non-RUNNING VMs are UNHEALTHY).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.cloud import compute_v1
+
+from .crud import Collection, Mutation
+from .errors import condition_not_met, invalid
+from .instance_groups import RegionInstanceGroups
+from .instances import Fleet
+from .store import Store, new_fingerprint, resolve, short
+
+_BALANCING_MODES = ("UTILIZATION", "RATE", "CONNECTION", "CUSTOM_METRICS")
+
+
+class BackendServices:
+    def __init__(self, store: Store, fleet: Fleet, groups: RegionInstanceGroups) -> None:
+        self.store = store
+        self.fleet = fleet
+        self.groups = groups
+        common: dict[str, Any] = {
+            "collection": "backendServices",
+            "message": compute_v1.BackendService,
+            "list_message": compute_v1.BackendServiceList,
+            "kind": "compute#backendService",
+            "name_field": "backend_service",
+            "body_field": "backend_service_resource",
+        }
+        self.global_ = Collection(store, regional=False, **common)
+        self.regional = Collection(store, regional=True, **common)
+
+    def _validate(self, request: Any, service: compute_v1.BackendService, regional: bool) -> None:
+        seen: set[str] = set()
+        for index, backend in enumerate(service.backends):
+            if not backend.group:
+                raise invalid(f"Required field 'resource.backends[{index}].group' not specified")
+            backend.group = resolve(backend.group, request.project)
+            self.groups.manager_of(backend.group)  # 404 notFound when the group does not exist
+            if backend.group in seen:
+                raise invalid(
+                    f"Invalid value for field 'resource.backends': duplicate group '{short(backend.group)}'."
+                )
+            seen.add(backend.group)
+            backend.balancing_mode = backend.balancing_mode or "UTILIZATION"
+            if backend.balancing_mode not in _BALANCING_MODES:
+                raise invalid(
+                    f"Invalid value for field 'resource.backends[{index}].balancingMode': '{backend.balancing_mode}'."
+                )
+            if "capacity_scaler" not in backend:
+                backend.capacity_scaler = 1.0
+            scaler = backend.capacity_scaler
+            if not (scaler == 0 or 0.1 <= scaler <= 1.0):
+                raise invalid(
+                    f"Invalid value for field 'resource.backends[{index}].capacityScaler': '{scaler}'. "
+                    "Must be 0 or in [0.1, 1.0]."
+                )
+        checks = []
+        for check in service.health_checks:
+            url = resolve(check, request.project)
+            self.store.get(url, compute_v1.HealthCheck)
+            checks.append(url)
+        service.health_checks = checks
+        service.protocol = service.protocol or "HTTP"
+        service.load_balancing_scheme = service.load_balancing_scheme or (
+            "INTERNAL" if regional else "EXTERNAL"
+        )
+        if "timeout_sec" not in service:
+            service.timeout_sec = 30
+        if service.protocol in ("HTTP", "HTTPS", "HTTP2") and not service.port_name:
+            service.port_name = "http"
+        service.fingerprint = new_fingerprint()
+
+    def insert(self, collection: Collection[compute_v1.BackendService], request: Any) -> Mutation:
+        service = collection.body(request)
+        self._validate(request, service, collection.regional)
+        return collection.insert(request, service)
+
+    def replace(
+        self,
+        collection: Collection[compute_v1.BackendService],
+        request: Any,
+        keys: set[str],
+        *,
+        patch: bool,
+    ) -> Mutation:
+        sent = request.backend_service_resource.fingerprint
+
+        def validate(old: compute_v1.BackendService, new: compute_v1.BackendService) -> None:
+            if sent and sent != old.fingerprint:
+                raise condition_not_met()
+            self._validate(request, new, collection.regional)
+
+        return collection.replace(request, keys, patch=patch, validate=validate)
+
+    def get_health(self, collection: Collection[compute_v1.BackendService], request: Any) -> Any:
+        service = collection.get(request)
+        reference = request.resource_group_reference_resource.group
+        if not reference:
+            raise invalid("Required field 'group' not specified")
+        group = resolve(reference, request.project)
+        if group not in {b.group for b in service.backends}:
+            raise invalid(
+                f"Invalid value for field 'group': '{reference}'. Not a backend of '{service.name}'."
+            )
+        manager = self.groups.manager_of(group)
+        statuses = [
+            compute_v1.HealthStatus(
+                instance=vm.self_link,
+                ip_address=vm.network_ip,
+                health_state=self.fleet.health(vm, service.name),
+            )
+            for vm in self.fleet.members(manager.self_link)
+        ]
+        return compute_v1.BackendServiceGroupHealth(
+            kind="compute#backendServiceGroupHealth", health_status=statuses
+        )
+
+    def handlers(self) -> dict[str, Any]:
+        handlers: dict[str, Any] = {}
+        for prefix, c in (
+            ("backendServices.", self.global_),
+            ("regionBackendServices.", self.regional),
+        ):
+            handlers |= {
+                prefix + "insert": lambda req, keys, c=c: self.insert(c, req),
+                prefix + "get": lambda req, keys, c=c: c.get(req),
+                prefix + "list": lambda req, keys, c=c: c.list(req),
+                prefix + "patch": lambda req, keys, c=c: self.replace(c, req, keys, patch=True),
+                prefix + "update": lambda req, keys, c=c: self.replace(c, req, keys, patch=False),
+                prefix + "delete": lambda req, keys, c=c: c.delete(req),
+                prefix + "getHealth": lambda req, keys, c=c: self.get_health(c, req),
+            }
+        return handlers

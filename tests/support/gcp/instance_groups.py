@@ -1,0 +1,106 @@
+"""Regional instance groups (``regionInstanceGroups``): the groups MIGs expose to load balancers.
+
+They are not stored separately: each is the read-only view of a regional managed instance group
+(same name, ``instanceGroups`` collection), which is what backend services reference in
+``backends[].group``. Unmanaged instance groups are not modelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.cloud import compute_v1
+
+from .crud import page
+from .errors import invalid, not_found
+from .instances import Fleet
+from .store import Store, link, region_url, scope_path, short
+
+
+class RegionInstanceGroups:
+    def __init__(self, store: Store, fleet: Fleet) -> None:
+        self.store = store
+        self.fleet = fleet
+
+    def manager_of(self, group_link: str) -> compute_v1.InstanceGroupManager:
+        for resource in self.store.resources.values():
+            if (
+                isinstance(resource, compute_v1.InstanceGroupManager)
+                and resource.instance_group == group_link
+            ):
+                return resource
+        raise not_found(short(group_link))
+
+    def group(self, manager: compute_v1.InstanceGroupManager) -> compute_v1.InstanceGroup:
+        project = manager.self_link.split("/projects/")[1].split("/")[0]
+        return compute_v1.InstanceGroup(
+            kind="compute#instanceGroup",
+            id=manager.id,
+            name=manager.name,
+            self_link=manager.instance_group,
+            region=region_url(project, manager.region.rsplit("/", 1)[-1]),
+            creation_timestamp=manager.creation_timestamp,
+            size=len(self.fleet.members(manager.self_link)),
+            named_ports=list(manager.named_ports),
+            fingerprint=manager.fingerprint,
+        )
+
+    def _link(self, request: Any) -> str:
+        return link(
+            scope_path(request.project, request.region), "instanceGroups", request.instance_group
+        )
+
+    def get(self, request: Any, keys: set[str]) -> compute_v1.InstanceGroup:
+        return self.group(self.manager_of(self._link(request)))
+
+    def list(self, request: Any, keys: set[str]) -> compute_v1.RegionInstanceGroupList:
+        prefix = link(scope_path(request.project, request.region), "instanceGroups", "")
+        groups = sorted(
+            (
+                self.group(r)
+                for r in self.store.resources.values()
+                if isinstance(r, compute_v1.InstanceGroupManager)
+                and r.instance_group.startswith(prefix)
+            ),
+            key=lambda g: g.name,
+        )
+        chunk, token = page(groups, request)
+        result = compute_v1.RegionInstanceGroupList(
+            kind="compute#regionInstanceGroupList", self_link=prefix.rstrip("/"), items=chunk
+        )
+        if token:
+            result.next_page_token = token
+        return result
+
+    def list_instances(
+        self, request: Any, keys: set[str]
+    ) -> compute_v1.RegionInstanceGroupsListInstances:
+        manager = self.manager_of(self._link(request))
+        body = request.region_instance_groups_list_instances_request_resource
+        state = body.instance_state or "ALL"
+        if state not in ("ALL", "RUNNING"):
+            raise invalid(f"Invalid value for field 'instanceState': '{state}'.")
+        items = []
+        for vm in self.fleet.members(manager.self_link):
+            status = self.fleet.state(vm)[0]
+            if state == "RUNNING" and status != "RUNNING":
+                continue
+            items.append(
+                compute_v1.InstanceWithNamedPorts(
+                    instance=vm.self_link, status=status, named_ports=list(manager.named_ports)
+                )
+            )
+        chunk, token = page(items, request)
+        result = compute_v1.RegionInstanceGroupsListInstances(
+            kind="compute#regionInstanceGroupsListInstances", items=chunk
+        )
+        if token:
+            result.next_page_token = token
+        return result
+
+    def handlers(self) -> dict[str, Any]:
+        return {
+            "regionInstanceGroups.get": self.get,
+            "regionInstanceGroups.list": self.list,
+            "regionInstanceGroups.listInstances": self.list_instances,
+        }
