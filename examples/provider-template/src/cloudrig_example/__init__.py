@@ -1,0 +1,33 @@
+"""cloudrig provider for the example cloud — the template every cloudrig provider is copied from.
+
+Importing this package loads the settings models only; ``ExampleProvider`` (and with it the HTTP
+client) is imported on first use, so listing providers stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cloudrig_example.settings import (
+    ExampleAccountSettings,
+    ExampleLoadBalancerSettings,
+    ExampleServerGroupSettings,
+)
+
+if TYPE_CHECKING:
+    from cloudrig_example.provider import ExampleProvider
+
+__all__ = [
+    "ExampleAccountSettings",
+    "ExampleLoadBalancerSettings",
+    "ExampleProvider",
+    "ExampleServerGroupSettings",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ExampleProvider":
+        from cloudrig_example.provider import ExampleProvider
+
+        return ExampleProvider
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,154 @@
+"""Load balancers, and the traffic weights they give the server groups behind them.
+
+An example cloud load balancer targets server groups (a group joins the load balancers named in its
+create request) and routes to the *enabled* ones in proportion to their weights (0-100): exact
+traffic splitting over at most 4 groups per weights update (``max_weighted_groups``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from cloudrig import (
+    Conflict,
+    InvalidSpec,
+    LoadBalancer,
+    LoadBalancerSpec,
+    NotFound,
+    TrafficWeights,
+)
+from cloudrig_example._client import ExampleClient, Json
+from cloudrig_example.errors import unexpected_answer
+from cloudrig_example.naming import cloud_name
+from cloudrig_example.settings import ExampleLoadBalancerSettings
+
+
+def _path(region: str, name: str | None = None) -> str:
+    base = f"/regions/{quote(region, safe='')}/load-balancers"
+    return base if name is None else f"{base}/{quote(name, safe='')}"
+
+
+class LoadBalancers:
+    """The load balancer and traffic operations of one account."""
+
+    def __init__(self, client: ExampleClient, account: str) -> None:
+        self._client = client
+        self._account = account
+
+    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
+        """Create, or replace the settings of an existing one (its targets are kept)."""
+        if not isinstance(settings, ExampleLoadBalancerSettings):
+            settings = ExampleLoadBalancerSettings.model_validate(settings.model_dump())
+        name = cloud_name(spec.name)
+        check = spec.health_check
+        body: Json = {
+            "name": name,
+            "protocol": spec.protocol,
+            "port": spec.port,
+            "target_port": spec.target_port,
+            "algorithm": settings.algorithm,
+            "health_check": {
+                "protocol": check.protocol,
+                "path": check.path,
+                "port": check.port,
+                "interval_seconds": check.interval_seconds,
+                "healthy_threshold": check.healthy_threshold,
+                "unhealthy_threshold": check.unhealthy_threshold,
+            },
+        }
+        try:
+            answer = self._client.request("POST", _path(spec.region), json=body, resource=name)
+        except Conflict:
+            answer = self._client.request("PUT", _path(spec.region, name), json=body, resource=name)
+        return self._to_model(answer or {})
+
+    def get(self, region: str, name: str) -> LoadBalancer:
+        name = cloud_name(name)
+        return self._to_model(self._client.get(_path(region, name), resource=name))
+
+    def list(self, regions: Iterable[str]) -> list[LoadBalancer]:
+        return [
+            self._to_model(item)
+            for region in regions
+            for item in self._client.get(_path(region)).get("items", [])
+        ]
+
+    def delete(self, region: str, name: str) -> None:
+        name = cloud_name(name)
+        with suppress(NotFound):  # already gone: delete is idempotent
+            self._client.request("DELETE", _path(region, name), resource=name)
+
+    # -- traffic -----------------------------------------------------------------------------------
+    def set_weights(self, region: str, weights: TrafficWeights) -> None:
+        """Give each named group its weight on every load balancer that targets it; the other
+        targets of those load balancers get 0. One list call, then one update per load balancer."""
+        wanted = dict(weights.weights)
+        routed: set[str] = set()
+        for lb in self._client.get(_path(region)).get("items", []):
+            targets = {t["server_group"] for t in lb["targets"]}
+            mine = {g: w for g, w in wanted.items() if g in targets}
+            if not mine:
+                continue
+            routed |= mine.keys()
+            self._client.request(
+                "PUT", _path(region, lb["name"]) + "/weights", json={"weights": mine},
+                resource=lb["name"],
+            )  # fmt: skip
+        unrouted = sorted(g for g, w in wanted.items() if w > 0 and g not in routed)
+        if unrouted:
+            raise InvalidSpec(
+                f"no load balancer in {region} targets {', '.join(unrouted)}: weights need one",
+                provider="example",
+                account=self._account,
+                resource=",".join(unrouted),
+            )
+
+    def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
+        """The traffic shares the cloud reports for these groups, in whole percent summing to 100."""
+        shares: dict[str, float] = dict.fromkeys(server_groups, 0.0)
+        for lb in sorted(self._client.get(_path(region)).get("items", []), key=lambda i: i["name"]):
+            for target in lb["targets"]:
+                if target["server_group"] in shares:
+                    shares[target["server_group"]] = max(
+                        shares[target["server_group"]], float(target["share"])
+                    )
+        if sum(shares.values()) <= 0:
+            raise Conflict(
+                f"none of {', '.join(server_groups)} receives traffic in {region}",
+                provider="example",
+                account=self._account,
+            )
+        return TrafficWeights(weights=_percentages(shares))
+
+    def _to_model(self, item: Json) -> LoadBalancer:
+        try:
+            return LoadBalancer(
+                name=item["name"],
+                account=self._account,
+                region=item["region"],
+                protocol=item["protocol"],
+                port=item["port"],
+                endpoint=item.get("dns_name"),
+                server_groups=tuple(t["server_group"] for t in item.get("targets", [])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise unexpected_answer(
+                f"unreadable load balancer in the cloud's answer ({type(exc).__name__})",
+                account=self._account,
+            ) from exc
+
+
+def _percentages(shares: dict[str, float]) -> dict[str, int]:
+    """Whole percentages summing to exactly 100 (largest remainder), in the order given."""
+    total = sum(shares.values())
+    exact = {g: 100 * s / total for g, s in shares.items()}
+    floors = {g: math.floor(v) for g, v in exact.items()}
+    by_remainder = sorted(exact, key=lambda g: exact[g] - floors[g], reverse=True)
+    for g in by_remainder[: 100 - sum(floors.values())]:
+        floors[g] += 1
+    return floors

@@ -1,0 +1,42 @@
+"""The plugin module named by the ``cloudrig`` entry point: it describes the provider, cheaply.
+
+It imports cloudrig and the settings models only — no HTTP client — so ``cloudrig providers``,
+config validation and ``cloudrig schema`` never load what talks to the cloud. The implementation is
+named as a string and imported when an account is connected.
+"""
+
+from __future__ import annotations
+
+from cloudrig import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
+from cloudrig_example.naming import NAMING
+from cloudrig_example.settings import (
+    ExampleAccountSettings,
+    ExampleLoadBalancerSettings,
+    ExampleServerGroupSettings,
+)
+
+DESCRIPTOR = ProviderDescriptor(
+    name="example",
+    # The contract version this provider was written for — a literal, not the core's constant:
+    # a core that moves to an incompatible contract must refuse this provider, not adopt it.
+    contract_version="1.0",
+    description="The example cloud (a tiny REST API): the template of every cloudrig provider",
+    capabilities=Capabilities(
+        traffic_split=TrafficSplit.EXACT,  # load balancer weights, honoured exactly
+        max_weighted_groups=4,  # the cloud accepts at most 4 groups per weights update
+        baseline_beside_canary=True,  # any number of groups can sit behind one load balancer
+        resizable=True,
+        disable_keeps_instances=True,  # disabled groups keep running, out of traffic
+        efficient_wait=False,  # no watch API: the core polls get_server_group
+    ),
+    naming=NAMING,
+    account_settings=ExampleAccountSettings,
+    spec_settings=ExampleServerGroupSettings,
+    load_balancer_settings=ExampleLoadBalancerSettings,
+    implementation="cloudrig_example.provider:ExampleProvider",
+)
+
+
+@hookimpl
+def cloudrig_providers() -> list[ProviderDescriptor]:
+    return [DESCRIPTOR]
