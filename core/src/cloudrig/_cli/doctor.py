@@ -87,7 +87,7 @@ def doctor(
 def _check_plugins(report: _Report, reg: PluginRegistry) -> None:
     report.section("Plugins")
     for name, (dist, version) in sorted(reg.plugins.items()):
-        where = f"{dist} {version or ''} (entry point {name})" if dist else f"module {name}"
+        where = f"{dist} {version or ''} (plugin {name})" if dist else f"module {name}"
         provided = sorted(e.name for e in reg.providers.values() if e.plugin == name)
         report.ok(f"{where}: " + (f"providers {', '.join(provided)}" if provided else "hooks only"))
     for failure in reg.failures:

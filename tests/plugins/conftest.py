@@ -1,0 +1,3 @@
+from plugins.fakesite import installed_site, site
+
+__all__ = ["installed_site", "site"]
