@@ -8,6 +8,7 @@ client's real ``google.api_core.exceptions`` types, and operations are waited on
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -170,6 +171,19 @@ def test_instances_go_provisioning_staging_running_on_the_clock(
     )
     assert stable.status.is_stable
     assert stable.current_actions.none == 3
+
+
+def test_instances_become_running_in_real_time_by_default(gcp: ComputeEmulator, done: Any) -> None:
+    order = ["PROVISIONING", "STAGING", "RUNNING"]
+    make_mig(gcp, done, size=1)  # default timings: 1 s provisioning, 1 s staging
+    seen = [managed(gcp)[0].instance_status]
+    deadline = time.monotonic() + 10
+    while seen[-1] != "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen.append(managed(gcp)[0].instance_status)
+    assert seen[0] != "RUNNING"
+    assert seen[-1] == "RUNNING"
+    assert [order.index(s) for s in seen] == sorted(order.index(s) for s in seen)
 
 
 def test_instances_carry_template_tags_and_labels(gcp: ComputeEmulator, done: Any) -> None:

@@ -29,20 +29,15 @@ def wait_for_operation(
 ) -> compute_v1.Operation:
     """Poll ``operation`` (an ExtendedOperation or Operation) to DONE on ``endpoint``.
 
+    Global and regional operations (the emulator produces no zonal ones).
+
     Returns the DONE ``Operation``; raises the api_core exception for its HTTP error
     (e.g. ``BadRequest``) when it failed, ``TimeoutError`` when it is not DONE in time.
     """
     self_link: str = operation.self_link
     project = _path_value(self_link, "projects")
     current: compute_v1.Operation
-    if operation.zone:
-        zonal = make_client(compute_v1.ZoneOperationsClient, endpoint)
-
-        def poll() -> compute_v1.Operation:
-            return zonal.wait(
-                project=project, zone=operation.zone.rsplit("/", 1)[-1], operation=operation.name
-            )
-    elif operation.region:
+    if operation.region:
         regional = make_client(compute_v1.RegionOperationsClient, endpoint)
 
         def poll() -> compute_v1.Operation:
