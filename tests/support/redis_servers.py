@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -66,6 +67,25 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_cluster_port() -> int:
+    """A free port P with P + 10000 free too (the cluster bus port), P <= 55535 as Redis requires."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randint(20000, 55535)
+        if _bindable(port) and _bindable(port + 10000):
+            return port
+    raise RedisUnavailable("no free port pair for a Redis Cluster node")
 
 
 def _ping(port: int, timeout: float = 0.2) -> bool:
@@ -183,6 +203,7 @@ class RedisCluster:
         self.nodes = [
             RedisServer(
                 self.binaries,
+                port=free_cluster_port(),
                 extra_args=(
                     "--cluster-enabled", "yes",
                     "--cluster-config-file", "nodes.conf",

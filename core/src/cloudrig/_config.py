@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,9 @@ from cloudrig._contract import CONTRACT_VERSION
 from cloudrig._errors import ConfigError
 from cloudrig._plugins import PluginRegistry
 from cloudrig._settings import AccountSettings
+from cloudrig.ratelimit import LimitsConfig
 
-TOP_LEVEL_KEYS = frozenset({"accounts"})
+TOP_LEVEL_KEYS = frozenset({"accounts", "limits"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class AccountConfig:
 class Config:
     accounts: dict[str, AccountConfig]
     source: str | None = None
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    """The rate limiter's section (``cloudrig.ratelimit.LimitsConfig``); defaults when absent."""
 
 
 def read_config(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
@@ -128,6 +131,11 @@ def load_config(source: str | Path | Mapping[str, Any] | None, registry: PluginR
             problems.extend(validation_problems(where, exc))
             continue
         accounts[name] = AccountConfig(name=name, provider=provider, settings=model)
+    limits = LimitsConfig()
+    try:
+        limits = LimitsConfig.model_validate(data.get("limits") or {})
+    except ValidationError as exc:
+        problems.extend(validation_problems("limits", exc))
     if problems:
         raise ConfigError(problems, source=origin)
-    return Config(accounts=accounts, source=origin)
+    return Config(accounts=accounts, source=origin, limits=limits)

@@ -33,6 +33,7 @@ from cloudrig._model import (
     TrafficWeights,
 )
 from cloudrig._settings import AccountSettings
+from cloudrig.ratelimit import Limiter
 
 CONTRACT_VERSION = "1.0"
 """MAJOR.MINOR. A provider written for X.Y works with a core implementing X.Z where Z >= Y."""
@@ -57,6 +58,9 @@ class ProviderContext(Generic[SettingsT]):
     settings: SettingsT
     clock: Clock = field(default_factory=SystemClock)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("cloudrig.provider"))
+    limiter: Limiter = field(default_factory=Limiter)
+    """Every request to the cloud passes it once: attach it at the transport with
+    ``limiter.gate(...)`` (see ``cloudrig.ratelimit``)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from cloudrig._contract import ProviderContext
 from cloudrig._errors import ConfigError
 from cloudrig._model import Cluster, Moniker
 from cloudrig._plugins import PluginRegistry
+from cloudrig.ratelimit import Limiter
 
 
 class Rig:
@@ -34,6 +35,7 @@ class Rig:
         self.registry = registry
         self.principal = principal
         self.clock: Clock = clock or SystemClock()
+        self.limiter = Limiter(config.limits, clock=self.clock)  # one per process: shared budgets
         self._accounts: dict[str, Account] = {}
 
     @property
@@ -58,6 +60,7 @@ class Rig:
             account=name,
             settings=account.settings,
             clock=self.clock,
+            limiter=self.limiter,
             logger=logging.getLogger(f"cloudrig.provider.{account.provider}.{name}"),
         )
         handle = Account(name, entry.descriptor, cls(context), self._authorize, self.principal)

@@ -1,0 +1,130 @@
+"""The attachment API: how a provider puts the limiter and the retry policy at its transport.
+
+A provider creates one ``Gate`` per cloud identity (``context.limiter.gate(cloud="aws",
+identity=account_id, classify=...)``) and calls it at the single point where its SDK sends a
+request, so every request — first attempts and retries alike — is admitted exactly once and nothing
+can bypass it:
+
+- a transport with one send function (an HTTP session, a REST client's ``request``) wraps it::
+
+      response = gate.send(Call("compute", "instances.get", region, CallClass.READ), do_send)
+
+  which admits each attempt, classifies its outcome, reports throttling (the bucket slows down for
+  every process) and retries per the one policy;
+- a transport with hooks (botocore's event system) calls ``gate.admit(call)`` in its before-send
+  hook and ``gate.observe(call, outcome)`` where it sees the answer, and leaves retrying to
+  ``gate.retry(call, operation)`` around the whole API call;
+- describe/list reads go through ``gate.read(call, key, load)``: cached for a moment and coalesced
+  across callers (``fresh=True`` for reads that decide a mutation).
+
+In every case the SDK's own retries must be off (botocore ``retries={"total_max_attempts": 1}``,
+google-api-core ``retry=None``, urllib3 ``Retry(total=0)``), so attempts never multiply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cloudrig.ratelimit._bucket import Bucket
+from cloudrig.ratelimit._errors import RateLimited
+from cloudrig.ratelimit._options import CallClass
+from cloudrig.ratelimit._retry import Classification, Classifier, Verdict, classification
+
+if TYPE_CHECKING:
+    from cloudrig.ratelimit._limiter import Admission, Limiter
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call as the limiter sees it."""
+
+    service: str
+    operation: str
+    region: str
+    call_class: CallClass
+    safe: bool | None = None
+    """Whether repeating it is harmless; by default reads are, mutations are not (pass True for a
+    write carrying an idempotency token)."""
+
+    @property
+    def repeatable(self) -> bool:
+        return self.safe if self.safe is not None else self.call_class is CallClass.READ
+
+
+class Gate:
+    """The limiter and the retry policy, bound to one cloud identity and its classifier."""
+
+    def __init__(
+        self,
+        limiter: Limiter,
+        *,
+        cloud: str,
+        identity: str,
+        classify: Classifier,
+        timeout: float | None = None,
+    ) -> None:
+        self.limiter = limiter
+        self.cloud = cloud
+        self.identity = identity
+        self.classify = classify
+        self.timeout = timeout
+
+    def bucket(self, call: Call) -> Bucket:
+        return self.limiter.bucket(
+            cloud=self.cloud,
+            identity=self.identity,
+            service=call.service,
+            region=call.region,
+            call_class=call.call_class,
+            api=call.operation,
+        )
+
+    def admit(self, call: Call) -> Admission:
+        """Spend one slot for one request about to be sent (blocks until its slot)."""
+        return self.limiter.acquire(self.bucket(call), timeout=self.timeout)
+
+    def observe(self, call: Call, outcome: Any) -> Classification:
+        """Classify one request's answer (a response or the exception it raised); a throttling
+        answer slows the call's bucket down for everyone sharing it."""
+        if isinstance(outcome, RateLimited):  # our own refusal: nothing was sent
+            return Classification(Verdict.PERMANENT)
+        verdict = classification(self.classify(outcome))
+        if verdict.verdict is Verdict.THROTTLED:
+            self.limiter.report_throttle(self.bucket(call))
+        return verdict
+
+    def retry(self, call: Call, operation: Callable[[], R]) -> R:
+        """Run ``operation`` (which admits and observes its own requests, e.g. through hooks)
+        under the retry policy, classifying outcomes without observing them again."""
+        return self.limiter.retry.run(
+            operation,
+            classify=lambda outcome: Classification(Verdict.PERMANENT)
+            if isinstance(outcome, RateLimited)
+            else classification(self.classify(outcome)),
+            safe=call.repeatable,
+        )
+
+    def send(self, call: Call, send: Callable[[], R]) -> R:
+        """Admit, send, observe, and retry per the policy: the whole attachment for a transport
+        with a single send function. Returns the last answer or raises the last exception."""
+
+        def attempt() -> R:
+            self.admit(call)
+            return send()
+
+        return self.limiter.retry.run(
+            attempt, classify=lambda outcome: self.observe(call, outcome), safe=call.repeatable
+        )
+
+    def read(
+        self, call: Call, key: Hashable, load: Callable[[], R], *, fresh: bool = False
+    ) -> R:
+        """A describe/list read through the short-TTL cache with coalescing; each load that does
+        reach the cloud passes ``send`` (admitted, retried). ``fresh=True`` for reads that decide a
+        mutation."""
+        full_key = (self.cloud, self.identity, call.service, call.region, call.operation, key)
+        return self.limiter.cache.get(full_key, lambda: self.send(call, load), fresh=fresh)

@@ -1,0 +1,162 @@
+"""The Redis backend on a real redis-server and a real Redis Cluster. Correctness is read from
+the slot times the script returns on the server's clock, never from wall-clock timing."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+from redis.cluster import RedisCluster as ClusterClient
+
+from cloudrig.ratelimit import (
+    Limit,
+    Limiter,
+    LimitsConfig,
+    RedisBackend,
+    RedisOptions,
+)
+from cloudrig.ratelimit._bucket import Bucket
+from support.redis_servers import RedisCluster
+
+pytestmark = pytest.mark.redis
+WORKER = Path(__file__).with_name("redis_worker.py")
+
+
+def run_workers(url: str, offsets: list[float], count: int, rate: float) -> list[list[int]]:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), url, str(count), str(rate), str(offset)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for offset in offsets
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+    for proc in procs:  # release them together so they contend
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        results.append(json.loads(out))
+    return results
+
+
+def gaps(slots: list[int]) -> list[int]:
+    ordered = sorted(slots)
+    return [y - x for x, y in itertools.pairwise(ordered)]
+
+
+def test_four_processes_get_slots_spaced_by_the_emission_interval(redis_url: str) -> None:
+    per_process = run_workers(redis_url, [0, 0, 0, 0], count=100, rate=200)
+    slots = [s for process in per_process for s in process]
+    assert len(set(slots)) == 400  # no slot handed out twice
+    # Reserving ahead keeps the bucket busy: every slot is exactly one interval after the last.
+    assert gaps(slots) == [5000] * 399
+    # and they did contend: the processes' slots interleave
+    owner = {s: i for i, process in enumerate(per_process) for s in process}
+    sequence = [owner[s] for s in sorted(slots)]
+    switches = sum(a != b for a, b in itertools.pairwise(sequence))
+    assert switches >= 3
+
+
+def test_a_skewed_client_clock_changes_nothing(redis_url: str) -> None:
+    per_process = run_workers(redis_url, [0, 0.25, 0, -0.25], count=50, rate=200)
+    slots = [s for process in per_process for s in process]
+    assert gaps(slots) == [5000] * 199
+
+
+def test_limiter_waits_on_its_injected_clock_for_the_server_decided_slot(
+    redis_url: str, clock, make_bucket
+) -> None:
+    clock.offset = 3600.0  # the client's clocks are far off: irrelevant
+    limiter = Limiter(
+        LimitsConfig(backend="redis", redis=RedisOptions(url=redis_url)), clock=clock
+    )
+    b = make_bucket(rate=10)
+    admissions = [limiter.acquire(b) for _ in range(5)]
+    assert gaps([a.slot for a in admissions]) == [100_000] * 4
+    # Each wait is the distance from the server's "now" to the slot: the sum grows by ~0.1 s per
+    # request whatever the client's clock says (a little less as real time passes meanwhile).
+    assert clock.sleeps[0] == 0
+    assert all(0.05 < w <= 0.1 * (i + 1) for i, w in enumerate(clock.sleeps[1:]))
+    assert {a.source for a in admissions} == {"redis"}
+    limiter.close()
+
+
+def test_burst_and_a_denial_that_spends_nothing(redis_backend: RedisBackend) -> None:
+    b = Bucket("b", Limit(rate=10, burst=3))
+    first = [redis_backend.reserve(b, 0) for _ in range(3)]
+    assert all(r.granted and r.wait == 0 for r in first)
+    denied = redis_backend.reserve(b, 0.01)
+    assert not denied.granted
+    assert 0.09 <= denied.wait <= 0.1
+    again = redis_backend.reserve(b, 1)
+    assert again.granted
+    assert again.slot == denied.slot
+
+
+def test_one_small_key_per_bucket_with_a_ttl(
+    redis_backend: RedisBackend, raw_redis: redis.Redis
+) -> None:
+    b = Bucket("aws/123456789012/ec2/us-east-1/read", Limit(rate=5))
+    redis_backend.reserve(b, 10)
+    keys = raw_redis.keys("*")
+    assert keys == [b"cloudrig:rl:{aws/123456789012/ec2/us-east-1/read}"]
+    assert 0 < raw_redis.pttl(keys[0]) <= 201  # expires when the bucket is idle again
+    usage = raw_redis.memory_usage(keys[0])
+    assert usage is not None
+    assert usage <= 150
+
+
+def test_script_reloads_itself_after_a_flush(
+    redis_backend: RedisBackend, raw_redis: redis.Redis
+) -> None:
+    b = Bucket("b", Limit(rate=100))
+    redis_backend.reserve(b, 1)
+    raw_redis.script_flush()
+    assert redis_backend.reserve(b, 1).granted  # NOSCRIPT → EVAL, same call
+    assert raw_redis.script_exists(*[s.sha for s in _scripts()]) [0] is True
+
+
+def _scripts():
+    from cloudrig.ratelimit._redis import _ACQUIRE, _THROTTLE
+
+    return (_ACQUIRE, _THROTTLE)
+
+
+def test_keys_of_one_bucket_share_a_cluster_slot(redis_cluster: RedisCluster) -> None:
+    client = ClusterClient.from_url(redis_cluster.startup_url)
+    backend = RedisBackend(client)
+    names = [f"aws/1234/ec2/region-{i}/read" for i in range(30)]
+    slots_used = set()
+    for name in names:
+        state, adaptive = backend.keys(Bucket(name, Limit(rate=1)))
+        assert client.keyslot(state) == client.keyslot(adaptive)
+        slots_used.add(client.get_node_from_key(state).name)
+    assert len(slots_used) > 1  # buckets spread over the nodes
+    client.close()
+
+
+def test_limiter_works_through_a_cluster(redis_cluster: RedisCluster) -> None:
+    options = RedisOptions(url=redis_cluster.startup_url, cluster=True)
+    backend = RedisBackend.from_options(options)
+    for i in range(12):
+        b = Bucket(f"gcp/project-{i}/compute/europe-west1/read", Limit(rate=100))
+        slots = [backend.reserve(b, 10).slot for _ in range(5)]
+        assert gaps(slots) == [10_000] * 4
+        factor = backend.report_throttle(b)
+        assert factor == 0.5
+        slowed = [backend.reserve(b, 10).slot for _ in range(2)]
+        assert 19_900 <= slowed[1] - slowed[0] <= 20_000
+    backend.client.close()
