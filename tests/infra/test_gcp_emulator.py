@@ -7,6 +7,7 @@ client's real ``google.api_core.exceptions`` types, and operations are waited on
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 from collections.abc import Callable
@@ -339,10 +340,7 @@ def make_backend(
     return services.get(project=P, backend_service="web")
 
 
-def test_health_checks_insert_get_list_delete(
-    gcp: ComputeEmulator,
-    done: Any,
-) -> None:
+def test_health_checks_insert_get_list_delete(gcp: ComputeEmulator, done: Any) -> None:
     client = gcp.client(compute_v1.HealthChecksClient)
     done(
         client.insert(
@@ -674,3 +672,21 @@ def test_rate_limit_injected_by_the_fault_proxy(gcp: ComputeEmulator, fault_prox
     assert proxy.answered() == 1
     assert list(client.list(project=P)) == []
     assert gcp.count("firewalls.list") == 1 == proxy.forwarded()
+
+
+def test_concurrent_inserts_of_one_name_create_it_once(gcp: ComputeEmulator) -> None:
+    client = gcp.client(compute_v1.FirewallsClient)
+
+    def insert(_: int) -> str:
+        try:
+            client.insert(
+                project=P, firewall_resource={"name": "fw", "allowed": [{"I_p_protocol": "tcp"}]}
+            )
+        except exceptions.Conflict:
+            return "conflict"
+        return "created"
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = sorted(pool.map(insert, range(16)))
+    assert outcomes == ["conflict"] * 15 + ["created"]
+    assert gcp.count("firewalls.insert") == 16

@@ -19,8 +19,8 @@ import proto
 from google.protobuf import message as pb_message
 
 from . import filters
-from .errors import invalid
-from .store import Store, check_name, link, region_url, scope_path
+from .errors import already_exists, invalid
+from .store import Store, check_name, link, region_url, scope_path, short
 
 M = TypeVar("M", bound=proto.Message)
 DEFAULT_PAGE_SIZE = 500
@@ -119,7 +119,8 @@ class Collection(Generic[M]):
         return link(self.scope(request), self.collection, name or getattr(request, self.name_field))
 
     def body(self, request: Any) -> M:
-        return self.message(getattr(request, self.body_field))
+        resource: M = self.message(getattr(request, self.body_field))
+        return resource
 
     def stamp(self, request: Any, resource: M) -> M:
         """Fill the output-only fields GCE sets on insert (client-sent values are overwritten)."""
@@ -136,8 +137,8 @@ class Collection(Generic[M]):
         """Stamp ``resource`` and accept its insert (409 if the name is taken)."""
         self.stamp(request, resource)
         target = resource.self_link
-        if target in self.store.resources:
-            self.store.create(target, resource)  # raises 409 alreadyExists
+        if target in self.store.resources:  # checked now: GCE answers 409 synchronously
+            raise already_exists(short(target))
 
         def apply() -> int:
             self.store.create(target, resource)
