@@ -25,6 +25,7 @@ from cloudrig import (
 from cloudrig_example._client import ExampleClient, Json
 from cloudrig_example.errors import unexpected_answer
 from cloudrig_example.naming import cloud_name
+from cloudrig_example.server_groups import ServerGroups
 from cloudrig_example.settings import ExampleLoadBalancerSettings
 
 
@@ -36,9 +37,10 @@ def _path(region: str, name: str | None = None) -> str:
 class LoadBalancers:
     """The load balancer and traffic operations of one account."""
 
-    def __init__(self, client: ExampleClient, account: str) -> None:
+    def __init__(self, client: ExampleClient, account: str, server_groups: ServerGroups) -> None:
         self._client = client
         self._account = account
+        self._server_groups = server_groups  # traffic puts groups in and out of service
 
     def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
         """Create, or replace the settings of an existing one (its targets are kept)."""
@@ -85,21 +87,28 @@ class LoadBalancers:
 
     # -- traffic -----------------------------------------------------------------------------------
     def set_weights(self, region: str, weights: TrafficWeights) -> None:
-        """Give each named group its weight on every load balancer that targets it; the other
-        targets of those load balancers get 0. One list call, then one update per load balancer."""
+        """Give each named group its weight on every load balancer that targets it, and put in
+        traffic exactly the groups with a weight above 0: one list call, one weights update per
+        load balancer, and an enable or disable for each group whose state must change.
+
+        A weights update describes a load balancer's whole split (its other targets get 0), as
+        an example cloud load balancer serves one cluster, like an ALB listener rule."""
         wanted = dict(weights.weights)
-        routed: set[str] = set()
+        flags: dict[str, bool] = {}  # server group -> enabled now
+        new_weights: dict[str, int] = {}
         for lb in self._client.get(_path(region)).get("items", []):
-            targets = {t["server_group"] for t in lb["targets"]}
-            mine = {g: w for g, w in wanted.items() if g in targets}
+            mine = {t["server_group"]: wanted[t["server_group"]] for t in lb["targets"]
+                    if t["server_group"] in wanted}  # fmt: skip
             if not mine:
                 continue
-            routed |= mine.keys()
+            for target in lb["targets"]:
+                flags[target["server_group"]] = target["enabled"]
+                new_weights[target["server_group"]] = mine.get(target["server_group"], 0)
             self._client.request(
                 "PUT", _path(region, lb["name"]) + "/weights", json={"weights": mine},
                 resource=lb["name"],
             )  # fmt: skip
-        unrouted = sorted(g for g, w in wanted.items() if w > 0 and g not in routed)
+        unrouted = sorted(g for g, w in wanted.items() if w > 0 and g not in flags)
         if unrouted:
             raise InvalidSpec(
                 f"no load balancer in {region} targets {', '.join(unrouted)}: weights need one",
@@ -107,16 +116,22 @@ class LoadBalancers:
                 account=self._account,
                 resource=",".join(unrouted),
             )
+        for group, weight in new_weights.items():
+            if flags[group] != (weight > 0):
+                self._server_groups.set_enabled(region, group, weight > 0)
 
     def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
-        """The traffic shares the cloud reports for these groups, in whole percent summing to 100."""
+        """The traffic shares the cloud reports, in whole percent summing to 100: the named
+        groups, and any other group behind the same load balancers that receives traffic."""
         shares: dict[str, float] = dict.fromkeys(server_groups, 0.0)
         for lb in sorted(self._client.get(_path(region)).get("items", []), key=lambda i: i["name"]):
-            for target in lb["targets"]:
-                if target["server_group"] in shares:
-                    shares[target["server_group"]] = max(
-                        shares[target["server_group"]], float(target["share"])
-                    )
+            targets = {t["server_group"]: float(t["share"]) for t in lb["targets"]}
+            if not shares.keys() & targets.keys():
+                continue
+            for group, share in targets.items():
+                if group in shares or share > 0:
+                    shares[group] = max(shares.get(group, 0.0), share)
+            break  # the groups' first load balancer; all of a cluster's share one split
         if sum(shares.values()) <= 0:
             raise Conflict(
                 f"none of {', '.join(server_groups)} receives traffic in {region}",

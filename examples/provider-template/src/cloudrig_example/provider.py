@@ -43,7 +43,7 @@ class ExampleProvider(Provider[ExampleAccountSettings]):
             context.settings, account=context.account, logger=context.logger
         )
         self.server_groups = ServerGroups(self.client, context.account)
-        self.load_balancers = LoadBalancers(self.client, context.account)
+        self.load_balancers = LoadBalancers(self.client, context.account, self.server_groups)
         self.security_groups = SecurityGroups(self.client, context.account)
 
     def _regions(self, region: str | None) -> tuple[str, ...]:

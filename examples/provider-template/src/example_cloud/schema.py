@@ -119,7 +119,8 @@ def capacity(raw: Any) -> dict[str, int]:
     body = body_of(raw)
     unknown_fields(body, {"min", "desired", "max"})
     values = {
-        k: integer(body, k, 0, MAX_CAPACITY, label=f"capacity.{k}") for k in ("min", "desired", "max")
+        k: integer(body, k, 0, MAX_CAPACITY, label=f"capacity.{k}")
+        for k in ("min", "desired", "max")
     }
     if not values["min"] <= values["desired"] <= values["max"]:
         raise invalid("capacity must satisfy min <= desired <= max")
@@ -156,7 +157,7 @@ def ingress_rule(raw: Any, index: int) -> dict[str, Any]:
     body = body_of(raw)
     where = f"ingress[{index}]"
     unknown_fields(body, {"protocol", "from_port", "to_port", "cidrs", "source_groups"})
-    rule = {
+    rule: dict[str, Any] = {
         "protocol": choice(body, "protocol", PROTOCOLS, "tcp"),
         "from_port": integer(body, "from_port", 0, 65535),
         "to_port": integer(body, "to_port", 0, 65535),

@@ -173,6 +173,10 @@ class CloudState:
                 record.capacity = schema.capacity(body["capacity"])
             if "enabled" in body:
                 record.enabled = schema.boolean(body, "enabled", record.enabled)
+                if record.enabled:  # enabling means "into traffic": a zero weight would not be
+                    for lb in reg.load_balancers.values():
+                        if lb.targets.get(name) == 0:
+                            lb.targets[name] = 100
             self._converge(record)
             return views.server_group(region, reg, self._clock(), record)
 
