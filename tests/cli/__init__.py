@@ -1,0 +1,1 @@
+"""CLI tests; ``cli.clirun`` holds their helpers."""
