@@ -176,13 +176,16 @@ def test_instances_go_provisioning_staging_running_on_the_clock(
 
 def test_instances_become_running_in_real_time_by_default(gcp: ComputeEmulator, done: Any) -> None:
     order = ["PROVISIONING", "STAGING", "RUNNING"]
+    started = time.monotonic()
     make_mig(gcp, done, size=1)  # default timings: 1 s provisioning, 1 s staging
     seen = [managed(gcp)[0].instance_status]
+    first_look = time.monotonic() - started
     deadline = time.monotonic() + 10
     while seen[-1] != "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.05)
         seen.append(managed(gcp)[0].instance_status)
-    assert seen[0] != "RUNNING"
+    if first_look < gcp.fleet.provisioning_seconds + gcp.fleet.staging_seconds:
+        assert seen[0] != "RUNNING"  # (a very loaded machine may look too late to see it)
     assert seen[-1] == "RUNNING"
     assert [order.index(s) for s in seen] == sorted(order.index(s) for s in seen)
 
