@@ -1,0 +1,81 @@
+"""pytest plugin: the Kubernetes test target (loaded from tests/conftest.py's ``pytest_plugins``).
+
+Fixtures:
+- ``kube_cluster`` (session): a :class:`~support.kube.cluster.KubeCluster`, started on first use;
+- ``kubelet`` (function): the cluster's kubelet simulator, its rules reset after the test;
+- ``kube_namespace`` (function): a fresh namespace, deleted after the test.
+
+Where the cluster comes from: ``CLOUDRIG_TEST_KUBECONFIG`` (any existing cluster), else the cached
+kube-apiserver binaries, else a one-time build (needs root and the Debian packages). When none is
+possible the tests skip with what to install, except in CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from kubernetes import client
+
+from .binaries import BinariesUnavailableError, ensure_binaries
+from .cluster import KubeCluster, start_local, use_existing
+from .kubelet import KubeletSimulator
+from .local import ClusterStartError
+
+KUBECONFIG_ENV = "CLOUDRIG_TEST_KUBECONFIG"
+
+
+def _unavailable(message: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Kubernetes test target unavailable in CI: {message}", pytrace=False)
+    pytest.skip(f"Kubernetes test target unavailable: {message}")
+
+
+@pytest.fixture(scope="session")
+def kube_cluster() -> Iterator[KubeCluster]:
+    """One API server for the whole session (local control plane or ``CLOUDRIG_TEST_KUBECONFIG``)."""
+    existing = os.environ.get(KUBECONFIG_ENV)
+    if existing:
+        cluster = use_existing(Path(existing))
+    else:
+        try:
+            bin_dir = ensure_binaries()
+            started = time.monotonic()
+            cluster = start_local(bin_dir)
+        except (BinariesUnavailableError, ClusterStartError, FileNotFoundError) as exc:
+            _unavailable(str(exc))
+        cluster.start_seconds = time.monotonic() - started
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def kubelet(kube_cluster: KubeCluster) -> Iterator[KubeletSimulator]:
+    """The kubelet simulator; rules a test adds are dropped when it ends."""
+    kubelet = kube_cluster.kubelet
+    if kubelet is None:
+        pytest.skip(
+            f"no kubelet simulator on an existing cluster ({KUBECONFIG_ENV}): its nodes run pods"
+        )
+    yield kubelet
+    kubelet.reset()
+
+
+@pytest.fixture
+def kube_namespace(kube_cluster: KubeCluster) -> Iterator[str]:
+    """A fresh namespace (created and deleted as the admin user, so test-user counts stay exact)."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    with kube_cluster.api_client(kube_cluster.admin_user) as api_client:
+        core = client.CoreV1Api(api_client)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+        try:
+            yield name
+        finally:
+            core.delete_namespace(name, _preload_content=False)
