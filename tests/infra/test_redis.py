@@ -78,9 +78,7 @@ def test_cluster_has_three_primaries_covering_every_slot(redis_cluster: RedisClu
         # keys spread over nodes and are served through redirections
         for i in range(50):
             client.set(f"infra:{i}", str(i))
-        assert [client.get(f"infra:{i}") for i in range(50)] == [
-            str(i).encode() for i in range(50)
-        ]
+        assert [client.get(f"infra:{i}") for i in range(50)] == [str(i).encode() for i in range(50)]
         nodes_used = {client.get_node_from_key(f"infra:{i}").name for i in range(50)}
         assert len(nodes_used) == 3
     finally:

@@ -90,4 +90,3 @@ def private_redis(redis_server_factory: Callable[[], RedisServer]) -> Iterator[R
     if server.pid is None:
         server.start()
     server.flushall()
-

@@ -44,7 +44,12 @@ def test_most_specific_rule_wins_and_only_api_rules_split_buckets() -> None:
 
 def test_defaults_per_call_class_when_no_rule_matches() -> None:
     config = LimitsConfig(read=Limit(rate=7), mutate=Limit(rate=1, burst=2))
-    args = {"cloud": "gcp", "identity": "my-project", "service": "compute", "region": "europe-west1"}
+    args = {
+        "cloud": "gcp",
+        "identity": "my-project",
+        "service": "compute",
+        "region": "europe-west1",
+    }
     assert resolve_bucket(config, call_class=CallClass.READ, **args).limit == Limit(rate=7)
     assert resolve_bucket(config, call_class=CallClass.MUTATE, **args).limit == Limit(
         rate=1, burst=2

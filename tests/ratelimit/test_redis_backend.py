@@ -80,9 +80,7 @@ def test_limiter_waits_on_its_injected_clock_for_the_server_decided_slot(
     redis_url: str, clock, make_bucket
 ) -> None:
     clock.offset = 3600.0  # the client's clocks are far off: irrelevant
-    limiter = Limiter(
-        LimitsConfig(backend="redis", redis=RedisOptions(url=redis_url)), clock=clock
-    )
+    limiter = Limiter(LimitsConfig(backend="redis", redis=RedisOptions(url=redis_url)), clock=clock)
     b = make_bucket(rate=10)
     admissions = [limiter.acquire(b) for _ in range(5)]
     assert gaps([a.slot for a in admissions]) == [100_000] * 4
@@ -126,7 +124,7 @@ def test_script_reloads_itself_after_a_flush(
     redis_backend.reserve(b, 1)
     raw_redis.script_flush()
     assert redis_backend.reserve(b, 1).granted  # NOSCRIPT → EVAL, same call
-    assert raw_redis.script_exists(*[s.sha for s in _scripts()]) [0] is True
+    assert raw_redis.script_exists(*[s.sha for s in _scripts()])[0] is True
 
 
 def _scripts():

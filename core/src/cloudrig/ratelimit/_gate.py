@@ -102,9 +102,11 @@ class Gate:
         under the retry policy, classifying outcomes without observing them again."""
         return self.limiter.retry.run(
             operation,
-            classify=lambda outcome: Classification(Verdict.PERMANENT)
-            if isinstance(outcome, RateLimited)
-            else classification(self.classify(outcome)),
+            classify=lambda outcome: (
+                Classification(Verdict.PERMANENT)
+                if isinstance(outcome, RateLimited)
+                else classification(self.classify(outcome))
+            ),
             safe=call.repeatable,
         )
 
@@ -120,9 +122,7 @@ class Gate:
             attempt, classify=lambda outcome: self.observe(call, outcome), safe=call.repeatable
         )
 
-    def read(
-        self, call: Call, key: Hashable, load: Callable[[], R], *, fresh: bool = False
-    ) -> R:
+    def read(self, call: Call, key: Hashable, load: Callable[[], R], *, fresh: bool = False) -> R:
         """A describe/list read through the short-TTL cache with coalescing; each load that does
         reach the cloud passes ``send`` (admitted, retried). ``fresh=True`` for reads that decide a
         mutation."""

@@ -154,9 +154,7 @@ class Limiter:
     def report_throttle(self, bucket: Bucket) -> float:
         """The cloud throttled a request of ``bucket``: slow the bucket down for every process
         sharing it (through Redis when configured). Returns the new share of the rate."""
-        factor = (
-            self.backend.report_throttle(bucket) if self.config.adaptive.enabled else 1.0
-        )
+        factor = self.backend.report_throttle(bucket) if self.config.adaptive.enabled else 1.0
         self._stats.record(bucket.name, throttles=1, factor=factor)
         logger.warning(
             "rate limiter: the cloud throttled a request of %s; rate now %.0f%% of %.3g/s",
@@ -188,4 +186,3 @@ class Limiter:
         client = getattr(primary, "client", None)
         if client is not None:
             client.close()
-

@@ -75,7 +75,9 @@ class LocalBackend:
             if state is not None and now - state.last_cut_us < self.adaptive.cooldown_us:
                 return self.adaptive.current(state.factor_pm, state.since_us, now) / 1000
             current = self._factor_pm(bucket.name, now)
-            factor = max(float(self.adaptive.floor_pm), math.floor(current * self.adaptive.decrease))
+            factor = max(
+                float(self.adaptive.floor_pm), math.floor(current * self.adaptive.decrease)
+            )
             self._adapt[bucket.name] = _Adaptive(factor, now, now)
             return factor / 1000
 

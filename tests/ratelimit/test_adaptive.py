@@ -1,0 +1,88 @@
+"""Adaptive throttling: a throttling answer slows the bucket down for every process sharing it,
+and it recovers gradually; the counters show it."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from cloudrig.ratelimit import (
+    AdaptiveOptions,
+    Limiter,
+    LimitsConfig,
+    LocalBackend,
+    RedisBackend,
+    RedisOptions,
+)
+
+ADAPTIVE = AdaptiveOptions(decrease=0.5, floor=0.1, recovery_seconds=9.0, cooldown_seconds=1.0)
+
+
+def test_local_throttle_halves_the_rate_and_recovers_linearly(clock, make_bucket) -> None:
+    backend = LocalBackend(clock, adaptive=ADAPTIVE)
+    b = make_bucket(rate=100)
+    backend.reserve(b, 10)
+    assert backend.report_throttle(b) == 0.5
+    r1, r2 = backend.reserve(b, 10), backend.reserve(b, 10)
+    assert r2.slot - r1.slot == 20_000  # 50/s now
+    assert r2.factor == 0.5
+    clock.advance(4.5)  # recovery: 0.9 of the rate per 9 s → +0.45
+    assert backend.reserve(b, 10).factor == pytest.approx(0.95)
+    clock.advance(0.5)
+    assert backend.reserve(b, 10).factor == 1.0
+
+
+def test_throttles_of_one_wave_cut_once_and_the_floor_holds(clock, make_bucket) -> None:
+    backend = LocalBackend(clock, adaptive=ADAPTIVE)
+    b = make_bucket(rate=100)
+    assert [backend.report_throttle(b) for _ in range(5)] == [0.5] * 5  # one wave: one cut
+    for _ in range(12):  # a throttle every second: the cut outpaces recovery down to the floor
+        clock.advance(1.0)
+        backend.report_throttle(b)
+    assert backend.reserve(b, 10).factor == pytest.approx(0.1, abs=0.001)
+
+
+@pytest.mark.redis
+def test_a_throttle_seen_by_one_process_slows_every_process(
+    redis_url: str, raw_redis: redis.Redis, make_bucket
+) -> None:
+    one = RedisBackend.from_options(RedisOptions(url=redis_url), ADAPTIVE)
+    other = RedisBackend.from_options(RedisOptions(url=redis_url), ADAPTIVE)
+    b = make_bucket(rate=100)
+    before = [other.reserve(b, 10).slot for _ in range(2)]
+    assert before[1] - before[0] == 10_000
+    assert one.report_throttle(b) == 0.5
+    after = [other.reserve(b, 10) for _ in range(3)]
+    # the other process slowed down too (recovery has already begun by a few microseconds)
+    assert 19_900 <= after[2].slot - after[1].slot <= 20_000
+    assert after[2].factor == pytest.approx(0.5, abs=0.001)
+    # Recovery runs on the server's clock; move the cut 4.5 s into the past instead of waiting.
+    state_key = one.keys(b)[1]
+    since = int(raw_redis.hget(state_key, "t") or 0)
+    raw_redis.hset(state_key, mapping={"t": since - 4_500_000, "c": since - 4_500_000})
+    assert other.reserve(b, 10).factor == pytest.approx(0.95, abs=0.002)
+    ttl = raw_redis.pttl(state_key)
+    assert 0 < ttl <= 9_000  # the slowed-down state expires once recovered
+    raw_redis.hset(state_key, mapping={"t": since - 9_000_000})
+    assert other.reserve(b, 10).factor == 1.0
+
+
+def test_limiter_counts_throttles_and_the_factor(clock, make_bucket) -> None:
+    limiter = Limiter(LimitsConfig(adaptive=ADAPTIVE), clock=clock)
+    b = make_bucket(rate=10)
+    limiter.acquire(b)
+    limiter.report_throttle(b)
+    limiter.acquire(b)
+    stats = limiter.stats()[b.name]
+    assert stats.throttles == 1
+    assert stats.factor == 0.5
+    assert stats.waited == pytest.approx(0.1)  # the first slot after the cut: 0.1 s (old tat)
+
+
+def test_adaptive_can_be_turned_off(clock, make_bucket) -> None:
+    limiter = Limiter(LimitsConfig(adaptive=AdaptiveOptions(enabled=False)), clock=clock)
+    b = make_bucket(rate=10)
+    assert limiter.report_throttle(b) == 1.0
+    limiter.acquire(b)
+    limiter.acquire(b)
+    assert clock.sleeps == [0, pytest.approx(0.1)]

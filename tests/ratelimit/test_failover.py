@@ -1,0 +1,137 @@
+"""Redis killed, frozen or restarted mid-run: the limiter decides fast, degrades as configured,
+logs it once, and comes back to Redis by itself. Fast means one socket timeout at most; it is
+asserted as 'the breaker kept every later call away from Redis', not with a stopwatch."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import pytest
+
+from cloudrig.ratelimit import (
+    Fallback,
+    Limiter,
+    LimiterUnavailable,
+    LimitsConfig,
+    RedisOptions,
+)
+from support.redis_servers import RedisServer
+
+pytestmark = pytest.mark.redis
+
+
+def make_limiter(server: RedisServer, clock, fallback: Fallback = Fallback.LOCAL) -> Limiter:
+    config = LimitsConfig(
+        backend="redis",
+        redis=RedisOptions(url=server.url, timeout=0.1),
+        fallback=fallback,
+        local_share=0.25,
+        breaker_seconds=1.0,
+    )
+    return Limiter(config, clock=clock)
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_killed_redis_falls_back_to_a_local_share_and_recovers_after_restart(
+    private_redis: RedisServer, clock, make_bucket, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = make_limiter(private_redis, clock)
+    b = make_bucket(rate=100)
+    assert limiter.acquire(b).source == "redis"
+    private_redis.kill()
+    with caplog.at_level(logging.WARNING, logger="cloudrig.ratelimit"):
+        during = [limiter.acquire(b) for _ in range(4)]
+        assert {a.source for a in during} == {"fallback-local"}
+        # the local share is a quarter of the budget: 25/s, slots 40 ms apart on the local clock
+        assert [b2.slot - b1.slot for b1, b2 in itertools.pairwise(during)] == [40_000] * 3
+        assert limiter.stats()[b.name].fallback_active
+        private_redis.start()
+        clock.advance(1.0)  # the breaker lets one probe through after breaker_seconds
+        after = limiter.acquire(b)
+    assert after.source == "redis"
+    assert not limiter.stats()[b.name].fallback_active
+    messages = warnings_of(caplog)
+    assert len([m for m in messages if "unreachable" in m]) == 1  # logged once, not per call
+    assert len([m for m in messages if "answers again" in m]) == 1
+    limiter.close()
+
+
+def test_frozen_redis_times_out_once_then_the_breaker_decides_locally(
+    private_redis: RedisServer, clock, make_bucket
+) -> None:
+    limiter = make_limiter(private_redis, clock)
+    b = make_bucket(rate=100)
+    limiter.acquire(b)
+    private_redis.freeze()
+    try:
+        decisions = [limiter.acquire(b).source for _ in range(20)]
+        assert decisions == ["fallback-local"] * 20
+        backend = limiter.backend
+        assert backend.breaker.is_open  # type: ignore[attr-defined]
+    finally:
+        private_redis.thaw()
+    clock.advance(1.0)
+    assert limiter.acquire(b).source == "redis"
+    limiter.close()
+
+
+def test_a_restarted_redis_is_used_again_with_the_script_reloaded(
+    private_redis: RedisServer, clock, make_bucket
+) -> None:
+    limiter = make_limiter(private_redis, clock)
+    b = make_bucket(rate=100)
+    limiter.acquire(b)
+    private_redis.restart()  # empty: no keys, no scripts
+    sources = [limiter.acquire(b).source for _ in range(3)]
+    # the first call may meet the dead connection (one fallback decision) or reconnect at once;
+    # within the breaker's wait it is back on Redis alone
+    clock.advance(1.0)
+    sources += [limiter.acquire(b).source for _ in range(3)]
+    assert sources[-3:] == ["redis"] * 3
+    assert set(sources) <= {"redis", "fallback-local"}
+
+
+def test_fail_closed_denies_every_request(private_redis: RedisServer, clock, make_bucket) -> None:
+    limiter = make_limiter(private_redis, clock, Fallback.CLOSED)
+    b = make_bucket(rate=100)
+    private_redis.kill()
+    for _ in range(3):
+        with pytest.raises(LimiterUnavailable, match="fallback policy is 'closed'"):
+            limiter.acquire(b)
+    stats = limiter.stats()[b.name]
+    assert stats.denied == 3
+    assert stats.admitted == 0
+    assert stats.fallback == 3
+
+
+def test_fail_open_admits_every_request_unlimited(
+    private_redis: RedisServer, clock, make_bucket
+) -> None:
+    limiter = make_limiter(private_redis, clock, Fallback.OPEN)
+    b = make_bucket(rate=1)
+    private_redis.kill()
+    admissions = [limiter.acquire(b, timeout=0) for _ in range(10)]
+    assert {a.source for a in admissions} == {"fallback-open"}
+    assert clock.sleeps == [0] * 10
+
+
+def test_breaker_probes_with_one_caller_and_backs_off(
+    private_redis: RedisServer, clock, make_bucket
+) -> None:
+    limiter = make_limiter(private_redis, clock)
+    breaker = limiter.backend.breaker  # type: ignore[attr-defined]
+    b = make_bucket(rate=100)
+    private_redis.kill()
+    limiter.acquire(b)  # opens for 1 s
+    clock.advance(1.0)
+    assert breaker.allow() is True  # one prober...
+    assert breaker.allow() is False  # ...and only one
+    breaker.failure()  # the probe failed: open for 2 s now
+    clock.advance(1.5)
+    assert breaker.allow() is False
+    clock.advance(0.5)
+    assert breaker.allow() is True

@@ -1,0 +1,134 @@
+"""The one retry policy, and the read cache with coalescing."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from cloudrig.ratelimit import (
+    Classification,
+    ReadCache,
+    RetryOptions,
+    RetryPolicy,
+    Verdict,
+)
+
+
+class Flaky(Exception):
+    pass
+
+
+def classify(outcome: Any) -> Classification:
+    if isinstance(outcome, Flaky):
+        return Classification(Verdict.TRANSIENT)
+    if outcome == "429":
+        return Classification(Verdict.THROTTLED, retry_after=3.0)
+    if isinstance(outcome, Exception):
+        return Classification(Verdict.PERMANENT)
+    return Classification(Verdict.OK)
+
+
+def scripted(*answers: Any) -> tuple[list[int], Any]:
+    calls: list[int] = []
+
+    def attempt() -> Any:
+        calls.append(1)
+        answer = answers[min(len(calls), len(answers)) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return calls, attempt
+
+
+def test_transient_errors_are_retried_with_capped_jittered_backoff(clock) -> None:
+    policy = RetryPolicy(RetryOptions(attempts=5, base=0.2, cap=1.0), clock)
+    calls, attempt = scripted(Flaky(), Flaky(), Flaky(), Flaky(), "done")
+    assert policy.run(attempt, classify=classify, safe=True) == "done"
+    assert len(calls) == 5
+    assert len(clock.sleeps) == 4
+    assert all(0 <= s <= 1.0 for s in clock.sleeps)
+
+
+def test_throttled_answers_wait_at_least_what_the_cloud_asked(clock) -> None:
+    policy = RetryPolicy(RetryOptions(attempts=3, base=0.1, cap=1.0), clock)
+    calls, attempt = scripted("429", "429", "429")
+    assert policy.run(attempt, classify=classify, safe=True) == "429"  # last answer returned
+    assert len(calls) == 3
+    assert clock.sleeps == [3.0, 3.0]
+
+
+def test_unsafe_calls_are_never_repeated(clock) -> None:
+    policy = RetryPolicy(RetryOptions(attempts=5), clock)
+    calls, attempt = scripted(Flaky())
+    with pytest.raises(Flaky):
+        policy.run(attempt, classify=classify, safe=False)
+    assert len(calls) == 1
+
+
+def test_permanent_errors_are_raised_at_once_and_attempts_are_bounded(clock) -> None:
+    policy = RetryPolicy(RetryOptions(attempts=3), clock)
+    calls, attempt = scripted(ValueError("bad request"))
+    with pytest.raises(ValueError, match="bad request"):
+        policy.run(attempt, classify=classify, safe=True)
+    assert len(calls) == 1
+    calls, attempt = scripted(Flaky())
+    with pytest.raises(Flaky):
+        policy.run(attempt, classify=classify, safe=True)
+    assert len(calls) == 3
+
+
+def test_coalescing_makes_n_waiters_one_call(clock) -> None:
+    cache = ReadCache(clock, ttl=2.0)
+    release = threading.Event()
+    started = threading.Event()
+    calls: list[int] = []
+
+    def load() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return "described"
+
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def waiter() -> None:
+        value = cache.get("describe asg-v003", load)
+        with lock:
+            results.append(value)
+
+    leader = threading.Thread(target=waiter)
+    leader.start()
+    started.wait(10)
+    others = [threading.Thread(target=waiter) for _ in range(9)]
+    for t in others:
+        t.start()
+    while cache.coalesced < 9:  # every other waiter is parked on the leader's load
+        threading.Event().wait(0.001)
+    release.set()
+    for t in [leader, *others]:
+        t.join(10)
+    assert results == ["described"] * 10
+    assert len(calls) == 1
+
+
+def test_ttl_fresh_reads_and_errors(clock) -> None:
+    cache = ReadCache(clock, ttl=2.0)
+    calls: list[int] = []
+
+    def load() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert cache.get("k", load) == 1
+    clock.advance(1.9)
+    assert cache.get("k", load) == 1  # served from the cache
+    assert cache.get("k", load, fresh=True) == 2  # a read that decides a mutation
+    clock.advance(0.2)
+    assert cache.get("k", load) == 3  # expired
+    with pytest.raises(RuntimeError):
+        cache.get("e", lambda: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert cache.get("e", lambda: "ok") == "ok"  # errors are not cached
