@@ -119,3 +119,17 @@ def test_accounts_needs_a_config_usage_error(empty: FakeSite) -> None:
     result = invoke(["doctor", "--accounts"])
     assert result.exit_code == 2
     assert "needs --config FILE" in result.stderr
+
+
+def test_reference_provider_loaded_with_p_and_its_account_checked(
+    installed_site: FakeSite, tmp_path: Path
+) -> None:
+    config = write(
+        tmp_path,
+        "accounts:\n  test: {provider: reference, regions: [reference-1], identity: ci-bot}\n",
+    )
+    args = ["-p", "cloudrig.testing.reference", "doctor", "-c", str(config), "--accounts"]
+    result = invoke(args)
+    assert result.exit_code == 0, result.output
+    assert "  ✓ module cloudrig.testing.reference: providers reference" in result.stdout
+    assert "  ✓ account 'test' (reference): ci-bot@default" in result.stdout

@@ -99,3 +99,17 @@ def test_capability_summary_names_every_declared_capability() -> None:
         disable_keeps_instances=False,
     )
     assert capability_summary(lean) == "traffic capacity_only; no extras"
+
+
+def test_reference_provider_by_module_name(installed_site: FakeSite) -> None:
+    result = invoke(["-p", "cloudrig.testing.reference", "providers"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if " reference " in line)
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells == [
+        "reference",
+        "module cloudrig.testing.reference",
+        "-",
+        CONTRACT_VERSION,
+        "traffic exact (max 5); baseline, resize, warm disable, efficient wait",
+    ]
