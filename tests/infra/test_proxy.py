@@ -4,11 +4,14 @@ the Kubernetes and Google clients for their clouds' throttling answers)."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import random
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -235,3 +238,52 @@ def test_google_client_sees_rate_limit_exceeded(proxy: FaultProxy) -> None:
     assert caught.value.code == 429
     assert caught.value.errors[0]["reason"] == "rateLimitExceeded"
 
+
+
+class _Watch(BaseHTTPRequestHandler):
+    """An upstream that streams like a Kubernetes watch: a chunk, a wait, another chunk."""
+
+    protocol_version = "HTTP/1.1"
+    release = threading.Event()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for event in (b'{"type":"ADDED"}\n', b'{"type":"DELETED"}\n'):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            self.wfile.flush()
+            self.release.wait(10)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_chunked_answers_stream_through(fault_proxy: ProxyFactory) -> None:
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Watch)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        proxy = fault_proxy(f"http://127.0.0.1:{upstream.server_address[1]}")
+        connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+        connection.request("GET", "/api/v1/pods?watch=true")
+        response = connection.getresponse()
+        # The first event arrives while the upstream still holds the stream open.
+        assert response.read1() == b'{"type":"ADDED"}\n'
+        _Watch.release.set()
+        assert response.read() == b'{"type":"DELETED"}\n'
+        assert proxy.forwarded("GET /api/v1/pods") == 1
+    finally:
+        _Watch.release.set()
+        upstream.shutdown()
+        upstream.server_close()
+
+
+def test_https_upstream_with_a_self_signed_certificate(fault_proxy: ProxyFactory,
+                                                       moto_aws: MotoServer) -> None:
+    tls_upstream = fault_proxy(moto_aws.url, tls=True)  # its CA is trusted by nobody
+    proxy = fault_proxy(tls_upstream.url)
+    ecs = moto_aws.client("ecs", endpoint_url=proxy.url)
+    assert ecs.list_clusters()["clusterArns"] == []
+    assert proxy.forwarded("ListClusters") == tls_upstream.forwarded("ListClusters") == 1

@@ -306,8 +306,8 @@ class EcsTaskModel:
             setattr(cls, name, write(name))
         for name in ("describe_services", "list_services", "describe_tasks"):
             setattr(cls, name, read(name))
-        cls.list_tasks = list_tasks  # type: ignore[method-assign]
-        cls.stop_task = stop_task  # type: ignore[method-assign]
+        setattr(cls, "list_tasks", list_tasks)  # noqa: B010 (a method patch, typed loosely)
+        setattr(cls, "stop_task", stop_task)  # noqa: B010
 
     def uninstall(self) -> None:
         for name, original in self._originals.items():

@@ -21,6 +21,14 @@ from moto.ecs.models import Cluster, Container, EC2ContainerServiceBackend, Task
 from support.aws.clock import Clock
 
 
+class ModelContainer(Container):
+    """moto's container plus what the model needs (moto reads only the first definition)."""
+
+    essential: bool = True
+    has_health_check: bool = False
+    reason: str | None = None
+
+
 class ServiceTask(Task):
     """A task started by the model for ``service_name``; timing fields are model-clock seconds."""
 
@@ -55,8 +63,9 @@ class ServiceTask(Task):
         self.health_status = "UNKNOWN"
         self.connectivity = "CONNECTED"
         self.private_ip: str = self._eni_ip() or random_private_ip()
-        self.containers = [self._container(task_definition, d)
-                           for d in task_definition.container_definitions]
+        definitions: list[dict[str, Any]] = list(task_definition.container_definitions)
+        self.containers: list[ModelContainer] = [  # type: ignore[assignment]
+            self._container(task_definition, d) for d in definitions]
         for container in self.containers:  # moto names containers after the task definition
             container.task_arn = self.task_arn
             container.container_arn = (f"arn:aws:ecs:{self.region_name}:{self._account_id}:"
@@ -84,7 +93,8 @@ class ServiceTask(Task):
     def _attach_eni(self, awsvpc: dict[str, Any]) -> None:
         ec2 = ec2_backends[self._account_id][self.region_name]
         subnet = ec2.get_subnet(awsvpc["subnets"][0])
-        eni = ec2.create_network_interface(subnet=subnet, private_ip_address=None,
+        eni = ec2.create_network_interface(subnet=subnet,
+                                           private_ip_address=None,  # type: ignore[arg-type]
                                            group_ids=awsvpc.get("securityGroups") or None,
                                            description="moto ECS (cloudrig test model)")
         eni.status = "in-use"
@@ -110,27 +120,26 @@ class ServiceTask(Task):
         self.eni_id = None
 
     def _eni_ip(self) -> str | None:
-        for attachment in self.attachments:
+        attachments: list[dict[str, Any]] = self.attachments
+        for attachment in attachments:
             for detail in attachment.get("details", []):
                 if detail["name"] == "privateIPv4Address":
                     return str(detail["value"])
         return None
 
     @staticmethod
-    def _container(task_definition: TaskDefinition, definition: dict[str, Any]) -> Container:
-        container = Container(task_definition)
+    def _container(task_definition: TaskDefinition, definition: dict[str, Any]) -> ModelContainer:
+        container = ModelContainer(task_definition)  # type: ignore[abstract]  # moto's CFN ABC
         container.name = definition.get("name")
         container.image = definition.get("image")
         container.cpu = definition.get("cpu", 0)
         container.memory = definition.get("memory")
         container.environment = definition.get("environment")
         container.command = definition.get("command")
-        container.essential = definition.get("essential", True)
+        container.essential = bool(definition.get("essential", True))
         container.has_health_check = "healthCheck" in definition
         container.health_status = "UNKNOWN"
-        container.exitCode = None
-        container.reason = None
-        container.port_mappings = copy.deepcopy(definition.get("portMappings", []))
+        container.exitCode = None  # type: ignore[assignment]  # AWS: no exit code until stopped
         return container
 
     # --- transitions -------------------------------------------------------------------------
@@ -194,7 +203,7 @@ class ServiceTask(Task):
         for container in self.containers:
             was_running = container.last_status == "RUNNING" or self.fail_on_start is not None
             container.last_status = "STOPPED"
-            container.exitCode = code if was_running else None
+            container.exitCode = code if was_running else None  # type: ignore[assignment]
             if self.fail_on_start is not None:
                 container.reason = self.fail_on_start[0]
 

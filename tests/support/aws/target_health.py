@@ -49,7 +49,7 @@ class TargetHealth:
         self._lifecycles: dict[str, Lifecycle] = {}
         self._registered_at: dict[tuple[str, str], float] = {}
         self._deregistered_at: dict[tuple[str, str], float] = {}
-        self._originals: dict[str, Any] = {}
+        self._originals: dict[str, Callable[..., Any]] = {}
 
     # --- test API ----------------------------------------------------------------------------
 
@@ -109,7 +109,7 @@ class TargetHealth:
     # --- moto patches ------------------------------------------------------------------------
 
     def install(self) -> None:
-        originals = {
+        originals: dict[str, Callable[..., Any]] = {
             "register": FakeTargetGroup.register,
             "deregister": FakeTargetGroup.deregister,
             "health_for": FakeTargetGroup.health_for,
@@ -158,17 +158,13 @@ class TargetHealth:
                 backend, target_group_arn, targets)
             return result
 
-        FakeTargetGroup.register = register  # type: ignore[method-assign]
-        FakeTargetGroup.deregister = deregister  # type: ignore[method-assign]
-        FakeTargetGroup.health_for = health_for  # type: ignore[method-assign]
-        ELBv2Backend.describe_target_health = describe_target_health  # type: ignore[method-assign]
+        for name, patched in (("register", register), ("deregister", deregister),
+                              ("health_for", health_for)):
+            setattr(FakeTargetGroup, name, patched)
+        ELBv2Backend.describe_target_health = describe_target_health  # type: ignore[assignment,method-assign]
 
     def uninstall(self) -> None:
-        if not self._originals:
-            return
-        FakeTargetGroup.register = self._originals["register"]  # type: ignore[method-assign]
-        FakeTargetGroup.deregister = self._originals["deregister"]  # type: ignore[method-assign]
-        FakeTargetGroup.health_for = self._originals["health_for"]  # type: ignore[method-assign]
-        ELBv2Backend.describe_target_health = (  # type: ignore[method-assign]
-            self._originals["describe_target_health"])
+        for name, original in self._originals.items():
+            owner = ELBv2Backend if name == "describe_target_health" else FakeTargetGroup
+            setattr(owner, name, original)
         self._originals = {}

@@ -64,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip(), 16)
                 if size == 0:
@@ -227,9 +227,12 @@ class FaultProxy:
 
     # --- rules -------------------------------------------------------------------------------
 
-    def add(self, action: Action, **selectors: object) -> Rule:
-        """Add ``Rule(action, **selectors)`` after the existing rules and return it."""
-        rule = Rule(action, **selectors)  # type: ignore[arg-type]
+    def add(self, action: Action, *, method: str | None = None, path: str | None = None,
+            operation: str | None = None, nth: int = 1, times: int | None = None,
+            probability: float = 1.0, seed: int | None = None) -> Rule:
+        """Add a rule after the existing ones (see ``Rule`` for the selectors) and return it."""
+        rule = Rule(action, method=method, path=path, operation=operation, nth=nth, times=times,
+                    probability=probability, seed=seed)
         with self._lock:
             self.rules.append(rule)
         return rule
