@@ -55,7 +55,7 @@ def _create_request(name: str, **spec: object) -> CreateServerGroup:
             region=REGION,
             artifact="image-1",
             capacity=Capacity.fixed(1),
-            **spec,  # type: ignore[arg-type]
+            **spec,
         ),
         metadata=ServerGroupMetadata(moniker=moniker, deployment_id="d-1"),
         settings=ExampleServerGroupSettings(),
