@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from core.broken_providers import BROKEN, LeaksSdkError
 
 from cloudrig.testing import ReferenceProvider
 from cloudrig.testing.conformance import ConformanceSuite
-
-from core.broken_providers import BROKEN, LeaksSdkError
 
 HERE = Path(__file__).parent
 

@@ -19,6 +19,7 @@ from cloudrig._errors import NotFound, NotSupported, ProviderError
 from cloudrig._model import (
     Capacity,
     CreateServerGroup,
+    LoadBalancerSpec,
     Moniker,
     ServerGroup,
     ServerGroupMetadata,
@@ -112,6 +113,7 @@ class ConformanceKit:
         deployment_id: str | None = None,
         capacity: Capacity | None = None,
         name: str | None = None,
+        load_balancers: tuple[str, ...] = (),
     ) -> CreateServerGroup:
         """A create request as the core would make it (``name`` overrides the policy's name)."""
         spec = ServerGroupSpec(
@@ -120,6 +122,7 @@ class ConformanceKit:
             region=self.region,
             artifact=self.target.artifact,
             capacity=capacity or self.capacity(),
+            load_balancers=load_balancers,
             settings=dict(self.target.spec_settings),
         )
         return CreateServerGroup(
@@ -138,6 +141,20 @@ class ConformanceKit:
     def get(self, name: str) -> ServerGroup:
         group: ServerGroup = self.call("get_server_group", self.region, name)
         return group
+
+    def load_balancer(self, suffix: str = "lb") -> str:
+        """Upsert a load balancer (deleted after the check) and return its name."""
+        name = f"{self.app}-{suffix}"
+        spec = LoadBalancerSpec(
+            name=name,
+            account=self.provider.context.account,
+            region=self.region,
+            settings=dict(self.target.load_balancer_settings),
+        )
+        settings = self._validate(self.target.descriptor.load_balancer_settings, spec.settings)
+        self.track_load_balancer(name)
+        self.call("upsert_load_balancer", spec, settings)
+        return name
 
     def track_load_balancer(self, name: str) -> None:
         self._load_balancers.append((self.region, name))

@@ -305,10 +305,13 @@ class ConformanceSuite:
     # -- traffic -----------------------------------------------------------------------------------
     def test_traffic_weights(self, conformance: ConformanceKit) -> None:
         kit = conformance
-        first = kit.create(kit.request(kit.moniker(stack="split", sequence=1)))
-        second = kit.create(kit.request(kit.moniker(stack="split", sequence=2)))
-        names = [first.name, second.name]
         caps = kit.target.capabilities
+        # Behind a load balancer, as on real clouds where the weights live there (ALB forward
+        # action, Lambda alias, GCP backend service).
+        lbs = (kit.load_balancer(),) if caps.splits_traffic else ()
+        first = kit.create(kit.request(kit.moniker(stack="split", sequence=1), load_balancers=lbs))
+        second = kit.create(kit.request(kit.moniker(stack="split", sequence=2), load_balancers=lbs))
+        names = [first.name, second.name]
         if not caps.splits_traffic:
             weights = TrafficWeights(weights={first.name: 50, second.name: 50})
             kit.expect(NotSupported, "set_traffic_weights", kit.region, weights)

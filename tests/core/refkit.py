@@ -1,0 +1,29 @@
+"""Helpers shared by the core tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cloudrig
+
+REGION = "reference-1"
+
+
+def spec(
+    app: str = "checkout",
+    stack: str = "prod",
+    detail: str = "",
+    *,
+    capacity: int = 2,
+    load_balancers: tuple[str, ...] = (),
+    **settings: Any,
+) -> cloudrig.ServerGroupSpec:
+    return cloudrig.ServerGroupSpec(
+        moniker=cloudrig.Moniker(app=app, stack=stack, detail=detail),
+        account="ref",
+        region=REGION,
+        artifact="image-1",
+        capacity=cloudrig.Capacity.fixed(capacity),
+        load_balancers=load_balancers,
+        settings=settings,
+    )
