@@ -38,6 +38,17 @@ class Moniker(BaseModel):
             raise ValueError("app must not be empty")
         return value
 
+    @field_validator("app", "stack", "detail")
+    @classmethod
+    def _encodable(cls, value: str) -> str:
+        # A lone surrogate (e.g. from a surrogateescape'd file name) cannot be hashed or stored
+        # in any cloud's tags as UTF-8; reject it here rather than crash in a provider.
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text (it contains a lone surrogate)") from None
+        return value
+
     @property
     def cluster(self) -> str:
         """The cluster name in Frigga form: ``app``, ``app-stack``, ``app--detail`` or

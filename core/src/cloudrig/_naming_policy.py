@@ -28,8 +28,14 @@ _HASH_ALPHABET = set("abcdefghijklmnopqrstuvwxyz234567")
 
 def _digest(moniker: Moniker) -> str:
     """The hash of a moniker's cluster identity (app, stack, detail): stable across releases."""
-    canonical = json.dumps([moniker.app, moniker.stack, moniker.detail], ensure_ascii=False)
-    raw = hashlib.sha256(canonical.encode("utf-8")).digest()
+    return _digest_parts(moniker.app, moniker.stack, moniker.detail)
+
+
+def _digest_parts(*parts: str) -> str:
+    # surrogatepass: free-form resource names are not validated as Unicode text; for valid text
+    # the bytes (and so the hash) are plain UTF-8.
+    canonical = json.dumps(list(parts), ensure_ascii=False)
+    raw = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
     return base64.b32encode(raw).decode("ascii").lower()[:HASH_LENGTH]
 
 
@@ -89,7 +95,7 @@ class NamingPolicy(BaseModel):
         if re.fullmatch(f"[{self.allowed}-]+", name) and self._acceptable(name, limit):
             return name
         cleaned = "-".join(filter(None, (self._clean(p) for p in name.split("-"))))
-        return self._with_hash(cleaned or "x", _digest(Moniker(app=name)), limit)
+        return self._with_hash(cleaned or "x", _digest_parts(name, "", ""), limit)
 
     def _acceptable(self, name: str, limit: int) -> bool:
         if self.lowercase and name != name.lower():
