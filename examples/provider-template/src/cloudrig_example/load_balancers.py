@@ -23,7 +23,7 @@ from cloudrig import (
     TrafficWeights,
 )
 from cloudrig_example._client import ExampleClient, Json
-from cloudrig_example.errors import unexpected_answer
+from cloudrig_example.errors import PROVIDER, unexpected_answer
 from cloudrig_example.naming import cloud_name
 from cloudrig_example.server_groups import ServerGroups
 from cloudrig_example.settings import ExampleLoadBalancerSettings
@@ -112,7 +112,7 @@ class LoadBalancers:
         if unrouted:
             raise InvalidSpec(
                 f"no load balancer in {region} targets {', '.join(unrouted)}: weights need one",
-                provider="example",
+                provider=PROVIDER,
                 account=self._account,
                 resource=",".join(unrouted),
             )
@@ -135,7 +135,7 @@ class LoadBalancers:
         if sum(shares.values()) <= 0:
             raise Conflict(
                 f"none of {', '.join(server_groups)} receives traffic in {region}",
-                provider="example",
+                provider=PROVIDER,
                 account=self._account,
             )
         return TrafficWeights(weights=_percentages(shares))

@@ -29,7 +29,7 @@ from cloudrig import (
 )
 from cloudrig_example import metadata
 from cloudrig_example._client import ExampleClient, Json
-from cloudrig_example.errors import unexpected_answer
+from cloudrig_example.errors import PROVIDER, unexpected_answer
 from cloudrig_example.naming import cloud_name
 from cloudrig_example.settings import ExampleServerGroupSettings
 
@@ -101,7 +101,7 @@ class ServerGroups:
                 f"server group {request.name!r} already exists in {region} with another identity "
                 f"(moniker {group.moniker.cluster!r} v{group.moniker.sequence}, deployment "
                 f"{group.deployment_id!r}); it is not adopted",
-                provider="example",
+                provider=PROVIDER,
                 account=self._account,
                 resource=request.name,
             )
