@@ -308,3 +308,26 @@ def test_lambda_invoke_without_docker(moto_aws: MotoServer) -> None:
 
     assert answer["StatusCode"] == 200
     assert json.loads(answer["Payload"].read()) == {"hello": "world"}
+
+
+def test_auto_scaling_instances_follow_the_target_group_lifecycle(moto_aws: MotoServer) -> None:
+    moto_aws.clock.freeze()
+    ec2, elbv2 = moto_aws.client("ec2"), moto_aws.client("elbv2")
+    asg = moto_aws.client("autoscaling")
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.1.0/24")["Subnet"]["SubnetId"]
+    arn = elbv2.create_target_group(Name="asg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                    TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    moto_aws.target_health.lifecycle(arn, Lifecycle(initial_for=3))
+    ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={
+        "ImageId": "ami-12c6146b", "InstanceType": "t3.micro"})  # moto checks no AMI ids
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="web", MinSize=2, MaxSize=2, DesiredCapacity=2,
+        LaunchTemplate={"LaunchTemplateName": "web"}, VPCZoneIdentifier=subnet,
+        TargetGroupARNs=[arn])
+
+    states = _states(elbv2, arn)
+    assert len(states) == 2
+    assert {state for state, _ in states.values()} == {"initial"}
+    moto_aws.clock.advance(3)
+    assert {state for state, _ in _states(elbv2, arn).values()} == {"healthy"}
