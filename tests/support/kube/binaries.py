@@ -53,17 +53,24 @@ def ensure_binaries() -> Path:
         raise BinariesUnavailableError(
             f"kube-apiserver {KUBE_VERSION} is not cached in {cache_dir()} and cannot be built "
             f"({why}). As root: apt-get install {APT_PACKAGES}; then run {BUILD_SCRIPT} once "
-            "(about 5 minutes), or set CLOUDRIG_TEST_KUBECONFIG to use an existing cluster."
+            "(5-10 minutes on 2 cores), or set CLOUDRIG_TEST_KUBECONFIG to use an existing cluster."
         )
     print(
         f"\n[cloudrig] one-time build of kube-apiserver {KUBE_VERSION} from Debian's source "
-        f"package (~5 min on 2 cores), cached in {cache_dir()}",
+        f"package (5-10 min on 2 cores), cached in {cache_dir()}",
         file=sys.stderr,
         flush=True,
     )
     # The script's progress goes straight to our stderr so a developer sees it is not stuck.
+    # The cache root is passed explicitly so the script and this module always agree on it.
+    env = {**os.environ, "CLOUDRIG_CACHE_DIR": str(cache_dir().parent.parent)}
     result = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=None, text=True, check=False
+        ["bash", str(BUILD_SCRIPT)],
+        stdout=subprocess.PIPE,
+        stderr=None,
+        text=True,
+        check=False,
+        env=env,
     )
     folder = cached()
     if result.returncode != 0 or folder is None:

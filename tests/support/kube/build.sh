@@ -61,7 +61,7 @@ cleanup() {
 trap cleanup EXIT
 
 started=$(date +%s)
-log "one-time build of kube-apiserver ${KUBE_VERSION} (~5 min on 2 cores); cache: $cache"
+log "one-time build of kube-apiserver ${KUBE_VERSION} (5-10 min on 2 cores); cache: $cache"
 
 # Private apt configuration: the machine's `Types: deb` stanzas, retyped as deb-src.
 apt_dir="$work/apt"

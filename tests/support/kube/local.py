@@ -86,8 +86,9 @@ class LocalKube:
     def start(self) -> LocalKube:
         # etcd fsyncs on every write: a tmpfs data dir keeps a test session from waiting on disk.
         shm = Path("/dev/shm")
-        base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        self.workdir = Path(tempfile.mkdtemp(prefix="cloudrig-kube-", dir=base))
+        base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+        _remove_orphaned_workdirs(base)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"cloudrig-kube-{os.getpid()}-", dir=base))
         atexit.register(self.stop)
         try:
             self._start_etcd()
@@ -125,6 +126,12 @@ class LocalKube:
     # -- processes ---------------------------------------------------------------------------
 
     def _spawn(self, name: str, argv: list[str]) -> _Process:
+        # If the test process dies without cleaning up (SIGTERM/SIGKILL from a CI timeout), the
+        # kernel sends SIGTERM to these children: setpriv sets PR_SET_PDEATHSIG, then execs.
+        # (It fires when the spawning *thread* ends: start the cluster from a long-lived thread.)
+        setpriv = shutil.which("setpriv")
+        if setpriv is not None:
+            argv = [setpriv, "--pdeathsig", "TERM", "--", *argv]
         log = self.workdir / f"{name}.log"
         with log.open("wb") as out:
             popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir)
@@ -257,6 +264,15 @@ class LocalKube:
             ],
         )
         self._wait(proc, lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"))
+
+
+def _remove_orphaned_workdirs(base: Path) -> None:
+    """Delete work folders left by sessions that were killed (their pid no longer runs): on
+    /dev/shm they would hold memory until reboot."""
+    for folder in base.glob("cloudrig-kube-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _http_ok(

@@ -36,15 +36,25 @@ def _unavailable(message: str) -> NoReturn:
     pytest.skip(f"Kubernetes test target unavailable: {message}")
 
 
+def _ensure_binaries_visibly(config: pytest.Config) -> Path:
+    """Run the (possibly minutes-long, one-time) build with pytest's output capture suspended, so
+    its progress reaches the terminal instead of looking like a hang."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        return ensure_binaries()
+    with capture.global_and_fixture_disabled():
+        return ensure_binaries()
+
+
 @pytest.fixture(scope="session")
-def kube_cluster() -> Iterator[KubeCluster]:
+def kube_cluster(pytestconfig: pytest.Config) -> Iterator[KubeCluster]:
     """One API server for the whole session (local control plane or ``CLOUDRIG_TEST_KUBECONFIG``)."""
     existing = os.environ.get(KUBECONFIG_ENV)
     if existing:
         cluster = use_existing(Path(existing))
     else:
         try:
-            bin_dir = ensure_binaries()
+            bin_dir = _ensure_binaries_visibly(pytestconfig)
             started = time.monotonic()
             cluster = start_local(bin_dir)
         except (BinariesUnavailableError, ClusterStartError, FileNotFoundError) as exc:
