@@ -19,6 +19,7 @@ from cloudrig._errors import NotFound, NotSupported, ProviderError
 from cloudrig._model import (
     Capacity,
     CreateServerGroup,
+    LoadBalancer,
     LoadBalancerSpec,
     Moniker,
     ServerGroup,
@@ -142,22 +143,27 @@ class ConformanceKit:
         group: ServerGroup = self.call("get_server_group", self.region, name)
         return group
 
-    def load_balancer(self, suffix: str = "lb") -> str:
-        """Upsert a load balancer (deleted after the check) and return its name."""
-        name = f"{self.app}-{suffix}"
+    def load_balancer_spec(self, name: str) -> tuple[LoadBalancerSpec, BaseModel]:
+        """A load balancer spec with the target's settings, and those settings validated."""
         spec = LoadBalancerSpec(
             name=name,
             account=self.provider.context.account,
             region=self.region,
             settings=dict(self.target.load_balancer_settings),
         )
-        settings = self._validate(self.target.descriptor.load_balancer_settings, spec.settings)
-        self.track_load_balancer(name)
-        self.call("upsert_load_balancer", spec, settings)
-        return name
+        model = self.target.descriptor.load_balancer_settings
+        return spec, self._validate(model, spec.settings)
 
-    def track_load_balancer(self, name: str) -> None:
+    def upsert_load_balancer(self, name: str) -> LoadBalancer:
+        """Create (and remember to delete) a load balancer."""
+        spec, settings = self.load_balancer_spec(name)
         self._load_balancers.append((self.region, name))
+        lb: LoadBalancer = self.call("upsert_load_balancer", spec, settings)
+        return lb
+
+    def load_balancer(self, suffix: str = "lb") -> str:
+        """Upsert a load balancer named after the check's app (deleted after the check)."""
+        return self.upsert_load_balancer(f"{self.app}-{suffix}").name
 
     def track_security_group(self, name: str) -> None:
         self._security_groups.append((self.region, name))
