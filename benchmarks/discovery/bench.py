@@ -1,0 +1,349 @@
+"""Discovery cost: cloudrig's plugin discovery against Apache Libcloud's driver lookup.
+
+Measures, side by side in one run, the time and the number of modules loaded to
+
+  (a) import the library's API                 ``import cloudrig``  vs  libcloud's compute API
+  (b) list every provider                      ``PluginRegistry()`` (entry points) vs ``DRIVERS``
+  (c) get one provider class and instantiate it, no network
+        cloudrig: ``registry.implementation(name)`` + ``cls(ProviderContext(...))`` for the
+        reference provider, the example provider and every other installed provider whose
+        settings can be made up offline
+        libcloud: ``get_driver(Provider.EC2)`` + ``cls(key, secret, region=...)``
+
+Every measurement runs in a fresh interpreter (so module caches never help), several repetitions
+interleaved round-robin (so drift in machine load hits every scenario alike); the median is kept.
+Time is measured inside the child around the operation only (interpreter start-up is the same for
+both libraries and is reported separately as the process wall time). Modules loaded = entries
+added to ``sys.modules`` by the operation. Cloud SDK modules loaded are listed: (a) and (b) must
+load none.
+
+    .venv/bin/python benchmarks/discovery/bench.py            # 15 repetitions, writes results.json
+    .venv/bin/python benchmarks/discovery/bench.py --runs 5 --settings aws='{"regions": ["us-east-1"]}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CLOUD_SDKS = ("boto3", "botocore", "google", "kubernetes", "httpx", "requests", "urllib3")
+TOKEN_ENV = "CLOUDRIG_BENCH_TOKEN"
+
+# Offline settings for the providers whose settings need more than regions. Anything else is tried
+# with its first region only; ``--settings NAME=JSON`` adds or overrides.
+KNOWN_SETTINGS: dict[str, dict[str, Any]] = {
+    "reference": {"regions": ["reference-1"]},
+    "example": {
+        "regions": ["eu-west"],
+        "endpoint": "http://127.0.0.1:9",  # discard port: never contacted
+        "token": f"env:{TOKEN_ENV}",
+    },
+}
+
+CHILD = """\
+import sys, time
+_before = set(sys.modules)
+_t0 = time.perf_counter()
+{body}
+_elapsed = time.perf_counter() - _t0
+import json as _json
+_new = set(sys.modules) - _before
+_sdk = sorted(m for m in _new if m.split(".")[0] in {sdks!r})
+_top = {{}}
+for _m in _new:
+    _top[_m.split(".")[0]] = _top.get(_m.split(".")[0], 0) + 1
+_out = {{"seconds": _elapsed, "modules": len(_new), "sdk": _sdk, "top": _top, "info": _info}}
+print(_json.dumps(_out))
+"""
+
+
+@dataclass
+class Scenario:
+    key: str
+    library: str
+    step: str  # a, b or c
+    label: str
+    body: str
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    walls: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    def run_once(self, env: dict[str, str]) -> None:
+        code = CHILD.format(body=self.body, sdks=CLOUD_SDKS)
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            self.error = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+            return
+        self.runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        self.walls.append(wall)
+
+    def summary(self) -> dict[str, Any]:
+        if not self.runs:
+            return {
+                "library": self.library,
+                "step": self.step,
+                "label": self.label,
+                "error": self.error,
+            }
+        seconds = [r["seconds"] for r in self.runs]
+        return {
+            "library": self.library,
+            "step": self.step,
+            "label": self.label,
+            "runs": len(seconds),
+            "median_ms": round(statistics.median(seconds) * 1000, 2),
+            "min_ms": round(min(seconds) * 1000, 2),
+            "max_ms": round(max(seconds) * 1000, 2),
+            "modules": statistics.median(r["modules"] for r in self.runs),
+            "sdk_modules": sorted({m for r in self.runs for m in r["sdk"]}),
+            "process_wall_median_ms": round(statistics.median(self.walls) * 1000, 1),
+            # Where the modules come from: the ten biggest top-level packages.
+            "top_packages": dict(sorted(self.runs[-1]["top"].items(), key=lambda kv: -kv[1])[:10]),
+            "info": self.runs[-1]["info"],
+        }
+
+
+def installed_providers(env: dict[str, str]) -> list[str]:
+    code = "import cloudrig; print('\\n'.join(sorted(cloudrig.PluginRegistry().providers)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return out.stdout.split()
+
+
+def instantiate_body(name: str, plugins: list[str], settings: dict[str, Any]) -> str:
+    return (
+        "import cloudrig\n"
+        f"_r = cloudrig.PluginRegistry({plugins!r})\n"
+        f"_cls = _r.implementation({name!r})\n"
+        f"_s = _r.provider({name!r}).descriptor.account_settings.model_validate({settings!r})\n"
+        "_p = _cls(cloudrig.ProviderContext(account='bench', settings=_s))\n"
+        "_info = f'{type(_p).__module__}.{type(_p).__qualname__}'\n"
+    )
+
+
+def scenarios(providers: list[str], extra_settings: dict[str, dict[str, Any]]) -> list[Scenario]:
+    found = [
+        Scenario(
+            "cloudrig.import",
+            "cloudrig",
+            "a",
+            "import cloudrig",
+            "import cloudrig\n_info = cloudrig.__version__\n",
+        ),
+        Scenario(
+            "libcloud.import",
+            "libcloud",
+            "a",
+            "import libcloud.compute.providers, libcloud.compute.types",
+            "import libcloud\nfrom libcloud.compute.providers import get_driver\n"
+            "from libcloud.compute.types import Provider\n_info = libcloud.__version__\n",
+        ),
+        # Components of (a), for reading it: what cloudrig's dependencies cost on their own.
+        Scenario(
+            "component.redis",
+            "component",
+            "a",
+            "import redis (pulled in by cloudrig.ratelimit at import)",
+            "import redis\n_info = redis.__version__\n",
+        ),
+        Scenario(
+            "component.deps",
+            "component",
+            "a",
+            "import pydantic, pluggy, yaml, tenacity",
+            "import pydantic, pluggy, yaml, tenacity\n_info = pydantic.VERSION\n",
+        ),
+        Scenario(
+            "cloudrig.list",
+            "cloudrig",
+            "b",
+            "PluginRegistry() (every entry point)",
+            "import cloudrig\n_info = sorted(cloudrig.PluginRegistry().providers)\n",
+        ),
+        Scenario(
+            "cloudrig.cli.providers",
+            "cloudrig",
+            "b",
+            "the `cloudrig providers` command (typer + rich table, output discarded)",
+            "import contextlib, io\n"
+            "from cloudrig._cli import app\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    app(['providers'], prog_name='cloudrig', standalone_mode=False)\n"
+            "_info = 'cli'\n",
+        ),
+        Scenario(
+            "libcloud.list",
+            "libcloud",
+            "b",
+            "compute DRIVERS table",
+            "from libcloud.compute.providers import DRIVERS\n_info = len(DRIVERS)\n",
+        ),
+        Scenario(
+            "libcloud.instantiate.ec2",
+            "libcloud",
+            "c",
+            "get_driver(Provider.EC2) + EC2NodeDriver(key, secret, region)",
+            "from libcloud.compute.providers import get_driver\n"
+            "from libcloud.compute.types import Provider\n"
+            "_cls = get_driver(Provider.EC2)\n"
+            "_d = _cls('AKIDEXAMPLE', 'not-a-secret', region='us-east-1')\n"
+            "_info = type(_d).__name__\n",
+        ),
+    ]
+    settings = {**KNOWN_SETTINGS, **extra_settings}
+    targets = [("reference", ["cloudrig.testing.reference"])]
+    targets += [(name, []) for name in providers if name != "reference"]
+    for name, plugins in targets:
+        values = settings.get(name, {"regions": ["us-east-1"]})
+        found.append(
+            Scenario(
+                f"cloudrig.instantiate.{name}",
+                "cloudrig",
+                "c",
+                f"implementation('{name}') + instantiate",
+                instantiate_body(name, plugins, values),
+            )
+        )
+    return found
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        memory = f"{mem_kb / 1024 / 1024:.0f} GiB"
+    except OSError:
+        memory = "unknown"
+    from importlib.metadata import version
+
+    def v(dist: str) -> str:
+        try:
+            return version(dist)
+        except Exception:
+            return "not installed"
+
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory": memory,
+        "python": platform.python_version(),
+        "versions": {d: v(d) for d in ("cloudrig", "apache-libcloud", "pydantic", "pluggy")},
+    }
+
+
+def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """cloudrig / libcloud per step: below 1 means cloudrig is cheaper."""
+    pairs = {
+        "a import": ("cloudrig.import", "libcloud.import"),
+        "b list providers": ("cloudrig.list", "libcloud.list"),
+    }
+    for key in results:
+        if key.startswith("cloudrig.instantiate."):
+            pairs[f"c get + instantiate ({key.rsplit('.', 1)[1]} vs EC2)"] = (
+                key,
+                "libcloud.instantiate.ec2",
+            )
+    out = {}
+    for label, (ours, theirs) in pairs.items():
+        a, b = results.get(ours, {}), results.get(theirs, {})
+        if "median_ms" in a and "median_ms" in b:
+            out[label] = {
+                "time": round(a["median_ms"] / b["median_ms"], 2),
+                "modules": round(a["modules"] / b["modules"], 2) if b["modules"] else None,
+            }
+    return out
+
+
+def markdown(results: dict[str, dict[str, Any]], rat: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "| step | library | what | median ms | modules loaded | cloud SDK / HTTP client modules | process wall ms |",
+        "|---|---|---|---:|---:|---|---:|",
+    ]
+    for r in sorted(results.values(), key=lambda r: (r["step"], r["library"])):
+        if "median_ms" not in r:
+            lines.append(
+                f"| {r['step']} | {r['library']} | {r['label']} | failed: {r['error']} | | | |"
+            )
+            continue
+        sdk = ", ".join(sorted({m.split(".")[0] for m in r["sdk_modules"]})) or "none"
+        lines.append(
+            f"| {r['step']} | {r['library']} | {r['label']} | {r['median_ms']} | "
+            f"{r['modules']:g} | {sdk} | {r['process_wall_median_ms']} |"
+        )
+    lines += ["", "| ratio cloudrig / libcloud | time | modules |", "|---|---:|---:|"]
+    lines += [f"| {k} | {v['time']} | {v['modules']} |" for k, v in rat.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="repetitions per scenario")
+    parser.add_argument("--output", type=Path, default=HERE / "results.json")
+    parser.add_argument(
+        "--settings",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="offline account settings for an installed provider",
+    )
+    args = parser.parse_args()
+    extra = {}
+    for item in args.settings:
+        name, _, value = item.partition("=")
+        extra[name] = json.loads(value)
+
+    load_before = os.getloadavg()[0]
+    env = {k: v for k, v in os.environ.items() if k != "CLOUDRIG_PLUGINS"}
+    env[TOKEN_ENV] = "benchmark-token-not-a-secret"
+    providers = installed_providers(env)
+    todo = scenarios(providers, extra)
+    for i in range(args.runs):
+        for scenario in todo:  # round-robin: load drift hits every scenario alike
+            if scenario.error is None:
+                scenario.run_once(env)
+        print(f"run {i + 1}/{args.runs}", file=sys.stderr)
+    results = {s.key: s.summary() for s in todo}
+    rat = ratios(results)
+    python = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd()) else "python"
+    command = shlex.join([python, os.path.relpath(__file__), *sys.argv[1:]])
+    report = {
+        "command": command,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        # The machine may be shared: the 1-minute load average before and after the run.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "installed_providers": providers,
+        "results": results,
+        "ratios": rat,
+    }
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(markdown(results, rat))
+
+
+if __name__ == "__main__":
+    main()
