@@ -130,7 +130,7 @@ def test_429_injected_carries_retry_after(
 
 
 def test_429_from_the_clouds_rate_limit(make_provider: MakeProvider, tokens: Any) -> None:
-    with ExampleCloud([Token(tokens.read_write, "tester")], rate_limit=1, burst=2) as cloud:
+    with ExampleCloud([Token(tokens.read_write, "tester")], rate_limit=0.1, burst=2) as cloud:
         provider = make_provider(cloud)
         provider.check()
         provider.check()

@@ -101,8 +101,9 @@ def test_reserved_tags_are_refused_before_any_request(
 
 def test_instances_boot_then_serve_and_stay_warm_when_disabled(provider: ExampleProvider) -> None:
     lb = _lb(provider)
-    name = provider.create_server_group(_request(Moniker(app="shop", sequence=1), lbs=(lb,))).name
-    assert provider.get_server_group(REGION, name).counts.starting == 2
+    created = provider.create_server_group(_request(Moniker(app="shop", sequence=1), lbs=(lb,)))
+    name = created.name
+    assert created.counts.starting == 2, "instances boot first"
     before = _wait_up(provider, name)
     sources = {d.source for i in before.instances for d in i.details}
     assert sources == {"instance", "load-balancer"}
