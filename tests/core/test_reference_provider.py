@@ -4,6 +4,7 @@ traffic, shared state across connections, history and observers."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -253,3 +254,38 @@ def test_load_balancers_and_security_groups_keep_their_given_names(
     account.delete_security_group(REGION, "web")
     account.delete_security_group(REGION, "web")
     assert account.list_security_groups(REGION) == []
+
+
+def test_boot_failures_named_on_the_cloud_hit_new_instances_only(
+    account: cloudrig.Account, clock: ManualClock, cloud: ReferenceCloud
+) -> None:
+    group = account.create_server_group(spec(capacity=1))
+    clock.advance(30)
+    cloud.boot_failures.add(group.name)
+    account.resize_server_group(REGION, group.name, Capacity.fixed(3))
+    clock.advance(30)
+    counts = account.get_server_group(REGION, group.name).counts
+    assert (counts.up, counts.down) == (1, 2)
+
+
+def test_concurrent_callers_see_consistent_state(connect: Connect, cloud: ReferenceCloud) -> None:
+    """Provider instances in several threads (workers of one process) share one cloud safely."""
+    accounts = [connect().account("ref") for _ in range(4)]
+
+    def work(n: int) -> list[str]:
+        account = accounts[n % len(accounts)]
+        names = []
+        for i in range(10):
+            group = account.create_server_group(spec(stack=f"w{n}", capacity=1), sequence=i)
+            account.resize_server_group(REGION, group.name, Capacity.fixed(2))
+            names.append(group.name)
+        return names
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = [name for names in pool.map(work, range(8)) for name in names]
+    assert len(set(created)) == 80
+    assert len(cloud.groups) == 80
+    assert all(len(g.instances) == 2 for g in cloud.groups.values())
+    assert len(cloud.calls("create_server_group", outcome="ok")) == 80
+    ids = [i.id for g in cloud.groups.values() for i in g.instances]
+    assert len(set(ids)) == len(ids) == 160

@@ -60,6 +60,11 @@ class ConformanceKit:
         provider = type(self.provider).__name__
         pytest.fail(f"[{self.check}] {provider}: {message}", pytrace=False)
 
+    def equal(self, what: str, actual: object, expected: object) -> None:
+        """Fail the check unless ``actual == expected`` (messages need no assert rewriting)."""
+        if actual != expected:
+            self.fail(f"{what}: expected {expected!r}, got {actual!r}")
+
     def _validate(self, model: type[BaseModel], raw: Any) -> BaseModel:
         return model.model_validate(dict(raw))
 

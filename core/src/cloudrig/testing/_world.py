@@ -157,6 +157,7 @@ class ReferenceCloud:
         self.observers: list[Observer] = []
         self.boot_seconds = 30.0
         self.boot_failures: set[str] = set()  # group names whose new instances fail to boot
+        self.last_seen: datetime | None = None  # the latest time a provider call brought
         self._serial = 0
 
     def __repr__(self) -> str:
@@ -239,6 +240,7 @@ class ReferenceCloud:
     def advance(self, now: datetime) -> None:
         """Finish every boot due by ``now``, recording each transition at the time it happened."""
         with self.lock:
+            self.last_seen = max(now, self.last_seen) if self.last_seen else now
             due = [
                 (inst.ready_at, group, inst)
                 for group in self.groups.values()
@@ -280,7 +282,7 @@ class ReferenceCloud:
                     inst.state = state
             self.record(
                 Event(
-                    time=max((i.launched_at for i in group.instances), default=group.created_at),
+                    time=self.last_seen or group.created_at,
                     kind="transition",
                     operation=f"forced_{state.value.lower()}",
                     args={"region": region, "name": name, "instance": instance_id},

