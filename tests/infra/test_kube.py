@@ -232,6 +232,48 @@ def test_replicaset_service_networkpolicy_lifecycle(
         assert kube_cluster.requests_by(kube_cluster.admin_user, since=mark) > 0
 
 
+def pod_state(core: client.CoreV1Api, ns: str, name: str) -> tuple[str, str | None, bool]:
+    """(phase, node name, Ready) of a pod."""
+    pod = core.read_namespaced_pod(name, ns)
+    ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+    return pod.status.phase, pod.spec.node_name, ready
+
+
+def test_kubelet_simulator_holds_then_delays_readiness(
+    kube_cluster: KubeCluster, kubelet: KubeletSimulator, kube_namespace: str
+) -> None:
+    ns = kube_namespace
+    kubelet.hold({"app": "batch"}, namespace=ns)
+    kubelet.ready({"app": "slow"}, after=3.0, namespace=ns)
+    with kube_cluster.api_client(kube_cluster.admin_user) as api_client:
+        core = client.CoreV1Api(api_client)
+        for app in ("batch", "slow"):
+            core.create_namespaced_pod(
+                ns,
+                client.V1Pod(
+                    metadata=client.V1ObjectMeta(name=app, labels={"app": app}),
+                    spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="x")]),
+                ),
+            )
+        created = time.monotonic()
+        # running, not ready yet: the simulator bound it and started its containers
+        assert eventually(lambda: pod_state(core, ns, "slow")[0] == "Running")
+        assert pod_state(core, ns, "slow") == ("Running", kubelet.node_name, False)
+        assert eventually(lambda: pod_state(core, ns, "slow")[2])
+        assert time.monotonic() - created >= 2.5
+        assert pod_state(core, ns, "batch") == ("Pending", None, False)  # held: never scheduled
+
+        kubelet.reset()  # rules gone: the held pod is scheduled and becomes ready
+        assert eventually(
+            lambda: pod_state(core, ns, "batch") == ("Running", kubelet.node_name, True)
+        )
+
+        core.delete_namespaced_pod("batch", ns)  # graceful delete, confirmed by the simulator
+        assert eventually(
+            lambda: not core.list_namespaced_pod(ns, label_selector="app=batch").items
+        )
+
+
 def test_audit_count_starts_at_mark_and_separates_users(
     kube_cluster: KubeCluster, counted: CountedClient
 ) -> None:

@@ -191,17 +191,31 @@ class KubeletSimulator:
             for key in keys:
                 if self._stop.is_set():
                     return
+                if key != _RESYNC:
+                    self._guarded(
+                        key, lambda k=key: self._api.read_namespaced_pod(k[1], k[0]), delayed
+                    )
+                    continue
                 try:
-                    if key == _RESYNC:
-                        for pod in self._api.list_pod_for_all_namespaces().items:
-                            self._reconcile(pod, delayed)
-                    else:
-                        self._reconcile(self._api.read_namespaced_pod(key[1], key[0]), delayed)
-                except ApiException as exc:
-                    if exc.status not in (404, 409):  # gone, or changed under us: next event
-                        log.warning("kubelet simulator could not patch %s: %s", key, exc.reason)
-                except Exception:  # keep simulating the other pods; the log says what broke
-                    log.exception("kubelet simulator failed on %s", key)
+                    pods = self._api.list_pod_for_all_namespaces().items
+                except Exception:
+                    log.exception("kubelet simulator could not list pods")
+                    continue
+                for pod in pods:
+                    pod_key = (pod.metadata.namespace, pod.metadata.name)
+                    self._guarded(pod_key, lambda p=pod: p, delayed)
+
+    def _guarded(
+        self, key: tuple[str, str], get: Callable[[], Any], delayed: list[tuple[float, str, str]]
+    ) -> None:
+        """Reconcile one pod; a failure is logged and never stops the simulation of the others."""
+        try:
+            self._reconcile(get(), delayed)
+        except ApiException as exc:
+            if exc.status not in (404, 409):  # gone, or changed under us: its next event retries
+                log.warning("kubelet simulator could not update pod %s: %s", key, exc.reason)
+        except Exception:
+            log.exception("kubelet simulator failed on pod %s", key)
 
     def _ensure_node(self) -> None:
         try:
