@@ -7,7 +7,6 @@ import contextlib
 import http.client
 import json
 import random
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +15,13 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError, SSLError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from support.aws.server import MotoServer
 from support.proxy import (
@@ -159,6 +164,40 @@ def test_latency_past_the_read_timeout_raises_read_timeout(proxy: FaultProxy,
     assert moto_aws.request_count("DescribeAutoScalingGroups") == 2
 
 
+def test_latency_before_upstream_holds_the_request(proxy: FaultProxy,
+                                                   moto_aws: MotoServer) -> None:
+    asg = moto_aws.client("autoscaling", endpoint_url=proxy.url)
+    asg.describe_auto_scaling_groups()  # backend warm
+    proxy.add(Delay(0.4, before_upstream=True), operation="CreateLaunchConfiguration", times=1)
+    seen_by_moto: list[int] = []
+    timer = threading.Timer(0.2, lambda: seen_by_moto.append(
+        moto_aws.request_count("CreateLaunchConfiguration")))
+    timer.start()
+    asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12c6146b",
+                                    InstanceType="t3.micro")
+    timer.join()
+    assert seen_by_moto == [0]  # still held by the proxy at 0.2 s
+    assert moto_aws.request_count("CreateLaunchConfiguration") == 1
+
+
+def test_upstream_down_answers_502(fault_proxy: ProxyFactory, moto_aws: MotoServer) -> None:
+    dead = fault_proxy(moto_aws.url)
+    dead.stop()
+    proxy = fault_proxy(dead.url)
+    ecs = moto_aws.client("ecs", endpoint_url=proxy.url)
+    assert _error(ecs.list_clusters) == ("502", 502)
+
+
+def test_stopped_proxy_drops_keep_alive_connections(fault_proxy: ProxyFactory,
+                                                    moto_aws: MotoServer) -> None:
+    proxy = fault_proxy(moto_aws.url)
+    ecs = moto_aws.client("ecs", endpoint_url=proxy.url)
+    ecs.list_clusters()  # a pooled keep-alive connection now exists
+    proxy.stop()
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        ecs.list_clusters()
+
+
 def test_reset_connection_raises_connection_closed(proxy: FaultProxy,
                                                    moto_aws: MotoServer) -> None:
     ecs = moto_aws.client("ecs", endpoint_url=proxy.url)
@@ -179,7 +218,7 @@ def test_tls_mode_with_the_test_ca(fault_proxy: ProxyFactory, moto_aws: MotoServ
     proxy.add(throttle(Style.AWS_JSON), operation="ListClusters", times=1)
     assert _error(ecs.list_clusters) == ("ThrottlingException", 400)
 
-    untrusting = moto_aws.client("ecs", endpoint_url=proxy.url, verify=ssl.get_default_verify_paths().cafile or True)
+    untrusting = moto_aws.client("ecs", endpoint_url=proxy.url)  # certifi's CAs only
     with pytest.raises(SSLError):
         untrusting.list_clusters()
 

@@ -1,7 +1,9 @@
 """moto in server mode, in this process, reached by boto3 over real HTTP.
 
 In process (``ThreadedMotoServer``) rather than a ``moto_server`` subprocess so the extensions in
-this package (ECS tasks, target health) can act on moto's backend objects directly.
+this package (ECS tasks, target health) can act on moto's backend objects directly. While it
+runs, moto's classes are patched process-wide: ``mock_aws`` used in the same session would see
+the extensions too (and the non-Docker Lambda setting, which moto keeps globally).
 Requests are counted with moto's own recorder (one JSON line per request it served).
 """
 
@@ -44,6 +46,7 @@ class MotoServer:
         self.recording_path = Path(self._recording_dir.name) / "requests.jsonl"
         # moto reads MOTO_RECORDER_FILEPATH once, when it is first imported; set it for any
         # later import and point the already-built recorder at our file.
+        self._previous_recorder_path = os.environ.get("MOTO_RECORDER_FILEPATH")
         os.environ["MOTO_RECORDER_FILEPATH"] = str(self.recording_path)
         recorder._location = str(self.recording_path)
         # werkzeug logs every request at INFO to stderr: noise in test output.
@@ -66,6 +69,12 @@ class MotoServer:
         self.reset()
 
     def stop(self) -> None:
+        """Stop the server and undo what it changed in this process (patches, recorder)."""
+        self.api("POST", "/moto-api/recorder/stop-recording")
+        if self._previous_recorder_path is None:
+            os.environ.pop("MOTO_RECORDER_FILEPATH", None)
+        else:
+            os.environ["MOTO_RECORDER_FILEPATH"] = self._previous_recorder_path
         self.ecs.uninstall()
         self.target_health.uninstall()
         self._server.stop()

@@ -10,6 +10,7 @@ The ``Host`` header goes through unchanged so request signatures (SigV4) still m
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import socket
@@ -35,6 +36,9 @@ _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
     "te", "trailer", "transfer-encoding", "upgrade",
 })
+# Also not forwarded: the length (recomputed) and Expect (this proxy already answered the
+# 100-continue and sends the whole body at once).
+_NOT_FORWARDED = _HOP_BY_HOP | {"content-length", "expect"}
 _UPSTREAM_TIMEOUT = 120.0
 
 
@@ -42,6 +46,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     proxy: FaultProxy
+    connections: set[socket.socket]
 
     def handle_error(self, request: object, client_address: object) -> None:
         # Clients that drop TLS handshakes or hang up mid-request are normal in fault tests.
@@ -57,7 +62,16 @@ class _Handler(BaseHTTPRequestHandler):
         context = self.server.proxy._server_tls
         if context is not None:
             self.request = context.wrap_socket(self.request, server_side=True)
+        with self.server.proxy._lock:
+            self.server.connections.add(self.request)
         super().setup()
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.server.proxy._lock:
+                self.server.connections.discard(self.request)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -121,28 +135,35 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(self, request: Request, delay_after: float) -> None:
         upstream = self.server.proxy._connect_upstream()
         try:
-            target = request.path + (f"?{request.query}" if request.query else "")
-            upstream.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in self.headers.items():
-                if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
-                    upstream.putheader(name, value)
-            if request.body or request.method in ("POST", "PUT", "PATCH"):
-                upstream.putheader("Content-Length", str(len(request.body)))
-            upstream.endheaders(request.body or None)
-            response = upstream.getresponse()
-            headers = [(k, v) for k, v in response.getheaders()]
-            streamed = response.chunked and request.method != "HEAD"
-            if not streamed:
-                body = response.read()
-                time.sleep(delay_after)
-                self._send(response.status, headers, body)
+            try:
+                response = self._ask_upstream(upstream, request)
+                headers = list(response.getheaders())
+                streamed = response.chunked and request.method != "HEAD"
+                body = b"" if streamed else response.read()
+            except OSError as exc:  # upstream down or hung up: what a real gateway says
+                self._send(502, [("Content-Type", "text/plain")], f"upstream: {exc}\n".encode())
                 return
             time.sleep(delay_after)
-            self._stream(response, headers)
-        except (BrokenPipeError, ConnectionResetError):
+            if streamed:
+                self._stream(response, headers)
+            else:
+                self._send(response.status, headers, body)
+        except OSError:
             self.close_connection = True  # the client gave up (e.g. its read timeout): fine
         finally:
             upstream.close()
+
+    def _ask_upstream(self, upstream: http.client.HTTPConnection,
+                      request: Request) -> http.client.HTTPResponse:
+        target = request.path + (f"?{request.query}" if request.query else "")
+        upstream.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
+        for name, value in self.headers.items():
+            if name.lower() not in _NOT_FORWARDED:
+                upstream.putheader(name, value)
+        if request.body or request.method in ("POST", "PUT", "PATCH"):
+            upstream.putheader("Content-Length", str(len(request.body)))
+        upstream.endheaders(request.body or None)
+        return upstream.getresponse()
 
     def _stream(self, response: http.client.HTTPResponse, headers: list[tuple[str, str]]) -> None:
         """Relay a chunked upstream answer chunk by chunk (Kubernetes watches stay live)."""
@@ -195,6 +216,7 @@ class FaultProxy:
             ca.cert_pem.write_to_path(str(self.ca_bundle))
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
+        self._server.connections = set()
         self._thread: threading.Thread | None = None
 
     @property
@@ -214,7 +236,14 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        """Stop listening and close open client connections (keep-alive ones too): a stopped
+        proxy answers nothing, like a dead endpoint."""
         self._server.shutdown()
+        with self._lock:
+            connections = list(self._server.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         self._server.server_close()
         if self._ca_dir is not None:
             self._ca_dir.cleanup()
