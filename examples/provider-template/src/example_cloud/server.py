@@ -98,7 +98,7 @@ class _RateLimit:
 
 _REGION = r"/v1/regions/(?P<region>[^/]+)"
 _NAME = r"/(?P<name>[^/]+)"
-Route = tuple[str, re.Pattern[str], Callable[..., Any]]
+Route = tuple[str, re.Pattern[str], Callable[["Call"], Any]]
 
 
 class ExampleCloud:
@@ -205,7 +205,11 @@ class ExampleCloud:
                     403, "Forbidden", f"principal {token.principal!r} has a read-only token"
                 )
             body = json.loads(raw) if raw else None
-            result = handler(token=token, query=parse_qsl(url.query), body=body, **params)
+            tags = {
+                k.removeprefix("tag."): v for k, v in parse_qsl(url.query) if k.startswith("tag.")
+            }
+            call = Call(token, params.get("region", ""), params.get("name", ""), body, tags)
+            result = handler(call)
             status = 201 if method == "POST" else (204 if result is None else 200)
             answer: tuple[int, Any, dict[str, str]] = (status, result, {})
         except ApiError as exc:
@@ -256,7 +260,7 @@ class ExampleCloud:
             code = {429: "TooManyRequests", 503: "Unavailable"}.get(fault.status, "Injected")
             raise ApiError(fault.status, code, f"injected fault ({fault.status})", headers)
 
-    def _route(self, method: str, path: str) -> tuple[Callable[..., Any], dict[str, str]]:
+    def _route(self, method: str, path: str) -> tuple[Callable[[Call], Any], dict[str, str]]:
         allowed = False
         for verb, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
@@ -270,38 +274,47 @@ class ExampleCloud:
 
     def _route_table(self) -> list[Route]:
         s = self.state
-        sg, lb, sec = (
-            f"{_REGION}/server-groups",
-            f"{_REGION}/load-balancers",
-            f"{_REGION}/security-groups",
-        )
-
-        def tags(query: list[tuple[str, str]]) -> dict[str, str]:
-            return {k.removeprefix("tag."): v for k, v in query if k.startswith("tag.")}
-
-        table: list[tuple[str, str, Callable[..., Any]]] = [
-            ("GET", "/v1/whoami", lambda token, **_: {
-                "principal": token.principal,
-                "scope": "read-only" if token.read_only else "read-write",
-            }),
-            ("GET", sg, lambda region, query, **_: s.list_server_groups(region, tags(query))),
-            ("POST", sg, lambda region, body, **_: s.create_server_group(region, body)),
-            ("GET", sg + _NAME, lambda region, name, **_: s.get_server_group(region, name)),
-            ("PATCH", sg + _NAME, lambda region, name, body, **_: s.update_server_group(region, name, body)),
-            ("DELETE", sg + _NAME, lambda region, name, **_: s.delete_server_group(region, name)),
-            ("GET", lb, lambda region, **_: s.list_load_balancers(region)),
-            ("POST", lb, lambda region, body, **_: s.create_load_balancer(region, body)),
-            ("GET", lb + _NAME, lambda region, name, **_: s.get_load_balancer(region, name)),
-            ("PUT", lb + _NAME, lambda region, name, body, **_: s.replace_load_balancer(region, name, body)),
-            ("PUT", lb + _NAME + "/weights", lambda region, name, body, **_: s.set_weights(region, name, body)),
-            ("DELETE", lb + _NAME, lambda region, name, **_: s.delete_load_balancer(region, name)),
-            ("GET", sec, lambda region, **_: s.list_security_groups(region)),
-            ("POST", sec, lambda region, body, **_: s.create_security_group(region, body)),
-            ("GET", sec + _NAME, lambda region, name, **_: s.get_security_group(region, name)),
-            ("PUT", sec + _NAME, lambda region, name, body, **_: s.replace_security_group(region, name, body)),
-            ("DELETE", sec + _NAME, lambda region, name, **_: s.delete_security_group(region, name)),
-        ]  # fmt: skip
+        sg = f"{_REGION}/server-groups"
+        lb = f"{_REGION}/load-balancers"
+        sec = f"{_REGION}/security-groups"
+        table: list[tuple[str, str, Callable[[Call], Any]]] = [
+            ("GET", "/v1/whoami", _whoami),
+            ("GET", sg, lambda c: s.list_server_groups(c.region, c.tags)),
+            ("POST", sg, lambda c: s.create_server_group(c.region, c.body)),
+            ("GET", sg + _NAME, lambda c: s.get_server_group(c.region, c.name)),
+            ("PATCH", sg + _NAME, lambda c: s.update_server_group(c.region, c.name, c.body)),
+            ("DELETE", sg + _NAME, lambda c: s.delete_server_group(c.region, c.name)),
+            ("GET", lb, lambda c: s.list_load_balancers(c.region)),
+            ("POST", lb, lambda c: s.create_load_balancer(c.region, c.body)),
+            ("GET", lb + _NAME, lambda c: s.get_load_balancer(c.region, c.name)),
+            ("PUT", lb + _NAME, lambda c: s.replace_load_balancer(c.region, c.name, c.body)),
+            ("PUT", lb + _NAME + "/weights", lambda c: s.set_weights(c.region, c.name, c.body)),
+            ("DELETE", lb + _NAME, lambda c: s.delete_load_balancer(c.region, c.name)),
+            ("GET", sec, lambda c: s.list_security_groups(c.region)),
+            ("POST", sec, lambda c: s.create_security_group(c.region, c.body)),
+            ("GET", sec + _NAME, lambda c: s.get_security_group(c.region, c.name)),
+            ("PUT", sec + _NAME, lambda c: s.replace_security_group(c.region, c.name, c.body)),
+            ("DELETE", sec + _NAME, lambda c: s.delete_security_group(c.region, c.name)),
+        ]
         return [(verb, re.compile(pattern), fn) for verb, pattern, fn in table]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One routed request, as the route handlers see it."""
+
+    token: Token
+    region: str
+    name: str
+    body: Any
+    tags: dict[str, str]  # from ``?tag.KEY=VALUE`` query parameters
+
+
+def _whoami(call: Call) -> dict[str, str]:
+    return {
+        "principal": call.token.principal,
+        "scope": "read-only" if call.token.read_only else "read-write",
+    }
 
 
 def _handler(cloud: ExampleCloud) -> type[BaseHTTPRequestHandler]:
