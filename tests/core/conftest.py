@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from core.refkit import REGION
+from core.refkit import REGION, Connect
 
 import cloudrig
 from cloudrig.testing import ManualClock, ReferenceCloud
-
-Connect = Callable[..., cloudrig.Rig]
 
 
 @pytest.fixture

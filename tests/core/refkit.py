@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import cloudrig
 
 REGION = "reference-1"
+Connect = Callable[..., cloudrig.Rig]
+"""The ``connect`` fixture: a rig with one account ``ref`` on the test's reference cloud."""
 
 
 def spec(

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from core.conftest import Connect
-from core.refkit import REGION, spec
+from core.refkit import REGION, Connect, spec
 
 import cloudrig
 from cloudrig import (

@@ -63,7 +63,7 @@ def test_capacity_rejects_negative_and_accepts_fixed() -> None:
 def test_models_are_immutable() -> None:
     moniker = Moniker(app="a")
     with pytest.raises(ValidationError):
-        moniker.app = "b"  # type: ignore[misc]
+        moniker.app = "b"
 
 
 @pytest.mark.parametrize(

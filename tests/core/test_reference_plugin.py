@@ -10,8 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from core.conftest import Connect
-from core.refkit import REGION, spec
+from core.refkit import REGION, Connect, spec
 
 import cloudrig
 from cloudrig import Capabilities, Capacity, NotSupported, PluginRegistry, TrafficSplit

@@ -8,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from core.conftest import Connect
-from core.refkit import REGION, spec
+from core.refkit import REGION, Connect, spec
 
 import cloudrig
 from cloudrig import (
@@ -44,6 +43,7 @@ def test_instances_boot_on_the_clock(
     assert account.get_server_group(REGION, group.name).healthy == 3
     transitions = [e for e in cloud.history if e.kind == "transition"]
     assert [e.operation for e in transitions] == ["instance_up"] * 3
+    assert group.created_at is not None
     assert all(e.time == group.created_at + timedelta(seconds=30) for e in transitions)
 
 

@@ -29,7 +29,24 @@ from cloudrig.testing._world import (
 
 
 class ReferenceProvider(NetworkOperations):
-    """The in-memory provider implementing every operation of the contract."""
+    """The in-memory provider implementing every operation of the contract.
+
+    How its cloud behaves, for tests that rely on it:
+
+    - A created group is enabled (in traffic, like an ASG attached to its target groups) and
+      launches ``capacity.desired`` instances, STARTING until ``boot_seconds`` (spec setting, else
+      ``ReferenceCloud.boot_seconds``) pass on the clock, then UP — or DOWN with ``boot_failure``
+      (spec setting) or when the group's name is in ``ReferenceCloud.boot_failures``.
+    - Health sources: ``cloud`` always; ``load-balancer`` for groups behind load balancers, where a
+      disabled group's instances are OUT_OF_SERVICE (and kept, unless the declared capabilities
+      say disable does not keep instances).
+    - Traffic: enabled groups of a cluster share it evenly; ``set_traffic_weights`` sets exact
+      weights (groups left out or at 0 are disabled) until the next enable or disable of a group
+      of that cluster. A load balancer lists the groups that receive traffic through it.
+    - Names are checked against the declared naming policy (``InvalidSpec`` otherwise); load
+      balancers and security groups are stored under ``naming.resource_name(name)`` and keep the
+      given name as theirs.
+    """
 
     # -- server groups -----------------------------------------------------------------------------
     def create_server_group(self, request: CreateServerGroup) -> ServerGroup:
