@@ -116,3 +116,22 @@ def test_rules_can_be_removed_and_cleared(account: cloudrig.Account, cloud: Refe
 def test_windows_count_from_one(cloud: ReferenceCloud, window: dict[str, int]) -> None:
     with pytest.raises(ValueError, match=r"nth|times"):
         cloud.faults.fail("check", ProviderFailure, **window)
+
+
+def test_a_set_of_operations_counts_only_its_calls(
+    account: cloudrig.Account, cloud: ReferenceCloud
+) -> None:
+    """The fault matrix's "crash right after the 2nd mutating call": reads do not count."""
+    cloud.faults.crash(cloudrig.MUTATING, nth=2)
+    group = account.create_server_group(spec(), sequence=0)  # mutation 1 (after a read)
+    account.get_server_group(REGION, group.name)
+    with pytest.raises(SimulatedCrash):
+        account.disable_server_group(REGION, group.name)  # mutation 2: applied, then the crash
+    assert not cloud.groups[(REGION, group.name)].enabled
+    account.enable_server_group(REGION, group.name)  # the window has passed
+    outcomes = [(e.operation, e.outcome) for e in cloud.calls() if e.operation in cloudrig.MUTATING]
+    assert outcomes == [
+        ("create_server_group", "ok"),
+        ("disable_server_group", "crash"),
+        ("enable_server_group", "ok"),
+    ]

@@ -1,20 +1,26 @@
 """Fault injection for the reference provider: errors, latency, throttling and crashes, per operation.
 
-Each rule targets one contract operation (or ``"*"`` for all) and fires on a chosen window of the
-calls counted from when it was added: ``nth=3`` only on the third call, ``times=2`` on the next two,
+Each rule targets one contract operation, a set of them (``cloudrig.MUTATING`` for every mutating
+call, as a fault matrix "crash at the k-th mutation" needs) or ``"*"`` for all, and fires on a
+chosen window of the matching calls counted from when it was added: ``nth=3`` only on the third call, ``times=2`` on the next two,
 both to start at the nth and fire ``times`` times, neither to fire on every call.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cloudrig._errors import Throttled
 
 ErrorFactory = type[BaseException] | BaseException | Callable[[str], BaseException]
+Operations = str | Iterable[str]
+
+
+def _target(operation: Operations) -> str | frozenset[str]:
+    return operation if isinstance(operation, str) else frozenset(operation)
 
 
 class SimulatedCrash(BaseException):
@@ -32,7 +38,7 @@ class FaultKind(StrEnum):
 class FaultRule:
     """One injected fault. ``seen`` counts matching calls, ``fired`` the calls it affected."""
 
-    operation: str
+    operation: str | frozenset[str]  # "*", one operation, or a set of operations
     kind: FaultKind
     error: ErrorFactory | None = None
     latency: float = 0.0
@@ -43,6 +49,8 @@ class FaultRule:
     fired: int = 0
 
     def _matches(self, operation: str) -> bool:
+        if isinstance(self.operation, frozenset):
+            return operation in self.operation
         return self.operation in ("*", operation)
 
     def _fires(self) -> bool:
@@ -98,7 +106,7 @@ class Faults:
 
     def fail(
         self,
-        operation: str,
+        operation: Operations,
         error: ErrorFactory,
         *,
         nth: int | None = None,
@@ -107,11 +115,12 @@ class Faults:
         """Raise ``error`` instead of performing the call: any ``ProviderError`` (an instance, a
         class built with a message, or ``callable(operation)``), or a non-cloudrig exception to
         simulate a provider bug that leaks an SDK error."""
-        return self._add(FaultRule(operation, FaultKind.ERROR, error=error, nth=nth, times=times))
+        rule = FaultRule(_target(operation), FaultKind.ERROR, error=error, nth=nth, times=times)
+        return self._add(rule)
 
     def throttle(
         self,
-        operation: str,
+        operation: Operations,
         *,
         retry_after: float | None = None,
         nth: int | None = None,
@@ -125,18 +134,23 @@ class Faults:
         return self.fail(operation, throttled, nth=nth, times=times)
 
     def delay(
-        self, operation: str, seconds: float, *, nth: int | None = None, times: int | None = None
+        self,
+        operation: Operations,
+        seconds: float,
+        *,
+        nth: int | None = None,
+        times: int | None = None,
     ) -> FaultRule:
         """Add ``seconds`` of latency (slept on the provider's clock) before the call."""
         if seconds < 0:
             raise ValueError("latency cannot be negative")
         return self._add(
-            FaultRule(operation, FaultKind.LATENCY, latency=seconds, nth=nth, times=times)
+            FaultRule(_target(operation), FaultKind.LATENCY, latency=seconds, nth=nth, times=times)
         )
 
     def crash(
         self,
-        operation: str,
+        operation: Operations,
         *,
         after_call: bool = True,
         nth: int | None = None,
@@ -146,7 +160,9 @@ class Faults:
         process died before it saw the answer), or before it with ``after_call=False``.
         ``crash("create_server_group", nth=2)`` crashes right after the second create."""
         return self._add(
-            FaultRule(operation, FaultKind.CRASH, after_call=after_call, nth=nth, times=times)
+            FaultRule(
+                _target(operation), FaultKind.CRASH, after_call=after_call, nth=nth, times=times
+            )
         )
 
     def clear(self) -> None:
