@@ -54,7 +54,7 @@ def test_a_throttle_seen_by_one_process_slows_every_process(
     assert one.report_throttle(b) == 0.5
     after = [other.reserve(b, 10) for _ in range(3)]
     # the other process slowed down too (recovery has already begun by a few microseconds)
-    assert 19_900 <= after[2].slot - after[1].slot <= 20_000
+    assert 19_000 <= after[2].slot - after[1].slot <= 20_000
     assert after[2].factor == pytest.approx(0.5, abs=0.001)
     # Recovery runs on the server's clock; move the cut 4.5 s into the past instead of waiting.
     state_key = one.keys(b)[1]
@@ -85,4 +85,4 @@ def test_adaptive_can_be_turned_off(clock, make_bucket) -> None:
     assert limiter.report_throttle(b) == 1.0
     limiter.acquire(b)
     limiter.acquire(b)
-    assert clock.sleeps == [0, pytest.approx(0.1)]
+    assert clock.sleeps == [pytest.approx(0.1)]

@@ -116,7 +116,7 @@ def test_fail_open_admits_every_request_unlimited(
     private_redis.kill()
     admissions = [limiter.acquire(b, timeout=0) for _ in range(10)]
     assert {a.source for a in admissions} == {"fallback-open"}
-    assert clock.sleeps == [0] * 10
+    assert clock.sleeps == []  # never waited
 
 
 def test_breaker_probes_with_one_caller_and_backs_off(

@@ -61,7 +61,7 @@ def test_acquire_fails_fast_beyond_the_timeout(clock, make_bucket) -> None:
     with pytest.raises(RateLimited) as info:
         limiter.acquire(b, timeout=0.5)
     assert info.value.retry_after == pytest.approx(1.0)
-    assert clock.sleeps == [0]  # it did not sleep
+    assert clock.sleeps == []  # it did not sleep
     assert limiter.try_acquire(b) is False
     assert limiter.stats()[b.name].denied == 2
 

@@ -86,8 +86,8 @@ def test_limiter_waits_on_its_injected_clock_for_the_server_decided_slot(
     assert gaps([a.slot for a in admissions]) == [100_000] * 4
     # Each wait is the distance from the server's "now" to the slot: the sum grows by ~0.1 s per
     # request whatever the client's clock says (a little less as real time passes meanwhile).
-    assert clock.sleeps[0] == 0
-    assert all(0.05 < w <= 0.1 * (i + 1) for i, w in enumerate(clock.sleeps[1:]))
+    assert len(clock.sleeps) == 4  # the first was due at once
+    assert all(0.05 < w <= 0.1 * (i + 1) for i, w in enumerate(clock.sleeps))
     assert {a.source for a in admissions} == {"redis"}
     limiter.close()
 
@@ -124,13 +124,8 @@ def test_script_reloads_itself_after_a_flush(
     redis_backend.reserve(b, 1)
     raw_redis.script_flush()
     assert redis_backend.reserve(b, 1).granted  # NOSCRIPT → EVAL, same call
-    assert raw_redis.script_exists(*[s.sha for s in _scripts()])[0] is True
-
-
-def _scripts():
-    from cloudrig.ratelimit._redis import _ACQUIRE, _THROTTLE
-
-    return (_ACQUIRE, _THROTTLE)
+    acquire_sha = redis_backend._acquire.sha
+    assert raw_redis.script_exists(acquire_sha) == [True]
 
 
 def test_keys_of_one_bucket_share_a_cluster_slot(redis_cluster: RedisCluster) -> None:
@@ -156,5 +151,5 @@ def test_limiter_works_through_a_cluster(redis_cluster: RedisCluster) -> None:
         factor = backend.report_throttle(b)
         assert factor == 0.5
         slowed = [backend.reserve(b, 10).slot for _ in range(2)]
-        assert 19_900 <= slowed[1] - slowed[0] <= 20_000
+        assert 19_000 <= slowed[1] - slowed[0] <= 20_000
     backend.client.close()

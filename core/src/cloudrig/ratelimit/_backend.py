@@ -11,14 +11,13 @@ slot is already spent, and the caller sleeps until it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cloudrig.ratelimit._bucket import Bucket
 from cloudrig.ratelimit._options import AdaptiveOptions
 
 
-@dataclass(frozen=True)
-class Reservation:
+class Reservation(NamedTuple):
     """A backend's answer. When ``granted`` the slot is spent and the caller sleeps ``wait``
     seconds before sending; otherwise nothing was spent and ``wait`` is how long until the bucket
     could grant one. ``slot`` is the slot's time on the deciding clock (microseconds; the Redis

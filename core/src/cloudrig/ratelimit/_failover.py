@@ -46,6 +46,8 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """Whether this caller may call Redis now (when open, only one prober after the wait)."""
+        if self._open_until is None:  # the hot path: closed, no lock needed to read one field
+            return True
         with self._lock:
             if self._open_until is None:
                 return True
@@ -56,6 +58,8 @@ class CircuitBreaker:
 
     def success(self) -> bool:
         """Record a success; True when this closed an open breaker."""
+        if self._open_until is None and not self._probing:  # the hot path: nothing to change
+            return False
         with self._lock:
             was_open = self._open_until is not None
             self._open_until, self._probing, self._current = None, False, self.open_seconds

@@ -111,13 +111,7 @@ class Limiter:
         reservation = self.backend.reserve(bucket, max_wait)
         in_fallback = reservation.source.startswith("fallback")
         if not reservation.granted:
-            self._stats.record(
-                bucket.name,
-                denied=1,
-                fallback=int(in_fallback),
-                fallback_active=in_fallback,
-                factor=reservation.factor,
-            )
+            self._stats.denied(bucket.name, reservation.factor, in_fallback)
             logger.info(
                 "rate limiter: denied a request of %s (%s)",
                 bucket.name,
@@ -126,15 +120,9 @@ class Limiter:
             if reservation.source == "fallback-closed":
                 raise LimiterUnavailable(bucket.name, self.config.breaker_seconds)
             raise RateLimited(bucket.name, reservation.wait)
-        self.clock.sleep(reservation.wait)
-        self._stats.record(
-            bucket.name,
-            admitted=1,
-            waited=reservation.wait,
-            fallback=int(in_fallback),
-            fallback_active=in_fallback,
-            factor=reservation.factor,
-        )
+        if reservation.wait > 0:
+            self.clock.sleep(reservation.wait)
+        self._stats.admitted(bucket.name, reservation.wait, reservation.factor, in_fallback)
         logger.debug(
             "rate limiter: admitted a request of %s after %.3f s (%s)",
             bucket.name,
@@ -155,7 +143,7 @@ class Limiter:
         """The cloud throttled a request of ``bucket``: slow the bucket down for every process
         sharing it (through Redis when configured). Returns the new share of the rate."""
         factor = self.backend.report_throttle(bucket) if self.config.adaptive.enabled else 1.0
-        self._stats.record(bucket.name, throttles=1, factor=factor)
+        self._stats.throttled(bucket.name, factor)
         logger.warning(
             "rate limiter: the cloud throttled a request of %s; rate now %.0f%% of %.3g/s",
             bucket.name,
