@@ -80,7 +80,7 @@ def test_wait_for_health_sleeps_until_the_next_boot(
 
 
 def test_health_has_a_load_balancer_source_that_follows_disable(
-    account: cloudrig.Account, clock: ManualClock
+    account: cloudrig.Account, clock: ManualClock, cloud: ReferenceCloud
 ) -> None:
     account.upsert_load_balancer(LoadBalancerSpec(name="checkout", account="ref", region=REGION))
     group = account.create_server_group(spec(load_balancers=("checkout",)))
@@ -94,6 +94,7 @@ def test_health_has_a_load_balancer_source_that_follows_disable(
     account.disable_server_group(REGION, group.name)
     disabled = account.get_server_group(REGION, group.name)
     assert [i.id for i in disabled.instances] == [i.id for i in instances]  # kept warm
+    assert cloud.groups[(REGION, group.name)].healthy == disabled.healthy == 0
     assert disabled.counts.out_of_service == 2
     for instance in disabled.instances:
         states = {d.source: d.state for d in instance.details}

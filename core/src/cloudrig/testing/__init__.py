@@ -27,6 +27,8 @@ from cloudrig.testing._world import (
     LB_SOURCE,
     MONIKER_TAG,
     Event,
+    GroupRecord,
+    InstanceRecord,
     ReferenceCloud,
 )
 from cloudrig.testing.reference import ReferencePlugin, reference_plugin
@@ -42,6 +44,8 @@ __all__ = [
     "Event",
     "FaultRule",
     "Faults",
+    "GroupRecord",
+    "InstanceRecord",
     "ManualClock",
     "ReferenceAccountSettings",
     "ReferenceCloud",

@@ -69,6 +69,11 @@ class GroupRecord:
     def deployment_id(self) -> str | None:
         return self.tags.get(DEPLOYMENT_TAG)
 
+    @property
+    def healthy(self) -> int:
+        """Instances whose aggregated health is UP (for invariant checks on the raw state)."""
+        return sum(1 for i in self.instance_models() if i.health is HealthState.UP)
+
     def instance_models(self) -> tuple[Instance, ...]:
         """Instances with per-source health: the cloud's status and, behind load balancers, the
         load balancer's view (a disabled group's instances are OUT_OF_SERVICE there, but kept)."""
