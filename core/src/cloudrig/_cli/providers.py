@@ -85,6 +85,8 @@ def _print_table(reg: PluginRegistry) -> None:
 
 
 def _warn(failures: list[PluginFailure]) -> None:
+    if not failures:
+        return  # rich is not even imported: ``--json`` stays as cheap as the registry itself
     from rich.text import Text
 
     console = stderr()
