@@ -1,0 +1,57 @@
+"""cloudrig provider for AWS EC2, and the AWS foundation other AWS-based providers build on.
+
+Public API: the settings models (``AwsAccountSettings`` and the spec blocks), the client factory
+(``ClientFactory``, ``AwsClient``, ``attach`` — boto3 clients with cloudrig's limiter and retry
+policy attached through botocore's events), the error mapping (``classify``, ``map_error``), and
+``AwsProvider``. Importing this package loads the settings only; names that need boto3 load on
+first use, so listing providers and validating configuration never import the SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from cloudrig_aws.settings import (
+    AwsAccountSettings,
+    AwsLoadBalancerSettings,
+    AwsSecurityGroupSettings,
+    AwsServerGroupSettings,
+)
+
+if TYPE_CHECKING:
+    from cloudrig_aws.clients import AwsClient, ClientFactory, attach, call_class
+    from cloudrig_aws.errors import THROTTLING_CODES, classify, map_error
+    from cloudrig_aws.provider import AwsProvider
+
+_LAZY = {
+    "AwsClient": "cloudrig_aws.clients",
+    "ClientFactory": "cloudrig_aws.clients",
+    "attach": "cloudrig_aws.clients",
+    "call_class": "cloudrig_aws.clients",
+    "THROTTLING_CODES": "cloudrig_aws.errors",
+    "classify": "cloudrig_aws.errors",
+    "map_error": "cloudrig_aws.errors",
+    "AwsProvider": "cloudrig_aws.provider",
+}
+
+__all__ = [
+    "THROTTLING_CODES",
+    "AwsAccountSettings",
+    "AwsClient",
+    "AwsLoadBalancerSettings",
+    "AwsProvider",
+    "AwsSecurityGroupSettings",
+    "AwsServerGroupSettings",
+    "ClientFactory",
+    "attach",
+    "call_class",
+    "classify",
+    "map_error",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

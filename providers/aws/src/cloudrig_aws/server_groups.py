@@ -1,0 +1,409 @@
+"""Server groups: one Auto Scaling group + one launch template per version, same name.
+
+Reads: one ``DescribeAutoScalingGroups`` per region lists every cloudrig group (filtered on the
+``cloudrig:app`` tag key) and goes through the limiter's short read cache with coalescing, so N
+deployments polling in one process make one describe per poll; every mutation this provider makes
+invalidates it, and decision reads (enable, disable, destroy, create's conflict check) are fresh.
+
+Enable/disable (the Clouddriver way, DESIGN §4): a disabled group is detached from its load
+balancers' target groups (its targets deregister and drain; instances keep running) and has
+``AddToLoadBalancer`` suspended so scaling cannot put instances back into traffic; enable resumes
+it and attaches again. ``enabled`` is read back from that suspension. A disabled group can still
+be resized (scaled down after the strategy's delay).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudrig import (
+    Capacity,
+    Conflict,
+    CreateServerGroup,
+    Instance,
+    InvalidSpec,
+    NotFound,
+    ServerGroup,
+    ServerGroupMetadata,
+    parse_name,
+)
+from cloudrig_aws import health, metadata
+from cloudrig_aws.clients import ClientFactory
+from cloudrig_aws.naming import load_balancer_name, security_group_name
+from cloudrig_aws.settings import AwsServerGroupSettings
+from cloudrig_aws.target_groups import TargetGroups, name_of
+
+ADD_TO_LB = "AddToLoadBalancer"
+_SNAPSHOT = "cloudrig-groups"
+
+
+def _client_token(request: CreateServerGroup) -> str:
+    """Deterministic per (name, deployment): a retried CreateLaunchTemplate is the same request."""
+    raw = f"{request.name}\0{request.metadata.deployment_id or ''}".encode()
+    return hashlib.sha256(raw).hexdigest()[:64]
+
+
+def _tag_list(tags: dict[str, str], **extra: Any) -> list[dict[str, Any]]:
+    return [{"Key": k, "Value": v, **extra} for k, v in tags.items()]
+
+
+def is_enabled(group: dict[str, Any]) -> bool:
+    return ADD_TO_LB not in {p["ProcessName"] for p in group.get("SuspendedProcesses", [])}
+
+
+class ServerGroups:
+    def __init__(self, factory: ClientFactory, target_groups: TargetGroups) -> None:
+        self._factory = factory
+        self._tgs = target_groups
+        self._account = factory.account
+
+    def _asg(self, region: str) -> Any:
+        return self._factory.client("autoscaling", region)
+
+    # -- reads -----------------------------------------------------------------------------------
+    def snapshot(self, region: str, *, fresh: bool = False) -> dict[str, dict[str, Any]]:
+        """Every cloudrig Auto Scaling group of the region by name (one paginated describe)."""
+        asg = self._asg(region)
+
+        def load() -> dict[str, dict[str, Any]]:
+            groups = asg.pages(
+                "describe_auto_scaling_groups",
+                "AutoScalingGroups",
+                Filters=[{"Name": "tag-key", "Values": [metadata.APP]}],
+            )
+            return {g["AutoScalingGroupName"]: g for g in groups}
+
+        return asg.read(_SNAPSHOT, load, fresh=fresh)
+
+    def invalidate(self, region: str) -> None:
+        self._asg(region).invalidate(_SNAPSHOT)
+
+    def describe(self, region: str, name: str, *, fresh: bool = False) -> dict[str, Any]:
+        """One group's raw description; ``NotFound`` when absent or being deleted."""
+        if fresh:
+            found = self._asg(region).call(
+                "describe_auto_scaling_groups", AutoScalingGroupNames=[name], resource=name
+            )
+            groups = found.get("AutoScalingGroups", [])
+            group = groups[0] if groups else None
+        else:
+            group = self.snapshot(region).get(name)
+            if group is None:  # not tagged by cloudrig, or created since the snapshot
+                return self.describe(region, name, fresh=True)
+        if group is None or group.get("Status") == "Delete in progress":
+            raise NotFound(
+                f"server group {name!r} does not exist in {region}",
+                provider="aws",
+                account=self._account,
+                resource=name,
+            )
+        return group
+
+    def get(self, region: str, name: str, *, fresh: bool = False) -> ServerGroup:
+        group = self.describe(region, name, fresh=fresh)
+        return self.to_model(region, group, with_target_health=True, fresh=fresh)
+
+    def list(self, app: str, regions: Iterable[str]) -> list[ServerGroup]:
+        """Groups whose stored app is ``app``; health from the Auto Scaling view only (target
+        health costs a call per target group: ``get_server_group`` adds it)."""
+        out: list[ServerGroup] = []
+        for region in regions:
+            for group in self.snapshot(region).values():
+                tags = metadata.as_dict(group.get("Tags", []))
+                if tags.get(metadata.APP) == app and group.get("Status") != "Delete in progress":
+                    out.append(self.to_model(region, group, with_target_health=False))
+        return out
+
+    def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
+        group = self.describe(region, name)
+        stored = metadata.from_tags(metadata.as_dict(group.get("Tags", [])))
+        return stored or ServerGroupMetadata(moniker=parse_name(name))
+
+    def health(self, region: str, name: str) -> tuple[Instance, ...]:
+        return self.get(region, name).instances
+
+    # -- create ----------------------------------------------------------------------------------
+    def create(self, request: CreateServerGroup) -> ServerGroup:
+        """Launch template, then Auto Scaling group, both carrying the metadata tags. Meeting
+        either one already there: ours (same moniker and deployment id) is returned or finished,
+        anything else is a ``Conflict`` — never adopted."""
+        spec, name, region = request.spec, request.name, request.spec.region
+        settings = request.settings
+        if not isinstance(settings, AwsServerGroupSettings):
+            settings = AwsServerGroupSettings.model_validate(settings.model_dump())
+        lb_names = [load_balancer_name(n) for n in spec.load_balancers]
+        tags = metadata.to_tags(request.metadata, spec.tags, lb_names, spec.artifact)
+        tg_arns = self._tgs.arns(region, lb_names) if lb_names else []
+        ec2 = self._factory.client("ec2", region)
+        data: dict[str, Any] = {
+            "ImageId": spec.artifact,
+            "InstanceType": settings.instance_type,
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": _tag_list(tags)}],
+        }
+        if spec.user_data is not None:
+            data["UserData"] = base64.b64encode(spec.user_data.encode()).decode()
+        if spec.security_groups:
+            data["SecurityGroupIds"] = self._security_group_ids(region, spec.security_groups)
+        if settings.key_name:
+            data["KeyName"] = settings.key_name
+        if settings.iam_instance_profile:
+            key = "Arn" if settings.iam_instance_profile.startswith("arn:") else "Name"
+            data["IamInstanceProfile"] = {key: settings.iam_instance_profile}
+        try:
+            ec2.call(
+                "create_launch_template",
+                resource=name,
+                LaunchTemplateName=name,
+                ClientToken=_client_token(request),
+                LaunchTemplateData=data,
+                TagSpecifications=[{"ResourceType": "launch-template", "Tags": _tag_list(tags)}],
+            )
+        except Conflict:
+            existing = self._existing(request)
+            if existing is not None:
+                return existing
+        placement: dict[str, Any]
+        if settings.subnets:
+            placement = {"VPCZoneIdentifier": ",".join(settings.subnets)}
+        else:
+            placement = {"AvailabilityZones": list(spec.zones or self._default_zones(region))}
+        try:
+            self._asg(region).call(
+                "create_auto_scaling_group",
+                resource=name,
+                AutoScalingGroupName=name,
+                LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"},
+                MinSize=spec.capacity.min,
+                MaxSize=spec.capacity.max,
+                DesiredCapacity=spec.capacity.desired,
+                TargetGroupARNs=tg_arns,
+                HealthCheckType=settings.health_check_type,
+                HealthCheckGracePeriod=settings.health_check_grace_period,
+                Tags=_tag_list(
+                    tags,
+                    PropagateAtLaunch=False,
+                    ResourceId=name,
+                    ResourceType="auto-scaling-group",
+                ),
+                **placement,
+            )
+        except Conflict:
+            existing = self._existing(request)
+            if existing is not None:
+                return existing
+            raise
+        finally:
+            self.invalidate(region)
+        # What the create said is what exists: no describe needed (instances come later).
+        return ServerGroup(
+            name=name,
+            moniker=request.metadata.moniker,
+            account=self._account,
+            region=region,
+            zones=tuple(spec.zones),
+            capacity=spec.capacity,
+            enabled=True,
+            created_at=datetime.now(UTC),
+            artifact=spec.artifact,
+            load_balancers=tuple(lb_names),
+            security_groups=tuple(spec.security_groups),
+            deployment_id=request.metadata.deployment_id,
+            tags=dict(spec.tags),
+        )
+
+    def _existing(self, request: CreateServerGroup) -> ServerGroup | None:
+        """The group (or the launch template a crashed create left) if it is ours; ``None``
+        when only our launch template exists (the create goes on); else ``Conflict``."""
+        region, name = request.spec.region, request.name
+        wanted = (request.metadata.moniker, request.metadata.deployment_id)
+        try:
+            group = self.describe(region, name, fresh=True)
+        except NotFound:
+            group = None
+        if group is not None:
+            found = metadata.from_tags(metadata.as_dict(group.get("Tags", [])))
+            if found is not None and (found.moniker, found.deployment_id) == wanted:
+                return self.to_model(region, group, with_target_health=False)
+            self._conflict(request, found)
+        ec2 = self._factory.client("ec2", region)
+        templates = ec2.call(
+            "describe_launch_templates", LaunchTemplateNames=[name], resource=name
+        )["LaunchTemplates"]
+        found = (
+            metadata.from_tags(metadata.as_dict(templates[0].get("Tags", [])))
+            if templates
+            else None
+        )
+        if found is not None and (found.moniker, found.deployment_id) == wanted:
+            return None
+        self._conflict(request, found)
+
+    def _conflict(self, request: CreateServerGroup, found: ServerGroupMetadata | None) -> None:
+        who = (
+            (
+                f"moniker {found.moniker.cluster!r} v{found.moniker.sequence}, deployment "
+                f"{found.deployment_id!r}"
+            )
+            if found
+            else "not created by cloudrig"
+        )
+        raise Conflict(
+            f"server group {request.name!r} already exists in {request.spec.region} "
+            f"with another identity ({who}); it is not adopted",
+            provider="aws",
+            account=self._account,
+            resource=request.name,
+        )
+
+    def _default_zones(self, region: str) -> list[str]:
+        ec2 = self._factory.client("ec2", region)
+        zones = ec2.read(("zones",), lambda: ec2.call("describe_availability_zones"))
+        names = [z["ZoneName"] for z in zones["AvailabilityZones"] if z.get("State") == "available"]
+        if not names:
+            raise InvalidSpec(
+                f"no available zone in {region}: give zones or subnets",
+                provider="aws",
+                account=self._account,
+            )
+        return names[:3]
+
+    def _security_group_ids(self, region: str, names: Iterable[str]) -> list[str]:
+        wanted = [n if n.startswith("sg-") else security_group_name(n) for n in names]
+        ids = [n for n in wanted if n.startswith("sg-")]
+        by_name = [n for n in wanted if not n.startswith("sg-")]
+        if by_name:
+            ec2 = self._factory.client("ec2", region)
+            found = ec2.call(
+                "describe_security_groups",
+                resource=",".join(by_name),
+                Filters=[{"Name": "group-name", "Values": by_name}],
+            )
+            got = {g["GroupName"]: g["GroupId"] for g in found["SecurityGroups"]}
+            absent = [n for n in by_name if n not in got]
+            if absent:
+                raise InvalidSpec(
+                    f"security groups {', '.join(absent)} do not exist in {region}",
+                    provider="aws",
+                    account=self._account,
+                )
+            ids += [got[n] for n in by_name]
+        return ids
+
+    # -- mutations -------------------------------------------------------------------------------
+    def resize(self, region: str, name: str, capacity: Capacity) -> None:
+        try:
+            self._asg(region).call(
+                "update_auto_scaling_group",
+                resource=name,
+                AutoScalingGroupName=name,
+                MinSize=capacity.min,
+                MaxSize=capacity.max,
+                DesiredCapacity=capacity.desired,
+            )
+        finally:
+            self.invalidate(region)
+
+    def set_enabled(self, region: str, name: str, enabled: bool) -> None:
+        """Attach + resume, or suspend + detach (suspend first: nothing re-registers meanwhile)."""
+        group = self.describe(region, name, fresh=True)
+        tags = metadata.as_dict(group.get("Tags", []))
+        wanted = set(self._tgs.arns(region, metadata.load_balancers(tags)))
+        attached = set(group.get("TargetGroupARNs", []))
+        asg = self._asg(region)
+        try:
+            if enabled:
+                if wanted - attached:
+                    asg.call(
+                        "attach_load_balancer_target_groups",
+                        resource=name,
+                        AutoScalingGroupName=name,
+                        TargetGroupARNs=sorted(wanted - attached),
+                    )
+                if not is_enabled(group):
+                    asg.call(
+                        "resume_processes",
+                        resource=name,
+                        AutoScalingGroupName=name,
+                        ScalingProcesses=[ADD_TO_LB],
+                    )
+            else:
+                if is_enabled(group):
+                    asg.call(
+                        "suspend_processes",
+                        resource=name,
+                        AutoScalingGroupName=name,
+                        ScalingProcesses=[ADD_TO_LB],
+                    )
+                if attached & wanted:
+                    asg.call(
+                        "detach_load_balancer_target_groups",
+                        resource=name,
+                        AutoScalingGroupName=name,
+                        TargetGroupARNs=sorted(attached & wanted),
+                    )
+        finally:
+            self.invalidate(region)
+
+    def destroy(self, region: str, name: str) -> None:
+        """Delete the group (its instances with it) and its launch template; gone is success."""
+        asg = self._asg(region)
+        try:
+            asg.call(
+                "delete_auto_scaling_group",
+                resource=name,
+                AutoScalingGroupName=name,
+                ForceDelete=True,
+            )
+        except NotFound:
+            pass
+        finally:
+            self.invalidate(region)
+        ec2 = self._factory.client("ec2", region)
+        try:
+            ec2.call("delete_launch_template", resource=name, LaunchTemplateName=name)
+        except NotFound:
+            pass
+        except InvalidSpec:
+            # moto answers MissingParameter (AWS: ...NotFoundException) for a template that
+            # does not exist: look before deciding it is an error.
+            with contextlib.suppress(NotFound):
+                ec2.call("describe_launch_templates", LaunchTemplateNames=[name], resource=name)
+                raise
+
+    # -- conversion ------------------------------------------------------------------------------
+    def to_model(
+        self, region: str, group: dict[str, Any], *, with_target_health: bool, fresh: bool = False
+    ) -> ServerGroup:
+        name = group["AutoScalingGroupName"]
+        tags = metadata.as_dict(group.get("Tags", []))
+        meta = metadata.from_tags(tags) or ServerGroupMetadata(moniker=parse_name(name))
+        lbs = metadata.load_balancers(tags)
+        enabled = is_enabled(group)
+        target_health: dict[str, dict[str, dict[str, Any]]] = {}
+        if with_target_health:
+            for arn in group.get("TargetGroupARNs", []):
+                target_health[name_of(arn)] = self._tgs.health(region, arn, fresh=fresh)
+        return ServerGroup(
+            name=name,
+            moniker=meta.moniker,
+            account=self._account,
+            region=region,
+            zones=tuple(sorted(group.get("AvailabilityZones", []))),
+            capacity=Capacity(
+                min=group["MinSize"], desired=group["DesiredCapacity"], max=group["MaxSize"]
+            ),
+            instances=health.instances(
+                group, target_health, enabled=enabled, behind_load_balancers=bool(lbs)
+            ),
+            enabled=enabled,
+            created_at=group.get("CreatedTime"),
+            artifact=tags.get(metadata.ARTIFACT),
+            load_balancers=lbs,
+            deployment_id=meta.deployment_id,
+            tags=metadata.user_tags(tags),
+        )

@@ -1,0 +1,71 @@
+"""AWS provider tests: ``AwsProvider`` against moto in server mode, over real HTTP.
+
+Fixtures:
+- ``aws_env``: dummy credentials as the environment variables the account settings reference;
+- ``make_aws_provider(endpoint_url=None, limiter=None, **settings)``: an ``AwsProvider`` for the
+  moto server (or for a FaultProxy in front of it), with its own limiter unless one is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloudrig import ProviderContext
+from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+
+REGION = "us-east-1"
+ZONES = ("us-east-1a", "us-east-1b")
+KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
+
+
+def fast_limits(**overrides: Any) -> LimitsConfig:
+    """Budgets high enough that tests never wait on the limiter unless they mean to."""
+    values: dict[str, Any] = {
+        "read": Limit(rate=500, burst=50),
+        "mutate": Limit(rate=500, burst=50),
+        "cache": {"ttl": 0.5},
+        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
+    }
+    return LimitsConfig.model_validate(values | overrides)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "testing")
+    monkeypatch.setenv(SECRET_ENV, "testing")
+
+
+def account_settings(endpoint_url: str, **extra: Any) -> Any:
+    from cloudrig_aws import AwsAccountSettings
+
+    values: dict[str, Any] = {
+        "regions": [REGION],
+        "access_key_id": f"env:{KEY_ENV}",
+        "secret_access_key": f"env:{SECRET_ENV}",
+        "endpoint_url": endpoint_url,
+    }
+    return AwsAccountSettings.model_validate(values | extra)
+
+
+@pytest.fixture
+def make_aws_provider(moto_aws: Any, aws_env: None) -> Callable[..., Any]:
+    from cloudrig_aws import AwsProvider
+
+    def make(
+        endpoint_url: str | None = None,
+        limiter: Limiter | None = None,
+        account: str = "aws-test",
+        **settings: Any,
+    ) -> Any:
+        context = ProviderContext(
+            account=account,
+            settings=account_settings(endpoint_url or moto_aws.url, **settings),
+            limiter=limiter or Limiter(fast_limits()),
+        )
+        provider = AwsProvider(context)
+        return provider
+
+    return make
