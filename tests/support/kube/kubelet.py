@@ -145,6 +145,8 @@ class KubeletSimulator:
         self._queue.put(_RESYNC)  # wake the apply thread
         for thread in self._threads:
             thread.join(timeout=WATCH_TIMEOUT_S + 5)
+        self._watch_api.api_client.close()
+        self._api.api_client.close()
 
     # -- threads -------------------------------------------------------------------------------
 
