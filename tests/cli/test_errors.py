@@ -6,8 +6,9 @@ import typer
 from plugins.fakesite import FakeSite
 from typer.testing import CliRunner
 
+import cloudrig
 from cli.clirun import invoke
-from cloudrig import PluginError
+from cloudrig import CONTRACT_VERSION, PluginError
 from cloudrig._cli._output import CloudrigGroup
 
 
@@ -58,3 +59,11 @@ def test_no_arguments_shows_help(installed_site: FakeSite) -> None:
     assert "providers" in result.output
     assert "doctor" in result.output
     assert "config" in result.output
+
+
+def test_version(installed_site: FakeSite) -> None:
+    result = invoke(["--version"])
+    assert result.exit_code == 0
+    assert (
+        result.stdout == f"cloudrig {cloudrig.__version__} (provider contract {CONTRACT_VERSION})\n"
+    )

@@ -13,6 +13,8 @@ import typer
 
 from cloudrig._cli import config, doctor, providers
 from cloudrig._cli._output import CloudrigGroup
+from cloudrig._contract import CONTRACT_VERSION
+from cloudrig._version import __version__
 
 app = typer.Typer(
     cls=CloudrigGroup,
@@ -26,9 +28,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cloudrig {__version__} (provider contract {CONTRACT_VERSION})")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the versions of cloudrig and of its provider contract.",
+        ),
+    ] = False,
     plugin: Annotated[
         list[str] | None,
         typer.Option(
