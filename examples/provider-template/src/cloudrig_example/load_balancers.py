@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
+from typing import NamedTuple
 from urllib.parse import quote
 
 from pydantic import BaseModel
@@ -92,23 +93,17 @@ class LoadBalancers:
         load balancer, and an enable or disable for each group whose state must change.
 
         A weights update describes a load balancer's whole split (its other targets get 0), as
-        an example cloud load balancer serves one cluster, like an ALB listener rule."""
+        an example cloud load balancer serves one cluster, like an ALB listener rule. Nothing is
+        changed unless every weighted group is behind a load balancer."""
         wanted = dict(weights.weights)
-        flags: dict[str, bool] = {}  # server group -> enabled now
-        new_weights: dict[str, int] = {}
-        for lb in self._client.get(_path(region)).get("items", []):
-            mine = {t["server_group"]: wanted[t["server_group"]] for t in lb["targets"]
-                    if t["server_group"] in wanted}  # fmt: skip
-            if not mine:
-                continue
-            for target in lb["targets"]:
-                flags[target["server_group"]] = target["enabled"]
-                new_weights[target["server_group"]] = mine.get(target["server_group"], 0)
-            self._client.request(
-                "PUT", _path(region, lb["name"]) + "/weights", json={"weights": mine},
-                resource=lb["name"],
-            )  # fmt: skip
-        unrouted = sorted(g for g, w in wanted.items() if w > 0 and g not in flags)
+        updates: list[tuple[str, dict[str, int]]] = []  # load balancer -> its new weights
+        enabled: dict[str, bool] = {}  # every target of those load balancers -> enabled now
+        for lb, targets in self._targets(region):
+            mine = {t.group: wanted[t.group] for t in targets if t.group in wanted}
+            if mine:
+                updates.append((lb, mine))
+                enabled.update({t.group: t.enabled for t in targets})
+        unrouted = sorted(g for g, w in wanted.items() if w > 0 and g not in enabled)
         if unrouted:
             raise InvalidSpec(
                 f"no load balancer in {region} targets {', '.join(unrouted)}: weights need one",
@@ -116,22 +111,25 @@ class LoadBalancers:
                 account=self._account,
                 resource=",".join(unrouted),
             )
-        for group, weight in new_weights.items():
-            if flags[group] != (weight > 0):
-                self._server_groups.set_enabled(region, group, weight > 0)
+        for lb, mine in updates:
+            path = _path(region, lb) + "/weights"
+            self._client.request("PUT", path, json={"weights": mine}, resource=lb)
+        for group, was_enabled in enabled.items():
+            serves = wanted.get(group, 0) > 0
+            if serves != was_enabled:
+                self._server_groups.set_enabled(region, group, serves)
 
     def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
         """The traffic shares the cloud reports, in whole percent summing to 100: the named
-        groups, and any other group behind the same load balancers that receives traffic."""
+        groups, and any other group behind the same load balancer that receives traffic."""
         shares: dict[str, float] = dict.fromkeys(server_groups, 0.0)
-        for lb in sorted(self._client.get(_path(region)).get("items", []), key=lambda i: i["name"]):
-            targets = {t["server_group"]: float(t["share"]) for t in lb["targets"]}
-            if not shares.keys() & targets.keys():
+        for _, targets in sorted(self._targets(region), key=lambda lb: lb[0]):
+            if not shares.keys() & {t.group for t in targets}:
                 continue
-            for group, share in targets.items():
-                if group in shares or share > 0:
-                    shares[group] = max(shares.get(group, 0.0), share)
-            break  # the groups' first load balancer; all of a cluster's share one split
+            for t in targets:
+                if t.group in shares or t.share > 0:
+                    shares[t.group] = t.share
+            break  # the groups' first load balancer: a cluster's groups share one split
         if sum(shares.values()) <= 0:
             raise Conflict(
                 f"none of {', '.join(server_groups)} receives traffic in {region}",
@@ -139,6 +137,26 @@ class LoadBalancers:
                 account=self._account,
             )
         return TrafficWeights(weights=_percentages(shares))
+
+    def _targets(self, region: str) -> Sequence[tuple[str, Sequence[_Target]]]:
+        """Every load balancer of the region with its targets, from one list call."""
+        answer = self._client.get(_path(region))
+        try:
+            return [
+                (
+                    item["name"],
+                    [
+                        _Target(t["server_group"], bool(t["enabled"]), float(t["share"]))
+                        for t in item["targets"]
+                    ],
+                )
+                for item in answer.get("items", [])
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise unexpected_answer(
+                f"unreadable load balancer targets in the cloud's answer ({type(exc).__name__})",
+                account=self._account,
+            ) from exc
 
     def _to_model(self, item: Json) -> LoadBalancer:
         try:
@@ -156,6 +174,12 @@ class LoadBalancers:
                 f"unreadable load balancer in the cloud's answer ({type(exc).__name__})",
                 account=self._account,
             ) from exc
+
+
+class _Target(NamedTuple):
+    group: str
+    enabled: bool
+    share: float  # percent of the load balancer's traffic, as the cloud reports it
 
 
 def _percentages(shares: dict[str, float]) -> dict[str, int]:

@@ -335,8 +335,11 @@ def _handler(cloud: ExampleCloud) -> type[BaseHTTPRequestHandler]:
             if payload:
                 self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (a timeout): nothing to tell
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
