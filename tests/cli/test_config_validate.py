@@ -168,3 +168,19 @@ def test_file_argument_is_required_usage_error(empty: FakeSite) -> None:
     result = invoke(["config", "validate"])
     assert result.exit_code == 2
     assert "Missing argument 'FILE'" in result.stderr
+
+
+def test_failed_plugins_are_shown_so_unknown_provider_is_explained(
+    empty: FakeSite, tmp_path: Path
+) -> None:
+    empty.module("cloudrig_nimbus_plugin", "raise ImportError('nimbus needs libnimbus.so')\n")
+    empty.distribution("cloudrig-nimbus", {"nimbus": "cloudrig_nimbus_plugin"})
+    path = write(tmp_path, ACCOUNT.replace("provider: empty", "provider: nimbus"))
+    result = invoke(["config", "validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "warning: plugin cloudrig-nimbus (entry point cloudrig_nimbus_plugin): "
+        "ImportError: nimbus needs libnimbus.so",
+        f"{path}: 1 problem(s)",
+        "  ✗ account 'dev', field 'provider': unknown provider 'nimbus' (installed: empty)",
+    ]

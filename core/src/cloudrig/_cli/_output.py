@@ -9,7 +9,7 @@ from typer.core import TyperGroup
 
 from cloudrig._capabilities import Capabilities
 from cloudrig._errors import CloudrigError
-from cloudrig._plugins import PluginRegistry
+from cloudrig._plugins import PluginFailure, PluginRegistry
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,6 +34,18 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
     stderr().print(Text(f"error: {message}", style="bold red"))
     raise typer.Exit(code)
+
+
+def warn_failures(failures: list[PluginFailure]) -> None:
+    """Plugins that failed to load, one yellow line each on stderr. Where a failure is not the
+    command's subject it is still shown, so "unknown provider" is never left unexplained."""
+    if not failures:
+        return  # rich is not even imported: ``providers --json`` stays as cheap as the registry
+    from rich.text import Text
+
+    console = stderr()
+    for failure in failures:
+        console.print(Text(f"warning: plugin {failure}", style="yellow"))
 
 
 class CloudrigGroup(TyperGroup):

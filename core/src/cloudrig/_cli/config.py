@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cloudrig._cli._output import registry, stderr, stdout
+from cloudrig._cli._output import registry, stderr, stdout, warn_failures
 from cloudrig._config import load_config
 from cloudrig._errors import ConfigError
 
@@ -26,8 +26,10 @@ def validate(
     """Validate every account of FILE with its provider's settings model."""
     from rich.text import Text
 
+    reg = registry(ctx)
+    warn_failures(reg.failures)
     try:
-        loaded = load_config(file, registry(ctx))
+        loaded = load_config(file, reg)
     except ConfigError as exc:
         console = stderr()
         count = len(exc.problems)

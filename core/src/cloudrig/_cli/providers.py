@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from cloudrig._cli._output import capability_summary, registry, stderr, stdout
+from cloudrig._cli._output import capability_summary, registry, stdout, warn_failures
 from cloudrig._contract import CONTRACT_VERSION
-from cloudrig._plugins import PluginFailure, PluginRegistry, ProviderEntry
+from cloudrig._plugins import PluginRegistry, ProviderEntry
 
 
 def providers(
@@ -27,7 +27,7 @@ def providers(
         typer.echo(json.dumps(_as_data(reg), indent=2))
     else:
         _print_table(reg)
-    _warn(reg.failures)
+    warn_failures(reg.failures)
 
 
 def _as_data(reg: PluginRegistry) -> dict[str, Any]:
@@ -82,13 +82,3 @@ def _print_table(reg: PluginRegistry) -> None:
             Text(capability_summary(entry.descriptor.capabilities)),
         )
     stdout().print(table)
-
-
-def _warn(failures: list[PluginFailure]) -> None:
-    if not failures:
-        return  # rich is not even imported: ``--json`` stays as cheap as the registry itself
-    from rich.text import Text
-
-    console = stderr()
-    for failure in failures:
-        console.print(Text(f"warning: plugin {failure}", style="yellow"))
