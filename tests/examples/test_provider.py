@@ -96,7 +96,7 @@ def test_reserved_tags_are_refused_before_any_request(
     request = _request(Moniker(app="shop", sequence=1), tags={"cloudrig:app": "other"})
     with pytest.raises(InvalidSpec, match="reserved"):
         provider.create_server_group(request)
-    assert example_cloud.requests == []
+    assert list(example_cloud.requests) == []
 
 
 def test_instances_boot_then_serve_and_stay_warm_when_disabled(provider: ExampleProvider) -> None:

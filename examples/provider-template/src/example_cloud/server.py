@@ -31,6 +31,7 @@ import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -105,7 +106,7 @@ class ExampleCloud:
     """The example cloud, in process: ``with ExampleCloud([Token(...)]) as cloud: cloud.url``.
 
     ``boot_delay`` is how long instances stay ``pending``; ``rate_limit`` (requests per second,
-    ``burst`` in reserve) makes the API answer 429 beyond it. ``requests`` records every request
+    ``burst`` in reserve) makes the API answer 429 beyond it. ``requests`` records each request
     as ``(method, path, status)`` — never its headers — so tests can count calls.
     """
 
@@ -129,7 +130,8 @@ class ExampleCloud:
         )
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        self.requests: list[tuple[str, str, int]] = []
+        # The newest requests only, so a long-running cloud does not grow without bound.
+        self.requests: deque[tuple[str, str, int]] = deque(maxlen=100_000)
         self._httpd = ThreadingHTTPServer((host, port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
