@@ -49,6 +49,13 @@ KNOWN_SETTINGS: dict[str, dict[str, Any]] = {
         "endpoint": "http://127.0.0.1:9",  # discard port: never contacted
         "token": f"env:{TOKEN_ENV}",
     },
+    # Static keys and a known account id, like libcloud's (key, secret): no STS call, no network.
+    "aws": {
+        "regions": ["us-east-1"],
+        "access_key_id": f"env:{TOKEN_ENV}",
+        "secret_access_key": f"env:{TOKEN_ENV}",
+        "account_id": "123456789012",
+    },
 }
 
 CHILD = """\

@@ -64,8 +64,9 @@ def _print_table(reg: PluginRegistry) -> None:
         stdout().print("No providers installed.")
         return
     table = Table(title=f"cloudrig providers (contract {CONTRACT_VERSION})", title_justify="left")
-    for column in ("name", "distribution", "version", "contract", "capabilities"):
-        table.add_column(column, overflow="fold")
+    for column in ("name", "distribution", "version", "contract"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("capabilities", overflow="fold")  # the only column that may wrap
     for name in sorted(reg.providers):
         entry = reg.providers[name]
         version = entry.descriptor.contract_version
