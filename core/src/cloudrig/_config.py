@@ -25,9 +25,10 @@ from cloudrig._contract import CONTRACT_VERSION
 from cloudrig._errors import ConfigError
 from cloudrig._plugins import PluginRegistry
 from cloudrig._settings import AccountSettings
+from cloudrig._deploy_options import DeploymentsConfig
 from cloudrig.ratelimit import LimitsConfig
 
-TOP_LEVEL_KEYS = frozenset({"accounts", "limits"})
+TOP_LEVEL_KEYS = frozenset({"accounts", "limits", "deployments"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Config:
     source: str | None = None
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     """The rate limiter's section (``cloudrig.ratelimit.LimitsConfig``); defaults when absent."""
+    deployments: DeploymentsConfig = field(default_factory=DeploymentsConfig)
+    """Where deployment state and leases live (``cloudrig.deploy.DeploymentsConfig``)."""
 
 
 def read_config(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
@@ -136,6 +139,11 @@ def load_config(source: str | Path | Mapping[str, Any] | None, registry: PluginR
         limits = LimitsConfig.model_validate(data.get("limits") or {})
     except ValidationError as exc:
         problems.extend(validation_problems("limits", exc))
+    deployments = DeploymentsConfig()
+    try:
+        deployments = DeploymentsConfig.model_validate(data.get("deployments") or {})
+    except ValidationError as exc:
+        problems.extend(validation_problems("deployments", exc))
     if problems:
         raise ConfigError(problems, source=origin)
-    return Config(accounts=accounts, source=origin, limits=limits)
+    return Config(accounts=accounts, source=origin, limits=limits, deployments=deployments)

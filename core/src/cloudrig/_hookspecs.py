@@ -7,7 +7,8 @@ A plugin is a module registered under the ``cloudrig`` entry-point group (or loa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pluggy
 
@@ -28,3 +29,33 @@ def cloudrig_authorize(
     principal: str | None, action: str, account: str, resource: str
 ) -> Decision | None:
     """Allow or deny a mutating operation; ``None`` abstains. Any deny wins; no answer allows."""
+
+
+# -- deployments (cloudrig.deploy, cloudrig.strategies, cloudrig.canary) -------------------------
+# Typed loosely here so this module stays import-light; the types are named in the docstrings.
+
+
+@hookspec
+def cloudrig_deployment_event(event: Any) -> None:
+    """Observe every step of every deployment (a ``cloudrig.deploy.DeploymentEvent``): started,
+    created, waiting, healthy, traffic moved, disabled, approval needed, rolled back, failed, done.
+    Exceptions propagate: an observer that must not stop deployments catches its own."""
+
+
+@hookspec
+def cloudrig_canary_metrics(request: Any) -> Mapping[str, Any] | None:
+    """Samples for one canary analysis interval (``request``: ``cloudrig.canary.MetricsRequest``):
+    ``{metric: MetricSamples(canary=..., baseline=...)}`` (or plain mappings). Answers of several
+    plugins are merged; a metric nobody answers for counts as no data."""
+
+
+@hookspec(firstresult=True)
+def cloudrig_canary_judge(name: str) -> Any:
+    """Return the judge called ``name`` (an object with ``judge(JudgeRequest) -> Analysis``), or
+    ``None``. The built-in ``mann-whitney`` answers when no plugin does."""
+
+
+@hookspec
+def cloudrig_strategies() -> Sequence[type]:
+    """Contribute ``cloudrig.strategies.Strategy`` subclasses (each with a unique ``name``), usable
+    by name in YAML specs and resumable from the state store."""

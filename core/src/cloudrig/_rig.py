@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudrig._account import Account
 from cloudrig._authorization import Decision
@@ -14,9 +14,14 @@ from cloudrig._clock import Clock, SystemClock
 from cloudrig._config import Config, load_config
 from cloudrig._contract import ProviderContext
 from cloudrig._errors import ConfigError
-from cloudrig._model import Cluster, Moniker
+from cloudrig._model import Cluster, Moniker, ServerGroupSpec
 from cloudrig._plugins import PluginRegistry
 from cloudrig.ratelimit import Limiter
+
+if TYPE_CHECKING:
+    from cloudrig.deploy import Deployment, DeploymentRecord, EventCallback, StateStore
+    from cloudrig.deploy._service import Deployer
+    from cloudrig.strategies import Strategy
 
 
 class Rig:
@@ -30,6 +35,7 @@ class Rig:
         *,
         principal: str | None = None,
         clock: Clock | None = None,
+        state_store: StateStore | None = None,
     ) -> None:
         self.config = config
         self.registry = registry
@@ -37,6 +43,8 @@ class Rig:
         self.clock: Clock = clock or SystemClock()
         self.limiter = Limiter(config.limits, clock=self.clock)  # one per process: shared budgets
         self._accounts: dict[str, Account] = {}
+        self._state_store = state_store
+        self._deployer: Deployer | None = None
 
     @property
     def accounts(self) -> tuple[str, ...]:
@@ -70,6 +78,62 @@ class Rig:
     def cluster(self, account: str, cluster: str | Moniker, region: str | None = None) -> Cluster:
         return self.account(account).get_cluster(cluster, region)
 
+    # -- deployments (cloudrig.deploy, cloudrig.strategies) ----------------------------------------
+    @property
+    def deployer(self) -> Deployer:
+        """Deployments of this rig, with the configured (or given) state store, opened lazily."""
+        if self._deployer is None:
+            from cloudrig.deploy._service import Deployer
+
+            self._deployer = Deployer(self, self.config.deployments, self._state_store)
+        return self._deployer
+
+    def deploy(
+        self,
+        spec: ServerGroupSpec,
+        strategy: Strategy | None = None,
+        *,
+        on_event: EventCallback | None = None,
+        deployment_id: str | None = None,
+        background: bool = False,
+    ) -> Deployment:
+        """Deploy ``spec`` with ``strategy`` (red/black by default). Re-running an unfinished
+        deployment of the same spec resumes it; after it finished, it is a new deployment. Runs to
+        the end (or an approval gate) unless ``background``; iterate ``.events()`` either way."""
+        if strategy is None:
+            from cloudrig.strategies import RedBlack
+
+            strategy = RedBlack()
+        return self.deployer.deploy(
+            spec, strategy, on_event=on_event, deployment_id=deployment_id, background=background
+        )
+
+    def resume(self, deployment_id: str, *, on_event: EventCallback | None = None) -> Deployment:
+        """Continue an interrupted deployment from the step its record reached."""
+        return self.deployer.resume(deployment_id, on_event=on_event)
+
+    def promote(
+        self, deployment_id: str, *, approve: bool = True, on_event: EventCallback | None = None
+    ) -> Deployment:
+        """Answer the approval gate a deployment waits at (``approve=False`` rolls it back)."""
+        return self.deployer.promote(deployment_id, approve=approve, on_event=on_event)
+
+    def rollback(
+        self,
+        account: str,
+        cluster: str | Moniker,
+        region: str | None = None,
+        *,
+        on_event: EventCallback | None = None,
+    ) -> Deployment:
+        """Roll a cluster back: an unfinished deployment is stopped and restored; otherwise the
+        newest group that was enabled and healthy before the last deploy takes the traffic back."""
+        return self.deployer.rollback(account, cluster, region, on_event=on_event)
+
+    def deployments(self, *, unfinished: bool | None = True) -> list[DeploymentRecord]:
+        """Deployments in the state store, newest first (by default those still in flight)."""
+        return self.deployer.store.find(unfinished=unfinished)
+
     def _authorize(self, action: str, account: str, resource: str) -> Decision:
         return self.registry.authorize(self.principal, action, account, resource)
 
@@ -81,6 +145,7 @@ def connect(
     plugins: Iterable[str | ModuleType | object] = (),
     entry_points: bool = True,
     clock: Clock | None = None,
+    state_store: StateStore | None = None,
 ) -> Rig:
     """Find plugins, validate every account of ``config`` (a YAML/TOML path or a mapping) with its
     provider's settings model, and return the ``Rig``. No cloud call is made here.
@@ -89,4 +154,10 @@ def connect(
     variable ``CLOUDRIG_PLUGINS`` (comma-separated).
     """
     registry = PluginRegistry(plugins, entry_points=entry_points)
-    return Rig(load_config(config, registry), registry, principal=principal, clock=clock)
+    return Rig(
+        load_config(config, registry),
+        registry,
+        principal=principal,
+        clock=clock,
+        state_store=state_store,
+    )

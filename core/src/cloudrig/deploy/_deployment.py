@@ -1,0 +1,86 @@
+"""The handle ``rig.deploy`` returns: its events (iterated, live when it runs in the background)
+and its final status."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord, DeploymentStatus
+
+EventCallback = Callable[[DeploymentEvent], None]
+
+
+class Deployment:
+    def __init__(self, on_event: EventCallback | None = None) -> None:
+        self.id: str | None = None
+        self.record: DeploymentRecord | None = None
+        self._events: list[DeploymentEvent] = []
+        self._on_event = on_event
+        self._cond = threading.Condition()
+        self._done = False
+        self._exception: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"<Deployment {self.id} {self.status.value if self.record else 'starting'}>"
+
+    # -- called by the runner --------------------------------------------------------------------
+    def _publish(self, event: DeploymentEvent) -> None:
+        with self._cond:
+            self._events.append(event)
+            self._cond.notify_all()
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _finish(self, exception: BaseException | None = None) -> None:
+        with self._cond:
+            self._exception = exception
+            self._done = True
+            self._cond.notify_all()
+
+    # -- for the caller --------------------------------------------------------------------------
+    @property
+    def status(self) -> DeploymentStatus:
+        if self.record is None:
+            return DeploymentStatus.RUNNING
+        return self.record.status
+
+    @property
+    def error(self) -> str | None:
+        return self.record.error if self.record else None
+
+    @property
+    def done(self) -> bool:
+        """The run returned (finished, paused at an approval gate, or stopped by an error)."""
+        return self._done
+
+    def events(self) -> Iterator[DeploymentEvent]:
+        """Every event of this run, in order; blocks for new ones while it runs in the background."""
+        index = 0
+        while True:
+            with self._cond:
+                while index >= len(self._events) and not self._done:
+                    self._cond.wait()
+                if index >= len(self._events):
+                    return
+                event = self._events[index]
+            index += 1
+            yield event
+
+    def wait(self, timeout: float | None = None) -> Deployment:
+        """Wait for a background run; re-raise what stopped it (a lost lease, an unreachable
+        store). A failed-and-restored deployment is not an exception: see ``status``."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._exception is not None:
+            raise self._exception
+        return self
+
+    def raise_for_status(self) -> Deployment:
+        """Raise ``DeploymentFailed`` unless the deployment succeeded or awaits approval."""
+        from cloudrig.deploy._errors import DeploymentError
+
+        if self.status not in (DeploymentStatus.SUCCEEDED, DeploymentStatus.AWAITING_APPROVAL):
+            raise DeploymentError(f"deployment {self.id} {self.status.value}: {self.error}")
+        return self

@@ -1,0 +1,113 @@
+"""Runs a deployment's plan from the step its record reached, persisting after every step.
+
+Errors split three ways:
+
+- a lost lease or an unreachable store: stop at once, change nothing more (another worker, or a
+  later resume, continues from the record);
+- any other error (a failed wait, a permanent cloud error, a failed analysis, a rejection): the
+  record is marked rolling back *first*, then the cluster is restored (``_restore``), so a crash
+  during the restore resumes the restore;
+- a ``BaseException`` that is not an ``Exception`` (a killed process, simulated in tests): nothing
+  is caught, exactly as if the process had died.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cloudrig.deploy._errors import (
+    ApprovalRejected,
+    DeploymentError,
+    LeaseLost,
+    StateStoreUnavailable,
+)
+from cloudrig.deploy._plan import Step
+from cloudrig.deploy._records import DeploymentStatus, EventKind
+from cloudrig.deploy._run import Run
+
+
+class Plan(Protocol):
+    def steps(self, run: Run) -> list[Step]: ...
+
+    def restore(self, run: Run) -> None: ...
+
+
+class Stopped(DeploymentError):
+    """A rollback asked for while the deployment was in flight."""
+
+
+def execute(run: Run, strategy: Plan) -> None:
+    record = run.record
+    try:
+        if record.status is DeploymentStatus.ROLLING_BACK:
+            _restore(run, strategy, None)
+            return
+        if record.status is DeploymentStatus.AWAITING_APPROVAL:
+            record.status = DeploymentStatus.RUNNING
+        steps = strategy.steps(run)
+        while record.step < len(steps):
+            step = steps[record.step]
+            if step.gate is not None and step.gate(run):
+                decision = record.approvals.get(step.name)
+                if decision is None:
+                    record.status = DeploymentStatus.AWAITING_APPROVAL
+                    record.step_name = step.name
+                    run.emit(
+                        EventKind.APPROVAL_NEEDED,
+                        f"approval needed before {step.name}: {step.description} "
+                        f"(cloudrig promote {run.id})",
+                        gate=step.name,
+                    )
+                    run.checkpoint()
+                    return
+                if not decision:
+                    raise ApprovalRejected(f"rejected at {step.name}")
+                run.emit(EventKind.APPROVED, f"approved: {step.name}", gate=step.name)
+            record.step_name = step.name
+            step.run(run)
+            record.step += 1
+            run.checkpoint()
+        record.status = DeploymentStatus.SUCCEEDED
+        record.step_name = "done"
+        run.emit(EventKind.DONE, f"deployment {run.id} succeeded")
+        run.checkpoint()
+    except (LeaseLost, StateStoreUnavailable):
+        raise
+    except Exception as exc:
+        _restore(run, strategy, exc)
+
+
+def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:
+    record = run.record
+    requested = isinstance(cause, ApprovalRejected | Stopped) or (
+        cause is None and record.state.get("rollback_requested", False)
+    )
+    if cause is not None:
+        record.state["rollback_requested"] = requested
+        record.status = DeploymentStatus.ROLLING_BACK
+        record.error = f"{type(cause).__name__}: {cause}"
+        run.emit(EventKind.ROLLING_BACK, f"rolling back after {record.error}")
+        run.checkpoint()
+    try:
+        strategy.restore(run)
+    except (LeaseLost, StateStoreUnavailable):
+        raise
+    except Exception as exc:
+        record.error = f"restore incomplete ({type(exc).__name__}: {exc}); resume to retry"
+        run.emit(EventKind.FAILED, record.error)
+        run.checkpoint()
+        return
+    record.status = DeploymentStatus.ROLLED_BACK if requested else DeploymentStatus.FAILED
+    run.emit(
+        EventKind.FAILED if not requested else EventKind.DONE,
+        f"deployment {run.id} {record.status.value}: {record.error}",
+    )
+    run.checkpoint()
+
+
+def request_rollback(run: Run, strategy: Plan) -> None:
+    """Roll back an unfinished deployment on request (``rig.rollback`` of one in flight)."""
+    if run.record.status is not DeploymentStatus.ROLLING_BACK:
+        _restore(run, strategy, Stopped("rollback requested"))
+    else:
+        _restore(run, strategy, None)

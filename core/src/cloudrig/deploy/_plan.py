@@ -1,0 +1,29 @@
+"""A deployment is a plan of steps; the executor persists which one it reached.
+
+Steps must be idempotent: a step interrupted by a crash runs again on resume, so each one looks at
+the cloud and converges (a create finds its group by name and deployment id, a resize to the same
+capacity is skipped, a disable of a disabled group is skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cloudrig.deploy._run import Run
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    description: str
+    run: Callable[[Run], None]
+    gate: Callable[[Run], bool] | None = None
+    """An approval gate before the step: when it answers True the deployment pauses until a human
+    approves (``rig.promote`` / ``cloudrig promote``) or rejects (which rolls back)."""
+
+
+def always(_: Run) -> bool:
+    return True

@@ -1,0 +1,109 @@
+"""What a state store keeps: one record per deployment (its plan position and facts) and its events.
+
+A record is small JSON: the spec, the strategy with its parameters, the step reached, and a ``state``
+mapping the steps share (original capacities, reserved names, analysis results). The cloud keeps
+only the moniker and the deployment id, written at create time; everything else lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloudrig._model import Moniker, ServerGroupSpec
+
+
+class DeploymentStatus(StrEnum):
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ROLLING_BACK = "rolling_back"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    """The deployment failed and the cluster was restored to how it was before it."""
+    ROLLED_BACK = "rolled_back"
+    """Stopped on request (rejected, or rolled back while in flight) and restored."""
+
+    @property
+    def finished(self) -> bool:
+        return self in (self.SUCCEEDED, self.FAILED, self.ROLLED_BACK)
+
+
+class EventKind(StrEnum):
+    STARTED = "started"
+    RESUMED = "resumed"
+    CREATED = "created"
+    WAITING = "waiting"
+    HEALTHY = "healthy"
+    TRAFFIC_MOVED = "traffic_moved"
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    SCALED = "scaled"
+    PINNED = "pinned"
+    UNPINNED = "unpinned"
+    DESTROYED = "destroyed"
+    ANALYSIS = "analysis"
+    APPROVAL_NEEDED = "approval_needed"
+    APPROVED = "approved"
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"
+    DONE = "done"
+    NOTE = "note"
+
+
+class DeploymentEvent(BaseModel):
+    """One observable step of a deployment (also sent to ``cloudrig_deployment_event`` hooks)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deployment_id: str
+    seq: int
+    time: datetime
+    kind: EventKind
+    message: str
+    server_group: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.time:%H:%M:%S} {self.kind.value:<15} {self.message}"
+
+
+class DeploymentRecord(BaseModel):
+    """The durable progress of one deployment (mutable: the executor advances it)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    id: str
+    kind: str = "deploy"
+    account: str
+    region: str
+    moniker: Moniker
+    spec: ServerGroupSpec | None = None
+    strategy: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: str
+    status: DeploymentStatus = DeploymentStatus.RUNNING
+    step: int = 0
+    step_name: str = ""
+    state: dict[str, Any] = Field(default_factory=dict)
+    approvals: dict[str, bool] = Field(default_factory=dict)
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def cluster(self) -> str:
+        return self.moniker.cluster
+
+    @property
+    def lease_key(self) -> str:
+        """The per-cluster lease: one deployment at a time per cluster and region of an account."""
+        return lease_key(self.account, self.region, self.moniker)
+
+
+def lease_key(account: str, region: str, moniker: Moniker) -> str:
+    # JSON-ish and unambiguous: app/stack/detail may contain any character, including '/'.
+    return f"{account}\x1f{region}\x1f{moniker.app}\x1f{moniker.stack}\x1f{moniker.detail}"

@@ -1,0 +1,272 @@
+"""What a strategy's steps act through: one deployment's guarded view of its account.
+
+Every mutation checks the cluster's lease first (fail closed), is retried with the rig's retry
+policy when the cloud answers 5xx or throttling (every mutation here is idempotent: creates carry a
+reserved name and the deployment id), and emits an event. Every read goes to the cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cloudrig._account import Account
+from cloudrig._capabilities import Capabilities
+from cloudrig._clock import Clock
+from cloudrig._errors import Conflict, NotFound, ProviderFailure, Throttled
+from cloudrig._model import Capacity, Cluster, ServerGroup, ServerGroupSpec, TrafficWeights
+from cloudrig.deploy._errors import WaitTimeout
+from cloudrig.deploy._lease import Lease
+from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord, EventKind
+from cloudrig.deploy._store import StateStore
+from cloudrig.deploy._waiting import ready, wait_for_health
+from cloudrig.ratelimit import Classification, RetryPolicy, Verdict
+
+if TYPE_CHECKING:
+    from cloudrig.deploy._deployment import Deployment
+
+T = TypeVar("T")
+
+
+def classify(outcome: Any) -> Classification:
+    if isinstance(outcome, Throttled):
+        return Classification(Verdict.THROTTLED, outcome.retry_after)
+    if isinstance(outcome, ProviderFailure):
+        return Classification(Verdict.TRANSIENT)
+    if isinstance(outcome, BaseException):
+        return Classification(Verdict.PERMANENT)
+    return Classification(Verdict.OK)
+
+
+class Run:
+    def __init__(
+        self,
+        *,
+        record: DeploymentRecord,
+        account: Account,
+        store: StateStore,
+        lease: Lease,
+        clock: Clock,
+        retry: RetryPolicy,
+        handle: Deployment,
+        hooks: Any = None,
+        event_seq: int = 0,
+    ) -> None:
+        self.record, self.account, self.store, self.lease = record, account, store, lease
+        self.clock, self.retry, self.handle, self.hooks = clock, retry, handle, hooks
+        self._seq = event_seq
+
+    # -- facts -----------------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def region(self) -> str:
+        return self.record.region
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.record.state
+
+    @property
+    def spec(self) -> ServerGroupSpec:
+        if self.record.spec is None:
+            raise ValueError(f"deployment {self.id} has no spec")
+        return self.record.spec
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.account.capabilities
+
+    def name(self, role: str) -> str:
+        """The reserved cloud name of a group this deployment creates ('new', 'canary', ...)."""
+        names: dict[str, str] = self.state["names"]
+        return names[role]
+
+    @property
+    def original(self) -> dict[str, dict[str, Any]]:
+        """Every group of the cluster as it was before the deployment (by name)."""
+        original: dict[str, dict[str, Any]] = self.state.get("original", {})
+        return original
+
+    @property
+    def serving(self) -> list[str]:
+        """The groups that were enabled before the deployment, oldest first."""
+        return [n for n, o in self.original.items() if o["enabled"]]
+
+    # -- events and persistence ------------------------------------------------------------------
+    def emit(self, kind: EventKind, message: str, group: str | None = None, **data: Any) -> None:
+        self._seq += 1
+        event = DeploymentEvent(
+            deployment_id=self.id,
+            seq=self._seq,
+            time=self.clock.now(),
+            kind=kind,
+            message=message,
+            server_group=group,
+            data=data,
+        )
+        self.store.append_event(event)
+        self.handle._publish(event)
+        if self.hooks is not None:
+            self.hooks.cloudrig_deployment_event(event=event)
+
+    def checkpoint(self) -> None:
+        """Persist the record (fenced by the lease)."""
+        self.record.updated_at = self.clock.now()
+        self.store.save(self.record, holder=self.lease.holder)
+
+    def keepalive(self) -> None:
+        self.lease.check()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep on the clock, renewing the lease in slices well inside its TTL."""
+        deadline = self.clock.monotonic() + seconds
+        while (remaining := deadline - self.clock.monotonic()) > 0:
+            self.clock.sleep(min(remaining, self.lease.ttl / 3))
+            self.keepalive()
+
+    # -- reads (fresh, retried) ------------------------------------------------------------------
+    def read(self, fn: Callable[[], T]) -> T:
+        return self.retry.run(fn, classify=classify, safe=True)
+
+    def cluster(self) -> Cluster:
+        return self.read(lambda: self.account.get_cluster(self.record.moniker, self.region))
+
+    def groups(self) -> dict[str, ServerGroup]:
+        return {g.name: g for g in self.cluster().server_groups}
+
+    def find(self, name: str) -> ServerGroup | None:
+        try:
+            return self.read(lambda: self.account.get_server_group(self.region, name))
+        except NotFound:
+            return None
+
+    def get(self, name: str) -> ServerGroup:
+        return self.read(lambda: self.account.get_server_group(self.region, name))
+
+    # -- mutations (lease checked, retried, observable) ------------------------------------------
+    def mutate(self, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            self.lease.check()
+            return fn()
+
+        return self.retry.run(attempt, classify=classify, safe=True)
+
+    def create(self, role: str, spec: ServerGroupSpec) -> ServerGroup:
+        """Create the group reserved for ``role``, or adopt it when a previous attempt (perhaps a
+        crashed worker) already did: found by its reserved name and this deployment's id."""
+        name = self.name(role)
+        existing = self.find(name)
+        if existing is not None:
+            if existing.deployment_id != self.id:
+                raise Conflict(f"{name} exists but belongs to deployment {existing.deployment_id}")
+            return existing
+        sequence: int = self.state["sequences"][role]
+        group = self.mutate(
+            lambda: self.account.create_server_group(spec, deployment_id=self.id, sequence=sequence)
+        )
+        cap = spec.capacity
+        self.emit(
+            EventKind.CREATED,
+            f"created {name} ({role}, {spec.artifact}, capacity {cap.min}/{cap.desired}/{cap.max})",
+            name,
+            role=role,
+        )
+        return group
+
+    def resize(self, name: str, capacity: Capacity, why: str = "") -> None:
+        group = self.find(name)
+        if group is None or group.capacity == capacity:
+            return
+        self.mutate(lambda: self.account.resize_server_group(self.region, name, capacity))
+        kind = EventKind.SCALED
+        if why == "pin":
+            kind = EventKind.PINNED
+        elif why == "unpin":
+            kind = EventKind.UNPINNED
+        self.emit(
+            kind,
+            f"{why + ' ' if why else ''}{name} to {capacity.min}/{capacity.desired}/{capacity.max}",
+            name,
+            capacity=capacity.model_dump(),
+        )
+
+    def enable(self, name: str) -> None:
+        group = self.find(name)
+        if group is None or group.enabled:
+            return
+        self.mutate(lambda: self.account.enable_server_group(self.region, name))
+        self.emit(EventKind.TRAFFIC_MOVED, f"{name} enabled: in traffic", name)
+
+    def disable(self, name: str) -> None:
+        group = self.find(name)
+        if group is None or not group.enabled:
+            return
+        self.mutate(lambda: self.account.disable_server_group(self.region, name))
+        self.emit(EventKind.DISABLED, f"{name} disabled: out of traffic", name)
+
+    def destroy(self, name: str) -> None:
+        if self.find(name) is None:
+            return
+        self.mutate(lambda: self.account.destroy_server_group(self.region, name))
+        self.emit(EventKind.DESTROYED, f"destroyed {name}", name)
+
+    def weights(self) -> dict[str, int]:
+        """Each group's current share of the cluster's traffic in percent."""
+        groups = self.groups()
+        enabled = [n for n, g in groups.items() if g.enabled]
+        if not enabled:
+            return {}
+        if self.capabilities.splits_traffic:
+            answer = self.read(lambda: self.account.get_traffic_weights(self.region, enabled))
+            return dict(answer.weights)
+        return even_shares(enabled)
+
+    def set_weights(self, weights: dict[str, int]) -> None:
+        """Shift traffic by weight (groups at 0 leave traffic); one atomic call to the cloud."""
+        current = {n: w for n, w in self.weights().items() if w}
+        wanted = {n: w for n, w in weights.items() if w}
+        if current == wanted:
+            return
+        tw = TrafficWeights(weights=weights)
+        self.mutate(lambda: self.account.set_traffic_weights(self.region, tw))
+        shares = ", ".join(f"{n} {w}%" for n, w in weights.items())
+        self.emit(EventKind.TRAFFIC_MOVED, f"traffic: {shares}", weights=dict(weights))
+
+    def wait_healthy(self, name: str, healthy: int, timeout: float) -> ServerGroup:
+        self.emit(
+            EventKind.WAITING,
+            f"waiting for {healthy} healthy instance(s) of {name} (deadline {timeout:.0f}s)",
+            name,
+        )
+        group = wait_for_health(
+            self.account,
+            self.region,
+            name,
+            healthy=healthy,
+            timeout=timeout,
+            clock=self.clock,
+            keepalive=self.keepalive,
+            read=self.read,
+            slice_seconds=max(1.0, self.lease.ttl / 3),
+        )
+        self.emit(EventKind.HEALTHY, f"{name}: {ready(group)} instance(s) healthy", name)
+        return group
+
+    def try_wait_healthy(self, name: str, healthy: int, timeout: float) -> bool:
+        try:
+            self.wait_healthy(name, healthy, timeout)
+        except WaitTimeout as exc:
+            self.emit(EventKind.NOTE, f"continuing without: {exc}", name)
+            return False
+        return True
+
+
+def even_shares(names: list[str]) -> dict[str, int]:
+    """100 split over ``names`` as evenly as integers allow (the first ones get the remainder)."""
+    if not names:
+        return {}
+    base, extra = divmod(100, len(names))
+    return {n: base + (1 if i < extra else 0) for i, n in enumerate(names)}

@@ -1,0 +1,394 @@
+"""``rig.deploy`` / ``resume`` / ``promote`` / ``rollback``: finding or creating the deployment
+record, taking the cluster's lease, and running the plan.
+
+Identity: a deployment is found again by its id (explicitly, or because an unfinished deployment of
+the same spec and strategy occupies the cluster); the same spec deployed again after it finished is
+a new deployment. A different spec while one is unfinished is a ``DeploymentConflict``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from cloudrig._account import Account
+from cloudrig._deploy_options import DeploymentsConfig
+from cloudrig._errors import InvalidSpec
+from cloudrig._model import Moniker, ServerGroupSpec
+from cloudrig._names import next_sequence, parse_name
+from cloudrig.deploy._deployment import Deployment, EventCallback
+from cloudrig.deploy._errors import (
+    DeploymentConflict,
+    DeploymentError,
+    Draining,
+    StateStoreUnavailable,
+)
+from cloudrig.deploy._executor import execute, request_rollback
+from cloudrig.deploy._lease import Lease
+from cloudrig.deploy._records import DeploymentRecord, DeploymentStatus, EventKind, lease_key
+from cloudrig.deploy._run import Run, classify, even_shares
+from cloudrig.deploy._store import StateStore
+from cloudrig.deploy._stores import PreviewStore, open_store
+from cloudrig.ratelimit import RetryPolicy
+
+if TYPE_CHECKING:
+    from cloudrig._rig import Rig
+    from cloudrig.strategies import Strategy
+
+
+class Deployer:
+    def __init__(self, rig: Rig, config: DeploymentsConfig, store: StateStore | None = None):
+        self.rig, self.config = rig, config
+        self._store = store
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> StateStore:
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.config, self.rig.clock)
+            return self._store
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(self.rig.config.limits.retries, clock=self.rig.clock)
+
+    # -- strategies ------------------------------------------------------------------------------
+    def strategies(self) -> dict[str, type[Strategy]]:
+        from cloudrig.strategies import BUILTIN
+
+        found = dict(BUILTIN)
+        for contributed in self.rig.registry.manager.hook.cloudrig_strategies():
+            for cls in contributed or ():
+                found.setdefault(cls.name, cls)
+        return found
+
+    def strategy(self, name: str, params: dict[str, Any]) -> Strategy:
+        known = self.strategies()
+        if name not in known:
+            raise InvalidSpec(f"unknown strategy {name!r} (known: {', '.join(sorted(known))})")
+        return known[name].model_validate(params)
+
+    # -- entry points ----------------------------------------------------------------------------
+    def deploy(
+        self,
+        spec: ServerGroupSpec,
+        strategy: Strategy,
+        *,
+        on_event: EventCallback | None = None,
+        deployment_id: str | None = None,
+        background: bool = False,
+    ) -> Deployment:
+        account = self.rig.account(spec.account)
+        account.validate_spec(spec)
+        strategy.check(account.capabilities, spec)
+        key = lease_key(spec.account, spec.region, spec.moniker)
+        fingerprint = _fingerprint(spec, strategy)
+        handle = Deployment(on_event)
+
+        def body() -> None:
+            existing = self._existing(key, fingerprint, deployment_id)
+            if existing is not None:
+                self._resume(handle, existing.id)
+                return
+            self._wait_for_drain()
+
+            def make(lease: Lease) -> DeploymentRecord | str:
+                again = self._existing(key, fingerprint, None)  # a racing worker got here first
+                if again is not None:
+                    return again.id
+                return self._new_record(
+                    account, spec.moniker, spec.region, spec, strategy, fingerprint
+                )
+
+            self._run(handle, key, strategy, make)
+
+        return self._launch(handle, body, background)
+
+    def resume(
+        self, deployment_id: str, *, on_event: EventCallback | None = None, background: bool = False
+    ) -> Deployment:
+        handle = Deployment(on_event)
+        return self._launch(handle, lambda: self._resume(handle, deployment_id), background)
+
+    def promote(
+        self,
+        deployment_id: str,
+        *,
+        approve: bool = True,
+        on_event: EventCallback | None = None,
+        background: bool = False,
+    ) -> Deployment:
+        record = self.store.get(deployment_id)
+        if record.status is not DeploymentStatus.AWAITING_APPROVAL:
+            raise DeploymentError(
+                f"deployment {deployment_id} is {record.status.value}, not awaiting approval"
+            )
+        self.store.set_approval(deployment_id, record.step_name, approve)
+        return self.resume(deployment_id, on_event=on_event, background=background)
+
+    def rollback(
+        self,
+        account: str,
+        cluster: str | Moniker,
+        region: str | None = None,
+        *,
+        on_event: EventCallback | None = None,
+        background: bool = False,
+        strategy: Strategy | None = None,
+    ) -> Deployment:
+        from cloudrig.strategies import Rollback
+
+        acct = self.rig.account(account)
+        moniker = parse_name(cluster) if isinstance(cluster, str) else cluster
+        region = region or self._region_of(acct, moniker)
+        key = lease_key(account, region, moniker)
+        handle = Deployment(on_event)
+
+        def body() -> None:
+            unfinished = self.store.find(lease_key=key, unfinished=True)
+            if unfinished:  # roll back the deployment in flight instead
+                self._resume(handle, unfinished[0].id, rollback=True)
+                return
+            plan = strategy or Rollback()
+            self._run(
+                handle,
+                key,
+                plan,
+                lambda lease: self._new_record(
+                    acct,
+                    moniker,
+                    region,
+                    None,
+                    plan,
+                    f"rollback:{uuid.uuid4().hex}",
+                    kind="rollback",
+                ),
+            )
+
+        return self._launch(handle, body, background)
+
+    def plan(self, spec: ServerGroupSpec, strategy: Strategy) -> list[tuple[str, str, bool]]:
+        """The steps a deployment of ``spec`` would take now: reads only, no record, no change."""
+        account = self.rig.account(spec.account)
+        account.validate_spec(spec)
+        strategy.check(account.capabilities, spec)
+        record = self._new_record(account, spec.moniker, spec.region, spec, strategy, "dry-run")
+        run = self._make_run(record, account, PreviewStore(self._store), None, Deployment())
+        strategy.prepare(run)
+        return [(s.name, s.description, s.gate is not None) for s in strategy.steps(run)]
+
+    def drain(self, draining: bool) -> None:
+        self.store.set_draining(draining)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _existing(self, key: str, fingerprint: str, wanted: str | None) -> DeploymentRecord | None:
+        if wanted is not None:
+            record = self.store.get(wanted)
+            if record.lease_key != key:
+                raise DeploymentConflict(f"deployment {wanted} is for another cluster")
+            return record
+        unfinished = self.store.find(lease_key=key, unfinished=True)
+        if not unfinished:
+            return None
+        if unfinished[0].fingerprint != fingerprint:
+            other = unfinished[0]
+            raise DeploymentConflict(
+                f"deployment {other.id} ({other.strategy}, {other.status.value}) is unfinished on "
+                f"cluster {other.cluster}: resume, promote or roll it back first"
+            )
+        return unfinished[0]
+
+    def _wait_for_drain(self) -> None:
+        clock = self.rig.clock
+        deadline = clock.monotonic() + self.config.drain_wait
+        while self.store.draining():
+            if clock.monotonic() >= deadline:
+                raise Draining("new deployments are drained (cloudrig drain off to resume them)")
+            clock.sleep(min(10.0, max(deadline - clock.monotonic(), 0.0)))
+
+    def _resume(self, handle: Deployment, deployment_id: str, rollback: bool = False) -> None:
+        record = self.store.get(deployment_id)
+        strategy = self.strategy(record.strategy, record.params)
+        self._run(
+            handle, record.lease_key, strategy, lambda lease: deployment_id, rollback=rollback
+        )
+
+    def _run(
+        self,
+        handle: Deployment,
+        key: str,
+        strategy: Strategy,
+        make: Callable[[Lease], DeploymentRecord | str],
+        rollback: bool = False,
+    ) -> None:
+        lease = Lease(self.store, key, ttl=self.config.lease_ttl, clock=self.rig.clock)
+        lease.acquire(self.config.lease_wait)
+        try:
+            made = make(lease)
+            fresh = isinstance(made, DeploymentRecord)
+            record = made if isinstance(made, DeploymentRecord) else self.store.get(made)
+            account = self.rig.account(record.account)
+            seq = 0 if fresh else len(self.store.events(record.id))
+            run = self._make_run(record, account, self.store, lease, handle, seq)
+            handle.id, handle.record = record.id, record
+            if fresh:
+                strategy.prepare(run)
+                self.store.create(record)
+                run.emit(
+                    EventKind.STARTED,
+                    f"deployment {record.id}: {strategy.name} of "
+                    f"{record.cluster} in {record.account}/{record.region}",
+                )
+            else:
+                run.emit(
+                    EventKind.RESUMED,
+                    f"resuming deployment {record.id} at step "
+                    f"{record.step} ({record.step_name or 'start'})",
+                )
+            if rollback:
+                request_rollback(run, strategy)
+            else:
+                execute(run, strategy)
+        except Exception:
+            _release(lease)
+            raise
+        _release(lease)
+
+    def _make_run(
+        self,
+        record: DeploymentRecord,
+        account: Account,
+        store: Any,
+        lease: Lease | None,
+        handle: Deployment,
+        seq: int = 0,
+    ) -> Run:
+        return Run(
+            record=record,
+            account=account,
+            store=store,
+            lease=lease,  # type: ignore[arg-type]
+            clock=self.rig.clock,
+            retry=self.retry,
+            handle=handle,
+            hooks=self.rig.registry.manager.hook,
+            event_seq=seq,
+        )
+
+    def _new_record(
+        self,
+        account: Account,
+        moniker: Moniker,
+        region: str,
+        spec: ServerGroupSpec | None,
+        strategy: Strategy,
+        fingerprint: str,
+        kind: str = "deploy",
+    ) -> DeploymentRecord:
+        """Snapshot the cluster and reserve the names of the groups to create (reads only)."""
+        retry = self.retry
+
+        def read(fn: Callable[[], Any]) -> Any:
+            return retry.run(fn, classify=classify, safe=True)
+
+        cluster = read(lambda: account.get_cluster(moniker, region))
+        groups = cluster.server_groups
+        enabled = [g.name for g in groups if g.enabled]
+        shares = even_shares(enabled)
+        if enabled and account.capabilities.splits_traffic:
+            shares = dict(read(lambda: account.get_traffic_weights(region, enabled)).weights)
+        original = {
+            g.name: {
+                "capacity": g.capacity.model_dump(),
+                "enabled": g.enabled,
+                "healthy": g.healthy,
+                "share": shares.get(g.name, 0) if g.enabled else 0,
+                "artifact": g.artifact,
+            }
+            for g in groups
+        }
+        healthy_serving = [g.name for g in groups if g.enabled and g.healthy > 0]
+        taken = [g.moniker.sequence for g in groups if g.moniker.sequence is not None]
+        latest = groups[-1].moniker.sequence if groups else None
+        sequences, names = {}, {}
+        for role in strategy.roles:
+            seq = next_sequence(taken, latest)
+            taken.append(seq)
+            latest = seq
+            sequences[role] = seq
+            names[role] = account.naming.server_group_name(moniker.with_sequence(seq))
+        now = self.rig.clock.now()
+        base = moniker.with_sequence(None)
+        return DeploymentRecord(
+            id=f"d{uuid.uuid4().hex[:15]}",
+            kind=kind,
+            account=account.name,
+            region=region,
+            moniker=base,
+            spec=spec,
+            strategy=strategy.name,
+            params=strategy.params(),
+            fingerprint=fingerprint,
+            created_at=now,
+            updated_at=now,
+            state={
+                "original": original,
+                "sequences": sequences,
+                "names": names,
+                "previous": healthy_serving[-1] if healthy_serving else None,
+            },
+        )
+
+    def _region_of(self, account: Account, moniker: Moniker) -> str:
+        if len(account.regions) == 1:
+            return account.regions[0]
+        regions = {g.region for g in account.get_cluster(moniker).server_groups if g.enabled}
+        if len(regions) != 1:
+            raise InvalidSpec(
+                f"name the region of cluster {moniker.cluster} (found: "
+                f"{', '.join(sorted(regions)) or 'none enabled'})"
+            )
+        return regions.pop()
+
+    @staticmethod
+    def _launch(handle: Deployment, body: Callable[[], None], background: bool) -> Deployment:
+        def target() -> None:
+            try:
+                body()
+            except BaseException as exc:
+                handle._finish(exc)
+                if not background:
+                    raise
+                return
+            handle._finish()
+
+        if background:
+            handle._thread = threading.Thread(target=target, name="cloudrig-deploy", daemon=True)
+            handle._thread.start()
+        else:
+            target()
+        return handle
+
+
+def _release(lease: Lease) -> None:
+    with contextlib.suppress(StateStoreUnavailable):  # unreachable: it expires by itself
+        lease.release()
+
+
+def _fingerprint(spec: ServerGroupSpec, strategy: Strategy) -> str:
+    payload = json.dumps(
+        {
+            "spec": spec.model_dump(mode="json"),
+            "strategy": strategy.name,
+            "params": strategy.params(),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

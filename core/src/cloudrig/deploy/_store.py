@@ -1,0 +1,61 @@
+"""The state store contract, shared by the SQLite and Redis stores.
+
+Two promises matter: ``save`` is *fenced* (it succeeds only while the caller holds the cluster's
+lease, checked in the same transaction), and every failure to reach the store raises
+``StateStoreUnavailable`` so the executor fails closed.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    # -- records ---------------------------------------------------------------------------------
+    def create(self, record: DeploymentRecord) -> None:
+        """Insert a new record (its id is fresh)."""
+
+    def save(self, record: DeploymentRecord, *, holder: str) -> None:
+        """Update a record if ``holder`` holds its cluster's lease (and extend it); else
+        ``LeaseLost``."""
+
+    def get(self, deployment_id: str) -> DeploymentRecord:
+        """The record; ``DeploymentNotFound`` when unknown."""
+        ...
+
+    def find(
+        self, *, lease_key: str | None = None, unfinished: bool | None = None
+    ) -> list[DeploymentRecord]:
+        """Records, newest first, optionally of one cluster and/or only unfinished ones."""
+        ...
+
+    def set_approval(self, deployment_id: str, gate: str, approved: bool) -> None:
+        """A human's decision at a gate (unfenced: it is not a mutation of the cloud)."""
+
+    # -- events ----------------------------------------------------------------------------------
+    def append_event(self, event: DeploymentEvent) -> None: ...
+
+    def events(self, deployment_id: str) -> list[DeploymentEvent]: ...
+
+    # -- lease -----------------------------------------------------------------------------------
+    def acquire_lease(self, key: str, holder: str, ttl: float) -> bool:
+        """Take the lease when free or expired (or already ours); True when held afterwards."""
+        ...
+
+    def renew_lease(self, key: str, holder: str, ttl: float) -> bool:
+        """Extend the lease if ``holder`` still holds it; False when lost."""
+        ...
+
+    def release_lease(self, key: str, holder: str) -> None: ...
+
+    def lease_holder(self, key: str) -> str | None: ...
+
+    # -- drain -----------------------------------------------------------------------------------
+    def set_draining(self, draining: bool) -> None: ...
+
+    def draining(self) -> bool: ...
+
+    def close(self) -> None: ...

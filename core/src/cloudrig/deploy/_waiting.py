@@ -1,0 +1,95 @@
+"""Waiting for a server group's health: deadlines, the provider's efficient wait, or polling.
+
+Where the provider declares ``efficient_wait`` its ``wait_for_health`` (a watch) is used, in slices
+short enough to renew the lease between them; otherwise the group is polled with exponential
+backoff. Every read here decides a mutation, so it goes to the cloud (no read cache). Time comes from
+the run's clock, so a ten-minute wait costs nothing in virtual time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from cloudrig._account import Account
+from cloudrig._clock import Clock
+from cloudrig._health import HealthState, aggregate_health
+from cloudrig._model import ServerGroup
+from cloudrig.deploy._errors import WaitTimeout
+
+FIRST_POLL, MAX_POLL, BACKOFF = 2.0, 30.0, 1.5
+
+
+def healthy_target(desired: int, percent: float) -> int:
+    """How many instances must be Up for ``percent`` of ``desired`` (at least one when any)."""
+    if desired <= 0:
+        return 0
+    return max(1, math.ceil(desired * percent / 100 - 1e-9))
+
+
+def ready(group: ServerGroup) -> int:
+    """Instances that are Up. For a disabled group (a rollback target kept warm) the load
+    balancer's 'out of service: deregistered' is expected and ignored: what counts is that every
+    other source says Up; the load balancer checks them again when the group is enabled."""
+    if group.enabled:
+        return group.healthy
+    return sum(
+        1
+        for instance in group.instances
+        if aggregate_health(
+            d for d in instance.details if d.state is not HealthState.OUT_OF_SERVICE
+        )
+        is HealthState.UP
+    )
+
+
+def wait_for_health(
+    account: Account,
+    region: str,
+    name: str,
+    *,
+    healthy: int,
+    timeout: float,
+    clock: Clock,
+    keepalive: Callable[[], None],
+    read: Callable[[Callable[[], ServerGroup]], ServerGroup],
+    slice_seconds: float = 20.0,
+) -> ServerGroup:
+    """Return the group once ``healthy`` instances are Up; ``WaitTimeout`` at the deadline.
+
+    ``keepalive`` runs between polls (it renews the lease and raises when it is lost); ``read``
+    wraps each read in the run's retry policy.
+    """
+    deadline = clock.monotonic() + timeout
+    poll = FIRST_POLL
+    efficient = account.capabilities.efficient_wait
+    enabled = True
+    while True:
+        remaining = deadline - clock.monotonic()
+        if efficient and remaining > 0 and enabled:
+            chunk = min(remaining, slice_seconds)
+            group = read(
+                lambda chunk=chunk: account._call(  # type: ignore[misc]
+                    "wait_for_health",
+                    account.provider.wait_for_health,
+                    region,
+                    name,
+                    healthy=healthy,
+                    timeout=chunk,
+                )
+            )
+        else:
+            group = read(lambda: account.get_server_group(region, name))
+        enabled = group.enabled
+        if ready(group) >= healthy:
+            return group
+        remaining = deadline - clock.monotonic()
+        if remaining <= 0:
+            raise WaitTimeout(
+                f"{name}: {ready(group)} of {healthy} instances healthy after {timeout:.0f}s "
+                f"({group.counts.down} down, {group.counts.starting} starting)"
+            )
+        keepalive()
+        if not (efficient and enabled):
+            clock.sleep(min(poll, remaining))
+            poll = min(poll * BACKOFF, MAX_POLL)
