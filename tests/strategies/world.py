@@ -80,6 +80,8 @@ class World:
     desired: int = 3
     clock: ManualClock = field(default_factory=ManualClock)
     metrics: Metrics = field(default_factory=Metrics)
+    store_factory: Callable[[World], Any] | None = None
+    """Makes each worker's state store (default: SQLite in ``tmp``)."""
 
     def __post_init__(self) -> None:
         self.cloud_name = f"strategies-{next(_serial)}"
@@ -113,7 +115,11 @@ class World:
             plugins=plugins,
             clock=self.clock,
             entry_points=False,
-            state_store=SqliteStateStore(self.store_path, clock=self.clock),
+            state_store=(
+                self.store_factory(self)
+                if self.store_factory
+                else SqliteStateStore(self.store_path, clock=self.clock)
+            ),
         )
 
     def spec(

@@ -15,7 +15,9 @@ def open_store(config: DeploymentsConfig, clock: Clock) -> StateStore:
         from cloudrig.deploy._redis import RedisStateStore
 
         assert config.redis is not None  # checked by the model
-        return RedisStateStore.from_options(config.redis, prefix=config.key_prefix)
+        store = RedisStateStore.from_options(config.redis, prefix=config.key_prefix)
+        store.lease_ttl = config.lease_ttl
+        return store
     from cloudrig.deploy._sqlite import SqliteStateStore
 
     return SqliteStateStore(config.sqlite_path, clock=clock)

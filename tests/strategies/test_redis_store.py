@@ -1,0 +1,112 @@
+"""The Redis state store with a real redis-server: deployments resume across workers, the lease is
+fenced, and when Redis stops answering the deployment stops changing the cloud (fails closed)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from strategies.world import ACCOUNT, REGION, World
+
+from cloudrig import MUTATING
+from cloudrig.deploy import DeploymentStatus, StateStoreUnavailable, lease_key
+from cloudrig.deploy._redis import RedisStateStore
+from cloudrig.ratelimit import RedisOptions, make_client
+from cloudrig.strategies import RedBlack, RollingRedBlack
+from cloudrig.testing import SimulatedCrash
+from support.redis_servers import RedisServer
+
+pytestmark = pytest.mark.redis
+_prefixes = itertools.count()
+
+
+@pytest.fixture
+def redis_world(tmp_path: Path, redis_server: RedisServer) -> Iterator[World]:
+    prefix = f"test-deploy-{next(_prefixes)}"
+
+    def store(world: World) -> RedisStateStore:
+        client = make_client(RedisOptions(url=redis_server.url, timeout=0.3))
+        return RedisStateStore(client, prefix=prefix, clock=world.clock)
+
+    world = World(tmp_path, store_factory=store)
+    yield world
+    world.close()
+
+
+def test_deploys_and_resumes_a_crashed_run_by_id(redis_world: World) -> None:
+    w = redis_world
+    w.main.deploy(w.spec("img-0"), RedBlack()).raise_for_status()
+    w.cloud.faults.crash("create_server_group", after_call=True, nth=1)
+    with pytest.raises(SimulatedCrash):
+        w.rig().deploy(w.spec("img-1"), RedBlack())
+    pending = w.rig().deployments()
+    assert [p.status for p in pending] == [DeploymentStatus.RUNNING]
+    # the group exists in the cloud carrying the deployment id; the resume adopts it
+    created = w.groups()["shop-prod-v001"]
+    assert created.deployment_id == pending[0].id
+    done = w.rig().deploy(w.spec("img-1"), RedBlack())
+    assert done.id == pending[0].id and done.status is DeploymentStatus.SUCCEEDED
+    assert len(w.cloud.calls("create_server_group", outcome="crash")) == 1
+    assert len(w.cloud.calls("create_server_group")) == 2  # v000, v001 once: no duplicate
+    assert [n for n, g in w.groups().items() if g.enabled] == ["shop-prod-v001"]
+
+
+def test_lease_is_exclusive_and_fenced(redis_world: World) -> None:
+    store = redis_world.rig().deployer.store
+    key = lease_key(ACCOUNT, REGION, redis_world.moniker)
+    assert store.acquire_lease(key, "a", 30)
+    assert not store.acquire_lease(key, "b", 30)
+    assert store.lease_holder(key) == "a"
+    redis_world.clock.advance(31)
+    assert not store.renew_lease(key, "a", 30)  # expired: lost
+    assert store.acquire_lease(key, "b", 30)
+    store.release_lease(key, "a")  # not the holder: no effect
+    assert store.lease_holder(key) == "b"
+
+
+def test_fails_closed_while_redis_is_frozen_then_resumes(
+    redis_world: World, redis_server: RedisServer
+) -> None:
+    w = redis_world
+    w.main.deploy(w.spec("img-0"), RedBlack()).raise_for_status()
+    frozen: list[int] = []
+
+    def freeze_after_first_mutation() -> None:
+        redis_server.freeze()
+        frozen.append(len(w.cloud.history))
+
+    w.after_mutations(2, freeze_after_first_mutation)  # after the pin and the create
+    try:
+        with pytest.raises(StateStoreUnavailable):
+            w.rig().deploy(w.spec("img-1"), RollingRedBlack(steps=(50, 100)))
+        mutations = [
+            e for e in w.cloud.history[frozen[0] :] if e.kind == "call" and e.operation in MUTATING
+        ]
+        assert mutations == [], "a mutation happened without the lease being checked"
+    finally:
+        redis_server.thaw()
+    w.cloud.observers.clear()
+    w.clock.advance(120)  # the stopped worker's lease expires
+    done = w.rig().deploy(w.spec("img-1"), RollingRedBlack(steps=(50, 100)))
+    assert done.status is DeploymentStatus.SUCCEEDED
+    groups = w.groups()
+    assert groups["shop-prod-v000"].capacity.min == 1  # unpinned
+    assert groups["shop-prod-v001"].enabled
+
+
+def test_store_unreachable_from_the_start_changes_nothing(tmp_path: Path) -> None:
+    def dead(world: World) -> RedisStateStore:
+        return RedisStateStore(
+            make_client(RedisOptions(url="redis://127.0.0.1:1/0")), clock=world.clock
+        )
+
+    w = World(tmp_path)
+    w.main.deploy(w.spec("img-0"), RedBlack()).raise_for_status()
+    w.store_factory = dead
+    before = w.mutating_calls()
+    with pytest.raises(StateStoreUnavailable):
+        w.rig().deploy(w.spec("img-1"), RedBlack())
+    assert w.mutating_calls() == before
+    w.close()
