@@ -39,6 +39,6 @@ def validate(
         raise typer.Exit(1) from None
     console = stdout()
     for name, account in loaded.accounts.items():
-        regions = ", ".join(getattr(account.settings, "regions", ()))
+        regions = ", ".join(account.settings.regions)
         console.print(Text(f"  ✓ {name}: provider {account.provider}, regions {regions}"))
     console.print(Text(f"{file}: {len(loaded.accounts)} account(s) valid", style="bold green"))
