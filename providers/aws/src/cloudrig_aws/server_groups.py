@@ -309,10 +309,16 @@ class ServerGroups:
             self.invalidate(region)
 
     def set_enabled(self, region: str, name: str, enabled: bool) -> None:
-        """Attach + resume, or suspend + detach (suspend first: nothing re-registers meanwhile)."""
-        group = self.describe(region, name, fresh=True)
+        """Attach + resume, or suspend + detach, deciding from a fresh read of the group."""
+        self.apply_enabled(region, self.describe(region, name, fresh=True), enabled)
+
+    def apply_enabled(self, region: str, group: dict[str, Any], enabled: bool) -> None:
+        """Bring ``group`` (a description read just before) into or out of traffic, calling only
+        what differs. Suspend comes before detach, so nothing re-registers meanwhile."""
+        name = group["AutoScalingGroupName"]
         tags = metadata.as_dict(group.get("Tags", []))
-        wanted = set(self._tgs.arns(region, metadata.load_balancers(tags)))
+        lbs = metadata.load_balancers(tags)
+        wanted = set(self._tgs.arns(region, lbs)) if lbs else set()
         attached = set(group.get("TargetGroupARNs", []))
         asg = self._asg(region)
         try:

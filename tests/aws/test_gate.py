@@ -1,0 +1,109 @@
+"""The limiter is attached at botocore's transport: every request the server sees was admitted,
+throttling answers slow the bucket down and are retried, botocore never retries on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloudrig import Capacity, ProviderFailure
+from cloudrig.ratelimit import Limiter
+from support.proxy import Style, server_error, throttle
+
+from .conftest import REGION, fast_limits
+from .scenario import create_request, upsert_load_balancer
+
+pytestmark = pytest.mark.moto
+
+
+def admitted(limiter: Limiter) -> int:
+    return sum(s.admitted for s in limiter.stats().values())
+
+
+def test_every_request_at_the_server_was_admitted_once(
+    make_aws_provider: Callable[..., Any], fault_proxy: Callable[..., Any], moto_aws: Any
+) -> None:
+    proxy = fault_proxy(moto_aws.url)
+    limiter = Limiter(fast_limits())
+    provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
+    upsert_load_balancer(provider, "web")
+    request = create_request("web", sequence=1, load_balancers=("web",))
+    provider.create_server_group(request)
+    provider.get_server_group(REGION, request.name)
+    provider.disable_server_group(REGION, request.name)
+    provider.enable_server_group(REGION, request.name)
+    provider.resize_server_group(REGION, request.name, Capacity.fixed(1))
+    provider.destroy_server_group(REGION, request.name)
+    assert proxy.forwarded() > 10
+    assert proxy.forwarded() == admitted(limiter) == moto_aws.request_count()
+    # Buckets are keyed by the AWS account id, service, region and call class.
+    assert {
+        "aws/123456789012/autoscaling/us-east-1/mutate",
+        "aws/123456789012/ec2/us-east-1/mutate",
+    } <= set(limiter.stats())
+
+
+def test_throttling_slows_the_bucket_and_is_retried(
+    make_aws_provider: Callable[..., Any], fault_proxy: Callable[..., Any], moto_aws: Any
+) -> None:
+    proxy = fault_proxy(moto_aws.url)
+    limiter = Limiter(fast_limits())
+    provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
+    request = create_request("thr", sequence=1)
+    provider.create_server_group(request)
+    proxy.add(throttle(Style.AWS_QUERY), operation="DescribeAutoScalingGroups", times=2)
+    group = provider.get_server_group(REGION, request.name)  # botocore parses the injected XML
+    assert group.name == request.name
+    assert proxy.answered("DescribeAutoScalingGroups") == 2
+    assert proxy.forwarded("DescribeAutoScalingGroups") == 1
+    stats = [s for n, s in limiter.stats().items() if "/autoscaling/" in n and "read" in n]
+    assert sum(s.throttles for s in stats) == 2
+    assert min(s.factor for s in stats) < 1.0, "the adaptive limiter must slow the bucket down"
+    assert proxy.forwarded() + proxy.answered() == admitted(limiter)
+
+
+def test_ec2_request_limit_exceeded_is_throttling(
+    make_aws_provider: Callable[..., Any], fault_proxy: Callable[..., Any], moto_aws: Any
+) -> None:
+    proxy = fault_proxy(moto_aws.url)
+    limiter = Limiter(fast_limits())
+    provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
+    proxy.add(throttle(Style.EC2), operation="DescribeSecurityGroups", times=1)
+    assert provider.list_security_groups(REGION)  # the default group
+    assert proxy.answered("DescribeSecurityGroups") == 1
+    assert sum(s.throttles for s in limiter.stats().values()) == 1
+
+
+def test_unsafe_mutation_is_sent_once_and_mapped(
+    make_aws_provider: Callable[..., Any], fault_proxy: Callable[..., Any], moto_aws: Any
+) -> None:
+    """A 5xx on CreateAutoScalingGroup may have created it: no blind retry, one request, and a
+    cloudrig error (never botocore's); a 5xx on a read is retried."""
+    proxy = fault_proxy(moto_aws.url)
+    limiter = Limiter(fast_limits())
+    provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
+    proxy.add(server_error(Style.AWS_QUERY, 503), operation="CreateAutoScalingGroup")
+    request = create_request("five", sequence=1)
+    with pytest.raises(ProviderFailure, match="ServiceUnavailable"):
+        provider.create_server_group(request)
+    assert proxy.answered("CreateAutoScalingGroup") == 1
+    proxy.clear_rules()
+    proxy.add(server_error(Style.AWS_QUERY, 500), operation="DescribeAutoScalingGroups", times=1)
+    assert provider.list_server_groups("five", REGION) == []
+    assert proxy.answered("DescribeAutoScalingGroups") == 1
+    assert proxy.forwarded("DescribeAutoScalingGroups") == 1
+
+
+def test_two_accounts_on_one_aws_account_share_one_budget(
+    make_aws_provider: Callable[..., Any], moto_aws: Any
+) -> None:
+    limiter = Limiter(fast_limits(cache={"ttl": 0}))  # no read cache: count both reads
+    one = make_aws_provider(limiter=limiter, account="aws-a")
+    two = make_aws_provider(limiter=limiter, account="aws-b")
+    one.list_server_groups("x", REGION)
+    two.list_server_groups("y", REGION)
+    reads = {n: s.admitted for n, s in limiter.stats().items() if "/autoscaling/" in n}
+    assert list(reads.values()) == [2], f"one bucket for both accounts: {reads}"
+    assert "123456789012" in next(iter(reads))
