@@ -122,11 +122,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.request.close()
 
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.send_response(status)
+    def _start_answer(self, status: int, headers: list[tuple[str, str]]) -> None:
+        """Status line and end-to-end headers: the upstream's own Date/Server pass through
+        (``send_response`` would add a second pair)."""
+        self.log_request(status)
+        self.send_response_only(status)
+        names = {name.lower() for name, _ in headers}
+        if "date" not in names:
+            self.send_header("Date", self.date_time_string())
         for name, value in headers:
-            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+            if name.lower() not in _NOT_FORWARDED:
                 self.send_header(name, value)
+
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self._start_answer(status, headers)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -167,10 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream(self, response: http.client.HTTPResponse, headers: list[tuple[str, str]]) -> None:
         """Relay a chunked upstream answer chunk by chunk (Kubernetes watches stay live)."""
-        self.send_response(response.status)
-        for name, value in headers:
-            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
-                self.send_header(name, value)
+        self._start_answer(response.status, headers)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         while chunk := response.read1(65536):
