@@ -240,6 +240,13 @@ def test_deleting_a_service_stops_its_tasks(env: EcsEnv, moto_aws: MotoServer) -
     assert env.targets() == {}
 
 
+def test_services_outside_the_ecs_scheduler_get_no_tasks(env: EcsEnv) -> None:
+    env.ecs.create_service(cluster=env.cluster, serviceName="ext", desiredCount=2,
+                           deploymentController={"type": "EXTERNAL"})
+    assert env.tasks("ext") == []
+    assert env.service("ext")["runningCount"] == 0
+
+
 def _ip_group(moto_aws: MotoServer, name: str = "plain") -> tuple[Any, str]:
     ec2, elbv2 = moto_aws.client("ec2"), moto_aws.client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]

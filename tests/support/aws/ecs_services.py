@@ -106,7 +106,9 @@ class EcsTaskModel:
     def reconcile(self, backend: EC2ContainerServiceBackend) -> None:
         with self._lock:
             for service in list(backend.services.values()):
-                self._reconcile_service(backend, service)
+                # EXTERNAL / CODE_DEPLOY services run task sets, not scheduler tasks.
+                if service.task_definition and service.deployment_controller["type"] == "ECS":
+                    self._reconcile_service(backend, service)
             self._count_clusters(backend)
 
     def _reconcile_service(self, backend: EC2ContainerServiceBackend, service: Any) -> None:
