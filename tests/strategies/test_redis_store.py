@@ -47,7 +47,8 @@ def test_deploys_and_resumes_a_crashed_run_by_id(redis_world: World) -> None:
     created = w.groups()["shop-prod-v001"]
     assert created.deployment_id == pending[0].id
     done = w.rig().deploy(w.spec("img-1"), RedBlack())
-    assert done.id == pending[0].id and done.status is DeploymentStatus.SUCCEEDED
+    assert done.id == pending[0].id
+    assert done.status is DeploymentStatus.SUCCEEDED
     assert len(w.cloud.calls("create_server_group", outcome="crash")) == 1
     assert len(w.cloud.calls("create_server_group")) == 2  # v000, v001 once: no duplicate
     assert [n for n, g in w.groups().items() if g.enabled] == ["shop-prod-v001"]
