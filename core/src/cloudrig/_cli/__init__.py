@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from cloudrig._cli import config, doctor, providers
+from cloudrig._cli import deploy as deploy_commands
 from cloudrig._cli._output import CloudrigGroup
 from cloudrig._contract import CONTRACT_VERSION
 from cloudrig._version import __version__
@@ -63,6 +64,7 @@ def _global_options(
 app.command("providers")(providers.providers)
 app.command("doctor")(doctor.doctor)
 app.add_typer(config.app, name="config")
+deploy_commands.register(app)
 
 
 def main() -> None:

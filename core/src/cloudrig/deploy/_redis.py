@@ -70,7 +70,8 @@ class RedisStateStore:
         clock: Clock | None = None,
         lease_ttl: float = 60.0,
     ) -> None:
-        self.client = client
+        # Any: redis-py's annotations mix its sync and async return types.
+        self.client: Any = client
         self.clock = clock
         self.lease_ttl = lease_ttl  # for the fenced save's extension
         self._p = f"{prefix}:{{{prefix}}}"
@@ -112,7 +113,12 @@ class RedisStateStore:
 
     def save(self, record: DeploymentRecord, *, holder: str) -> None:
         keys = [self._k("lease", record.lease_key), self._k("rec", record.id)]
-        args = [self._now(), holder, int(self.lease_ttl * 1000), record.model_dump_json()]
+        args: list[str | int] = [
+            self._now(),
+            holder,
+            int(self.lease_ttl * 1000),
+            record.model_dump_json(),
+        ]
         if not self._do(lambda: self._save(keys=keys, args=args)):
             raise LeaseLost(record.lease_key, holder)
 
@@ -165,7 +171,7 @@ class RedisStateStore:
 
     # -- lease -----------------------------------------------------------------------------------
     def _lease_call(self, key: str, holder: str, ttl: float, mode: str) -> bool:
-        args = [self._now(), holder, int(ttl * 1000), mode]
+        args: list[str | int] = [self._now(), holder, int(ttl * 1000), mode]
         return bool(self._do(lambda: self._lease(keys=[self._k("lease", key)], args=args)))
 
     def acquire_lease(self, key: str, holder: str, ttl: float) -> bool:
@@ -187,7 +193,7 @@ class RedisStateStore:
 
     def lease_holder(self, key: str) -> str | None:
         # A read-only question: a holder whose lease expired is reported as none.
-        raw = self._do(lambda: self.client.hmget(self._k("lease", key), "h", "e"))
+        raw = self._do(lambda: self.client.hmget(self._k("lease", key), ["h", "e"]))
         if raw[0] is None:
             return None
         now = float(self._now()) if self.clock else float(self._do(self._server_ms))
@@ -195,14 +201,14 @@ class RedisStateStore:
 
     def _server_ms(self) -> float:
         seconds, micros = self.client.time()
-        return seconds * 1000 + micros / 1000
+        return float(seconds * 1000 + micros / 1000)
 
     # -- drain -----------------------------------------------------------------------------------
     def set_draining(self, draining: bool) -> None:
         self._do(lambda: self.client.set(self._k("drain"), "1" if draining else "0"))
 
     def draining(self) -> bool:
-        return self._do(lambda: self.client.get(self._k("drain"))) == b"1"
+        return bool(self._do(lambda: self.client.get(self._k("drain"))) == b"1")
 
     def close(self) -> None:
         self._do(self.client.close)

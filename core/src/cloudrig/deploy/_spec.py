@@ -1,0 +1,127 @@
+"""Declarative deployment specs (YAML), validated by the same models the library uses.
+
+    account: aws-prod
+    region: us-east-1
+    cluster: {app: checkout, stack: prod}
+    artifact: ami-0abc1234
+    capacity: {min: 2, desired: 3, max: 6}
+    load_balancers: [checkout-prod]
+    security_groups: [checkout]
+    strategy:
+      name: red-black             # or highlander, rolling-red-black, canary, a plugin's
+      max_remaining: 2
+      scale_down_after: 10m
+    settings: {instance_type: m7g.large}   # the provider's block, checked by its own model
+
+``cloudrig schema`` prints the JSON Schema of this file, with every installed strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cloudrig._config import read_config, validation_problems
+from cloudrig._errors import ConfigError
+from cloudrig._model import Capacity, Moniker, ServerGroupSpec
+
+if TYPE_CHECKING:
+    from cloudrig.strategies import Strategy
+
+
+class ClusterRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    app: str = Field(min_length=1)
+    stack: str = ""
+    detail: str = ""
+
+
+class DeploySpec(BaseModel):
+    """One deployment as a file: what to deploy, where, and how."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    zones: tuple[str, ...] = ()
+    cluster: ClusterRef
+    artifact: str = Field(min_length=1)
+    capacity: Capacity
+    load_balancers: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    environment: dict[str, str] = Field(default_factory=dict)
+    user_data: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict, description="The provider's block")
+    strategy: dict[str, Any] = Field(
+        default_factory=lambda: {"name": "red-black"},
+        description="name: the strategy; every other key is one of its parameters",
+    )
+
+    def server_group_spec(self) -> ServerGroupSpec:
+        return ServerGroupSpec(
+            moniker=Moniker(
+                app=self.cluster.app, stack=self.cluster.stack, detail=self.cluster.detail
+            ),
+            account=self.account,
+            region=self.region,
+            zones=self.zones,
+            artifact=self.artifact,
+            capacity=self.capacity,
+            load_balancers=self.load_balancers,
+            security_groups=self.security_groups,
+            environment=self.environment,
+            user_data=self.user_data,
+            tags=self.tags,
+            settings=self.settings,
+        )
+
+
+def load_deploy_spec(
+    source: str | Path | Mapping[str, Any], strategies: Mapping[str, type[Strategy]]
+) -> tuple[ServerGroupSpec, Strategy]:
+    """Read and validate a spec file; one ``ConfigError`` listing every problem with its field."""
+    data, origin = read_config(source)
+    problems: list[tuple[str, str]] = []
+    try:
+        spec = DeploySpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(validation_problems("spec", exc), source=origin) from None
+    params = dict(spec.strategy)
+    name = params.pop("name", "red-black")
+    cls = strategies.get(name)
+    if cls is None:
+        known = ", ".join(sorted(strategies))
+        raise ConfigError(
+            [("spec, field 'strategy.name'", f"unknown strategy {name!r} (known: {known})")],
+            source=origin,
+        )
+    try:
+        strategy = cls.model_validate(params)
+    except ValidationError as exc:
+        problems.extend(validation_problems("spec, strategy", exc))
+        raise ConfigError(problems, source=origin) from None
+    return spec.server_group_spec(), strategy
+
+
+def deploy_spec_schema(strategies: Mapping[str, type[Strategy]]) -> dict[str, Any]:
+    """The JSON Schema of a spec file: ``strategy`` is one of the strategies, told apart by name."""
+    schema = DeploySpec.model_json_schema()
+    defs: dict[str, Any] = schema.setdefault("$defs", {})
+    choices = []
+    for name, cls in sorted(strategies.items()):
+        sub = cls.model_json_schema(ref_template="#/$defs/{model}", by_alias=True)
+        defs.update(sub.pop("$defs", {}))
+        sub["properties"] = {"name": {"const": name}, **sub.get("properties", {})}
+        sub["required"] = ["name", *sub.get("required", [])]
+        sub["title"] = f"strategy {name}"
+        choices.append(sub)
+    schema["properties"]["strategy"] = {
+        "description": "How to deploy: a strategy and its parameters",
+        "oneOf": choices,
+    }
+    return schema
