@@ -14,6 +14,7 @@ import pytest
 from example_cloud import ExampleCloud, Token
 
 from cloudrig import ProviderContext
+from cloudrig.ratelimit import Limit, Limiter, LimitsConfig, RetryOptions
 from cloudrig_example import ExampleAccountSettings
 from cloudrig_example.provider import ExampleProvider
 
@@ -67,7 +68,17 @@ def make_provider(
         settings = ExampleAccountSettings.model_validate(
             {"regions": [REGION], "endpoint": url, "token": f"env:{TOKEN_ENV}", **extra}
         )
-        return ExampleProvider(ProviderContext(account="example-test", settings=settings))
+        # Generous budgets and one attempt: these tests see each answer of the cloud as it is;
+        # tests/ratelimit/test_example_attachment.py covers limiting and retries on this provider.
+        limiter = Limiter(
+            LimitsConfig(
+                read=Limit(rate=1000, burst=100),
+                mutate=Limit(rate=1000, burst=100),
+                retries=RetryOptions(attempts=1),
+            )
+        )
+        context = ProviderContext(account="example-test", settings=settings, limiter=limiter)
+        return ExampleProvider(context)
 
     return make
 

@@ -5,8 +5,9 @@ Why httpx: a small, well-kept client with timeouts on every phase, connection po
 attaches there (DESIGN §5: at the transport, not at call sites), so nothing in the noun modules
 may send a request any other way than ``ExampleClient.request``.
 
-Retries: none here. httpx's transport is built with ``retries=0`` and this client never loops: one
-policy — cloudrig's — decides every retry, so attempts can be counted.
+Retries: httpx's transport is built with ``retries=0``; the account's ``Gate`` (cloudrig's limiter
+and its one retry policy, ``cloudrig.ratelimit``) wraps the single send below, so every attempt is
+admitted exactly once and only reads are repeated.
 
 The token is attached by ``_BearerAuth`` at send time and lives in a ``SecretStr`` until then; it is
 never logged (the log lines carry method, path and status only) and never put in an error.
@@ -21,7 +22,13 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from cloudrig_example.errors import error_for_status, transport_failure, unexpected_answer
+from cloudrig.ratelimit import Call, CallClass, Classification, Gate, Verdict
+from cloudrig_example.errors import (
+    error_for_status,
+    parse_retry_after,
+    transport_failure,
+    unexpected_answer,
+)
 from cloudrig_example.settings import ExampleAccountSettings
 
 Json = dict[str, Any]
@@ -36,6 +43,31 @@ class _BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
         yield request
+
+
+def classify(outcome: object) -> Classification:
+    """What an answer means to the retry policy: 429 throttled, 5xx and transport errors
+    transient, everything else final."""
+    if isinstance(outcome, httpx.Response):
+        if outcome.status_code == 429:
+            retry_after = parse_retry_after(outcome.headers.get("Retry-After"))
+            return Classification(Verdict.THROTTLED, retry_after)
+        if outcome.status_code >= 500:
+            return Classification(Verdict.TRANSIENT)
+        return Classification(Verdict.OK if outcome.is_success else Verdict.PERMANENT)
+    if isinstance(outcome, httpx.TransportError):
+        return Classification(Verdict.TRANSIENT)
+    return Classification(Verdict.PERMANENT)
+
+
+def _call(method: str, path: str) -> Call:
+    """The limiter's view of a request: ``/regions/{r}/{kind}/...`` → region r, operation kind."""
+    parts = path.strip("/").split("/")
+    regional = parts[0] == "regions" and len(parts) > 1
+    region = parts[1] if regional else "global"
+    kind = (parts[2] if len(parts) > 2 else "regions") if regional else parts[0]
+    call_class = CallClass.READ if method == "GET" else CallClass.MUTATE
+    return Call("api", f"{method} {kind}", region, call_class)
 
 
 def build_transport() -> httpx.BaseTransport:
@@ -53,8 +85,10 @@ class ExampleClient:
         account: str,
         logger: logging.Logger,
         transport: httpx.BaseTransport | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.account = account
+        self._gate = gate
         self._token = settings.token
         self._logger = logger
         self._http = httpx.Client(
@@ -84,7 +118,13 @@ class ExampleClient:
         """
         what = f"{method} {path}"
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            if self._gate is None:
+                response = self._http.request(method, path, json=json, params=params)
+            else:  # the single send point: admitted (and retried) here, nowhere else
+                response = self._gate.send(
+                    _call(method, path),
+                    lambda: self._http.request(method, path, json=json, params=params),
+                )
         except httpx.TransportError as exc:
             self._logger.debug("%s failed: %s", what, type(exc).__name__)
             raise transport_failure(what, exc, account=self.account, resource=resource) from exc

@@ -27,7 +27,7 @@ from cloudrig import (
     ServerGroupMetadata,
     TrafficWeights,
 )
-from cloudrig_example._client import ExampleClient
+from cloudrig_example._client import ExampleClient, classify
 from cloudrig_example.load_balancers import LoadBalancers
 from cloudrig_example.security_groups import SecurityGroups
 from cloudrig_example.server_groups import ServerGroups
@@ -39,8 +39,12 @@ class ExampleProvider(Provider[ExampleAccountSettings]):
 
     def __init__(self, context: ProviderContext[ExampleAccountSettings]) -> None:
         super().__init__(context)
+        # The cloud's own identity keys the budget: every account on this endpoint shares it.
+        gate = context.limiter.gate(
+            cloud="example", identity=str(context.settings.endpoint), classify=classify
+        )
         self.client = ExampleClient(
-            context.settings, account=context.account, logger=context.logger
+            context.settings, account=context.account, logger=context.logger, gate=gate
         )
         self.server_groups = ServerGroups(self.client, context.account)
         self.load_balancers = LoadBalancers(self.client, context.account, self.server_groups)
