@@ -22,10 +22,10 @@ import yaml
 from pydantic import ValidationError
 
 from cloudrig._contract import CONTRACT_VERSION
+from cloudrig._deploy_options import DeploymentsConfig
 from cloudrig._errors import ConfigError
 from cloudrig._plugins import PluginRegistry
 from cloudrig._settings import AccountSettings
-from cloudrig._deploy_options import DeploymentsConfig
 from cloudrig.ratelimit import LimitsConfig
 
 TOP_LEVEL_KEYS = frozenset({"accounts", "limits", "deployments"})
