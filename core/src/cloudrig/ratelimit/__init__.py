@@ -16,11 +16,13 @@ Throttling answers slow a bucket down for every process and it recovers linearly
 retry policy; a short-TTL read cache with coalescing; per-bucket counters (``Limiter.stats()``).
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from cloudrig.ratelimit._backend import Backend, Reservation
 from cloudrig.ratelimit._bucket import Bucket, resolve_bucket
 from cloudrig.ratelimit._cache import ReadCache
 from cloudrig.ratelimit._errors import LimiterUnavailable, RateLimited
-from cloudrig.ratelimit._failover import CircuitBreaker, FailoverBackend
 from cloudrig.ratelimit._gate import Call, Gate
 from cloudrig.ratelimit._limiter import Admission, Limiter, build_backend
 from cloudrig.ratelimit._local import LocalBackend
@@ -35,9 +37,27 @@ from cloudrig.ratelimit._options import (
     RetryOptions,
     Rule,
 )
-from cloudrig.ratelimit._redis import RedisBackend, make_client
 from cloudrig.ratelimit._retry import Classification, Classifier, RetryPolicy, Verdict
 from cloudrig.ratelimit._stats import BucketStats
+
+# The Redis-backed names load redis-py on first use only: `import cloudrig` must stay light.
+_LAZY = {
+    "CircuitBreaker": "cloudrig.ratelimit._failover",
+    "FailoverBackend": "cloudrig.ratelimit._failover",
+    "RedisBackend": "cloudrig.ratelimit._redis",
+    "make_client": "cloudrig.ratelimit._redis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cloudrig.ratelimit' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from cloudrig.ratelimit._failover import CircuitBreaker, FailoverBackend
+    from cloudrig.ratelimit._redis import RedisBackend, make_client
 
 __all__ = [
     "AdaptiveOptions",
