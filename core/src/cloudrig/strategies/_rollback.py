@@ -51,7 +51,6 @@ class Rollback(Strategy):
                 groups[bad].capacity.model_dump() if current.desired == 0 else current.model_dump()
             )
         run.state.update(bad=bad, target=target, target_capacity=capacity, previous=bad)
-        run.emit(EventKind.NOTE, f"rolling back from {bad} to {target}", target)
 
     def _from_store(
         self, run: Run, bad: str, groups: dict[str, ServerGroup]
@@ -84,6 +83,9 @@ class Rollback(Strategy):
 
     def plan(self, run: Run) -> list[Step]:
         def grow(run: Run) -> None:
+            run.emit(
+                EventKind.NOTE, f"rolling back from {run.state['bad']} to {run.state['target']}"
+            )
             if run.capabilities.resizable:
                 run.resize(
                     run.state["target"],
