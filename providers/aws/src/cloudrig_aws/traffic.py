@@ -179,10 +179,17 @@ class Traffic:
         with contextlib.suppress(NotFound):
             return self._tgs.arns(region, [name])[0]
         keys = (
-            "Protocol", "Port", "VpcId", "HealthCheckProtocol", "HealthCheckPort",
-            "HealthCheckPath", "HealthCheckIntervalSeconds", "HealthyThresholdCount",
-            "UnhealthyThresholdCount", "TargetType",
-        )  # fmt: skip
+            "Protocol",
+            "Port",
+            "VpcId",
+            "HealthCheckProtocol",
+            "HealthCheckPort",
+            "HealthCheckPath",
+            "HealthCheckIntervalSeconds",
+            "HealthyThresholdCount",
+            "UnhealthyThresholdCount",
+            "TargetType",
+        )
         kwargs = {k: template[k] for k in keys if template.get(k) is not None}
         answer = self._elb(region).call("create_target_group", resource=name, Name=name, **kwargs)
         created = answer["TargetGroups"][0]
@@ -197,9 +204,10 @@ class Traffic:
         asg = self._factory.client("autoscaling", region)
         for name, group in peers.items():
             own = [
-                a for a in group.get("TargetGroupARNs", [])
+                a
+                for a in group.get("TargetGroupARNs", [])
                 if name_of(a) == weight_target_group_name(name)
-            ]  # fmt: skip
+            ]
             if own:
                 asg.call(
                     "detach_load_balancer_target_groups",

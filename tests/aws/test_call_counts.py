@@ -1,0 +1,70 @@
+"""API economy, counted at the proxy (benchmarks/calls runs the same scenarios and records them):
+a red/black onto a cluster with one previous version stays within 12 requests (a hand-written
+boto3 one makes 6), every request was admitted by the limiter, and concurrent deployments in one
+process share their polls."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.moto
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from calls import aws  # noqa: E402
+from calls.harness import Result, measure  # noqa: E402
+
+
+@pytest.fixture
+def run_scenario(
+    moto_aws: Any, aws_env: None, fault_proxy: Callable[..., Any]
+) -> Callable[[str], Result]:
+    def run(name: str) -> Result:
+        moto_aws.reset()
+        scenario = next(s for s in aws.scenarios(moto_aws) if s.name == name)
+        return measure(scenario, lambda: fault_proxy(moto_aws.url))
+
+    return run
+
+
+def test_hand_written_baseline_makes_six_requests(run_scenario: Callable[[str], Result]) -> None:
+    result = run_scenario("boto3-red-black-baseline")
+    assert result.by_operation == {
+        "CreateAutoScalingGroup": 1,
+        "CreateLaunchTemplate": 1,
+        "DescribeAutoScalingGroups": 1,
+        "DescribeTargetHealth": 1,
+        "DetachLoadBalancerTargetGroups": 1,
+        "SuspendProcesses": 1,
+    }
+
+
+def test_red_black_within_twelve_requests_all_admitted(
+    run_scenario: Callable[[str], Result],
+) -> None:
+    result = run_scenario("cloudrig-red-black")
+    assert result.total <= 12, result.by_operation
+    assert result.admitted == result.total, "the proxy forwarded exactly what the limiter admitted"
+    for mutation in (
+        "CreateLaunchTemplate",
+        "CreateAutoScalingGroup",
+        "SuspendProcesses",
+        "DetachLoadBalancerTargetGroups",
+    ):
+        assert result.by_operation[mutation] == 1, result.by_operation
+
+
+@pytest.mark.slow
+def test_concurrent_deployments_share_their_polls(run_scenario: Callable[[str], Result]) -> None:
+    one = run_scenario("cloudrig-red-black-concurrent-1")
+    four = run_scenario("cloudrig-red-black-concurrent-4")
+    assert four.admitted == four.total
+    assert one.by_operation["DescribeTargetHealth"] >= 2, "the single deployment must poll"
+    for read in ("DescribeAutoScalingGroups", "DescribeTargetHealth"):
+        assert four.by_operation[read] < 4 * one.by_operation[read], (read, one, four)
+    assert four.by_operation["DescribeTargetHealth"] <= one.by_operation["DescribeTargetHealth"] + 1
