@@ -63,3 +63,41 @@ def test_fault_matrix(tmp_path: Path, name: str, fault: str, k: int, when: str) 
         assert record.status is DeploymentStatus.FAILED
     elif fault == "metric_outage" and k == 1 and when == "before":
         assert record.status is DeploymentStatus.ROLLED_BACK  # inconclusive, then rejected
+
+
+VARIANT_PROVIDERS = ("ref-capacity", "ref-lambda", "ref-none")
+VARIANT_FAULTS = ("crash", "5xx", "boot_failure")
+
+
+def _variant_cases() -> list[pytest.param]:
+    params = []
+    for provider in VARIANT_PROVIDERS:
+        for name in ("red-black", "rolling", "canary", "rollback"):
+            calls = clean_trace(name, provider)
+            for fault in VARIANT_FAULTS:
+                for k in range(1, calls + 1):
+                    for when in ("before", "after"):
+                        params.append(
+                            pytest.param(
+                                provider,
+                                name,
+                                fault,
+                                k,
+                                when,
+                                id=f"{provider}-{name}-{fault}-{when}-{k}",
+                            )
+                        )
+    return params
+
+
+@pytest.mark.parametrize(("provider", "name", "fault", "k", "when"), _variant_cases())
+def test_fault_matrix_on_capability_variants(
+    tmp_path: Path, provider: str, name: str, fault: str, k: int, when: str
+) -> None:
+    """The same strategies adapt to providers that weight traffic over two groups only and cannot
+    resize (Lambda-like), that move traffic by capacity (Kubernetes-like), or all-or-nothing."""
+    world, record, checker = run(tmp_path, name, fault, k, when, provider=provider)
+    assert record.status in EXPECTED[fault], f"{record.status}: {record.error}"
+    assert not checker.violations
+    if fault == "crash":
+        assert checker.interrupted == "crash"
