@@ -314,7 +314,8 @@ class ServerGroups:
 
     def apply_enabled(self, region: str, group: dict[str, Any], enabled: bool) -> None:
         """Bring ``group`` (a description read just before) into or out of traffic, calling only
-        what differs. Suspend comes before detach, so nothing re-registers meanwhile."""
+        what differs. Disable suspends before it detaches, so nothing re-registers meanwhile;
+        enable resumes before it attaches."""
         name = group["AutoScalingGroupName"]
         tags = metadata.as_dict(group.get("Tags", []))
         lbs = metadata.load_balancers(tags)
@@ -323,19 +324,21 @@ class ServerGroups:
         asg = self._asg(region)
         try:
             if enabled:
-                if wanted - attached:
-                    asg.call(
-                        "attach_load_balancer_target_groups",
-                        resource=name,
-                        AutoScalingGroupName=name,
-                        TargetGroupARNs=sorted(wanted - attached),
-                    )
+                # Resume first: AWS does not add instances to target groups while
+                # AddToLoadBalancer is suspended, so attaching before would leave them out.
                 if not is_enabled(group):
                     asg.call(
                         "resume_processes",
                         resource=name,
                         AutoScalingGroupName=name,
                         ScalingProcesses=[ADD_TO_LB],
+                    )
+                if wanted - attached:
+                    asg.call(
+                        "attach_load_balancer_target_groups",
+                        resource=name,
+                        AutoScalingGroupName=name,
+                        TargetGroupARNs=sorted(wanted - attached),
                     )
             else:
                 if is_enabled(group):
