@@ -96,7 +96,7 @@ def test_fault_matrix_on_capability_variants(
 ) -> None:
     """The same strategies adapt to providers that weight traffic over two groups only and cannot
     resize (Lambda-like), that move traffic by capacity (Kubernetes-like), or all-or-nothing."""
-    world, record, checker = run(tmp_path, name, fault, k, when, provider=provider)
+    _, record, checker = run(tmp_path, name, fault, k, when, provider=provider)
     assert record.status in EXPECTED[fault], f"{record.status}: {record.error}"
     assert not checker.violations
     if fault == "crash":
