@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cloudrig._clock import Clock, SystemClock
 from cloudrig.ratelimit._backend import Backend
@@ -25,8 +25,7 @@ from cloudrig.ratelimit._stats import BucketStats, StatsRegistry
 logger = logging.getLogger("cloudrig.ratelimit")
 
 
-@dataclass(frozen=True)
-class Admission:
+class Admission(NamedTuple):
     """A request let through: it waited ``waited`` seconds for its slot (on the deciding clock,
     microseconds, in ``slot``); ``source`` says who decided (``local``, ``redis``, ``fallback-…``)."""
 

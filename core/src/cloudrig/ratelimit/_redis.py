@@ -128,7 +128,7 @@ class RedisBackend:
         self.key_prefix = key_prefix
         self.adaptive = AdaptiveParams.from_options(adaptive or AdaptiveOptions())
         self._keys: dict[str, tuple[str, str]] = {}
-        self._args: dict[Bucket, tuple[bytes, bytes]] = {}
+        self._prepared: dict[tuple[str, float, int], tuple[str, str, bytes, bytes]] = {}
         self._acquire = _Script(ACQUIRE.replace("RECOVERY", repr(self.adaptive.recovery_pm_per_us)))
         self._recovery = repr(self.adaptive.recovery_pm_per_us)
         self._throttle_args = (
@@ -153,25 +153,30 @@ class RedisBackend:
         return keys
 
     def reserve(self, bucket: Bucket, max_wait: float) -> Reservation:
-        args = self._args.get(bucket)
-        if args is None:  # encoded once per bucket: the hot path only formats max_wait
-            interval_us = math.ceil(1_000_000 / bucket.limit.rate)  # at the full rate
-            args = self._args[bucket] = (b"%d" % interval_us, b"%d" % bucket.limit.burst)
-        reply = self._run(
-            self._acquire, self.keys(bucket), (*args, b"%d" % int(max_wait * 1_000_000))
-        )
+        limit = bucket.limit
+        prepared = self._prepared.get((bucket.name, limit.rate, limit.burst))
+        if prepared is None:  # keys and arguments encoded once per bucket: the hot path is lean
+            state, adaptive = self.keys(bucket)
+            interval_us = math.ceil(1_000_000 / limit.rate)  # at the full rate
+            prepared = (state, adaptive, b"%d" % interval_us, b"%d" % limit.burst)
+            self._prepared[(bucket.name, limit.rate, limit.burst)] = prepared
+        reply = self._run(self._acquire, 2, (*prepared, b"%d" % int(max_wait * 1_000_000)))
         granted, wait, slot, factor = reply.split()
         return Reservation(
-            int(granted) == 1, int(wait) / 1e6, int(slot), int(factor) / 1000, "redis"
+            granted == b"1" or granted == "1",
+            int(wait) / 1e6,
+            int(slot),
+            int(factor) / 1000,
+            "redis",
         )
 
     def report_throttle(self, bucket: Bucket) -> float:
-        factor = self._run(_THROTTLE, self.keys(bucket)[1:], self._throttle_args)
+        factor = self._run(_THROTTLE, 1, (self.keys(bucket)[1], *self._throttle_args))
         return int(factor) / 1000
 
-    def _run(self, script: _Script, keys: tuple[str, ...], args: tuple[Any, ...]) -> Any:
+    def _run(self, script: _Script, numkeys: int, keys_and_args: tuple[Any, ...]) -> Any:
         try:
-            return self.client.evalsha(script.sha, len(keys), *keys, *args)
+            return self.client.evalsha(script.sha, numkeys, *keys_and_args)
         except NoScriptError:
             # Redis restarted (or SCRIPT FLUSH): EVAL runs the body and caches it again.
-            return self.client.eval(script.body, len(keys), *keys, *args)
+            return self.client.eval(script.body, numkeys, *keys_and_args)
