@@ -205,3 +205,21 @@ def test_custom_strategy_from_a_hook_resumes_by_name(world: World) -> None:
     (pending,) = resumer.deployments()
     assert resumer.resume(pending.id).status is DeploymentStatus.SUCCEEDED
     assert "blue-only" in resumer.deployer.strategies()
+
+
+def test_a_failing_observer_never_fails_the_deployment(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        @hookimpl
+        def cloudrig_deployment_event(self, event: object) -> None:
+            raise RuntimeError("the chat webhook is down")
+
+    def callback(event: object) -> None:
+        raise ValueError("bad callback")
+
+    world.main.registry.add(Broken())
+    deployment = world.main.deploy(world.spec("img-0"), RedBlack(), on_event=callback)
+    assert deployment.status is DeploymentStatus.SUCCEEDED
+    assert "cloudrig_deployment_event hook failed" in caplog.text
+    assert "on_event callback failed" in caplog.text

@@ -39,7 +39,7 @@ def cloudrig_authorize(
 def cloudrig_deployment_event(event: Any) -> None:
     """Observe every step of every deployment (a ``cloudrig.deploy.DeploymentEvent``): started,
     created, waiting, healthy, traffic moved, disabled, approval needed, rolled back, failed, done.
-    Exceptions propagate: an observer that must not stop deployments catches its own."""
+    An exception here is logged and ignored: observing never fails or rolls back a deployment."""
 
 
 @hookspec

@@ -3,6 +3,7 @@ and its final status."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
@@ -31,7 +32,10 @@ class Deployment:
             self._events.append(event)
             self._cond.notify_all()
         if self._on_event is not None:
-            self._on_event(event)
+            try:
+                self._on_event(event)
+            except Exception:  # like the hooks: an observer never fails a deployment
+                logging.getLogger("cloudrig.deploy").exception("on_event callback failed")
 
     def _finish(self, exception: BaseException | None = None) -> None:
         with self._cond:

@@ -7,6 +7,7 @@ reserved name and the deployment id), and emits an event. Every read goes to the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from cloudrig.deploy._deployment import Deployment
 
 T = TypeVar("T")
+log = logging.getLogger("cloudrig.deploy")
 
 
 def classify(outcome: Any) -> Classification:
@@ -110,7 +112,12 @@ class Run:
         self.store.append_event(event)
         self.handle._publish(event)
         if self.hooks is not None:
-            self.hooks.cloudrig_deployment_event(event=event)
+            try:
+                self.hooks.cloudrig_deployment_event(event=event)
+            except Exception:
+                # An observer (a chat notifier, a dashboard) must never fail or roll back a
+                # deployment; its error is logged and the deployment goes on.
+                log.exception("a cloudrig_deployment_event hook failed on %s", event.kind.value)
 
     def checkpoint(self) -> None:
         """Persist the record (fenced by the lease)."""

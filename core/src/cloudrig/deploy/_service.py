@@ -20,7 +20,7 @@ from cloudrig._account import Account
 from cloudrig._deploy_options import DeploymentsConfig
 from cloudrig._errors import InvalidSpec
 from cloudrig._model import Moniker, ServerGroupSpec
-from cloudrig._names import next_sequence, parse_name
+from cloudrig._names import parse_name
 from cloudrig.deploy._deployment import Deployment, EventCallback
 from cloudrig.deploy._errors import (
     DeploymentConflict,
@@ -31,7 +31,8 @@ from cloudrig.deploy._errors import (
 from cloudrig.deploy._executor import execute, request_rollback
 from cloudrig.deploy._lease import Lease
 from cloudrig.deploy._records import DeploymentRecord, DeploymentStatus, EventKind, lease_key
-from cloudrig.deploy._run import Run, classify, even_shares
+from cloudrig.deploy._run import Run
+from cloudrig.deploy._snapshot import new_record
 from cloudrig.deploy._store import StateStore
 from cloudrig.deploy._stores import PreviewStore, open_store
 from cloudrig.ratelimit import RetryPolicy
@@ -291,58 +292,16 @@ class Deployer:
         fingerprint: str,
         kind: str = "deploy",
     ) -> DeploymentRecord:
-        """Snapshot the cluster and reserve the names of the groups to create (reads only)."""
-        retry = self.retry
-
-        def read(fn: Callable[[], Any]) -> Any:
-            return retry.run(fn, classify=classify, safe=True)
-
-        cluster = read(lambda: account.get_cluster(moniker, region))
-        groups = cluster.server_groups
-        enabled = [g.name for g in groups if g.enabled]
-        shares = even_shares(enabled)
-        if enabled and account.capabilities.splits_traffic:
-            shares = dict(read(lambda: account.get_traffic_weights(region, enabled)).weights)
-        original = {
-            g.name: {
-                "capacity": g.capacity.model_dump(),
-                "enabled": g.enabled,
-                "healthy": g.healthy,
-                "share": shares.get(g.name, 0) if g.enabled else 0,
-                "artifact": g.artifact,
-            }
-            for g in groups
-        }
-        healthy_serving = [g.name for g in groups if g.enabled and g.healthy > 0]
-        taken = [g.moniker.sequence for g in groups if g.moniker.sequence is not None]
-        latest = groups[-1].moniker.sequence if groups else None
-        sequences, names = {}, {}
-        for role in strategy.roles:
-            seq = next_sequence(taken, latest)
-            taken.append(seq)
-            latest = seq
-            sequences[role] = seq
-            names[role] = account.naming.server_group_name(moniker.with_sequence(seq))
-        now = self.rig.clock.now()
-        base = moniker.with_sequence(None)
-        return DeploymentRecord(
-            id=f"d{uuid.uuid4().hex[:15]}",
+        return new_record(
+            account,
+            moniker,
+            region,
+            spec,
+            strategy,
+            fingerprint,
             kind=kind,
-            account=account.name,
-            region=region,
-            moniker=base,
-            spec=spec,
-            strategy=strategy.name,
-            params=strategy.params(),
-            fingerprint=fingerprint,
-            created_at=now,
-            updated_at=now,
-            state={
-                "original": original,
-                "sequences": sequences,
-                "names": names,
-                "previous": healthy_serving[-1] if healthy_serving else None,
-            },
+            clock=self.rig.clock,
+            retry=self.retry,
         )
 
     def _region_of(self, account: Account, moniker: Moniker) -> str:
