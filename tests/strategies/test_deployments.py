@@ -223,3 +223,29 @@ def test_a_failing_observer_never_fails_the_deployment(
     assert deployment.status is DeploymentStatus.SUCCEEDED
     assert "cloudrig_deployment_event hook failed" in caplog.text
     assert "on_event callback failed" in caplog.text
+
+
+@pytest.mark.parametrize("provider", ["reference", "ref-capacity", "ref-lambda", "ref-none"])
+@pytest.mark.parametrize(
+    "strategy", [Highlander(), RedBlack(max_remaining=2), RollingRedBlack()], ids=lambda s: s.name
+)
+def test_first_deployment_of_a_cluster(tmp_path: Path, provider: str, strategy: Strategy) -> None:
+    w = World(tmp_path, provider=provider)
+    try:
+        deployment = w.main.deploy(w.spec("img-0"), strategy)
+        assert deployment.status is DeploymentStatus.SUCCEEDED, deployment.error
+        (group,) = w.groups().values()
+        assert group.enabled
+        assert group.healthy == 3
+    finally:
+        w.close()
+
+
+def test_a_canary_needs_something_to_compare_with(world: World) -> None:
+    from cloudrig import InvalidSpec
+    from cloudrig.strategies import Canary, MetricSpec
+
+    with pytest.raises(InvalidSpec, match="serving group"):
+        world.main.deploy(world.spec("img-0"), Canary(metrics=(MetricSpec(name="x"),)))
+    assert world.groups() == {}
+    assert world.main.deployments(unfinished=None) == []

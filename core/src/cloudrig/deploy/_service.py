@@ -256,7 +256,9 @@ class Deployer:
                 request_rollback(run, strategy)
             else:
                 execute(run, strategy)
-        except Exception:
+        except (Exception, KeyboardInterrupt):
+            # A stop on purpose (Ctrl-C) frees the cluster at once; a process that dies (or a
+            # simulated crash) leaves the lease to expire after its TTL.
             _release(lease)
             raise
         _release(lease)

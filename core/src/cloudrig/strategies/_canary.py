@@ -72,8 +72,12 @@ class Canary(Strategy, Retention):
         return bool(run.capabilities.baseline_beside_canary and run.serving)
 
     def prepare(self, run: Run) -> None:
-        if run.serving:
-            run.state["baseline_artifact"] = run.original[run.serving[-1]]["artifact"]
+        if not run.serving:
+            raise InvalidSpec(
+                f"a canary needs a serving group of {run.record.cluster} to compare with; deploy "
+                "the first version with another strategy"
+            )
+        run.state["baseline_artifact"] = run.original[run.serving[-1]]["artifact"]
 
     # -- plan ------------------------------------------------------------------------------------
     def plan(self, run: Run) -> list[Step]:

@@ -142,7 +142,7 @@ class RollingRedBlack(Strategy, Retention):
             if by_weight:
                 if last:
                     switch_traffic(run, new)
-                else:
+                elif run.serving:  # a first deployment has no traffic to move: it just grows
                     run.set_weights({**source_shares(run, 100 - percent), new: percent})
             else:
                 self._shrink_sources(run, percent, last)
