@@ -249,3 +249,17 @@ def test_a_canary_needs_something_to_compare_with(world: World) -> None:
         world.main.deploy(world.spec("img-0"), Canary(metrics=(MetricSpec(name="x"),)))
     assert world.groups() == {}
     assert world.main.deployments(unfinished=None) == []
+
+
+def test_an_unanswered_gate_rolls_back_after_the_approval_timeout(world: World) -> None:
+    world.main.deploy(world.spec("img-0"), RedBlack()).raise_for_status()
+    strategy = RedBlack(approvals=("disable-old",), approval_timeout="1h")
+    paused = world.main.deploy(world.spec("img-1"), strategy)
+    assert paused.status is DeploymentStatus.AWAITING_APPROVAL
+    world.clock.advance(1800)
+    assert world.rig().resume(paused.id).status is DeploymentStatus.AWAITING_APPROVAL  # type: ignore[arg-type]
+    world.clock.advance(1800)
+    late = world.rig().resume(paused.id)  # type: ignore[arg-type]
+    assert late.status is DeploymentStatus.ROLLED_BACK
+    assert "approval timeout" in (late.error or "")
+    assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v000"]

@@ -9,6 +9,8 @@ with the configuration from ``--config`` (or ``CLOUDRIG_CONFIG``, else ``./cloud
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -61,6 +63,18 @@ def _print_event(event: DeploymentEvent) -> None:
     stdout().print(line, soft_wrap=True)
 
 
+@contextmanager
+def _progress() -> Iterator[Callable[[DeploymentEvent], None]]:
+    """Events as lines, under a spinner naming the step in progress (on a terminal)."""
+    with stdout().status("starting", spinner="dots") as status:
+
+        def on_event(event: DeploymentEvent) -> None:
+            _print_event(event)
+            status.update(f"{event.kind.value.replace('_', ' ')}: {event.message}")
+
+        yield on_event
+
+
 def _finish(rig: Rig, deployment: Deployment) -> None:
     from rich.text import Text
 
@@ -111,7 +125,8 @@ def deploy(
             console.print(Text(f"  {i}. {name}: {description}{gate}"))
         console.print(Text("dry run: nothing was changed", style="dim"))
         return
-    deployment = rig.deploy(group_spec, strategy, on_event=_print_event)
+    with _progress() as on_event:
+        deployment = rig.deploy(group_spec, strategy, on_event=on_event)
     _finish(rig, deployment)
 
 
@@ -123,7 +138,8 @@ def promote(
 ) -> None:
     """Approve (or --reject) the gate a deployment waits at, and continue it."""
     rig = _rig(ctx, config)
-    deployment = rig.promote(deployment_id, approve=not reject, on_event=_print_event)
+    with _progress() as on_event:
+        deployment = rig.promote(deployment_id, approve=not reject, on_event=on_event)
     _finish(rig, deployment)
 
 
@@ -136,7 +152,9 @@ def rollback(
 ) -> None:
     """Roll CLUSTER back to the group that served before its last deployment."""
     rig = _rig(ctx, config)
-    _finish(rig, rig.rollback(account, cluster, region, on_event=_print_event))
+    with _progress() as on_event:
+        deployment = rig.rollback(account, cluster, region, on_event=on_event)
+    _finish(rig, deployment)
 
 
 cluster_app = typer.Typer(help="Look at clusters.", no_args_is_help=True)
@@ -208,7 +226,8 @@ def deployments(
     rig = _rig(ctx, config)
     records = rig.deployments(unfinished=None if all_ else True)
     table = Table(title="deployments" + ("" if all_ else " in flight"))
-    for column in ("id", "account/region", "cluster", "strategy", "status", "step", "updated"):
+    table.add_column("id", no_wrap=True)
+    for column in ("account/region", "cluster", "strategy", "status", "step", "updated"):
         table.add_column(column)
     for r in records:
         table.add_row(

@@ -49,6 +49,8 @@ def execute(run: Run, strategy: Plan) -> None:
             step = steps[record.step]
             if step.gate is not None and step.gate(run):
                 decision = record.approvals.get(step.name)
+                if decision is None and _gate_expired(run, step.name, strategy):
+                    raise ApprovalRejected(f"no answer at {step.name} within the approval timeout")
                 if decision is None:
                     record.status = DeploymentStatus.AWAITING_APPROVAL
                     record.step_name = step.name
@@ -75,6 +77,16 @@ def execute(run: Run, strategy: Plan) -> None:
         raise
     except Exception as exc:
         _restore(run, strategy, exc)
+
+
+def _gate_expired(run: Run, gate: str, strategy: Plan) -> bool:
+    """Whether the gate has waited longer than the strategy's ``approval_timeout`` (the time it
+    opened is kept in the record, so any later resume can tell)."""
+    opened: dict[str, float] = run.state.setdefault("gates_opened", {})
+    now = run.clock.now().timestamp()
+    opened.setdefault(gate, now)
+    timeout = getattr(strategy, "approval_timeout", None)
+    return timeout is not None and now - opened[gate] >= timeout
 
 
 def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:

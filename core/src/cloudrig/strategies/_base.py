@@ -41,6 +41,11 @@ class Strategy(BaseModel):
     approvals: tuple[str, ...] = Field(
         default=(), description="Step names before which a human must approve (cloudrig promote)"
     )
+    approval_timeout: Duration | None = Field(
+        default=None,
+        description="Roll back when a gate has had no answer for this long (checked whenever the "
+        "deployment is resumed or promoted)",
+    )
 
     # -- the plan --------------------------------------------------------------------------------
     @abstractmethod
