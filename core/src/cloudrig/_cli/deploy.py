@@ -177,15 +177,8 @@ def cluster_table(cluster: Cluster, rig: Rig, region: str | None) -> Table:
     from rich.table import Table
 
     table = Table(title=f"cluster {cluster.name} in account {cluster.account}")
-    for column in (
-        "server group",
-        "region",
-        "state",
-        "capacity min/desired/max",
-        "healthy/total",
-        "traffic",
-        "artifact",
-    ):
+    table.add_column("server group", no_wrap=True)
+    for column in ("region", "state", "min/desired/max", "up/total", "traffic", "artifact"):
         table.add_column(column)
     traffic = _traffic(cluster, rig)
     for g in cluster.server_groups:
