@@ -61,6 +61,9 @@ def test_fault_matrix(tmp_path: Path, name: str, fault: str, k: int, when: str) 
         assert world.errors_seen, "the injected error never reached the strategy"
     elif fault == "boot_failure" and k == 1 and when == "before" and name != "rollback":
         assert record.status is DeploymentStatus.FAILED
+    if fault == "boot_failure" and record.status is DeploymentStatus.FAILED:
+        # invariant 8: the health wait ended at its deadline, and that ran the rollback
+        assert "WaitTimeout" in (record.error or "")
     elif fault == "metric_outage" and k == 1 and when == "before":
         assert record.status is DeploymentStatus.ROLLED_BACK  # inconclusive, then rejected
 
