@@ -119,3 +119,24 @@ def test_a_provider_with_too_few_weighted_groups_is_refused(tmp_path: Path) -> N
     caps = Capabilities(traffic_split="exact", max_weighted_groups=2, baseline_beside_canary=True)
     with pytest.raises(InvalidSpec, match="3 weighted groups"):
         C(metrics=METRICS).check(caps, None)
+
+
+def test_a_judge_from_a_plugin_replaces_the_builtin(serving: World) -> None:
+    from cloudrig import hookimpl
+    from cloudrig.canary import Analysis, JudgeRequest, Outcome
+
+    class Pessimist:
+        def judge(self, request: JudgeRequest) -> Analysis:
+            return Analysis(outcome=Outcome.FAIL, score=0, results=(), reason="never")
+
+    class Plugin:
+        @hookimpl
+        def cloudrig_canary_judge(self, name: str) -> object:
+            return Pessimist() if name == "pessimist" else None
+
+    w = serving
+    w.main.registry.add(Plugin())
+    deployment = w.main.deploy(w.spec("img-1"), canary(judge="pessimist"))
+    assert deployment.status is DeploymentStatus.FAILED
+    assert "never" in (deployment.error or "")
+    assert [g.artifact for g in w.groups().values() if g.enabled] == ["img-0"]

@@ -92,4 +92,4 @@ def wait_for_health(
         keepalive()
         if not (efficient and enabled):
             clock.sleep(min(poll, remaining))
-            poll = min(poll * BACKOFF, MAX_POLL)
+            poll = min(poll * BACKOFF, MAX_POLL, slice_seconds)  # renew well inside the TTL
