@@ -35,8 +35,12 @@ accounts:
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch: pytest.MonkeyPatch) -> None:
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("EMPTY_TOKEN", SECRET)
+    monkeypatch.delenv("CLOUDRIG_CONFIG", raising=False)
+    work = tmp_path / "work"  # a directory without cloudrig.yaml, unless a test writes one
+    work.mkdir()
+    monkeypatch.chdir(work)
 
 
 def test_healthy_without_config(empty: FakeSite) -> None:
@@ -49,7 +53,7 @@ def test_healthy_without_config(empty: FakeSite) -> None:
         "  ✓ empty (cloudrig-empty 1.0): contract 1.0, implementation emptyplug_impl:EmptyCloud "
         "complete",
         "Configuration",
-        "  · no configuration given (--config FILE checks one)",
+        "  · no configuration given (--config FILE or ./cloudrig.yaml checks one)",
         "No problems found.",
     ]
 
@@ -77,6 +81,21 @@ def test_valid_config(empty: FakeSite, tmp_path: Path) -> None:
     result = invoke(["doctor", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert f"  ✓ {config}: 1 account(s) valid (dev)" in result.stdout
+
+
+def test_config_from_environment_or_working_directory(
+    empty: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path, GOOD, "elsewhere.yaml")
+    result = invoke(["doctor"], CLOUDRIG_CONFIG=str(config))
+    assert result.exit_code == 0, result.output
+    assert f"  ✓ {config}: 1 account(s) valid (dev)" in result.stdout
+
+    write(Path.cwd(), GOOD.replace("dev:", "local:"))
+    result = invoke(["doctor", "--accounts"])
+    assert result.exit_code == 0, result.output
+    assert "  ✓ cloudrig.yaml: 1 account(s) valid (local)" in result.stdout
+    assert "  ✓ account 'local' (empty): empty-cloud:local" in result.stdout
 
 
 def test_invalid_config_is_a_problem(empty: FakeSite, tmp_path: Path) -> None:

@@ -100,7 +100,8 @@ class FakeSite:
         self.distribution(dist, {module: module})
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("CLOUDRIG_PLUGINS", "PYTHONPATH")}
+        ignored = ("CLOUDRIG_PLUGINS", "CLOUDRIG_CONFIG", "PYTHONPATH")
+        env = {k: v for k, v in os.environ.items() if k not in ignored}
         env.update(PYTHONPATH=str(self.root), NO_COLOR="1", COLUMNS="200", **extra)
         return env
 

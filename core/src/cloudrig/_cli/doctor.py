@@ -24,6 +24,8 @@ from cloudrig._rig import Rig
 if TYPE_CHECKING:
     from rich.console import Console
 
+DEFAULT_CONFIG = Path("cloudrig.yaml")
+
 
 class _Report:
     """Prints findings as they are made (account checks can take a moment) and keeps the problems."""
@@ -61,7 +63,12 @@ def doctor(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", metavar="FILE", help="Also validate this configuration (YAML/TOML)."
+            "--config",
+            "-c",
+            metavar="FILE",
+            envvar="CLOUDRIG_CONFIG",
+            help="Also validate this configuration (YAML/TOML); default: ./cloudrig.yaml when "
+            "it exists, as for the deployment commands.",
         ),
     ] = None,
     accounts: Annotated[
@@ -72,6 +79,8 @@ def doctor(
     ] = False,
 ) -> None:
     """Check plugins, providers, the configuration and (--accounts) the accounts."""
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
     if accounts and config is None:
         raise typer.BadParameter("needs --config FILE", param_hint="--accounts")
     report = _Report(stdout())
@@ -116,7 +125,7 @@ def _check_providers(report: _Report, reg: PluginRegistry) -> None:
 def _check_config(report: _Report, reg: PluginRegistry, path: Path | None) -> Config | None:
     report.section("Configuration")
     if path is None:
-        report.info("no configuration given (--config FILE checks one)")
+        report.info("no configuration given (--config FILE or ./cloudrig.yaml checks one)")
         return None
     try:
         loaded = load_config(path, reg)
