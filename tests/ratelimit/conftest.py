@@ -40,9 +40,28 @@ class VirtualClock:
             self._t += seconds
 
 
+class OversleepingClock(VirtualClock):
+    """A host so loaded that every sleep ends ``late`` seconds after it should."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+        self.during_sleep: Callable[[], object] = lambda: None
+
+    def sleep(self, seconds: float) -> None:
+        self.during_sleep()
+        super().sleep(seconds + self.late)
+
+
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock()
+
+
+@pytest.fixture
+def late_clock() -> Callable[[float], OversleepingClock]:
+    """``late_clock(seconds)``: a virtual clock whose every sleep overshoots by ``seconds``."""
+    return OversleepingClock
 
 
 BucketFactory = Callable[..., Bucket]

@@ -93,3 +93,37 @@ def test_scale_gives_a_conservative_share(clock, make_bucket) -> None:
     waits = [backend.reserve(b, 10).wait for _ in range(3)]
     assert waits[:2] == [0, 0]  # burst 8 x 0.25 = 2
     assert waits[2] == pytest.approx(0.04)  # 25 requests per second
+
+
+def test_a_slot_woken_for_too_late_is_given_up_not_sent_in_a_bunch(make_bucket, late_clock) -> None:
+    clock = late_clock(0.05)  # every sleep ends 50 ms late; the interval is 10 ms
+    limiter = Limiter(LimitsConfig(), clock=clock)
+    b = make_bucket(rate=100)
+    limiter.acquire(b)  # due at once: no sleep
+    admission = limiter.acquire(b)
+    # the late slot was given up; the fresh one is free at once (the bucket idled meanwhile)
+    assert limiter.stats()[b.name].forfeited == 1
+    assert limiter.stats()[b.name].admitted == 2
+    assert len(clock.sleeps) == 1
+    assert admission.waited == pytest.approx(0.06)
+
+
+def test_forfeits_are_bounded_under_contention(make_bucket, late_clock) -> None:
+    clock = late_clock(0.05)
+    limiter = Limiter(LimitsConfig(), clock=clock)
+    b = make_bucket(rate=100)
+    # other processes keep the bucket busy while this one sleeps
+    clock.during_sleep = lambda: [limiter.backend.reserve(b, 10) for _ in range(10)]
+    limiter.acquire(b)
+    limiter.acquire(b)
+    assert limiter.stats()[b.name].forfeited == 2  # then it sends on the third slot, however late
+    assert len(clock.sleeps) == 3
+
+
+def test_a_little_lateness_within_the_slack_is_fine(make_bucket, late_clock) -> None:
+    clock = late_clock(0.005)
+    limiter = Limiter(LimitsConfig(), clock=clock)
+    b = make_bucket(rate=100)
+    for _ in range(5):
+        limiter.acquire(b)
+    assert limiter.stats()[b.name].forfeited == 0

@@ -12,7 +12,7 @@ import threading
 from typing import NamedTuple
 
 from cloudrig._clock import Clock, SystemClock
-from cloudrig.ratelimit._backend import Backend
+from cloudrig.ratelimit._backend import Backend, Reservation
 from cloudrig.ratelimit._bucket import Bucket, resolve_bucket
 from cloudrig.ratelimit._cache import ReadCache
 from cloudrig.ratelimit._errors import LimiterUnavailable, RateLimited
@@ -23,6 +23,8 @@ from cloudrig.ratelimit._retry import Classifier, RetryPolicy
 from cloudrig.ratelimit._stats import BucketStats, StatsRegistry
 
 logger = logging.getLogger("cloudrig.ratelimit")
+MAX_FORFEITS = 2
+"""Slots one acquire may give up for waking too late before it sends on a late one anyway."""
 
 
 class Admission(NamedTuple):
@@ -109,9 +111,37 @@ class Limiter:
         configuration's ``max_wait``), and ``LimiterUnavailable`` when Redis is unreachable and the
         fallback policy is ``closed``."""
         max_wait = self.config.max_wait if timeout is None else timeout
-        reservation = self.backend.reserve(bucket, max_wait)
+        waited = 0.0
+        for forfeits in range(MAX_FORFEITS + 1):
+            reservation = self._reserve(bucket, max(0.0, max_wait - waited))
+            if reservation.wait <= 0:
+                break
+            start = self.clock.monotonic()
+            self.clock.sleep(reservation.wait)
+            slept = self.clock.monotonic() - start
+            waited += slept
+            # Woken more than the bucket's slack after the slot (an overloaded host): sending now
+            # would bunch with the next slots' owners. Give the slot up and take a fresh one.
+            if slept - reservation.wait <= bucket.interval * bucket.limit.burst:
+                break
+            if forfeits < MAX_FORFEITS:
+                self._stats.forfeited(bucket.name)
+                logger.debug("rate limiter: woke late for %s; slot given up", bucket.name)
         in_fallback = reservation.source.startswith("fallback")
+        self._stats.admitted(bucket.name, waited, reservation.factor, in_fallback)
+        logger.debug(
+            "rate limiter: admitted a request of %s after %.3f s (%s)",
+            bucket.name,
+            waited,
+            reservation.source,
+        )
+        return Admission(bucket.name, waited, reservation.slot, reservation.source)
+
+    def _reserve(self, bucket: Bucket, max_wait: float) -> Reservation:
+        """One reservation; a refusal is counted, logged and raised."""
+        reservation = self.backend.reserve(bucket, max_wait)
         if not reservation.granted:
+            in_fallback = reservation.source.startswith("fallback")
             self._stats.denied(bucket.name, reservation.factor, in_fallback)
             logger.info(
                 "rate limiter: denied a request of %s (%s)",
@@ -121,16 +151,7 @@ class Limiter:
             if reservation.source == "fallback-closed":
                 raise LimiterUnavailable(bucket.name, self.config.breaker_seconds)
             raise RateLimited(bucket.name, reservation.wait)
-        if reservation.wait > 0:
-            self.clock.sleep(reservation.wait)
-        self._stats.admitted(bucket.name, reservation.wait, reservation.factor, in_fallback)
-        logger.debug(
-            "rate limiter: admitted a request of %s after %.3f s (%s)",
-            bucket.name,
-            reservation.wait,
-            reservation.source,
-        )
-        return Admission(bucket.name, reservation.wait, reservation.slot, reservation.source)
+        return reservation
 
     def try_acquire(self, bucket: Bucket) -> bool:
         """Spend a slot only if one is free now; never waits."""

@@ -25,13 +25,25 @@ class BucketStats:
     """Decisions taken by the fallback because Redis was unreachable."""
     fallback_active: bool = False
     """Whether the last decision was the fallback's."""
+    forfeited: int = 0
+    """Slots given up because this process woke too late to use them (an overloaded host): it
+    took a fresh slot rather than send in a bunch with the next slots' owners."""
 
 
 class StatsRegistry:
     """Thread-safe counters per bucket name. Mutable lists under one lock on the hot path (an
     admission is counted in well under a microsecond); ``snapshot`` builds the frozen view."""
 
-    _FIELDS = ("admitted", "waited", "denied", "throttles", "factor", "fallback", "fallback_active")
+    _FIELDS = (
+        "admitted",
+        "waited",
+        "denied",
+        "throttles",
+        "factor",
+        "fallback",
+        "fallback_active",
+        "forfeited",
+    )
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -40,7 +52,7 @@ class StatsRegistry:
     def _row(self, bucket: str) -> list[Any]:
         row = self._stats.get(bucket)
         if row is None:
-            row = self._stats[bucket] = [0, 0.0, 0, 0, 1.0, 0, False]
+            row = self._stats[bucket] = [0, 0.0, 0, 0, 1.0, 0, False, 0]
         return row
 
     def admitted(self, bucket: str, waited: float, factor: float, fallback: bool) -> None:
@@ -59,6 +71,10 @@ class StatsRegistry:
             row[4] = factor
             row[5] += fallback
             row[6] = fallback
+
+    def forfeited(self, bucket: str) -> None:
+        with self._lock:
+            self._row(bucket)[7] += 1
 
     def throttled(self, bucket: str, factor: float) -> None:
         with self._lock:
