@@ -24,10 +24,10 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-import boto3
-import botocore.session
-from botocore.config import Config
-from botocore.credentials import RefreshableCredentials
+import boto3  # type: ignore[import-untyped]
+import botocore.session  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped]
 from pydantic import SecretStr
 
 from cloudrig.ratelimit import Call, CallClass, Gate, Limiter

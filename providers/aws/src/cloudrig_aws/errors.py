@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import (
+from botocore.exceptions import (  # type: ignore[import-untyped]
     BotoCoreError,
     ClientError,
     ConnectionError,
@@ -35,7 +35,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
-from botocore.parsers import ResponseParserError
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from cloudrig import (
     Conflict,

@@ -63,7 +63,7 @@ class AwsProvider(Provider[AwsAccountSettings]):
         return self.server_groups.get(region, name)
 
     def list_server_groups(self, app: str, region: str | None = None) -> list[ServerGroup]:
-        return self.server_groups.list(app, self._regions(region))
+        return self.server_groups.of_app(app, self._regions(region))
 
     def resize_server_group(self, region: str, name: str, capacity: Capacity) -> None:
         self.server_groups.resize(region, name, capacity)

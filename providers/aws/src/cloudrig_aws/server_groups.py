@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from cloudrig import (
     Capacity,
@@ -33,7 +33,7 @@ from cloudrig import (
     parse_name,
 )
 from cloudrig_aws import health, metadata
-from cloudrig_aws.clients import ClientFactory
+from cloudrig_aws.clients import AwsClient, ClientFactory
 from cloudrig_aws.naming import load_balancer_name, security_group_name
 from cloudrig_aws.settings import AwsServerGroupSettings
 from cloudrig_aws.target_groups import TargetGroups, name_of
@@ -62,7 +62,7 @@ class ServerGroups:
         self._tgs = target_groups
         self._account = factory.account
 
-    def _asg(self, region: str) -> Any:
+    def _asg(self, region: str) -> AwsClient:
         return self._factory.client("autoscaling", region)
 
     # -- reads -----------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class ServerGroups:
             found = self._asg(region).call(
                 "describe_auto_scaling_groups", AutoScalingGroupNames=[name], resource=name
             )
-            groups = found.get("AutoScalingGroups", [])
+            groups: list[dict[str, Any]] = found.get("AutoScalingGroups", [])
             group = groups[0] if groups else None
         else:
             group = self.snapshot(region).get(name)
@@ -108,7 +108,7 @@ class ServerGroups:
         group = self.describe(region, name, fresh=fresh)
         return self.to_model(region, group, with_target_health=True, fresh=fresh)
 
-    def list(self, app: str, regions: Iterable[str]) -> list[ServerGroup]:
+    def of_app(self, app: str, regions: Iterable[str]) -> list[ServerGroup]:
         """Groups whose stored app is ``app``; health from the Auto Scaling view only (target
         health costs a call per target group: ``get_server_group`` adds it)."""
         out: list[ServerGroup] = []
@@ -199,6 +199,7 @@ class ServerGroups:
             raise
         finally:
             self.invalidate(region)
+            self._tgs.invalidate_health(region, tg_arns)
         # What the create said is what exists: no describe needed (instances come later).
         return ServerGroup(
             name=name,
@@ -243,7 +244,7 @@ class ServerGroups:
             return None
         self._conflict(request, found)
 
-    def _conflict(self, request: CreateServerGroup, found: ServerGroupMetadata | None) -> None:
+    def _conflict(self, request: CreateServerGroup, found: ServerGroupMetadata | None) -> NoReturn:
         who = (
             (
                 f"moniker {found.moniker.cluster!r} v{found.moniker.sequence}, deployment "
@@ -357,6 +358,7 @@ class ServerGroups:
                     )
         finally:
             self.invalidate(region)
+            self._tgs.invalidate_health(region, wanted | attached)
 
     def destroy(self, region: str, name: str) -> None:
         """Delete the group (its instances with it) and its launch template; gone is success."""

@@ -77,3 +77,9 @@ class TargetGroups:
             }
 
         return elb.read(("target-health", arn), load, fresh=fresh)
+
+    def invalidate_health(self, region: str, arns: Iterable[str]) -> None:
+        """Forget cached target health after this process changed who is registered."""
+        elb = self._factory.client("elbv2", region)
+        for arn in arns:
+            elb.invalidate(("target-health", arn))
