@@ -4,7 +4,7 @@ fenced, and when Redis stops answering the deployment stops changing the cloud (
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,12 @@ from support.redis_servers import RedisServer
 
 pytestmark = pytest.mark.redis
 _prefixes = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def redis_server(redis_server_factory: Callable[[], RedisServer]) -> RedisServer:
+    """A private server: one test here freezes it."""
+    return redis_server_factory()
 
 
 @pytest.fixture

@@ -241,6 +241,8 @@ class Run:
         self.mutate(lambda: self.account.set_traffic_weights(self.region, tw))
         shares = ", ".join(f"{n} {w}%" for n, w in weights.items())
         self.emit(EventKind.TRAFFIC_MOVED, f"traffic: {shares}", weights=dict(weights))
+        for name in sorted(set(current) - set(wanted)):
+            self.emit(EventKind.DISABLED, f"{name} out of traffic (weight 0)", name)
 
     def wait_healthy(self, name: str, healthy: int, timeout: float) -> ServerGroup:
         self.emit(
