@@ -157,3 +157,44 @@ def test_server_errors_mid_deploy_roll_back(
     assert (old.enabled, old.capacity.desired, old.healthy) == (True, 2, 2)
     assert (new.enabled, new.capacity.desired) == (False, 0)
     assert "AddToLoadBalancer" not in suspended(asg(moto_aws, "shop-prod-v000"))
+
+
+def web_target_group(moto: Any) -> str:
+    tgs = moto.client("elbv2").describe_target_groups(Names=["web"])["TargetGroups"]
+    return str(tgs[0]["TargetGroupArn"])
+
+
+def test_red_black_waits_while_targets_register(rig: Any, moto_aws: Any) -> None:
+    """Targets stay ``initial`` for 2.5 s (target-health extension): the new group is Starting,
+    the deployment polls, and switches only once they are healthy."""
+    from support.aws import Lifecycle
+
+    rig.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
+    moto_aws.target_health.lifecycle(web_target_group(moto_aws), Lifecycle(initial_for=2.5))
+    seen: list[str] = []
+    rig.deploy(spec(AMI_V2), RedBlack(), on_event=lambda e: seen.append(e.kind.value))
+    assert seen.index("healthy") < seen.index("traffic_moved")
+    groups = cluster(rig)
+    assert [g.enabled for g in groups.values()] == [False, True]
+    assert groups["shop-prod-v001"].healthy == 2
+
+
+def test_new_group_that_never_gets_healthy_rolls_back(rig: Any, moto_aws: Any) -> None:
+    """The new version's targets fail their health checks: the health deadline runs out, the
+    deployment fails, the previous group keeps all the traffic, the new one is disabled and
+    scaled down."""
+    from support.aws import Lifecycle
+
+    rig.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
+    tg = web_target_group(moto_aws)
+    for instance in cluster(rig)["shop-prod-v000"].instances:  # the old version stays healthy
+        moto_aws.target_health.set(tg, "healthy", target_id=instance.id)
+    moto_aws.target_health.lifecycle(tg, Lifecycle(initial_for=0.5, then="unhealthy"))
+    deployment = rig.deploy(spec(AMI_V2), RedBlack(health_timeout=3))
+    assert deployment.status is DeploymentStatus.FAILED
+    assert "healthy" in (deployment.error or "")
+    groups = cluster(rig)
+    old, new = groups["shop-prod-v000"], groups["shop-prod-v001"]
+    assert (old.enabled, old.capacity.desired) == (True, 2)
+    assert rig.account(ACCOUNT).get_server_group(REGION, old.name).healthy == 2
+    assert (new.enabled, new.capacity.desired) == (False, 0)

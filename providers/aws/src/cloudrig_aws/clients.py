@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import boto3  # type: ignore[import-untyped]
 import botocore.session  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped]
+from botocore.credentials import DeferredRefreshableCredentials  # type: ignore[import-untyped]
 from pydantic import SecretStr
 
 from cloudrig.ratelimit import Call, CallClass, Gate, Limiter
@@ -148,15 +148,15 @@ class ClientFactory:
         self._lock = threading.RLock()
         self._clients: dict[tuple[str, str], AwsClient] = {}
         self._account_id: str | None = settings.known_account_id()
-        self._session = self._base_session()
-        if settings.role_arn:
-            self._session = self._assume_role_session()
         self._config = Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             user_agent_extra="cloudrig-aws/0.1",
         )
+        self._session = self._base_session()
+        if settings.role_arn:
+            self._session = self._assume_role_session()
 
     # -- sessions --------------------------------------------------------------------------------
     def _base_session(self) -> boto3.session.Session:
@@ -189,8 +189,10 @@ class ClientFactory:
                 "expiry_time": creds["Expiration"].isoformat(),
             }
 
-        credentials = RefreshableCredentials.create_from_metadata(
-            metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
+        # Deferred: the first request assumes the role, not the constructor (connecting makes
+        # no call); botocore refreshes before expiry.
+        credentials = DeferredRefreshableCredentials(
+            refresh_using=refresh, method="sts-assume-role"
         )
         core = botocore.session.get_session()
         core._credentials = credentials  # boto3 has no public setter; this is the documented idiom

@@ -33,6 +33,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     ConnectionError,
     EndpointConnectionError,
     NoCredentialsError,
+    ProfileNotFound,
     ReadTimeoutError,
 )
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
@@ -116,7 +117,7 @@ def classify(outcome: Any) -> Verdict | Classification:
         outcome, ResponseParserError | ReadTimeoutError | ConnectionError | EndpointConnectionError
     ):
         return Verdict.TRANSIENT
-    if isinstance(outcome, NoCredentialsError):
+    if isinstance(outcome, NoCredentialsError | ProfileNotFound):
         return Verdict.PERMANENT
     if isinstance(outcome, BotoCoreError):
         return Verdict.TRANSIENT
@@ -168,6 +169,8 @@ def map_error(
         return Throttled(f"{what}: {exc}", retry_after=exc.retry_after, **where)
     if isinstance(exc, NoCredentialsError):
         return PermissionDenied(f"{what}: no AWS credentials found", **where)
+    if isinstance(exc, ProfileNotFound):
+        return PermissionDenied(f"{what}: {exc}", **where)
     error = _error_of(exc)
     if error is None:
         return ProviderFailure(f"{what}: {type(exc).__name__}: {exc}", **where)
