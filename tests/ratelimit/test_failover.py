@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import itertools
 import logging
+import subprocess
 
 import pytest
 
 from cloudrig.ratelimit import (
     Fallback,
+    Limit,
     Limiter,
     LimiterUnavailable,
     LimitsConfig,
     RedisOptions,
 )
-from support.redis_servers import RedisServer
+from cloudrig.ratelimit._bucket import Bucket
+from support.redis_servers import RedisCluster, RedisServer, RedisUnavailable, unavailable
 
 pytestmark = pytest.mark.redis
 
@@ -135,3 +138,35 @@ def test_breaker_probes_with_one_caller_and_backs_off(
     assert breaker.allow() is False
     clock.advance(0.5)
     assert breaker.allow() is True
+
+
+def test_a_cluster_node_lost_and_back(clock) -> None:
+    """Through a real Redis Cluster: a dead node sends decisions to the fallback at once, and the
+    limiter is back on the cluster after the node restarts (same port, same cluster config)."""
+    try:
+        cluster = RedisCluster().start()
+    except (RedisUnavailable, OSError, subprocess.SubprocessError) as exc:
+        unavailable(f"cannot start a Redis Cluster: {exc}")
+        return
+    try:
+        config = LimitsConfig(
+            backend="redis",
+            redis=RedisOptions(url=cluster.startup_url, cluster=True),
+            breaker_seconds=1.0,
+        )
+        limiter = Limiter(config, clock=clock)
+        buckets = [Bucket(f"gcp/p{i}/compute/r/read", Limit(rate=1000)) for i in range(12)]
+        assert {limiter.acquire(b).source for b in buckets} == {"redis"}
+        cluster.nodes[1].kill()
+        sources = [limiter.acquire(b).source for b in buckets]
+        # buckets on the live nodes answer until one lives on the dead node: from then on the
+        # breaker is open and every decision is the fallback's, without touching Redis
+        first = sources.index("fallback-local")
+        assert set(sources[first:]) == {"fallback-local"}
+        cluster.nodes[1].start()
+        cluster.wait_ok()
+        clock.advance(1.0)
+        assert {limiter.acquire(b).source for b in buckets} == {"redis"}
+        limiter.close()
+    finally:
+        cluster.stop()

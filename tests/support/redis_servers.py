@@ -226,17 +226,32 @@ class RedisCluster:
              "--cluster-replicas", "0", "--cluster-yes"],
             capture_output=True, text=True, timeout=timeout, check=True,
         )  # fmt: skip
+        try:
+            self.wait_ok(timeout)
+        except RedisUnavailable:
+            self.stop()
+            raise
+        return self
+
+    def wait_ok(self, timeout: float = 30.0) -> None:
+        """Until every node reports ``cluster_state:ok`` (after a start or a node's restart)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all("cluster_state:ok" in n.cli("CLUSTER", "INFO") for n in self.nodes):
-                return self
+            if all(_cluster_ok(n) for n in self.nodes):
+                return
             time.sleep(0.1)
-        self.stop()
         raise RedisUnavailable("Redis Cluster did not reach cluster_state:ok")
 
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+def _cluster_ok(node: RedisServer) -> bool:
+    try:
+        return "cluster_state:ok" in node.cli("CLUSTER", "INFO")
+    except subprocess.SubprocessError:
+        return False
 
 
 def unavailable(message: str) -> None:
