@@ -107,3 +107,29 @@ def test_two_accounts_on_one_aws_account_share_one_budget(
     reads = {n: s.admitted for n, s in limiter.stats().items() if "/autoscaling/" in n}
     assert list(reads.values()) == [2], f"one bucket for both accounts: {reads}"
     assert "123456789012" in next(iter(reads))
+
+
+def test_factory_serves_other_aws_services_gated(
+    make_aws_provider: Callable[..., Any], fault_proxy: Callable[..., Any], moto_aws: Any
+) -> None:
+    """What cloudrig-ecs / cloudrig-lambda build on: any service's client from the factory is
+    gated and maps errors; ``safe=True`` lets a token-carrying write be retried."""
+    from cloudrig import NotFound
+    from cloudrig_aws import ClientFactory, attach, classify
+
+    proxy = fault_proxy(moto_aws.url)
+    limiter = Limiter(fast_limits())
+    provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
+    factory: ClientFactory = provider.clients
+    ecs = factory.client("ecs", REGION)
+    proxy.add(server_error(Style.AWS_JSON, 503), operation="CreateCluster", times=1)
+    ecs.call("create_cluster", clusterName="c1", safe=True)  # retried once
+    assert proxy.answered("CreateCluster") == 1
+    assert proxy.forwarded("CreateCluster") == 1
+    with pytest.raises(NotFound):
+        ecs.call("describe_services", cluster="nope", services=["s"])
+    raw = moto_aws.client("sqs", endpoint_url=proxy.url)
+    attach(raw, limiter.gate(cloud="aws", identity="123456789012", classify=classify), REGION)
+    raw.list_queues()
+    assert proxy.forwarded() + proxy.answered() == admitted(limiter)
+    assert "aws/123456789012/sqs/us-east-1/read" in limiter.stats()

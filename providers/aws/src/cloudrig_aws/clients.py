@@ -90,10 +90,18 @@ class AwsClient:
         name: str = self.raw.meta.method_to_api_mapping.get(method, method)
         return name
 
-    def call(self, method: str, *, resource: str | None = None, **kwargs: Any) -> dict[str, Any]:
-        """One API call under the retry policy; failures raised as cloudrig errors."""
+    def call(
+        self, method: str, *, resource: str | None = None, safe: bool | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """One API call under the retry policy; failures raised as cloudrig errors.
+
+        ``safe`` overrides whether the call may be repeated after a failure: by default reads
+        and the mutations in ``IDEMPOTENT_MUTATIONS`` are; pass ``safe=True`` for a write that
+        carries an idempotency token (``clientToken``…), ``False`` to forbid any retry."""
         operation = self._operation(method)
         call = limiter_call(self.service, operation, self.region)
+        if safe is not None:
+            call = Call(call.service, call.operation, call.region, call.call_class, safe=safe)
         fn = getattr(self.raw, method)
         try:
             answer: dict[str, Any] = self.gate.retry(call, lambda: fn(**kwargs))
