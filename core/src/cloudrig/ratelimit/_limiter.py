@@ -39,9 +39,8 @@ class Admission(NamedTuple):
 
 def build_backend(config: LimitsConfig, clock: Clock) -> Backend:
     """The backend the configuration asks for; the Redis one behind its failover."""
-    local = LocalBackend(clock, adaptive=config.adaptive)
     if config.backend == "local" or config.redis is None:
-        return local
+        return LocalBackend(clock, adaptive=config.adaptive)
     # Imported here: redis-py costs ~40% of `import cloudrig`, and the local backend needs none.
     from cloudrig.ratelimit._failover import FailoverBackend
     from cloudrig.ratelimit._redis import RedisBackend
