@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Every distribution of the repository, installed editable into one environment.
 DISTS  := core $(wildcard providers/*) examples/provider-template
 PYPROJECTS := pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
-EDITABLES  := $(foreach d,$(DISTS),-e $(d)$(if $(filter core,$(d)),[testing,canary],))
+EDITABLES  := -e 'core[testing,canary]' $(foreach d,$(filter-out core,$(DISTS)),-e $(d))
 
 .PHONY: demo test lint typecheck bench clean
 
