@@ -16,6 +16,7 @@ PREFIX = "cloudrig:"
 APP, STACK, DETAIL = f"{PREFIX}app", f"{PREFIX}stack", f"{PREFIX}detail"
 SEQUENCE, DEPLOYMENT = f"{PREFIX}sequence", f"{PREFIX}deployment-id"
 LOAD_BALANCERS, ARTIFACT = f"{PREFIX}load-balancers", f"{PREFIX}artifact"
+SECURITY_GROUPS = f"{PREFIX}security-groups"
 MAX_VALUE = 256
 
 
@@ -24,6 +25,7 @@ def to_tags(
     user_tags: Mapping[str, str],
     load_balancers: Iterable[str],
     artifact: str | None = None,
+    security_groups: Iterable[str] = (),
 ) -> dict[str, str]:
     """The spec's own tags plus cloudrig's; the ``cloudrig:`` prefix is reserved."""
     reserved = sorted(k for k in user_tags if k.startswith(PREFIX) or k.startswith("aws:"))
@@ -40,6 +42,9 @@ def to_tags(
         tags[DEPLOYMENT] = metadata.deployment_id
     if artifact is not None:
         tags[ARTIFACT] = artifact
+    sgs = ",".join(security_groups)
+    if sgs:
+        tags[SECURITY_GROUPS] = sgs
     lbs = ",".join(load_balancers)
     if lbs:
         tags[LOAD_BALANCERS] = lbs
@@ -68,6 +73,10 @@ def from_tags(tags: Mapping[str, str]) -> ServerGroupMetadata | None:
 
 def load_balancers(tags: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(n for n in tags.get(LOAD_BALANCERS, "").split(",") if n)
+
+
+def security_groups(tags: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(n for n in tags.get(SECURITY_GROUPS, "").split(",") if n)
 
 
 def user_tags(tags: Mapping[str, str]) -> dict[str, str]:

@@ -14,7 +14,6 @@ be resized (scaled down after the strategy's delay).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 from collections.abc import Iterable
@@ -32,7 +31,7 @@ from cloudrig import (
     ServerGroupMetadata,
     parse_name,
 )
-from cloudrig_aws import health, metadata
+from cloudrig_aws import health, metadata, user_data
 from cloudrig_aws.clients import AwsClient, ClientFactory
 from cloudrig_aws.naming import load_balancer_name, security_group_name
 from cloudrig_aws.settings import AwsServerGroupSettings
@@ -137,16 +136,27 @@ class ServerGroups:
         if not isinstance(settings, AwsServerGroupSettings):
             settings = AwsServerGroupSettings.model_validate(settings.model_dump())
         lb_names = [load_balancer_name(n) for n in spec.load_balancers]
-        tags = metadata.to_tags(request.metadata, spec.tags, lb_names, spec.artifact)
-        tg_arns = self._tgs.arns(region, lb_names) if lb_names else []
+        tags = metadata.to_tags(
+            request.metadata, spec.tags, lb_names, spec.artifact, spec.security_groups
+        )
+        try:
+            tg_arns = self._tgs.arns(region, lb_names) if lb_names else []
+        except NotFound as exc:
+            raise InvalidSpec(
+                f"load balancers: {exc}; upsert them before deploying behind them",
+                provider="aws",
+                account=self._account,
+                resource=name,
+            ) from exc
         ec2 = self._factory.client("ec2", region)
         data: dict[str, Any] = {
             "ImageId": spec.artifact,
             "InstanceType": settings.instance_type,
             "TagSpecifications": [{"ResourceType": "instance", "Tags": _tag_list(tags)}],
         }
-        if spec.user_data is not None:
-            data["UserData"] = base64.b64encode(spec.user_data.encode()).decode()
+        rendered = user_data.render(spec.user_data, spec.environment)
+        if rendered is not None:
+            data["UserData"] = rendered
         if spec.security_groups:
             data["SecurityGroupIds"] = self._security_group_ids(region, spec.security_groups)
         if settings.key_name:
@@ -415,6 +425,7 @@ class ServerGroups:
             created_at=group.get("CreatedTime"),
             artifact=tags.get(metadata.ARTIFACT),
             load_balancers=lbs,
+            security_groups=metadata.security_groups(tags),
             deployment_id=meta.deployment_id,
             tags=metadata.user_tags(tags),
         )
