@@ -17,6 +17,7 @@ from cloudrig.deploy import (
     Draining,
     EventKind,
     LeaseHeld,
+    LeaseLost,
     StateStoreUnavailable,
     Step,
 )
@@ -142,24 +143,59 @@ def test_uses_the_providers_efficient_wait_where_declared(world: World) -> None:
     assert len(world.cloud.calls("get_server_group")) < 10
 
 
-def test_two_workers_on_one_cluster_one_deployment(world: World) -> None:
+def test_a_stalled_worker_is_taken_over_without_a_second_group(world: World) -> None:
+    """Worker A stalls right after creating the new group (a long GC pause, a frozen VM); worker B,
+    started meanwhile in another thread, waits for A's lease to expire, takes it, resumes A's
+    deployment by its id and finishes it. When A wakes up its next change is refused."""
     world.main.deploy(world.spec("img-0"), RedBlack()).raise_for_status()
-    results: list[object] = []
+    outcome: dict[str, object] = {}
 
-    def worker() -> None:
-        try:
-            results.append(world.rig().deploy(world.spec("img-1"), RedBlack()).status)
-        except Exception as exc:  # LeaseHeld/LeaseLost are acceptable outcomes for a loser
-            results.append(exc)
+    def worker_b() -> None:
+        outcome["b"] = world.rig().deploy(world.spec("img-1"), RedBlack())
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert DeploymentStatus.SUCCEEDED in results
-    assert len(world.groups()) == 2  # one new group, whoever created it
-    assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v001"]
+    def stall_after_create(event: object) -> None:
+        if event.kind is EventKind.CREATED:  # type: ignore[attr-defined]
+            b = threading.Thread(target=worker_b)
+            b.start()
+            b.join(30)
+
+    with pytest.raises(LeaseLost):
+        world.rig().deploy(world.spec("img-1"), RedBlack(), on_event=stall_after_create)
+    b = outcome["b"]
+    assert b.status is DeploymentStatus.SUCCEEDED  # type: ignore[attr-defined]
+    assert next(e.kind for e in b.events()) is EventKind.RESUMED  # type: ignore[attr-defined]
+    assert list(world.groups()) == ["shop-prod-v000", "shop-prod-v001"]  # no second new group
+    assert len(world.main.deployments(unfinished=None)) == 2
+    assert len(world.cloud.calls("create_server_group")) == 2
+
+
+def test_the_same_spec_requested_twice_meanwhile_is_deployed_once(world: World) -> None:
+    """A request that waited for the lease while another worker deployed the very same spec is
+    answered by that deployment, not by a second one."""
+    from cloudrig.deploy import SqliteStateStore
+
+    world.main.deploy(world.spec("img-0"), RedBlack()).raise_for_status()
+    rival_rig = world.rig()  # another worker, with a plain store
+    rival: dict[str, object] = {}
+
+    class BusyAtFirst(SqliteStateStore):
+        """The cluster is busy when this worker first asks: a rival deploys the same spec."""
+
+        def acquire_lease(self, key: str, holder: str, ttl: float) -> bool:
+            if not rival:
+                rival["first"] = rival_rig.deploy(world.spec("img-1"), RedBlack())
+                return False
+            return super().acquire_lease(key, holder, ttl)
+
+    world.store_factory = lambda w: BusyAtFirst(w.store_path, clock=w.clock)
+    second = world.rig().deploy(world.spec("img-1"), RedBlack())
+    first = rival["first"]
+    assert first.status is DeploymentStatus.SUCCEEDED  # type: ignore[attr-defined]
+    assert second.id == first.id  # type: ignore[attr-defined]
+    assert list(world.groups()) == ["shop-prod-v000", "shop-prod-v001"]
+    # and a request made after it finished is a new deployment, as always
+    world.store_factory = None
+    assert world.rig().deploy(world.spec("img-1"), RedBlack()).id != second.id
 
 
 def test_a_busy_cluster_makes_a_new_deployment_wait_then_give_up(world: World) -> None:

@@ -61,6 +61,13 @@ return 1
 )
 
 
+# KEYS[1] lease, KEYS[2] record, KEYS[3] index; ARGV: now, holder, ttl ms, JSON, score, id.
+_CREATE = _SAVE.replace(
+    "redis.call('SET', KEYS[2], ARGV[4])",
+    "redis.call('SET', KEYS[2], ARGV[4])\nredis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])",
+)
+
+
 class RedisStateStore:
     def __init__(
         self,
@@ -77,6 +84,7 @@ class RedisStateStore:
         self._p = f"{prefix}:{{{prefix}}}"
         self._lease = client.register_script(_LEASE)
         self._save = client.register_script(_SAVE)
+        self._create = client.register_script(_CREATE)
 
     @classmethod
     def from_options(
@@ -102,14 +110,18 @@ class RedisStateStore:
         return f"{self._p}:{kind}:{name}"
 
     # -- records ---------------------------------------------------------------------------------
-    def create(self, record: DeploymentRecord) -> None:
-        def body() -> None:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.set(self._k("rec", record.id), record.model_dump_json())
-            pipe.zadd(self._k("idx"), {record.id: record.created_at.timestamp()})
-            pipe.execute()
-
-        self._do(body)
+    def create(self, record: DeploymentRecord, *, holder: str) -> None:
+        keys = [self._k("lease", record.lease_key), self._k("rec", record.id), self._k("idx")]
+        args: list[str | int | float] = [
+            self._now(),
+            holder,
+            int(self.lease_ttl * 1000),
+            record.model_dump_json(),
+            record.created_at.timestamp(),
+            record.id,
+        ]
+        if not self._do(lambda: self._create(keys=keys, args=args)):
+            raise LeaseLost(record.lease_key, holder)
 
     def save(self, record: DeploymentRecord, *, holder: str) -> None:
         keys = [self._k("lease", record.lease_key), self._k("rec", record.id)]

@@ -93,6 +93,7 @@ class Deployer:
         handle = Deployment(on_event)
 
         def body() -> None:
+            requested = self.rig.clock.now()
             existing = self._existing(key, fingerprint, deployment_id)
             if existing is not None:
                 self._resume(handle, existing.id)
@@ -103,6 +104,15 @@ class Deployer:
                 again = self._existing(key, fingerprint, None)  # a racing worker got here first
                 if again is not None:
                     return again.id
+                latest = self.store.find(lease_key=key)
+                if (
+                    latest
+                    and latest[0].fingerprint == fingerprint
+                    and latest[0].created_at >= requested
+                ):
+                    # Another worker deployed this very spec while this request waited for the
+                    # lease: that deployment answers this request too (no second one).
+                    return latest[0].id
                 return self._new_record(
                     account, spec.moniker, spec.region, spec, strategy, fingerprint
                 )
@@ -238,9 +248,12 @@ class Deployer:
             seq = 0 if fresh else len(self.store.events(record.id))
             run = self._make_run(record, account, self.store, lease, handle, seq)
             handle.id, handle.record = record.id, record
+            if not fresh and record.status.finished and not rollback:
+                _release(lease)  # joined a deployment another worker already finished
+                return
             if fresh:
                 strategy.prepare(run)
-                self.store.create(record)
+                self.store.create(record, holder=lease.holder)
                 run.emit(
                     EventKind.STARTED,
                     f"deployment {record.id}: {strategy.name} of "

@@ -73,8 +73,10 @@ class SqliteStateStore:
                 raise StateStoreUnavailable(f"state store {self.path}: {exc}") from exc
 
     # -- records ---------------------------------------------------------------------------------
-    def create(self, record: DeploymentRecord) -> None:
+    def create(self, record: DeploymentRecord, *, holder: str) -> None:
         with self._tx(immediate=True) as db:
+            if not self._holds(db, record.lease_key, holder):
+                raise LeaseLost(record.lease_key, holder)
             db.execute(
                 "INSERT INTO deployments (id, lease_key, status, created, data) VALUES (?,?,?,?,?)",
                 (

@@ -15,8 +15,9 @@ from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord
 @runtime_checkable
 class StateStore(Protocol):
     # -- records ---------------------------------------------------------------------------------
-    def create(self, record: DeploymentRecord) -> None:
-        """Insert a new record (its id is fresh)."""
+    def create(self, record: DeploymentRecord, *, holder: str) -> None:
+        """Insert a new record if ``holder`` holds its cluster's lease; else ``LeaseLost`` (so a
+        worker that stalled past its lease cannot leave a second, orphaned deployment behind)."""
 
     def save(self, record: DeploymentRecord, *, holder: str) -> None:
         """Update a record if ``holder`` holds its cluster's lease (and extend it); else
