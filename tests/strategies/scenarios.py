@@ -126,8 +126,9 @@ def run(
     k: int = 0,
     when: str = "after",
     provider: str = "reference",
+    store_factory: Callable[[World], Any] | None = None,
 ) -> tuple[World, DeploymentRecord, Checker]:
-    world = World(tmp, provider=provider)
+    world = World(tmp, provider=provider, store_factory=store_factory)
     try:
         setup(world, name)
         groups = list(world.groups())

@@ -117,3 +117,27 @@ def test_store_unreachable_from_the_start_changes_nothing(tmp_path: Path) -> Non
         w.rig().deploy(w.spec("img-1"), RedBlack())
     assert w.mutating_calls() == before
     w.close()
+
+
+@pytest.mark.parametrize("name", ["red-black", "rolling", "canary"])
+@pytest.mark.parametrize("fault", ["crash", "second_worker"])
+def test_fault_matrix_on_the_redis_store(
+    tmp_path: Path, redis_server: RedisServer, name: str, fault: str
+) -> None:
+    """The same scenarios as the SQLite matrix, with every worker on the Redis store."""
+    from strategies.scenarios import clean_trace, run
+
+    prefix = f"test-matrix-{next(_prefixes)}"
+
+    def store(world: World) -> RedisStateStore:
+        client = make_client(RedisOptions(url=redis_server.url, timeout=0.5))
+        return RedisStateStore(client, prefix=prefix, clock=world.clock)
+
+    for k in range(1, clean_trace(name) + 1):
+        for when in ("before", "after"):
+            prefix = f"test-matrix-{next(_prefixes)}"
+            _, record, checker = run(
+                tmp_path / f"{k}{when}", name, fault, k, when, store_factory=store
+            )
+            assert record.status is DeploymentStatus.SUCCEEDED, (k, when, record.error)
+            assert not checker.violations
