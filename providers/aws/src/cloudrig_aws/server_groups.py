@@ -15,14 +15,11 @@ be resized (scaled down after the strategy's delay).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from cloudrig import (
     Capacity,
-    Conflict,
     CreateServerGroup,
     Instance,
     InvalidSpec,
@@ -31,24 +28,13 @@ from cloudrig import (
     ServerGroupMetadata,
     parse_name,
 )
-from cloudrig_aws import health, metadata, user_data
+from cloudrig_aws import health, metadata
 from cloudrig_aws.clients import AwsClient, ClientFactory
-from cloudrig_aws.naming import load_balancer_name, security_group_name
-from cloudrig_aws.settings import AwsServerGroupSettings
+from cloudrig_aws.launch import Launcher
 from cloudrig_aws.target_groups import TargetGroups, name_of
 
 ADD_TO_LB = "AddToLoadBalancer"
 _SNAPSHOT = "cloudrig-groups"
-
-
-def _client_token(request: CreateServerGroup) -> str:
-    """Deterministic per (name, deployment): a retried CreateLaunchTemplate is the same request."""
-    raw = f"{request.name}\0{request.metadata.deployment_id or ''}".encode()
-    return hashlib.sha256(raw).hexdigest()[:64]
-
-
-def _tag_list(tags: dict[str, str], **extra: Any) -> list[dict[str, Any]]:
-    return [{"Key": k, "Value": v, **extra} for k, v in tags.items()]
 
 
 def is_enabled(group: dict[str, Any]) -> bool:
@@ -60,6 +46,7 @@ class ServerGroups:
         self._factory = factory
         self._tgs = target_groups
         self._account = factory.account
+        self._launcher = Launcher(factory, target_groups, self)
 
     def _asg(self, region: str) -> AwsClient:
         return self._factory.client("autoscaling", region)
@@ -128,182 +115,8 @@ class ServerGroups:
 
     # -- create ----------------------------------------------------------------------------------
     def create(self, request: CreateServerGroup) -> ServerGroup:
-        """Launch template, then Auto Scaling group, both carrying the metadata tags. Meeting
-        either one already there: ours (same moniker and deployment id) is returned or finished,
-        anything else is a ``Conflict`` — never adopted."""
-        spec, name, region = request.spec, request.name, request.spec.region
-        settings = request.settings
-        if not isinstance(settings, AwsServerGroupSettings):
-            settings = AwsServerGroupSettings.model_validate(settings.model_dump())
-        lb_names = [load_balancer_name(n) for n in spec.load_balancers]
-        tags = metadata.to_tags(
-            request.metadata, spec.tags, lb_names, spec.artifact, spec.security_groups
-        )
-        try:
-            tg_arns = self._tgs.arns(region, lb_names) if lb_names else []
-        except NotFound as exc:
-            raise InvalidSpec(
-                f"load balancers: {exc}; upsert them before deploying behind them",
-                provider="aws",
-                account=self._account,
-                resource=name,
-            ) from exc
-        ec2 = self._factory.client("ec2", region)
-        data: dict[str, Any] = {
-            "ImageId": spec.artifact,
-            "InstanceType": settings.instance_type,
-            "TagSpecifications": [{"ResourceType": "instance", "Tags": _tag_list(tags)}],
-        }
-        rendered = user_data.render(spec.user_data, spec.environment)
-        if rendered is not None:
-            data["UserData"] = rendered
-        if spec.security_groups:
-            data["SecurityGroupIds"] = self._security_group_ids(region, spec.security_groups)
-        if settings.key_name:
-            data["KeyName"] = settings.key_name
-        if settings.iam_instance_profile:
-            key = "Arn" if settings.iam_instance_profile.startswith("arn:") else "Name"
-            data["IamInstanceProfile"] = {key: settings.iam_instance_profile}
-        try:
-            ec2.call(
-                "create_launch_template",
-                resource=name,
-                LaunchTemplateName=name,
-                ClientToken=_client_token(request),
-                LaunchTemplateData=data,
-                TagSpecifications=[{"ResourceType": "launch-template", "Tags": _tag_list(tags)}],
-            )
-        except Conflict:
-            existing = self._existing(request)
-            if existing is not None:
-                return existing
-        placement: dict[str, Any]
-        if settings.subnets:
-            placement = {"VPCZoneIdentifier": ",".join(settings.subnets)}
-        else:
-            placement = {"AvailabilityZones": list(spec.zones or self._default_zones(region))}
-        try:
-            self._asg(region).call(
-                "create_auto_scaling_group",
-                resource=name,
-                AutoScalingGroupName=name,
-                LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"},
-                MinSize=spec.capacity.min,
-                MaxSize=spec.capacity.max,
-                DesiredCapacity=spec.capacity.desired,
-                TargetGroupARNs=tg_arns,
-                HealthCheckType=settings.health_check_type,
-                HealthCheckGracePeriod=settings.health_check_grace_period,
-                Tags=_tag_list(
-                    tags,
-                    PropagateAtLaunch=False,
-                    ResourceId=name,
-                    ResourceType="auto-scaling-group",
-                ),
-                **placement,
-            )
-        except Conflict:
-            existing = self._existing(request)
-            if existing is not None:
-                return existing
-            raise
-        finally:
-            self.invalidate(region)
-            self._tgs.invalidate_health(region, tg_arns)
-        # What the create said is what exists: no describe needed (instances come later).
-        return ServerGroup(
-            name=name,
-            moniker=request.metadata.moniker,
-            account=self._account,
-            region=region,
-            zones=tuple(spec.zones),
-            capacity=spec.capacity,
-            enabled=True,
-            created_at=datetime.now(UTC),
-            artifact=spec.artifact,
-            load_balancers=tuple(lb_names),
-            security_groups=tuple(spec.security_groups),
-            deployment_id=request.metadata.deployment_id,
-            tags=dict(spec.tags),
-        )
-
-    def _existing(self, request: CreateServerGroup) -> ServerGroup | None:
-        """The group (or the launch template a crashed create left) if it is ours; ``None``
-        when only our launch template exists (the create goes on); else ``Conflict``."""
-        region, name = request.spec.region, request.name
-        wanted = (request.metadata.moniker, request.metadata.deployment_id)
-        try:
-            group = self.describe(region, name, fresh=True)
-        except NotFound:
-            group = None
-        if group is not None:
-            found = metadata.from_tags(metadata.as_dict(group.get("Tags", [])))
-            if found is not None and (found.moniker, found.deployment_id) == wanted:
-                return self.to_model(region, group, with_target_health=False)
-            self._conflict(request, found)
-        ec2 = self._factory.client("ec2", region)
-        templates = ec2.call(
-            "describe_launch_templates", LaunchTemplateNames=[name], resource=name
-        )["LaunchTemplates"]
-        found = (
-            metadata.from_tags(metadata.as_dict(templates[0].get("Tags", [])))
-            if templates
-            else None
-        )
-        if found is not None and (found.moniker, found.deployment_id) == wanted:
-            return None
-        self._conflict(request, found)
-
-    def _conflict(self, request: CreateServerGroup, found: ServerGroupMetadata | None) -> NoReturn:
-        who = (
-            (
-                f"moniker {found.moniker.cluster!r} v{found.moniker.sequence}, deployment "
-                f"{found.deployment_id!r}"
-            )
-            if found
-            else "not created by cloudrig"
-        )
-        raise Conflict(
-            f"server group {request.name!r} already exists in {request.spec.region} "
-            f"with another identity ({who}); it is not adopted",
-            provider="aws",
-            account=self._account,
-            resource=request.name,
-        )
-
-    def _default_zones(self, region: str) -> list[str]:
-        ec2 = self._factory.client("ec2", region)
-        zones = ec2.read(("zones",), lambda: ec2.call("describe_availability_zones"))
-        names = [z["ZoneName"] for z in zones["AvailabilityZones"] if z.get("State") == "available"]
-        if not names:
-            raise InvalidSpec(
-                f"no available zone in {region}: give zones or subnets",
-                provider="aws",
-                account=self._account,
-            )
-        return names[:3]
-
-    def _security_group_ids(self, region: str, names: Iterable[str]) -> list[str]:
-        wanted = [n if n.startswith("sg-") else security_group_name(n) for n in names]
-        ids = [n for n in wanted if n.startswith("sg-")]
-        by_name = [n for n in wanted if not n.startswith("sg-")]
-        if by_name:
-            ec2 = self._factory.client("ec2", region)
-            found = ec2.call(
-                "describe_security_groups",
-                resource=",".join(by_name),
-                Filters=[{"Name": "group-name", "Values": by_name}],
-            )
-            got = {g["GroupName"]: g["GroupId"] for g in found["SecurityGroups"]}
-            absent = [n for n in by_name if n not in got]
-            if absent:
-                raise InvalidSpec(
-                    f"security groups {', '.join(absent)} do not exist in {region}",
-                    provider="aws",
-                    account=self._account,
-                )
-            ids += [got[n] for n in by_name]
-        return ids
+        """Launch template, then Auto Scaling group (see ``launch``)."""
+        return self._launcher.create(request)
 
     # -- mutations -------------------------------------------------------------------------------
     def resize(self, region: str, name: str, capacity: Capacity) -> None:
