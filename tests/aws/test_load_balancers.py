@@ -137,3 +137,17 @@ def test_security_groups_cidr_and_group_rules_converge(provider: Any, moto_aws: 
     assert [r.from_port for r in rules] == [8080]
     with pytest.raises(InvalidSpec, match="does not exist"):
         upsert("web-x", IngressRule(from_port=1, to_port=1, source_groups=("nope",)))
+
+
+def test_second_upsert_changes_nothing(provider: Any, moto_aws: Any) -> None:
+    moto_aws.clear_requests()
+    upsert_load_balancer(provider, "web")
+    operations = [r.operation or "" for r in moto_aws.requests()]
+    assert operations, "the upsert reads what exists"
+    assert all(op.startswith("Describe") for op in operations), operations
+    spec = LoadBalancerSpec(
+        name="web", account="aws-test", region=REGION, health_check={"path": "/ready"}
+    )
+    provider.upsert_load_balancer(spec, AwsLoadBalancerSettings())
+    tg = moto_aws.client("elbv2").describe_target_groups(Names=["web"])["TargetGroups"][0]
+    assert tg["HealthCheckPath"] == "/ready"

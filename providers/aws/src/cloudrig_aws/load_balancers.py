@@ -119,6 +119,7 @@ class LoadBalancers:
         if protocol == "HTTP":
             health |= {"HealthCheckProtocol": "HTTP", "HealthCheckPath": check.path}
         elb = self._elb(region)
+        self._tgs.forget(region, name)  # an upsert compares against what is there now
         try:
             tg = self._tgs.describe(region, [name])[name]
         except NotFound:
@@ -139,9 +140,12 @@ class LoadBalancers:
                 tg = self._tgs.describe(region, [name])[name]
             self._tgs.remember(region, tg)
             return tg
-        elb.call(
-            "modify_target_group", resource=name, TargetGroupArn=tg["TargetGroupArn"], **health
-        )
+        if any(str(tg.get(k)) != str(v) for k, v in health.items()):
+            answer = elb.call(
+                "modify_target_group", resource=name, TargetGroupArn=tg["TargetGroupArn"], **health
+            )
+            tg = answer["TargetGroups"][0]
+            self._tgs.remember(region, tg)
         return tg
 
     def _default_subnets(self, region: str) -> list[str]:
