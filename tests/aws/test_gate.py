@@ -133,3 +133,21 @@ def test_factory_serves_other_aws_services_gated(
     raw.list_queues()
     assert proxy.forwarded() + proxy.answered() == admitted(limiter)
     assert "aws/123456789012/sqs/us-east-1/read" in limiter.stats()
+
+
+def test_a_slot_too_far_away_is_throttled_before_sending(
+    make_aws_provider: Callable[..., Any], fault_proxy: Callable[..., Any], moto_aws: Any
+) -> None:
+    """The limiter refuses (its own RateLimited, raised in botocore's before-send hook): the
+    caller gets cloudrig's Throttled with the wait, and nothing reaches the server."""
+    from cloudrig import Throttled
+
+    proxy = fault_proxy(moto_aws.url)
+    limits = fast_limits(read={"rate": 0.05, "burst": 1}, max_wait=0.5, cache={"ttl": 0})
+    provider = make_aws_provider(endpoint_url=proxy.url, limiter=Limiter(limits))
+    provider.list_server_groups("x", REGION)
+    with pytest.raises(Throttled) as raised:
+        provider.list_server_groups("x", REGION)
+    assert raised.value.retry_after is not None
+    assert raised.value.retry_after > 10
+    assert proxy.forwarded("DescribeAutoScalingGroups") == 1
