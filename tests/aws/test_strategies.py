@@ -198,3 +198,28 @@ def test_new_group_that_never_gets_healthy_rolls_back(rig: Any, moto_aws: Any) -
     assert (old.enabled, old.capacity.desired) == (True, 2)
     assert rig.account(ACCOUNT).get_server_group(REGION, old.name).healthy == 2
     assert (new.enabled, new.capacity.desired) == (False, 0)
+
+
+def test_red_black_and_rollback_under_random_throttling(
+    moto_aws: Any, aws_env: None, tmp_path: Path, fault_proxy: Callable[..., Any]
+) -> None:
+    """A fifth of all requests throttled (seeded), in each service's own wire shape: every
+    deployment still succeeds, slowed down and retried, and the server saw only admitted
+    requests."""
+    from .rig import limits
+
+    proxy = fault_proxy(moto_aws.url)
+    rig = make_rig(
+        proxy.url, tmp_path, limits=limits(retries={"attempts": 6, "base": 0.01, "cap": 0.05})
+    )
+    upsert_web(rig)
+    rig.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
+    proxy.add(throttle(Style.AWS_QUERY), path="^/$", method="POST", probability=0.2, seed=7)
+    rig.deploy(spec(AMI_V2), RedBlack()).raise_for_status()
+    rig.rollback(ACCOUNT, "shop-prod", REGION).raise_for_status()
+    assert proxy.answered() >= 3
+    stats = rig.limiter.stats()
+    assert sum(s.throttles for s in stats.values()) == proxy.answered()
+    assert proxy.forwarded() + proxy.answered() == sum(s.admitted for s in stats.values())
+    groups = cluster(rig)
+    assert (groups["shop-prod-v000"].enabled, groups["shop-prod-v001"].enabled) == (True, False)
