@@ -104,9 +104,7 @@ def main() -> int:
             settings={"instance_type": "small"},
         )
 
-        # The core numbers a cluster's first version v000, like Spinnaker; the demo starts at
-        # v001 so the versions read as releases.
-        old = account.create_server_group(spec, deployment_id="demo-1", sequence=1)
+        old = account.create_server_group(spec, deployment_id="demo-1")
         console.print(f"created {old.name}")
         wait_healthy(account, old.name)
         console.print(f"{old.name} is healthy")

@@ -55,7 +55,7 @@ def main() -> int:
     back.raise_for_status()
     serving = [g.name for g in rig.cluster("prod", "checkout-prod").server_groups if g.enabled]
     print("serving after rollback:", serving)
-    return 0 if serving == ["checkout-prod-v000"] else 1
+    return 0 if serving == ["checkout-prod-v001"] else 1
 
 
 if __name__ == "__main__":

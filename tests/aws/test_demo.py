@@ -26,12 +26,12 @@ def test_demo_deploys_v001_then_v002_red_black() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     assert out.count("succeeded") >= 4, out  # two events + two status lines
-    assert "traffic: shop-prod-v001 100%" in out
+    assert "traffic: shop-prod-v002 100%" in out
     table = out.rsplit("$ cloudrig cluster show", 1)[1]
     rows = {
         line.split("│")[1].strip(): line for line in table.splitlines() if "shop-prod-v0" in line
     }
-    assert "disabled" in rows["shop-prod-v000"]
-    assert "enabled" in rows["shop-prod-v001"]
-    assert "disabled" not in rows["shop-prod-v001"]
+    assert "disabled" in rows["shop-prod-v001"]
+    assert "enabled" in rows["shop-prod-v002"]
+    assert "disabled" not in rows["shop-prod-v002"]
     assert time.monotonic() - started < 60

@@ -46,28 +46,28 @@ def test_red_black(rig: Any, moto_aws: Any) -> None:
     assert first.id != second.id
     groups = cluster(rig)
     assert {n: g.enabled for n, g in groups.items()} == {
-        "shop-prod-v000": False,
-        "shop-prod-v001": True,
+        "shop-prod-v001": False,
+        "shop-prod-v002": True,
     }
-    assert groups["shop-prod-v001"].artifact == AMI_V2
-    assert groups["shop-prod-v001"].deployment_id == second.id
-    old = asg(moto_aws, "shop-prod-v000")
+    assert groups["shop-prod-v002"].artifact == AMI_V2
+    assert groups["shop-prod-v002"].deployment_id == second.id
+    old = asg(moto_aws, "shop-prod-v001")
     assert "AddToLoadBalancer" in suspended(old)
     assert old["TargetGroupARNs"] == [], "a disabled group leaves its target group"
     assert len(old["Instances"]) == 2, "disable keeps the instances warm"
-    new = asg(moto_aws, "shop-prod-v001")
+    new = asg(moto_aws, "shop-prod-v002")
     assert len(new["TargetGroupARNs"]) == 1
     assert not suspended(new)
-    healthy = rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v001")
+    healthy = rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v002")
     assert healthy.healthy == 2
 
 
 def test_highlander(rig: Any, moto_aws: Any) -> None:
     rig.deploy(spec(AMI_V1), Highlander()).raise_for_status()
     rig.deploy(spec(AMI_V2), Highlander()).raise_for_status()
-    assert list(cluster(rig)) == ["shop-prod-v001"]
+    assert list(cluster(rig)) == ["shop-prod-v002"]
     templates = moto_aws.client("ec2").describe_launch_templates()["LaunchTemplates"]
-    assert [t["LaunchTemplateName"] for t in templates] == ["shop-prod-v001"]
+    assert [t["LaunchTemplateName"] for t in templates] == ["shop-prod-v002"]
 
 
 def test_rolling_red_black_moves_traffic_by_weight(rig: Any, moto_aws: Any) -> None:
@@ -81,10 +81,10 @@ def test_rolling_red_black_moves_traffic_by_weight(rig: Any, moto_aws: Any) -> N
         ),
     ).raise_for_status()
     assert deployment.status is DeploymentStatus.SUCCEEDED
-    shares = [w.get("shop-prod-v001") for w in moved]
+    shares = [w.get("shop-prod-v002") for w in moved]
     assert shares == [25, 50, 100], moved
     groups = cluster(rig)
-    assert (groups["shop-prod-v000"].enabled, groups["shop-prod-v001"].enabled) == (False, True)
+    assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (False, True)
     # The split ended: the listener forwards to the shared target group again.
     elb = moto_aws.client("elbv2")
     lb = elb.describe_load_balancers(Names=["web"])["LoadBalancers"][0]
@@ -115,8 +115,8 @@ def test_rollback_restores_the_previous_group(rig: Any) -> None:
     rig.deploy(spec(AMI_V2), RedBlack()).raise_for_status()
     rig.rollback(ACCOUNT, "shop-prod", REGION).raise_for_status()
     groups = cluster(rig)
-    assert (groups["shop-prod-v000"].enabled, groups["shop-prod-v001"].enabled) == (True, False)
-    assert groups["shop-prod-v000"].healthy == 2
+    assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
+    assert groups["shop-prod-v001"].healthy == 2
 
 
 def test_throttling_mid_deploy_slows_down_and_succeeds(
@@ -153,10 +153,10 @@ def test_server_errors_mid_deploy_roll_back(
     assert deployment.status is DeploymentStatus.FAILED, deployment.error
     assert proxy.answered("SuspendProcesses") == 4
     groups = cluster(rig)
-    old, new = groups["shop-prod-v000"], groups["shop-prod-v001"]
+    old, new = groups["shop-prod-v001"], groups["shop-prod-v002"]
     assert (old.enabled, old.capacity.desired, old.healthy) == (True, 2, 2)
     assert (new.enabled, new.capacity.desired) == (False, 0)
-    assert "AddToLoadBalancer" not in suspended(asg(moto_aws, "shop-prod-v000"))
+    assert "AddToLoadBalancer" not in suspended(asg(moto_aws, "shop-prod-v001"))
 
 
 def web_target_group(moto: Any) -> str:
@@ -176,7 +176,7 @@ def test_red_black_waits_while_targets_register(rig: Any, moto_aws: Any) -> None
     assert seen.index("healthy") < seen.index("traffic_moved")
     groups = cluster(rig)
     assert [g.enabled for g in groups.values()] == [False, True]
-    assert groups["shop-prod-v001"].healthy == 2
+    assert groups["shop-prod-v002"].healthy == 2
 
 
 def test_new_group_that_never_gets_healthy_rolls_back(rig: Any, moto_aws: Any) -> None:
@@ -187,14 +187,14 @@ def test_new_group_that_never_gets_healthy_rolls_back(rig: Any, moto_aws: Any) -
 
     rig.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
     tg = web_target_group(moto_aws)
-    for instance in cluster(rig)["shop-prod-v000"].instances:  # the old version stays healthy
+    for instance in cluster(rig)["shop-prod-v001"].instances:  # the old version stays healthy
         moto_aws.target_health.set(tg, "healthy", target_id=instance.id)
     moto_aws.target_health.lifecycle(tg, Lifecycle(initial_for=0.5, then="unhealthy"))
     deployment = rig.deploy(spec(AMI_V2), RedBlack(health_timeout=3))
     assert deployment.status is DeploymentStatus.FAILED
     assert "healthy" in (deployment.error or "")
     groups = cluster(rig)
-    old, new = groups["shop-prod-v000"], groups["shop-prod-v001"]
+    old, new = groups["shop-prod-v001"], groups["shop-prod-v002"]
     assert (old.enabled, old.capacity.desired) == (True, 2)
     assert rig.account(ACCOUNT).get_server_group(REGION, old.name).healthy == 2
     assert (new.enabled, new.capacity.desired) == (False, 0)
@@ -222,4 +222,4 @@ def test_red_black_and_rollback_under_random_throttling(
     assert sum(s.throttles for s in stats.values()) == proxy.answered()
     assert proxy.forwarded() + proxy.answered() == sum(s.admitted for s in stats.values())
     groups = cluster(rig)
-    assert (groups["shop-prod-v000"].enabled, groups["shop-prod-v001"].enabled) == (True, False)
+    assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)

@@ -65,7 +65,7 @@ def test_crash_after_the_call_took_effect_then_resume(
     assert created.deployment_id == "dep-1"
     assert cloud.calls("create_server_group")[-1].outcome == "crash"
     # The resumed run finds its group by deployment id and re-issues the same create.
-    resumed = account.create_server_group(spec(), deployment_id="dep-1", sequence=0)
+    resumed = account.create_server_group(spec(), deployment_id="dep-1", sequence=1)
     assert resumed.name == created.name
     assert len(cloud.groups) == 1
 

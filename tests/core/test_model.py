@@ -174,7 +174,7 @@ def test_format_name_needs_a_sequence() -> None:
 @pytest.mark.parametrize(
     ("taken", "latest", "expected"),
     [
-        ([], None, 0),
+        ([], None, 1),  # the first version is v001
         ([0], None, 1),
         ([0, 1, 2], None, 3),
         ([3, 5], 3, 4),  # counts on from the newest, not from the highest

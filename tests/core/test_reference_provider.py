@@ -130,7 +130,7 @@ def test_state_is_shared_by_connections_to_one_cloud(connect: Connect) -> None:
     group = first.create_server_group(spec(), deployment_id="dep-1")
     resumed = connect().account("ref")  # e.g. a resumed run in a new process
     assert resumed.get_cluster("checkout-prod").server_groups[0].name == group.name
-    again = resumed.create_server_group(spec(), deployment_id="dep-1", sequence=0)
+    again = resumed.create_server_group(spec(), deployment_id="dep-1", sequence=1)
     assert again.created_at == group.created_at  # the same group, not a second one
     elsewhere = connect(cloud="another-cloud").account("ref")
     assert elsewhere.get_cluster("checkout-prod").server_groups == ()

@@ -62,12 +62,12 @@ def test_deny_stops_a_mutating_operation(rig: cloudrig.Rig) -> None:
         "create_server_group",
         "empty-prod",
     )
-    assert denied.resource == "checkout-prod-v000"
+    assert denied.resource == "checkout-prod-v001"
     assert str(denied) == (
-        "alice may not create_server_group 'checkout-prod-v000' in account 'empty-prod': "
+        "alice may not create_server_group 'checkout-prod-v001' in account 'empty-prod': "
         "change freeze until Monday"
     )
-    assert freeze.ASKED == [("alice", "create_server_group", "empty-prod", "checkout-prod-v000")]
+    assert freeze.ASKED == [("alice", "create_server_group", "empty-prod", "checkout-prod-v001")]
 
 
 def test_abstaining_lets_the_operation_reach_the_provider(rig: cloudrig.Rig) -> None:

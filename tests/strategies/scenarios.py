@@ -132,7 +132,7 @@ def run(
     try:
         setup(world, name)
         groups = list(world.groups())
-        seq = len(groups)
+        seq = len(groups) + 1  # the first version of a cluster is v001
         new_names = [f"shop-prod-v{seq + i:03d}" for i in range(2)]
         replacement = groups[-2] if name == "rollback" else None
         checker = Checker(

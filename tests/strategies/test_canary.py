@@ -45,7 +45,7 @@ def test_pass_promotes_with_a_fresh_baseline(serving: World) -> None:
     assert baseline not in w.groups()  # the baseline is gone after promotion
     assert [g.artifact for g in w.groups().values() if g.enabled] == ["img-1"]
     first = dict(w.cloud.calls("set_traffic_weights")[0].args["weights"].weights)
-    assert first == {new: 10, baseline: 10, "shop-prod-v000": 80}
+    assert first == {new: 10, baseline: 10, "shop-prod-v001": 80}
     analyses = [e for e in deployment.events() if e.kind is EventKind.ANALYSIS]
     assert [a.data["outcome"] for a in analyses] == ["pass", "pass"]
     assert w.metrics.calls == 2
@@ -80,7 +80,7 @@ def test_metric_outage_follows_the_no_data_policy(
     new = deployment.record.state["names"]["canary"]  # type: ignore[union-attr]
     if status is DeploymentStatus.AWAITING_APPROVAL:  # invariant 9: not promoted meanwhile
         assert w.groups()[new].capacity.desired == 1
-        assert w.groups()["shop-prod-v000"].enabled
+        assert w.groups()["shop-prod-v001"].enabled
         assert [e.kind for e in deployment.events()][-1] is EventKind.APPROVAL_NEEDED
 
 
@@ -107,7 +107,7 @@ def test_without_a_baseline_slot_the_production_group_is_the_baseline(tmp_path: 
         assert deployment.status is DeploymentStatus.SUCCEEDED
         assert len(w.cloud.calls("create_server_group")) == 2  # no baseline group
         weights = [dict(e.args["weights"].weights) for e in w.cloud.calls("set_traffic_weights")]
-        assert weights[0] == {"shop-prod-v001": 10, "shop-prod-v000": 90}
+        assert weights[0] == {"shop-prod-v002": 10, "shop-prod-v001": 90}
     finally:
         w.close()
 

@@ -53,7 +53,7 @@ def test_deploy_then_show_the_cluster(files: tuple[Path, Path]) -> None:
     assert "traffic_moved" in out
     assert "succeeded" in out
     shown = cli(config, "cluster", "show", "test", "shop-prod").output  # type: ignore[attr-defined]
-    assert "shop-prod-v001" in shown
+    assert "shop-prod-v002" in shown
     assert "enabled" in shown
     assert "100%" in shown
     assert "2/2" in shown
@@ -100,7 +100,7 @@ def test_rollback_command(files: tuple[Path, Path]) -> None:
     cli(config, "deploy", str(spec(tmp, "img-1")))
     result = cli(config, "rollback", "test", "shop-prod")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    assert "rolling back from shop-prod-v001 to shop-prod-v000" in result.output  # type: ignore[attr-defined]
+    assert "rolling back from shop-prod-v002 to shop-prod-v001" in result.output  # type: ignore[attr-defined]
 
 
 def test_drain_switch(files: tuple[Path, Path]) -> None:

@@ -29,7 +29,7 @@ def test_same_spec_after_success_is_a_new_deployment(world: World) -> None:
     first = world.main.deploy(world.spec("img-0"), RedBlack())
     second = world.main.deploy(world.spec("img-0"), RedBlack())
     assert first.id != second.id
-    assert list(world.groups()) == ["shop-prod-v000", "shop-prod-v001"]
+    assert list(world.groups()) == ["shop-prod-v001", "shop-prod-v002"]
 
 
 def test_rerunning_an_interrupted_deployment_resumes_it(world: World) -> None:
@@ -61,13 +61,13 @@ def test_approval_gate_pauses_and_promote_or_reject_continue(world: World) -> No
     assert paused.status is DeploymentStatus.AWAITING_APPROVAL
     needed = [e for e in paused.events() if e.kind is EventKind.APPROVAL_NEEDED]
     assert needed[0].data["gate"] == "disable-old"
-    assert world.groups()["shop-prod-v000"].enabled  # nothing past the gate happened
+    assert world.groups()["shop-prod-v001"].enabled  # nothing past the gate happened
     done = world.rig().promote(paused.id)  # type: ignore[arg-type]
     assert done.status is DeploymentStatus.SUCCEEDED
     rejected = world.main.deploy(world.spec("img-2"), RedBlack(approvals=("disable-old",)))
     back = world.rig().promote(rejected.id, approve=False)  # type: ignore[arg-type]
     assert back.status is DeploymentStatus.ROLLED_BACK
-    assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v001"]
+    assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v002"]
 
 
 def test_drain_holds_new_deployments_and_lets_running_ones_finish(world: World) -> None:
@@ -128,7 +128,7 @@ def test_polls_with_backoff_where_the_provider_has_no_efficient_wait(tmp_path: P
         w.cloud.boot_seconds = 100
         w.main.deploy(w.spec("img-0"), RedBlack()).raise_for_status()
         gets = w.cloud.calls("get_server_group")
-        polls = [e for e in gets if e.args["name"] == "shop-prod-v000"][2:]  # after find, get
+        polls = [e for e in gets if e.args["name"] == "shop-prod-v001"][2:]  # after find, get
         times = [(b.time - a.time).total_seconds() for a, b in itertools.pairwise(polls)]
         assert times[:4] == pytest.approx([2.0, 3.0, 4.5, 6.75])  # exponential backoff
         assert max(times) <= 30
@@ -164,7 +164,7 @@ def test_a_stalled_worker_is_taken_over_without_a_second_group(world: World) -> 
     b = outcome["b"]
     assert b.status is DeploymentStatus.SUCCEEDED  # type: ignore[attr-defined]
     assert next(e.kind for e in b.events()) is EventKind.RESUMED  # type: ignore[attr-defined]
-    assert list(world.groups()) == ["shop-prod-v000", "shop-prod-v001"]  # no second new group
+    assert list(world.groups()) == ["shop-prod-v001", "shop-prod-v002"]  # no second new group
     assert len(world.main.deployments(unfinished=None)) == 2
     assert len(world.cloud.calls("create_server_group")) == 2
 
@@ -192,7 +192,7 @@ def test_the_same_spec_requested_twice_meanwhile_is_deployed_once(world: World) 
     first = rival["first"]
     assert first.status is DeploymentStatus.SUCCEEDED  # type: ignore[attr-defined]
     assert second.id == first.id  # type: ignore[attr-defined]
-    assert list(world.groups()) == ["shop-prod-v000", "shop-prod-v001"]
+    assert list(world.groups()) == ["shop-prod-v001", "shop-prod-v002"]
     # and a request made after it finished is a new deployment, as always
     world.store_factory = None
     assert world.rig().deploy(world.spec("img-1"), RedBlack()).id != second.id
@@ -298,4 +298,4 @@ def test_an_unanswered_gate_rolls_back_after_the_approval_timeout(world: World) 
     late = world.rig().resume(paused.id)  # type: ignore[arg-type]
     assert late.status is DeploymentStatus.ROLLED_BACK
     assert "approval timeout" in (late.error or "")
-    assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v000"]
+    assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v001"]

@@ -31,8 +31,8 @@ def output() -> dict[str, str]:
 def test_red_black_example_deploys_then_rolls_back(output: dict[str, str]) -> None:
     out = output["deploy_red_black.py"]
     assert out.count("succeeded") == 3  # two deployments and the rollback
-    assert "scale down checkout-prod-v000 to 0/0/6" in out
-    assert "serving after rollback: ['checkout-prod-v000']" in out
+    assert "scale down checkout-prod-v001 to 0/0/6" in out
+    assert "serving after rollback: ['checkout-prod-v001']" in out
 
 
 def test_canary_example_promotes_the_good_one_and_fails_the_slow_one(

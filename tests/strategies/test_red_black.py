@@ -16,8 +16,8 @@ def enabled(world: World) -> list[str]:
 def test_first_deployment_of_an_empty_cluster(world: World) -> None:
     deployment = world.main.deploy(world.spec("img-0"), RedBlack())
     assert deployment.status is DeploymentStatus.SUCCEEDED
-    assert enabled(world) == ["shop-prod-v000"]
-    group = world.groups()["shop-prod-v000"]
+    assert enabled(world) == ["shop-prod-v001"]
+    group = world.groups()["shop-prod-v001"]
     assert group.healthy == 3
     assert group.deployment_id == deployment.id  # written in the create call itself
 
@@ -27,8 +27,8 @@ def test_red_black_switches_atomically_and_keeps_the_old_group_warm(world: World
     checker = Checker(world, service_size=3)
     deployment = world.main.deploy(world.spec("img-1"), RedBlack())
     checker.final(deployment.record, roles=1)  # type: ignore[arg-type]
-    assert enabled(world) == ["shop-prod-v001"]
-    old = world.groups()["shop-prod-v000"]
+    assert enabled(world) == ["shop-prod-v002"]
+    old = world.groups()["shop-prod-v001"]
     assert old.capacity.desired == 3
     assert len(old.instances) == 3  # disabled, instances kept for a fast rollback
     # the provider splits traffic: one set_traffic_weights call moved it, no enable/disable pair
@@ -50,9 +50,9 @@ def test_delay_before_disable_lets_both_serve_then_disables(world: World) -> Non
     ).raise_for_status()
     healthy = next(s for s in seen if s[0] is EventKind.HEALTHY)
     switch = next(s for s in seen if s[0] is EventKind.TRAFFIC_MOVED)
-    assert healthy[2] == ["shop-prod-v000", "shop-prod-v001"]  # both serve for a while
+    assert healthy[2] == ["shop-prod-v001", "shop-prod-v002"]  # both serve for a while
     assert switch[1] - healthy[1] >= 120
-    assert switch[2] == ["shop-prod-v001"]
+    assert switch[2] == ["shop-prod-v002"]
 
 
 def test_scale_down_after_a_delay_and_max_remaining(world: World) -> None:
@@ -65,10 +65,10 @@ def test_scale_down_after_a_delay_and_max_remaining(world: World) -> None:
     )
     assert deployment.status is DeploymentStatus.SUCCEEDED
     groups = world.groups()
-    assert list(groups) == ["shop-prod-v002", "shop-prod-v003"]  # oldest disabled ones gone
-    assert groups["shop-prod-v002"].capacity.desired == 0  # scaled down after the delay
-    assert groups["shop-prod-v002"].capacity.max == 5
-    assert deployment.record.state["previous"] == "shop-prod-v002"  # type: ignore[union-attr]
+    assert list(groups) == ["shop-prod-v003", "shop-prod-v004"]  # oldest disabled ones gone
+    assert groups["shop-prod-v003"].capacity.desired == 0  # scaled down after the delay
+    assert groups["shop-prod-v003"].capacity.max == 5
+    assert deployment.record.state["previous"] == "shop-prod-v003"  # type: ignore[union-attr]
     assert world.clock.elapsed - start >= 600
 
 
@@ -78,9 +78,9 @@ def test_highlander_destroys_every_older_group(world: World) -> None:
     checker = Checker(world, service_size=3)
     deployment = world.main.deploy(world.spec("img-2"), Highlander())
     checker.final(deployment.record, roles=1, destroys_old=True)  # type: ignore[arg-type]
-    assert list(world.groups()) == ["shop-prod-v002"]
+    assert list(world.groups()) == ["shop-prod-v003"]
     destroyed = [e.args["name"] for e in world.cloud.calls("destroy_server_group")]
-    assert destroyed == ["shop-prod-v000", "shop-prod-v001"]
+    assert destroyed == ["shop-prod-v001", "shop-prod-v002"]
 
 
 def test_boot_failure_rolls_back_at_the_deadline(world: World) -> None:
@@ -99,4 +99,4 @@ def test_boot_failure_rolls_back_at_the_deadline(world: World) -> None:
     assert kinds[-3:] == [EventKind.DISABLED, EventKind.SCALED, EventKind.ROLLED_BACK] or (
         EventKind.ROLLED_BACK in kinds and kinds[-1] is EventKind.FAILED
     )
-    assert enabled(world) == ["shop-prod-v000"]
+    assert enabled(world) == ["shop-prod-v001"]

@@ -50,14 +50,14 @@ def test_deploys_and_resumes_a_crashed_run_by_id(redis_world: World) -> None:
     pending = w.rig().deployments()
     assert [p.status for p in pending] == [DeploymentStatus.RUNNING]
     # the group exists in the cloud carrying the deployment id; the resume adopts it
-    created = w.groups()["shop-prod-v001"]
+    created = w.groups()["shop-prod-v002"]
     assert created.deployment_id == pending[0].id
     done = w.rig().deploy(w.spec("img-1"), RedBlack())
     assert done.id == pending[0].id
     assert done.status is DeploymentStatus.SUCCEEDED
     assert len(w.cloud.calls("create_server_group", outcome="crash")) == 1
-    assert len(w.cloud.calls("create_server_group")) == 2  # v000, v001 once: no duplicate
-    assert [n for n, g in w.groups().items() if g.enabled] == ["shop-prod-v001"]
+    assert len(w.cloud.calls("create_server_group")) == 2  # v001, v002 once: no duplicate
+    assert [n for n, g in w.groups().items() if g.enabled] == ["shop-prod-v002"]
 
 
 def test_lease_is_exclusive_and_fenced(redis_world: World) -> None:
@@ -99,8 +99,8 @@ def test_fails_closed_while_redis_is_frozen_then_resumes(
     done = w.rig().deploy(w.spec("img-1"), RollingRedBlack(steps=(50, 100)))
     assert done.status is DeploymentStatus.SUCCEEDED
     groups = w.groups()
-    assert groups["shop-prod-v000"].capacity.min == 1  # unpinned
-    assert groups["shop-prod-v001"].enabled
+    assert groups["shop-prod-v001"].capacity.min == 1  # unpinned
+    assert groups["shop-prod-v002"].enabled
 
 
 def test_store_unreachable_from_the_start_changes_nothing(tmp_path: Path) -> None:

@@ -27,16 +27,16 @@ def test_by_weight_on_a_provider_that_splits_traffic(world: World) -> None:
     checker.final(deployment.record, roles=1)  # type: ignore[arg-type]
     weights = [dict(e.args["weights"].weights) for e in world.cloud.calls("set_traffic_weights")]
     assert weights == [
-        {"shop-prod-v000": 90, "shop-prod-v001": 10},
-        {"shop-prod-v000": 50, "shop-prod-v001": 50},
-        {"shop-prod-v001": 100},
+        {"shop-prod-v001": 90, "shop-prod-v002": 10},
+        {"shop-prod-v001": 50, "shop-prod-v002": 50},
+        {"shop-prod-v002": 100},
     ]
     resizes = [
         (e.args["name"], e.args["capacity"]) for e in world.cloud.calls("resize_server_group")
     ]
-    assert resizes[0] == ("shop-prod-v000", Capacity.fixed(3))  # pinned against the autoscaler
-    assert resizes[-1] == ("shop-prod-v000", Capacity(min=1, desired=3, max=5))  # unpinned
-    new_sizes = [c.desired for n, c in resizes if n == "shop-prod-v001"]
+    assert resizes[0] == ("shop-prod-v001", Capacity.fixed(3))  # pinned against the autoscaler
+    assert resizes[-1] == ("shop-prod-v001", Capacity(min=1, desired=3, max=5))  # unpinned
+    new_sizes = [c.desired for n, c in resizes if n == "shop-prod-v002"]
     assert new_sizes == [1, 2, 3]  # grown to each step's share before it gets that share
 
 
@@ -54,16 +54,16 @@ def test_by_capacity_where_traffic_cannot_be_weighted(tmp_path: Path, provider: 
             for e in world.cloud.calls("resize_server_group")
         ]
         assert sizes == [
-            ("shop-prod-v000", 4),  # pin
-            ("shop-prod-v001", 1),
-            ("shop-prod-v000", 3),  # the new one grows first
+            ("shop-prod-v001", 4),  # pin
+            ("shop-prod-v002", 1),
+            ("shop-prod-v001", 3),  # the new one grows first
+            ("shop-prod-v002", 2),
             ("shop-prod-v001", 2),
-            ("shop-prod-v000", 2),
-            ("shop-prod-v001", 4),
-            ("shop-prod-v000", 0),
-            ("shop-prod-v000", 4),  # unpinned (disabled, warm for a rollback)
+            ("shop-prod-v002", 4),
+            ("shop-prod-v001", 0),
+            ("shop-prod-v001", 4),  # unpinned (disabled, warm for a rollback)
         ]
-        assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v001"]
+        assert [n for n, g in world.groups().items() if g.enabled] == ["shop-prod-v002"]
     finally:
         world.close()
 
@@ -85,13 +85,13 @@ def test_failure_mid_roll_unpins_and_restores(world: World) -> None:
     deploy_base(world)
     checker = Checker(world, service_size=3)
     # instances launched by the second step fail to boot
-    world.after_mutations(4, lambda: world.cloud.boot_failures.add("shop-prod-v001"))
+    world.after_mutations(4, lambda: world.cloud.boot_failures.add("shop-prod-v002"))
     deployment = world.main.deploy(
         world.spec("img-1"), RollingRedBlack(steps=(34, 67, 100), health_timeout="2m")
     )
     assert deployment.status is DeploymentStatus.FAILED
     checker.final(deployment.record, roles=1)  # type: ignore[arg-type]
-    old = world.groups()["shop-prod-v000"]
+    old = world.groups()["shop-prod-v001"]
     assert old.capacity == Capacity(min=1, desired=3, max=5)  # unpinned
     assert [e.kind for e in deployment.events()].count(EventKind.UNPINNED) == 1
 

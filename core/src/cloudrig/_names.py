@@ -44,9 +44,9 @@ def parse_name(name: str) -> Moniker:
 def next_sequence(taken: Collection[int], latest: int | None = None) -> int:
     """The sequence for the next version of a cluster.
 
-    Counts on from ``latest`` (the newest existing version; the highest taken one when not given),
-    rolls over from 999 to 000 and skips numbers still in use. Raises ``Conflict`` when all 1,000
-    are taken.
+    The first version of a cluster is v001 (versions read as releases); later ones count on from
+    ``latest`` (the newest existing version; the highest taken one when not given), roll over from
+    999 to 000 and skip numbers still in use. Raises ``Conflict`` when all 1,000 are taken.
     """
     used = set(taken)
     if len(used) >= SEQUENCES:
@@ -54,7 +54,7 @@ def next_sequence(taken: Collection[int], latest: int | None = None) -> int:
             f"all {SEQUENCES} server group sequences (v000-v999) of the cluster are in use; "
             "destroy old server groups before deploying another"
         )
-    start = latest if latest is not None else max(used, default=-1)
+    start = latest if latest is not None else max(used, default=0)
     for step in range(1, SEQUENCES + 1):
         candidate = (start + step) % SEQUENCES
         if candidate not in used:
