@@ -57,14 +57,24 @@ def test_a_throttle_seen_by_one_process_slows_every_process(
     assert 1_900_000 <= after[2].slot - after[1].slot <= 2_000_000
     assert after[2].factor == pytest.approx(0.5, abs=0.001)
     # Recovery runs on the server's clock; move the cut 4.5 s into the past instead of waiting.
-    state_key = one.keys(b)[1]
-    since = int(raw_redis.hget(state_key, "t") or 0)
-    raw_redis.hset(state_key, mapping={"t": since - 4_500_000, "c": since - 4_500_000})
-    assert other.reserve(b, 100).factor == pytest.approx(0.95, abs=0.002)
-    ttl = raw_redis.pttl(state_key)
-    assert 0 < ttl <= 9_000  # the slowed-down state expires once recovered
-    raw_redis.hset(state_key, mapping={"t": since - 9_000_000})
+    # While slowed, the bucket's one key holds "tat factor age" (the cut was age µs before tat).
+    key = one.key(b)
+    tat, factor, age = (int(x) for x in (raw_redis.get(key) or b"").split())
+    assert factor == 500
+    cut = tat - age - 4_500_000
+    raw_redis.set(key, f"{tat} {factor} {tat - cut}", px=raw_redis.pttl(key))
+    recovering = other.reserve(b, 100)
+    assert recovering.factor == pytest.approx(0.95, abs=0.002)
+    tat, factor, age = (int(x) for x in (raw_redis.get(key) or b"").split())
+    assert tat - age == cut  # the cut stays where it was while the tat moves on
+    # The key lasts as long as the later of its reserved slots and the recovery (0.5 s away here).
+    ttl = raw_redis.pttl(key)
+    now = recovering.slot - round(recovering.wait * 1e6)
+    assert (tat - now) / 1000 - 1_000 < ttl <= (tat - now) / 1000 + 2
+    cut -= 4_500_000
+    raw_redis.set(key, f"{tat} {factor} {tat - cut}", px=ttl)
     assert other.reserve(b, 100).factor == 1.0
+    assert (raw_redis.get(key) or b"").isdigit()  # recovered: back to the bare integer
 
 
 def test_limiter_counts_throttles_and_the_factor(clock, make_bucket) -> None:

@@ -132,16 +132,14 @@ def test_script_reloads_itself_after_a_flush(
     assert raw_redis.script_exists(acquire_sha) == [True]
 
 
-def test_keys_of_one_bucket_share_a_cluster_slot(redis_cluster: RedisCluster) -> None:
+def test_buckets_spread_over_the_cluster_nodes(redis_cluster: RedisCluster) -> None:
     client = ClusterClient.from_url(redis_cluster.startup_url)
     backend = RedisBackend(client)
     names = [f"aws/1234/ec2/region-{i}/read" for i in range(30)]
-    slots_used = set()
-    for name in names:
-        state, adaptive = backend.keys(Bucket(name, Limit(rate=1)))
-        assert client.keyslot(state) == client.keyslot(adaptive)
-        slots_used.add(client.get_node_from_key(state).name)
-    assert len(slots_used) > 1  # buckets spread over the nodes
+    nodes_used = {
+        client.get_node_from_key(backend.key(Bucket(n, Limit(rate=1)))).name for n in names
+    }
+    assert len(nodes_used) > 1
     client.close()
 
 
@@ -157,3 +155,21 @@ def test_limiter_works_through_a_cluster(redis_cluster: RedisCluster) -> None:
         slowed = [backend.reserve(b, 10).slot for _ in range(2)]
         assert 1_900_000 <= slowed[1] - slowed[0] <= 2_000_000
     backend.client.close()
+
+
+def test_a_slowed_bucket_is_still_one_small_key_that_outlives_its_slots_until_recovered(
+    redis_backend: RedisBackend, raw_redis: redis.Redis
+) -> None:
+    b = Bucket("aws/123456789012/ec2/us-east-1/read", Limit(rate=5))
+    redis_backend.reserve(b, 10)
+    assert redis_backend.report_throttle(b) == 0.5
+    keys = raw_redis.keys("*")
+    assert keys == [b"cloudrig:rl:{aws/123456789012/ec2/us-east-1/read}"]
+    # idle after its one slot, but slowed down: the key lasts until the recovery (default 60 s
+    # from the floor 0.1, so ~33 s from 0.5), then expires by itself
+    assert 30_000 < raw_redis.pttl(keys[0]) <= 34_000
+    usage = raw_redis.memory_usage(keys[0])
+    assert usage is not None
+    assert usage <= 150
+    first, second = redis_backend.reserve(b, 10), redis_backend.reserve(b, 10)
+    assert 399_000 < second.slot - first.slot <= 400_000  # half the rate, recovering already

@@ -6,10 +6,10 @@ Why this shape:
   blocking acquire costs one round trip however contended the bucket is (no retry loops);
 - the server's clock (``TIME``), never the client's: hosts whose clocks disagree still space their
   requests exactly, because only one clock decides;
-- one small key per bucket (an integer, the theoretical arrival time) with a TTL that ends when the
-  bucket is idle again, so abandoned buckets cost nothing; a second key exists only while the
-  bucket is slowed down by throttling;
-- both keys share the hash tag ``{bucket name}``, so they land in one slot of a Redis Cluster;
+- one small key per bucket (an integer, the theoretical arrival time; while throttling slows the
+  bucket down, the factor and when it was cut follow it in the same string) with a TTL that ends
+  when the bucket is idle and recovered, so abandoned buckets cost nothing; one key per script
+  call also means one slot of a Redis Cluster, and one read on every acquire;
 - no background threads: after a Redis restart the first ``EVALSHA`` meets ``NOSCRIPT`` and the
   same call sends the script body with ``EVAL``, which loads it again.
 
@@ -35,53 +35,88 @@ from cloudrig.ratelimit._options import AdaptiveOptions, RedisOptions
 
 RedisClient = redis.Redis | RedisCluster
 
-# KEYS[1]: the bucket's theoretical arrival time (µs, server clock); KEYS[2]: its adaptive state.
-# ARGV: interval µs at the full rate, burst, max wait µs. RECOVERY (per-mille per µs) is a constant
-# of the limiter's configuration, written into the script. Returns "granted wait slot factor" (0/1,
-# µs, µs on the server's clock, per-mille) as one string: one bulk reply is cheaper to read than an
-# array, and the acquire must cost about one trivial round trip.
-ACQUIRE = """
-if redis.replicate_commands then redis.replicate_commands() end
+# Redis >= 5 replicates a script's effects by default; before that a script calling TIME must ask
+# for it before writing. Redis >= 7 has REDIS_VERSION: the (no-op) call is skipped there.
+_REPLICATE = "if not redis.REDIS_VERSION then redis.replicate_commands() end"
+
+# One key per bucket, a string: "tat" (the theoretical arrival time, µs on the server's clock), or
+# "tat factor age" while a throttling answer has the bucket slowed down: the factor (per-mille) was
+# set at ``tat - age`` µs and recovers linearly from then; that time is also the last cut, for the
+# cooldown (an age, not a time: 8 digits where a time takes 16, and the key stays small). Folding
+# the adaptive state into the bucket's own key keeps the acquire at one GET.
+#
+# KEYS[1]: the bucket. ARGV: interval µs at the full rate, burst, max wait µs. RECOVERY (per-mille
+# per µs) is a constant of the limiter's configuration, written into the script. Returns
+# "granted wait slot factor" (0/1, µs, µs on the server's clock, per-mille) as one status reply:
+# one line is cheaper to read than a bulk string or an array, and the acquire must cost about one
+# trivial round trip.
+ACQUIRE = (
+    _REPLICATE
+    + """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = t[1] * 1000000 + t[2]
 local interval = tonumber(ARGV[1])
+local v = redis.call('GET', KEYS[1])
+local tat = tonumber(v)
 local factor = 1000
-local a = redis.call('HMGET', KEYS[2], 'f', 't')
-if a[1] then
-  factor = math.min(1000, tonumber(a[1]) + (now - tonumber(a[2])) * RECOVERY)
-  interval = math.ceil(interval * 1000 / factor)
+local rest
+local since
+if v and not tat then
+  local a, f, age = string.match(v, '^(%d+) (%d+) (%d+)$')
+  tat = tonumber(a)
+  since = tat - age
+  factor = f + (now - since) * RECOVERY
+  if factor < 1000 then
+    interval = math.ceil(interval * 1000 / factor)
+    rest = f
+  else
+    factor = 1000
+  end
 end
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local slot = tat - (tonumber(ARGV[2]) - 1) * interval
+if not tat or tat < now then tat = now end
+local slot = tat - (ARGV[2] - 1) * interval
 if slot < now then slot = now end
 local wait = slot - now
-if wait > tonumber(ARGV[3]) then return string.format('0 %d %d %d', wait, slot, factor) end
+if wait > tonumber(ARGV[3]) then return {ok = string.format('0 %d %d %d', wait, slot, factor)} end
 local new_tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%d', new_tat),
-           'PX', math.ceil((new_tat - now) / 1000) + 1)
-return string.format('1 %d %d %d', wait, slot, factor)
-"""
-
-# KEYS[1]: the adaptive state. ARGV: decrease, floor per-mille, recovery per-mille per µs,
-# cooldown µs. Returns the factor in force afterwards (per-mille).
-THROTTLE = """
-if redis.replicate_commands then redis.replicate_commands() end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local rec = tonumber(ARGV[3])
-local factor = 1000
-local a = redis.call('HMGET', KEYS[1], 'f', 't', 'c')
-if a[1] then
-  factor = math.min(1000, tonumber(a[1]) + (now - tonumber(a[2])) * rec)
-  if now - tonumber(a[3]) < tonumber(ARGV[4]) then return factor end
+local ttl = math.ceil((new_tat - now) / 1000) + 1
+if rest then
+  local left = math.ceil((1000 - factor) / RECOVERY / 1000) + 1
+  if left > ttl then ttl = left end
+  redis.call('SET', KEYS[1], string.format('%d %s %d', new_tat, rest, new_tat - since), 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ttl)
 end
+return {ok = string.format('1 %d %d %d', wait, slot, factor)}
+"""
+)
+
+# KEYS[1]: the bucket. ARGV: decrease, floor per-mille, recovery per-mille per µs, cooldown µs.
+# Returns the factor in force afterwards (per-mille). The key lives until both the reserved slots
+# and the recovery are over.
+THROTTLE = (
+    _REPLICATE
+    + """
+local t = redis.call('TIME')
+local now = t[1] * 1000000 + t[2]
+local rec = tonumber(ARGV[3])
+local v = redis.call('GET', KEYS[1])
+local tat = tonumber(v)
+local factor = 1000
+if v and not tat then
+  local a, f, age = string.match(v, '^(%d+) (%d+) (%d+)$')
+  tat = tonumber(a)
+  local since = tat - age
+  factor = math.min(1000, f + (now - since) * rec)
+  if now - since < tonumber(ARGV[4]) then return factor end
+end
+if not tat or tat < now then tat = now end
 factor = math.max(tonumber(ARGV[2]), math.floor(factor * tonumber(ARGV[1])))
-local n = string.format('%d', now)
-redis.call('HSET', KEYS[1], 'f', string.format('%d', factor), 't', n, 'c', n)
-redis.call('PEXPIRE', KEYS[1], math.ceil((1000 - factor) / rec / 1000) + 1)
+local ttl = math.max(math.ceil((tat - now) / 1000), math.ceil((1000 - factor) / rec / 1000)) + 1
+redis.call('SET', KEYS[1], string.format('%d %d %d', tat, factor, tat - now), 'PX', ttl)
 return factor
 """
+)
 
 
 class _Script:
@@ -127,14 +162,13 @@ class RedisBackend:
         self.client = client
         self.key_prefix = key_prefix
         self.adaptive = AdaptiveParams.from_options(adaptive or AdaptiveOptions())
-        self._keys: dict[str, tuple[str, str]] = {}
-        self._prepared: dict[tuple[str, float, int], tuple[str, str, bytes, bytes]] = {}
+        self._prepared: dict[tuple[str, float, int], tuple[bytes, bytes, bytes]] = {}
+        self._max_wait: tuple[float, bytes] = (-1.0, b"")
         self._acquire = _Script(ACQUIRE.replace("RECOVERY", repr(self.adaptive.recovery_pm_per_us)))
-        self._recovery = repr(self.adaptive.recovery_pm_per_us)
         self._throttle_args = (
             repr(self.adaptive.decrease),
             self.adaptive.floor_pm,
-            self._recovery,
+            repr(self.adaptive.recovery_pm_per_us),
             self.adaptive.cooldown_us,
         )
 
@@ -144,39 +178,48 @@ class RedisBackend:
     ) -> RedisBackend:
         return cls(make_client(options), key_prefix=options.key_prefix, adaptive=adaptive)
 
-    def keys(self, bucket: Bucket) -> tuple[str, str]:
-        """The bucket's state key and adaptive key; one hash tag, so one cluster slot."""
-        keys = self._keys.get(bucket.name)
-        if keys is None:
-            state = f"{self.key_prefix}:{{{bucket.name}}}"
-            keys = self._keys[bucket.name] = (state, state + ":a")
-        return keys
+    def key(self, bucket: Bucket) -> str:
+        """The bucket's one key. The hash tag ``{bucket name}`` keeps the key's slot a function of
+        the bucket's name alone, whatever the prefix."""
+        return f"{self.key_prefix}:{{{bucket.name}}}"
 
     def reserve(self, bucket: Bucket, max_wait: float) -> Reservation:
         limit = bucket.limit
         prepared = self._prepared.get((bucket.name, limit.rate, limit.burst))
-        if prepared is None:  # keys and arguments encoded once per bucket: the hot path is lean
-            state, adaptive = self.keys(bucket)
+        if prepared is None:  # key and arguments encoded once per bucket: the hot path is lean
             interval_us = math.ceil(1_000_000 / limit.rate)  # at the full rate
-            prepared = (state, adaptive, b"%d" % interval_us, b"%d" % limit.burst)
+            prepared = (self.key(bucket).encode(), b"%d" % interval_us, b"%d" % limit.burst)
             self._prepared[(bucket.name, limit.rate, limit.burst)] = prepared
-        reply = self._run(self._acquire, 2, (*prepared, b"%d" % int(max_wait * 1_000_000)))
+        key, interval, burst = prepared
+        cached = self._max_wait  # one read: another thread may replace it (atomically)
+        if max_wait != cached[0]:  # callers pass the same timeout again and again
+            cached = self._max_wait = (max_wait, b"%d" % int(max_wait * 1_000_000))
+        max_wait_us = cached[1]
+        client: Any = self.client  # redis-py leaves execute_command untyped
+        try:
+            # execute_command, not evalsha: one call layer less on the path every request takes.
+            reply = client.execute_command(
+                "EVALSHA", self._acquire.sha, 1, key, interval, burst, max_wait_us
+            )
+        except NoScriptError:
+            # Redis restarted (or SCRIPT FLUSH): EVAL runs the body and caches it again.
+            reply = client.execute_command(
+                "EVAL", self._acquire.body, 1, key, interval, burst, max_wait_us
+            )
         granted, wait, slot, factor = reply.split()
         return Reservation(
             granted == b"1" or granted == "1",
-            int(wait) / 1e6,
+            0.0 if wait == b"0" else int(wait) / 1e6,  # the usual answers, read without int()
             int(slot),
-            int(factor) / 1000,
+            1.0 if factor == b"1000" else int(factor) / 1000,
             "redis",
         )
 
     def report_throttle(self, bucket: Bucket) -> float:
-        factor = self._run(_THROTTLE, 1, (self.keys(bucket)[1], *self._throttle_args))
-        return int(factor) / 1000
-
-    def _run(self, script: _Script, numkeys: int, keys_and_args: tuple[Any, ...]) -> Any:
+        args = (self.key(bucket), *self._throttle_args)
+        factor: Any
         try:
-            return self.client.evalsha(script.sha, numkeys, *keys_and_args)
+            factor = self.client.evalsha(_THROTTLE.sha, 1, *args)
         except NoScriptError:
-            # Redis restarted (or SCRIPT FLUSH): EVAL runs the body and caches it again.
-            return self.client.eval(script.body, numkeys, *keys_and_args)
+            factor = self.client.eval(_THROTTLE.body, 1, *args)
+        return int(factor) / 1000
