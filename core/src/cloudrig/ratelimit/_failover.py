@@ -102,7 +102,20 @@ class FailoverBackend:
         return self.breaker.is_open
 
     def reserve(self, bucket: Bucket, max_wait: float) -> Reservation:
-        if self.breaker.allow():
+        breaker = self.breaker
+        if breaker._open_until is None:
+            # The hot path, written out (no allow()/success() calls: every request takes it):
+            # closed, so this caller may call Redis, and a success changes nothing unless another
+            # thread opened the breaker meanwhile.
+            try:
+                reservation = self.primary.reserve(bucket, max_wait)
+            except RedisError as exc:
+                self._failed(exc)
+                return self._fallback(bucket, max_wait)
+            if breaker._open_until is not None or breaker._probing:
+                self._succeeded()
+            return reservation
+        if breaker.allow():
             try:
                 reservation = self.primary.reserve(bucket, max_wait)
             except RedisError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from cloudrig._clock import Clock, SystemClock
 from cloudrig.ratelimit._backend import Backend, Reservation
@@ -25,6 +25,7 @@ from cloudrig.ratelimit._stats import BucketStats, StatsRegistry
 logger = logging.getLogger("cloudrig.ratelimit")
 MAX_FORFEITS = 2
 """Slots one acquire may give up for waking too late before it sends on a late one anyway."""
+_ADMITTED = "rate limiter: admitted a request of %s after %.3f s (%s)"
 
 
 class Admission(NamedTuple):
@@ -110,9 +111,24 @@ class Limiter:
         configuration's ``max_wait``), and ``LimiterUnavailable`` when Redis is unreachable and the
         fallback policy is ``closed``."""
         max_wait = self.config.max_wait if timeout is None else timeout
+        reservation = self.backend.reserve(bucket, max_wait if max_wait > 0 else 0.0)
+        if not reservation.granted:
+            self._refused(bucket, reservation)
+        if reservation.wait <= 0:  # a free slot now: the common case, kept short
+            source = reservation.source
+            in_fallback = source.startswith("fallback")
+            self._stats.admitted(bucket.name, 0.0, reservation.factor, in_fallback)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(_ADMITTED, bucket.name, 0.0, source)
+            return Admission(bucket.name, 0.0, reservation.slot, source)
+        return self._wait_for(bucket, max_wait, reservation)
+
+    def _wait_for(self, bucket: Bucket, max_wait: float, reservation: Reservation) -> Admission:
+        """Sleep until the reserved slot; take a fresh one after waking too late."""
         waited = 0.0
         for forfeits in range(MAX_FORFEITS + 1):
-            reservation = self._reserve(bucket, max(0.0, max_wait - waited))
+            if forfeits:
+                reservation = self._reserve(bucket, max(0.0, max_wait - waited))
             if reservation.wait <= 0:
                 break
             start = self.clock.monotonic()
@@ -128,29 +144,28 @@ class Limiter:
                 logger.debug("rate limiter: woke late for %s; slot given up", bucket.name)
         in_fallback = reservation.source.startswith("fallback")
         self._stats.admitted(bucket.name, waited, reservation.factor, in_fallback)
-        logger.debug(
-            "rate limiter: admitted a request of %s after %.3f s (%s)",
-            bucket.name,
-            waited,
-            reservation.source,
-        )
+        logger.debug(_ADMITTED, bucket.name, waited, reservation.source)
         return Admission(bucket.name, waited, reservation.slot, reservation.source)
 
     def _reserve(self, bucket: Bucket, max_wait: float) -> Reservation:
         """One reservation; a refusal is counted, logged and raised."""
         reservation = self.backend.reserve(bucket, max_wait)
         if not reservation.granted:
-            in_fallback = reservation.source.startswith("fallback")
-            self._stats.denied(bucket.name, reservation.factor, in_fallback)
-            logger.info(
-                "rate limiter: denied a request of %s (%s)",
-                bucket.name,
-                reservation.source if in_fallback else f"slot in {reservation.wait:.3f} s",
-            )
-            if reservation.source == "fallback-closed":
-                raise LimiterUnavailable(bucket.name, self.config.breaker_seconds)
-            raise RateLimited(bucket.name, reservation.wait)
+            self._refused(bucket, reservation)
         return reservation
+
+    def _refused(self, bucket: Bucket, reservation: Reservation) -> NoReturn:
+        """Count, log and raise a refusal."""
+        in_fallback = reservation.source.startswith("fallback")
+        self._stats.denied(bucket.name, reservation.factor, in_fallback)
+        logger.info(
+            "rate limiter: denied a request of %s (%s)",
+            bucket.name,
+            reservation.source if in_fallback else f"slot in {reservation.wait:.3f} s",
+        )
+        if reservation.source == "fallback-closed":
+            raise LimiterUnavailable(bucket.name, self.config.breaker_seconds)
+        raise RateLimited(bucket.name, reservation.wait)
 
     def try_acquire(self, bucket: Bucket) -> bool:
         """Spend a slot only if one is free now; never waits."""

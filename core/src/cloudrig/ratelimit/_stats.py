@@ -57,7 +57,7 @@ class StatsRegistry:
 
     def admitted(self, bucket: str, waited: float, factor: float, fallback: bool) -> None:
         with self._lock:
-            row = self._row(bucket)
+            row = self._stats.get(bucket) or self._row(bucket)  # every request: one call less
             row[0] += 1
             row[1] += waited
             row[4] = factor
