@@ -13,6 +13,7 @@ from cloudrig.ratelimit import (
     RetryOptions,
     RetryPolicy,
     Verdict,
+    fresh_reads,
 )
 
 
@@ -132,3 +133,25 @@ def test_ttl_fresh_reads_and_errors(clock) -> None:
     with pytest.raises(RuntimeError):
         cache.get("e", lambda: (_ for _ in ()).throw(RuntimeError("boom")))
     assert cache.get("e", lambda: "ok") == "ok"  # errors are not cached
+
+
+def test_fresh_reads_block_bypasses_every_cache_in_its_context_only(clock) -> None:
+    """The deployment engine cannot pass ``fresh=True`` into a provider's cache; it wraps its
+    decision reads in ``fresh_reads()`` instead. Other threads keep being served from the cache."""
+    cache = ReadCache(clock, ttl=10.0)
+    calls: list[int] = []
+
+    def load() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert cache.get("k", load) == 1
+    with fresh_reads():
+        assert cache.get("k", load) == 2  # reached the cloud although the entry is young
+        seen_elsewhere: list[int] = []
+        other = threading.Thread(target=lambda: seen_elsewhere.append(cache.get("k", load)))
+        other.start()
+        other.join()
+        assert seen_elsewhere == [1]  # another thread's poll is still served from the cache
+    assert cache.get("k", load) == 1  # outside the block, cached again
+    assert len(calls) == 2

@@ -21,7 +21,7 @@ from cloudrig.deploy._lease import Lease
 from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord, EventKind
 from cloudrig.deploy._store import StateStore
 from cloudrig.deploy._waiting import ready, wait_for_health
-from cloudrig.ratelimit import Classification, RetryPolicy, Verdict
+from cloudrig.ratelimit import Classification, RetryPolicy, Verdict, fresh_reads
 
 if TYPE_CHECKING:
     from cloudrig.deploy._deployment import Deployment
@@ -134,8 +134,15 @@ class Run:
             self.clock.sleep(min(remaining, self.lease.ttl / 3))
             self.keepalive()
 
-    # -- reads (fresh, retried) ------------------------------------------------------------------
+    # -- reads (retried) ---------------------------------------------------------------------------
     def read(self, fn: Callable[[], T]) -> T:
+        """A read that decides a mutation: always from the cloud, never from a read cache."""
+        with fresh_reads():
+            return self.retry.run(fn, classify=classify, safe=True)
+
+    def poll(self, fn: Callable[[], T]) -> T:
+        """A waiting poll: may be served from the provider's read cache, so N deployments waiting
+        in one process share one call per poll. What it concludes is confirmed by ``read``."""
         return self.retry.run(fn, classify=classify, safe=True)
 
     def cluster(self) -> Cluster:
@@ -259,6 +266,7 @@ class Run:
             clock=self.clock,
             keepalive=self.keepalive,
             read=self.read,
+            cached_read=self.poll,
             slice_seconds=max(1.0, self.lease.ttl / 3),
         )
         self.emit(EventKind.HEALTHY, f"{name}: {ready(group)} instance(s) healthy", name)

@@ -2,8 +2,10 @@
 
 Where the provider declares ``efficient_wait`` its ``wait_for_health`` (a watch) is used, in slices
 short enough to renew the lease between them; otherwise the group is polled with exponential
-backoff. Every read here decides a mutation, so it goes to the cloud (no read cache). Time comes from
-the run's clock, so a ten-minute wait costs nothing in virtual time.
+backoff. Polls may be served from a provider's read cache (N deployments waiting in one process
+share one call per poll); the poll that says "healthy" is confirmed by a fresh read before the
+caller acts on it. Time comes from the run's clock, so a ten-minute wait costs nothing in virtual
+time.
 """
 
 from __future__ import annotations
@@ -53,13 +55,16 @@ def wait_for_health(
     clock: Clock,
     keepalive: Callable[[], None],
     read: Callable[[Callable[[], ServerGroup]], ServerGroup],
+    cached_read: Callable[[Callable[[], ServerGroup]], ServerGroup] | None = None,
     slice_seconds: float = 20.0,
 ) -> ServerGroup:
     """Return the group once ``healthy`` instances are Up; ``WaitTimeout`` at the deadline.
 
     ``keepalive`` runs between polls (it renews the lease and raises when it is lost); ``read``
-    wraps each read in the run's retry policy.
+    makes a fresh, retried read (decisions); ``cached_read`` a retried read that may be served from
+    a read cache (defaults to ``read``).
     """
+    cached_read = cached_read or read
     deadline = clock.monotonic() + timeout
     poll = FIRST_POLL
     efficient = account.capabilities.efficient_wait
@@ -79,7 +84,9 @@ def wait_for_health(
                 )
             )
         else:
-            group = read(lambda: account.get_server_group(region, name))
+            group = cached_read(lambda: account.get_server_group(region, name))
+            if ready(group) >= healthy and cached_read is not read:
+                group = read(lambda: account.get_server_group(region, name))  # confirm, fresh
         enabled = group.enabled
         if ready(group) >= healthy:
             return group

@@ -3,7 +3,9 @@
 N deployments polling the same group in one process make one call per poll, not N: the first
 caller of a key loads it, the others arriving meanwhile wait for that same answer (coalescing), and
 callers within ``ttl`` afterwards get it from the cache. Reads that decide a mutation (is the new
-group healthy? is the old one still serving?) pass ``fresh=True`` and always reach the cloud.
+group healthy? is the old one still serving?) always reach the cloud: a provider passes
+``fresh=True``, or the caller — typically the core's deployment engine, which cannot reach into a
+provider — runs them inside ``with fresh_reads():``, which every cache in this thread or task honours.
 
 Errors are shared with the callers that coalesced onto the failing load but never cached.
 Hand-written (rather than cachetools' TTLCache) because coalescing and the injectable clock are
@@ -14,13 +16,28 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from cloudrig._clock import Clock, SystemClock
 
 T = TypeVar("T")
+
+_FRESH: ContextVar[bool] = ContextVar("cloudrig_fresh_reads", default=False)
+
+
+@contextmanager
+def fresh_reads() -> Iterator[None]:
+    """Within this block, every ``ReadCache.get`` in this thread (or asyncio task) reaches the
+    cloud: for reads that decide a mutation, made through a provider that caches its reads."""
+    token = _FRESH.set(True)
+    try:
+        yield
+    finally:
+        _FRESH.reset(token)
 
 
 class ReadCache:
@@ -40,8 +57,9 @@ class ReadCache:
 
     def get(self, key: Hashable, load: Callable[[], T], *, fresh: bool = False) -> T:
         """The value of ``key``: cached if younger than ``ttl``, else loaded once for every caller
-        waiting on it. ``fresh=True`` bypasses the cache and coalescing and loads now."""
-        if fresh:
+        waiting on it. ``fresh=True`` (or an enclosing ``fresh_reads()``) bypasses the cache and
+        coalescing and loads now."""
+        if fresh or _FRESH.get():
             with self._lock:
                 self.loads += 1
             return load()
