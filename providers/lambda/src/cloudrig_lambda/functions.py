@@ -1,0 +1,142 @@
+"""Functions: finding a cluster's function, its cloudrig versions, and writing its code.
+
+A cluster is one function; a server group is one published version of it. The version that
+belongs to a server group is found by the cloudrig name in its description (``metadata``);
+versions are immutable, so the name → version mapping is remembered in process and dropped when
+the version turns out to be gone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cloudrig import Clock, Conflict, InvalidSpec, NotFound, ProviderFailure
+from cloudrig_aws import ClientFactory
+from cloudrig_lambda.metadata import VersionFacts, read_version
+from cloudrig_lambda.naming import function_name
+
+# How long a function may stay Pending / InProgress before a create gives up.
+SETTLE_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Version:
+    """A published version that cloudrig created, with what Lambda says about it."""
+
+    function: str
+    number: str
+    facts: VersionFacts
+    config: dict[str, Any]
+
+
+class Functions:
+    def __init__(self, factory: ClientFactory, clock: Clock) -> None:
+        self._factory = factory
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._numbers: dict[tuple[str, str], str] = {}  # (region, group) → version number
+
+    def client(self, region: str) -> Any:
+        return self._factory.client("lambda", region)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def versions(self, region: str, function: str) -> list[Version]:
+        """Every cloudrig version of ``function`` (none when the function does not exist)."""
+        try:
+            configs = self.client(region).pages(
+                "list_versions_by_function", "Versions", FunctionName=function
+            )
+        except NotFound:
+            return []
+        found = []
+        for config in configs:
+            facts = read_version(config.get("Description"))
+            if facts is not None and config.get("Version") != "$LATEST":
+                found.append(Version(function, str(config["Version"]), facts, config))
+                with self._lock:
+                    self._numbers[(region, facts.name)] = str(config["Version"])
+        return found
+
+    def find(self, region: str, name: str) -> Version | None:
+        """The version of server group ``name``: one ``GetFunction`` when its number is known."""
+        function = function_name(name)
+        with self._lock:
+            number = self._numbers.get((region, name))
+        if number is not None:
+            try:
+                answer = self.client(region).call(
+                    "get_function", resource=name, FunctionName=function, Qualifier=number
+                )
+            except NotFound:
+                answer = None
+            config = (answer or {}).get("Configuration", {})
+            facts = read_version(config.get("Description"))
+            if facts is not None and facts.name == name:
+                return Version(function, number, facts, config | {"_tags": answer["Tags"]})
+            with self._lock:
+                self._numbers.pop((region, name), None)
+        for version in self.versions(region, function):
+            if version.facts.name == name:
+                return self.find(region, name)
+        return None
+
+    def require(self, region: str, name: str) -> Version:
+        version = self.find(region, name)
+        if version is None:
+            raise NotFound(f"server group {name} not found", resource=name)
+        return version
+
+    def of_app(self, region: str, app: str) -> Iterator[tuple[str, dict[str, str]]]:
+        """The functions whose stored cluster moniker has ``app``, with their tags."""
+        from cloudrig_lambda.metadata import function_app
+
+        for config in self.client(region).pages("list_functions", "Functions"):
+            if function_app(config.get("Description")) == app:
+                tags = self.client(region).call("list_tags", Resource=config["FunctionArn"])
+                yield config["FunctionName"], dict(tags.get("Tags", {}))
+
+    def forget(self, region: str, name: str) -> None:
+        with self._lock:
+            self._numbers.pop((region, name), None)
+
+    # -- writing ---------------------------------------------------------------------------------
+    def settle(self, region: str, function: str) -> dict[str, Any]:
+        """Wait until the function accepts the next update (AWS refuses updates and publishes
+        while ``State`` is Pending or ``LastUpdateStatus`` InProgress); polls with backoff."""
+        deadline = self._clock.monotonic() + SETTLE_TIMEOUT
+        pause = 0.5
+        while True:
+            config: dict[str, Any] = self.client(region).call(
+                "get_function_configuration", resource=function, FunctionName=function
+            )
+            if config.get("State") == "Failed" or config.get("LastUpdateStatus") == "Failed":
+                reason = config.get("StateReason") or config.get("LastUpdateStatusReason") or ""
+                raise InvalidSpec(f"function {function} failed: {reason}", resource=function)
+            if config.get("State") != "Pending" and config.get("LastUpdateStatus") != "InProgress":
+                return config
+            if self._clock.monotonic() > deadline:
+                raise ProviderFailure(f"function {function} still updating", resource=function)
+            self._clock.sleep(pause)
+            pause = min(pause * 2, 10.0)
+
+    def publish(self, region: str, function: str, name: str, description: str) -> Version:
+        """Publish ``$LATEST``. Lambda returns the existing version when neither code nor
+        configuration changed: ours on a retry, another group's when the deployment is identical
+        to it — said as ``Conflict`` rather than pretending a new version exists."""
+        answer = self.client(region).call(
+            "publish_version", resource=name, FunctionName=function, Description=description
+        )
+        facts = read_version(answer.get("Description"))
+        if facts is None or facts.name != name:
+            other = facts.name if facts else "a version not made by cloudrig"
+            raise Conflict(
+                f"{name}: code and configuration are identical to version {answer['Version']} "
+                f"({other}); Lambda published nothing new",
+                resource=name,
+            )
+        with self._lock:
+            self._numbers[(region, name)] = str(answer["Version"])
+        return Version(function, str(answer["Version"]), facts, answer)

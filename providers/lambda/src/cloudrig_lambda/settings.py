@@ -1,0 +1,60 @@
+"""The Lambda provider's settings: the account's, and the provider blocks of specs.
+
+Imports pydantic, cloudrig and ``cloudrig_aws.settings`` only (no boto3), so listing providers
+and validating configuration never load the SDK.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from cloudrig import ProviderSettings
+from cloudrig_aws import AwsAccountSettings
+
+
+class LambdaAccountSettings(AwsAccountSettings):
+    """One AWS account used for Lambda: the AWS settings (credentials, regions, endpoint), plus
+    the name of the alias every cluster (function) routes its traffic through."""
+
+    alias: str = Field(
+        default="live",
+        pattern=r"^[a-zA-Z0-9_-]*[a-zA-Z_-][a-zA-Z0-9_-]*$",
+        max_length=128,
+        description="The alias of each function that clients invoke; its weights are the traffic",
+    )
+
+
+class LambdaFunctionSettings(ProviderSettings):
+    """The ``settings`` block of a server group spec on Lambda (the function's configuration).
+
+    The spec's ``artifact`` is the code: ``s3://bucket/key`` (an S3 object), a path to a local
+    ``.zip`` file, or a container image URI (``…/repo:tag`` or ``…/repo@sha256:…``)."""
+
+    role: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", description="Execution role")
+    runtime: str | None = Field(default="python3.12", description="None for container images")
+    handler: str | None = Field(default="index.handler", description="None for container images")
+    memory_size: int = Field(default=128, ge=128, le=10240)
+    timeout: int = Field(default=3, ge=1, le=900)
+    architectures: tuple[Literal["x86_64", "arm64"], ...] = ("x86_64",)
+    subnets: tuple[str, ...] = Field(
+        default=(), description="VPC subnets; required when the spec names security groups"
+    )
+    verify_payload: dict[str, Any] | None = Field(
+        default=None,
+        description="When set, health also invokes the version with this payload: an answer "
+        "with a FunctionError makes the version Down",
+    )
+
+
+class LambdaLoadBalancerSettings(ProviderSettings):
+    """A Lambda load balancer is an ELB target group of type ``lambda``: no settings yet."""
+
+    health_check: bool = Field(default=False, description="ELB health checks on the function")
+
+
+class LambdaSecurityGroupSettings(ProviderSettings):
+    """The ``settings`` block of a security group spec (an EC2 security group for the VPC)."""
+
+    vpc_id: str | None = Field(default=None, description="Default: the region's default VPC")

@@ -1,0 +1,106 @@
+"""Lambda provider tests: ``LambdaProvider`` against moto in server mode, over real HTTP.
+
+moto runs Lambda without Docker here (``support.aws`` switches it before anything is created):
+``invoke`` echoes the payload, and canned answers can be queued.
+
+Fixtures:
+- ``lambda_role``: the ARN of an execution role created in moto (Lambda needs it to exist);
+- ``code_zip(body)``: a path to a zip holding ``index.py`` with ``body`` (distinct code per call);
+- ``make_lambda_provider(endpoint_url=None, limiter=None, **settings)``: a ``LambdaProvider``
+  for the moto server (or a FaultProxy in front of it), with its own fast limiter.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudrig import ProviderContext
+from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+
+REGION = "us-east-1"
+KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def fast_limits(**overrides: Any) -> LimitsConfig:
+    """Budgets high enough that tests never wait on the limiter unless they mean to."""
+    values: dict[str, Any] = {
+        "read": Limit(rate=500, burst=50),
+        "mutate": Limit(rate=500, burst=50),
+        "cache": {"ttl": 0.5},
+        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
+    }
+    return LimitsConfig.model_validate(values | overrides)
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "testing")
+    monkeypatch.setenv(SECRET_ENV, "testing")
+
+
+@pytest.fixture
+def lambda_role(moto_aws: Any) -> str:
+    iam = moto_aws.client("iam")
+    role = iam.create_role(RoleName="cloudrig-fn", AssumeRolePolicyDocument=json.dumps(TRUST))
+    moto_aws.clear_requests()
+    return str(role["Role"]["Arn"])
+
+
+@pytest.fixture
+def code_zip(tmp_path: Path) -> Callable[[str], str]:
+    def make(body: str = "def handler(event, context):\n    return event\n") -> str:
+        path = tmp_path / f"code-{abs(hash(body))}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("index.py", body)
+        return str(path)
+
+    return make
+
+
+def account_settings(endpoint_url: str, **extra: Any) -> Any:
+    from cloudrig_lambda import LambdaAccountSettings
+
+    values: dict[str, Any] = {
+        "regions": [REGION],
+        "access_key_id": f"env:{KEY_ENV}",
+        "secret_access_key": f"env:{SECRET_ENV}",
+        "endpoint_url": endpoint_url,
+        "account_id": "123456789012",
+    }
+    return LambdaAccountSettings.model_validate(values | extra)
+
+
+@pytest.fixture
+def make_lambda_provider(moto_aws: Any, lambda_env: None) -> Callable[..., Any]:
+    from cloudrig_lambda import LambdaProvider
+
+    def make(
+        endpoint_url: str | None = None,
+        limiter: Limiter | None = None,
+        account: str = "lambda-test",
+        **settings: Any,
+    ) -> Any:
+        context = ProviderContext(
+            account=account,
+            settings=account_settings(endpoint_url or moto_aws.url, **settings),
+            limiter=limiter or Limiter(fast_limits()),
+        )
+        return LambdaProvider(context)
+
+    return make
