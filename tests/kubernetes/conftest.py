@@ -1,0 +1,73 @@
+"""Kubernetes provider tests: ``KubernetesProvider`` against the session's real kube-apiserver.
+
+Fixtures:
+- ``make_kube_provider(namespaces=None, limiter=None, user=TEST_USER, **settings)``: a provider
+  for the test's namespace (``kube_namespace``) as the counted test user, with its own limiter
+  unless one is given;
+- ``kube_provider``: ``make_kube_provider()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from cloudrig import ProviderContext
+from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+from support.kube import TEST_USER, KubeCluster
+
+
+def fast_limits(**overrides: Any) -> LimitsConfig:
+    """Budgets high enough that tests never wait on the limiter unless they mean to."""
+    values: dict[str, Any] = {
+        "read": Limit(rate=500, burst=50),
+        "mutate": Limit(rate=500, burst=50),
+        "cache": {"ttl": 0.5},
+        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
+    }
+    return LimitsConfig.model_validate(values | overrides)
+
+
+def account_settings(cluster: KubeCluster, namespaces: list[str], **extra: Any) -> Any:
+    from cloudrig_kubernetes import KubernetesAccountSettings
+
+    values: dict[str, Any] = {
+        "namespaces": namespaces,
+        "kubeconfig": str(cluster.kubeconfig(extra.pop("user", TEST_USER))),
+    }
+    return KubernetesAccountSettings.model_validate(values | extra)
+
+
+@pytest.fixture
+def make_kube_provider(
+    kube_cluster: KubeCluster, kube_namespace: str
+) -> Iterator[Callable[..., Any]]:
+    from cloudrig_kubernetes import KubernetesProvider
+
+    made: list[Any] = []
+
+    def make(
+        namespaces: list[str] | None = None,
+        limiter: Limiter | None = None,
+        account: str = "kube-test",
+        **settings: Any,
+    ) -> Any:
+        context = ProviderContext(
+            account=account,
+            settings=account_settings(kube_cluster, namespaces or [kube_namespace], **settings),
+            limiter=limiter or Limiter(fast_limits()),
+        )
+        provider = KubernetesProvider(context)
+        made.append(provider)
+        return provider
+
+    yield make
+    for provider in made:
+        provider.kube.close()
+
+
+@pytest.fixture
+def kube_provider(make_kube_provider: Callable[..., Any]) -> Any:
+    return make_kube_provider()
