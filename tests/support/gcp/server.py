@@ -23,6 +23,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 
+from .autoscalers import RegionAutoscalers
 from .backend_services import BackendServices
 from .clock import Clock
 from .crud import Mutation
@@ -67,6 +68,7 @@ class ComputeEmulator:
             **HealthChecks(self.store).handlers(),
             **BackendServices(self.store, self.fleet, groups).handlers(),
             **Firewalls(self.store).handlers(),
+            **RegionAutoscalers(self.store).handlers(),
             **self._operation_handlers(),
         }
         self.routes: list[Route] = [route_for(method_id) for method_id in self._handlers]

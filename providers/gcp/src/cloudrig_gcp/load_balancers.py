@@ -1,0 +1,223 @@
+"""Load balancers: a global backend service + its global health check, same (mapped) name.
+
+The backend service's ``description`` keeps the original name and the region the spec named
+(backend services that take regional MIGs are global; the region scopes ``list``). An upsert
+creates what is missing and patches the service (with its fingerprint) or replaces the health
+check only when they differ from the spec, so a second upsert of the same spec only reads.
+Delete takes the service and then its health check; what is gone is success.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig_gcp.backends import Backends, short
+from cloudrig_gcp.clients import ComputeClients
+from cloudrig_gcp.naming import resource_name
+from cloudrig_gcp.settings import GcpLoadBalancerSettings
+
+MARKER = "cloudrig/lb/v1"
+_PROTOCOLS = {"http": "HTTP", "https": "HTTPS", "http2": "HTTP2", "tcp": "TCP", "ssl": "SSL"}
+
+
+def _compute() -> Any:
+    from google.cloud import compute_v1
+
+    return compute_v1
+
+
+def _facts(service: Any) -> dict[str, Any] | None:
+    try:
+        body = json.loads(service.description or "")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and body.get("by") == MARKER else None
+
+
+class LoadBalancers:
+    def __init__(self, clients: ComputeClients, backends: Backends) -> None:
+        self.clients = clients
+        self.backends = backends
+
+    def _health_check(self, name: str, spec: LoadBalancerSpec) -> Any:
+        compute_v1 = _compute()
+        check = spec.health_check
+        port = check.port or spec.target_port or spec.port
+        kind = check.protocol.lower()
+        fields: dict[str, Any] = {
+            "name": name,
+            "description": f"cloudrig: health check of load balancer {spec.name}",
+            "check_interval_sec": check.interval_seconds,
+            "timeout_sec": min(check.interval_seconds, 5),
+            "healthy_threshold": check.healthy_threshold,
+            "unhealthy_threshold": check.unhealthy_threshold,
+        }
+        if kind == "https":
+            fields["type_"] = "HTTPS"
+            fields["https_health_check"] = compute_v1.HTTPSHealthCheck(
+                port=port, request_path=check.path
+            )
+        elif kind == "tcp":
+            fields["type_"] = "TCP"
+            fields["tcp_health_check"] = compute_v1.TCPHealthCheck(port=port)
+        else:
+            fields["type_"] = "HTTP"
+            fields["http_health_check"] = compute_v1.HTTPHealthCheck(
+                port=port, request_path=check.path
+            )
+        return compute_v1.HealthCheck(**fields)
+
+    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
+        compute_v1 = _compute()
+        if not isinstance(settings, GcpLoadBalancerSettings):
+            settings = GcpLoadBalancerSettings.model_validate(settings.model_dump())
+        name = resource_name(spec.name)
+        wanted_check = self._health_check(name, spec)
+        try:
+            current = self.clients.read(
+                compute_v1.HealthChecksClient, "get", health_check=name, resource=name
+            )
+            if not _check_matches(current, wanted_check):
+                self.clients.mutate(
+                    compute_v1.HealthChecksClient,
+                    "update",
+                    resource=name,
+                    health_check=name,
+                    health_check_resource=wanted_check,
+                )
+        except NotFound:
+            self.clients.mutate(
+                compute_v1.HealthChecksClient,
+                "insert",
+                resource=name,
+                health_check_resource=wanted_check,
+            )
+        check_link = f"projects/{self.clients.project}/global/healthChecks/{name}"
+        description = json.dumps(
+            {"by": MARKER, "name": spec.name, "region": spec.region, "port": spec.port},
+            ensure_ascii=False,
+        )
+        protocol = _PROTOCOLS.get(spec.protocol.lower(), "HTTP")
+        try:
+            service = self.backends.get(name, fresh=True)
+        except NotFound:
+            service = None
+        if service is None:
+            self.clients.mutate(
+                compute_v1.BackendServicesClient,
+                "insert",
+                resource=name,
+                backend_service_resource=compute_v1.BackendService(
+                    name=name,
+                    description=description,
+                    protocol=protocol,
+                    port_name=settings.port_name,
+                    timeout_sec=settings.timeout_sec,
+                    load_balancing_scheme=settings.load_balancing_scheme,
+                    health_checks=[check_link],
+                ),
+            )
+            self.backends.invalidate()
+        else:
+            facts = _facts(service)
+            if facts is not None and facts.get("name") != spec.name:
+                raise Conflict(
+                    f"backend service {name!r} belongs to load balancer {facts.get('name')!r}",
+                    provider="gcp",
+                    account=self.clients.account,
+                    resource=name,
+                )
+            same = (
+                service.description == description
+                and service.protocol == protocol
+                and service.port_name == settings.port_name
+                and service.timeout_sec == settings.timeout_sec
+                and [short(h) for h in service.health_checks] == [name]
+            )
+            if not same:
+                patch = compute_v1.BackendService(
+                    fingerprint=service.fingerprint,
+                    description=description,
+                    protocol=protocol,
+                    port_name=settings.port_name,
+                    timeout_sec=settings.timeout_sec,
+                    health_checks=[check_link],
+                )
+                try:
+                    self.clients.mutate(
+                        compute_v1.BackendServicesClient,
+                        "patch",
+                        resource=name,
+                        backend_service=name,
+                        backend_service_resource=patch,
+                    )
+                finally:
+                    self.backends.invalidate()
+        return self.get(spec.region, spec.name, fresh=True)
+
+    def get(self, region: str, name: str, *, fresh: bool = False) -> LoadBalancer:
+        service = self.backends.get(resource_name(name), fresh=fresh)
+        return self.to_model(service, region)
+
+    def list(self, regions: Iterable[str]) -> list[LoadBalancer]:
+        wanted = set(regions)
+        out = []
+        for service in self.backends.snapshot().values():
+            facts = _facts(service)
+            if facts is not None and facts.get("region") in wanted:
+                out.append(self.to_model(service, str(facts["region"])))
+        return out
+
+    def delete(self, region: str, name: str) -> None:
+        compute_v1 = _compute()
+        gce = resource_name(name)
+        try:
+            self.clients.mutate(
+                compute_v1.BackendServicesClient, "delete", resource=gce, backend_service=gce
+            )
+        except NotFound:
+            pass
+        finally:
+            self.backends.invalidate()
+        with contextlib.suppress(NotFound):
+            self.clients.mutate(
+                compute_v1.HealthChecksClient, "delete", resource=gce, health_check=gce
+            )
+
+    def to_model(self, service: Any, region: str) -> LoadBalancer:
+        facts = _facts(service) or {}
+        return LoadBalancer(
+            name=str(facts.get("name", service.name)),
+            account=self.clients.account,
+            region=str(facts.get("region", region)),
+            protocol=str(service.protocol or "HTTP").lower(),
+            port=int(facts.get("port", 80)),
+            endpoint=None,  # forwarding rules and addresses are not managed by cloudrig-gcp
+            server_groups=tuple(sorted(short(b.group) for b in service.backends)),
+        )
+
+
+def _check_matches(current: Any, wanted: Any) -> bool:
+    fields = (
+        "type_",
+        "check_interval_sec",
+        "timeout_sec",
+        "healthy_threshold",
+        "unhealthy_threshold",
+    )
+    if any(getattr(current, f) != getattr(wanted, f) for f in fields):
+        return False
+    for sub in ("http_health_check", "https_health_check", "tcp_health_check"):
+        if sub in wanted:
+            mine, theirs = getattr(wanted, sub), getattr(current, sub)
+            if mine.port != theirs.port:
+                return False
+            if sub != "tcp_health_check" and mine.request_path != theirs.request_path:
+                return False
+    return True

@@ -1,0 +1,108 @@
+"""Traffic weights between server groups of a cluster: capacityScaler on backend services.
+
+GCE spreads a backend service's traffic by each backend's capacity: instances x the balancing
+mode's per-instance target x ``capacityScaler``. So a weight becomes a scaler proportional to
+``weight / instances`` (the largest scaled to 1.0), and a weight is read back as the group's share
+of ``scaler x instances``. This is APPROXIMATE (DESIGN §2): GCE fills backends toward capacity
+rather than splitting each request by weight, scalers between 0 and 0.1 are not accepted (they are
+raised to 0.1), and zone affinity and health shift the real split. A weight of 0 keeps the group a
+backend at scaler 0: warm, out of traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cloudrig import InvalidSpec, NotFound, TrafficWeights
+from cloudrig_gcp import metadata
+from cloudrig_gcp.backends import Backends, same_group
+from cloudrig_gcp.server_groups import ServerGroups
+
+MIN_SCALER = 0.1
+
+
+def scalers(weights: dict[str, int], sizes: dict[str, int]) -> dict[str, float]:
+    per_instance = {n: w / max(sizes.get(n, 1), 1) for n, w in weights.items()}
+    top = max(per_instance.values(), default=0.0)
+    if top <= 0:
+        return {n: 0.0 for n in weights}
+    return {
+        n: 0.0 if v <= 0 else round(max(v / top, MIN_SCALER), 4) for n, v in per_instance.items()
+    }
+
+
+def shares(capacities: dict[str, float]) -> dict[str, int]:
+    """Integer percentages summing to 100 (largest remainder), or all 0 when nothing serves."""
+    total = sum(capacities.values())
+    if total <= 0:
+        return {n: 0 for n in capacities}
+    exact = {n: 100 * c / total for n, c in capacities.items()}
+    out = {n: int(v) for n, v in exact.items()}
+    for n in sorted(exact, key=lambda k: exact[k] - out[k], reverse=True)[
+        : 100 - sum(out.values())
+    ]:
+        out[n] += 1
+    return out
+
+
+class Traffic:
+    def __init__(self, groups: ServerGroups, backends: Backends) -> None:
+        self.groups = groups
+        self.backends = backends
+
+    def _common_lbs(
+        self, region: str, names: Sequence[str]
+    ) -> tuple[tuple[str, ...], dict[str, object]]:
+        managers = {n: self.groups.describe(region, n, fresh=True) for n in names}
+        lbs: set[str] | None = None
+        for manager in managers.values():
+            facts = metadata.parse(manager.description)
+            mine = set(facts.load_balancers if facts else ())
+            lbs = mine if lbs is None else lbs & mine
+        if not lbs:
+            raise InvalidSpec(
+                f"server groups {', '.join(names)} share no load balancer to split traffic on",
+                provider="gcp",
+            )
+        return tuple(sorted(lbs)), dict(managers)
+
+    def set_weights(self, region: str, weights: TrafficWeights) -> None:
+        wanted = dict(weights.weights)
+        lbs, managers = self._common_lbs(region, list(wanted))
+        sizes = {n: int(m.target_size) for n, m in managers.items()}  # type: ignore[attr-defined]
+        targets = scalers(wanted, sizes)
+        links = {n: str(m.instance_group) for n, m in managers.items()}  # type: ignore[attr-defined]
+        for lb in lbs:
+            for name, scaler in targets.items():
+                facts = metadata.parse(managers[name].description)  # type: ignore[attr-defined]
+                self.backends.add(
+                    lb,
+                    links[name],
+                    mode=facts.balancing_mode if facts else "UTILIZATION",
+                    rate=facts.max_rate_per_instance if facts else 100.0,
+                    scaler=scaler,
+                )
+
+    def get_weights(self, region: str, names: Sequence[str]) -> TrafficWeights:
+        lbs, managers = self._common_lbs(region, list(names))
+        service = self.backends.get(self._gce(lbs[0]), fresh=True)
+        capacities: dict[str, float] = {}
+        for name, manager in managers.items():
+            link = str(manager.instance_group)  # type: ignore[attr-defined]
+            scaler = next(
+                (float(b.capacity_scaler) for b in service.backends if same_group(b.group, link)),
+                0.0,
+            )
+            capacities[name] = scaler * max(int(manager.target_size), 1)  # type: ignore[attr-defined]
+        split = shares(capacities)
+        if sum(split.values()) != 100:
+            raise NotFound(
+                f"none of {', '.join(names)} receives traffic from {lbs[0]!r}", provider="gcp"
+            )
+        return TrafficWeights(weights=split)
+
+    @staticmethod
+    def _gce(lb: str) -> str:
+        from cloudrig_gcp.naming import resource_name
+
+        return resource_name(lb)

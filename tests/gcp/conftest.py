@@ -1,0 +1,67 @@
+"""GCP provider tests: ``GcpProvider`` against the Compute REST emulator, over real HTTP, through
+the real google-cloud-compute REST clients.
+
+Fixtures:
+- ``make_gcp_provider(endpoint=None, limiter=None, **settings)``: a ``GcpProvider`` for the
+  emulator (or a FaultProxy in front of it), anonymous credentials, its own limiter unless one
+  is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloudrig import ProviderContext
+from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+
+PROJECT = "cloudrig-test"
+REGION = "us-central1"
+IMAGE = "projects/debian-cloud/global/images/family/debian-12"
+
+
+def fast_limits(**overrides: Any) -> LimitsConfig:
+    """Budgets high enough that tests never wait on the limiter unless they mean to."""
+    values: dict[str, Any] = {
+        "read": Limit(rate=1000, burst=100),
+        "mutate": Limit(rate=1000, burst=100),
+        "cache": {"ttl": 0.5},
+        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
+    }
+    return LimitsConfig.model_validate(values | overrides)
+
+
+def account_settings(endpoint: str, **extra: Any) -> Any:
+    from cloudrig_gcp import GcpAccountSettings
+
+    values: dict[str, Any] = {
+        "project": PROJECT,
+        "regions": [REGION],
+        "anonymous": True,
+        "api_endpoint": endpoint,
+        "timeout": 10,
+        "operation_timeout": 20,
+    }
+    return GcpAccountSettings.model_validate(values | extra)
+
+
+@pytest.fixture
+def make_gcp_provider(gcp_compute: Any) -> Callable[..., Any]:
+    from cloudrig_gcp import GcpProvider
+
+    def make(
+        endpoint: str | None = None,
+        limiter: Limiter | None = None,
+        account: str = "gcp-test",
+        **settings: Any,
+    ) -> Any:
+        context = ProviderContext(
+            account=account,
+            settings=account_settings(endpoint or gcp_compute.endpoint, **settings),
+            limiter=limiter or Limiter(fast_limits()),
+        )
+        return GcpProvider(context)
+
+    return make

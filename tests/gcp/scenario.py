@@ -1,0 +1,57 @@
+"""Small builders shared by the GCP tests: create requests and load balancers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudrig import (
+    Capacity,
+    CreateServerGroup,
+    HealthCheck,
+    LoadBalancerSpec,
+    Moniker,
+    ServerGroupMetadata,
+    ServerGroupSpec,
+)
+
+from .conftest import IMAGE, REGION
+
+
+def create_request(
+    app: str,
+    *,
+    sequence: int = 1,
+    stack: str = "prod",
+    capacity: Capacity | None = None,
+    load_balancers: tuple[str, ...] = (),
+    security_groups: tuple[str, ...] = (),
+    deployment_id: str = "dep-1",
+) -> CreateServerGroup:
+    from cloudrig_gcp import GcpServerGroupSettings
+    from cloudrig_gcp.naming import NAMING
+
+    moniker = Moniker(app=app, stack=stack, sequence=sequence)
+    spec = ServerGroupSpec(
+        moniker=moniker,
+        account="gcp-test",
+        region=REGION,
+        artifact=IMAGE,
+        capacity=capacity or Capacity.fixed(2),
+        load_balancers=load_balancers,
+        security_groups=security_groups,
+    )
+    return CreateServerGroup(
+        name=NAMING.server_group_name(moniker),
+        spec=spec,
+        metadata=ServerGroupMetadata(moniker=moniker, deployment_id=deployment_id),
+        settings=GcpServerGroupSettings(),
+    )
+
+
+def upsert_load_balancer(provider: Any, name: str) -> Any:
+    from cloudrig_gcp import GcpLoadBalancerSettings
+
+    spec = LoadBalancerSpec(
+        name=name, account="gcp-test", region=REGION, health_check=HealthCheck(port=8080)
+    )
+    return provider.upsert_load_balancer(spec, GcpLoadBalancerSettings())
