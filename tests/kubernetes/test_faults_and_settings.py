@@ -1,0 +1,89 @@
+"""Throttling and server errors injected by the fault proxy (TLS, in front of the real API
+server) reach the limiter and the retry policy; settings validate before any call is made; the
+plugin module loads no kubernetes client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from cloudrig import Throttled
+from cloudrig_kubernetes import KubernetesAccountSettings
+from support.kube import KubeCluster
+from support.kube.kubeconfig import retarget
+from support.proxy import FaultProxy, Style, kubernetes_throttle, server_error
+
+from .helpers import create_request
+
+pytestmark = pytest.mark.kube
+
+
+@pytest.fixture
+def proxied(
+    kube_cluster: KubeCluster,
+    fault_proxy: Callable[..., FaultProxy],
+    make_kube_provider: Callable[..., Any],
+    tmp_path: Path,
+) -> tuple[FaultProxy, Any]:
+    proxy = fault_proxy(kube_cluster.api_url, tls=True)
+    assert proxy.ca_bundle is not None
+    kubeconfig = retarget(
+        kube_cluster.kubeconfig(), tmp_path / "kubeconfig", server=proxy.url, ca_pem=proxy.ca_bundle
+    )
+    return proxy, make_kube_provider(kubeconfig=str(kubeconfig))
+
+
+def stats(provider: Any) -> tuple[int, int]:
+    values = provider.context.limiter.stats().values()
+    return sum(s.admitted for s in values), sum(s.throttles for s in values)
+
+
+def test_429_with_retry_after_slows_the_bucket_and_is_retried(
+    proxied: tuple[FaultProxy, Any], kube_namespace: str, kubelet: Any
+) -> None:
+    proxy, provider = proxied
+    proxy.add(kubernetes_throttle(retry_after=1), method="POST", path=r"/replicasets$", times=1)
+    proxy.add(server_error(Style.KUBERNETES, 503), method="GET", path=r"/pods$", times=1)
+    group = provider.create_server_group(create_request(kube_namespace))
+    assert group.name == "shop-prod-v001"
+    assert proxy.answered() == 2
+    sent, throttles = stats(provider)
+    assert throttles == 1
+    assert proxy.forwarded() + proxy.answered() == sent, "every attempt was admitted once"
+
+
+def test_persistent_throttling_is_throttled_with_the_servers_delay(
+    proxied: tuple[FaultProxy, Any], kube_namespace: str
+) -> None:
+    proxy, provider = proxied
+    proxy.add(kubernetes_throttle(retry_after=1), method="GET", path=r"/replicasets/")
+    with pytest.raises(Throttled) as raised:
+        provider.get_server_group(kube_namespace, "shop-prod-v001")
+    assert raised.value.retry_after == 1.0
+    assert proxy.answered() == 4  # the policy's four attempts, then the error
+
+
+def test_namespaces_are_the_regions_and_settings_are_checked() -> None:
+    settings = KubernetesAccountSettings.model_validate({"namespaces": ["a", "b"]})
+    assert settings.namespaces == settings.regions == ("a", "b")
+    with pytest.raises(ValidationError, match="not both"):
+        KubernetesAccountSettings.model_validate({"namespaces": ["a"], "regions": ["a"]})
+    with pytest.raises(ValidationError, match="in_cluster"):
+        KubernetesAccountSettings.model_validate(
+            {"namespaces": ["a"], "in_cluster": True, "kubeconfig": "/x"}
+        )
+
+
+def test_the_plugin_module_loads_no_kubernetes_client() -> None:
+    code = (
+        "import sys, cloudrig_kubernetes.plugin as p, cloudrig_kubernetes as k;"
+        "assert p.DESCRIPTOR.capabilities.efficient_wait;"
+        "assert 'kubernetes' not in sys.modules, 'kubernetes imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
