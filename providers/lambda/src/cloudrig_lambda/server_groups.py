@@ -22,6 +22,7 @@ from typing import Any
 from cloudrig import (
     Conflict,
     CreateServerGroup,
+    HealthState,
     Instance,
     InvalidSpec,
     NotFound,
@@ -220,7 +221,7 @@ class ServerGroups:
         if version.facts.capacity.desired == 0:
             return ()
         details = [state_detail(version.config)]
-        if TAG_VERIFY in tags and details[0].state.value == "up":
+        if TAG_VERIFY in tags and details[0].state is HealthState.UP:
             client = self._functions.client(region)
             payload = json.loads(tags[TAG_VERIFY])
             details.append(verify_detail(client, version.function, version.number, payload))
