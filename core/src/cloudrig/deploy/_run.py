@@ -136,14 +136,15 @@ class Run:
 
     # -- reads (retried) ---------------------------------------------------------------------------
     def read(self, fn: Callable[[], T]) -> T:
-        """A read that decides a mutation: always from the cloud, never from a read cache."""
+        """A retried read; a provider may serve it from its short read cache, which its own
+        mutations invalidate (and whose TTL is far shorter than a lease, so no other worker's
+        change can hide behind it)."""
+        return self.retry.run(fn, classify=classify, safe=True)
+
+    def fresh(self, fn: Callable[[], T]) -> T:
+        """A read that decides a mutation (is the new group healthy?): always from the cloud."""
         with fresh_reads():
             return self.retry.run(fn, classify=classify, safe=True)
-
-    def poll(self, fn: Callable[[], T]) -> T:
-        """A waiting poll: may be served from the provider's read cache, so N deployments waiting
-        in one process share one call per poll. What it concludes is confirmed by ``read``."""
-        return self.retry.run(fn, classify=classify, safe=True)
 
     def cluster(self) -> Cluster:
         return self.read(lambda: self.account.get_cluster(self.record.moniker, self.region))
@@ -265,8 +266,8 @@ class Run:
             timeout=timeout,
             clock=self.clock,
             keepalive=self.keepalive,
-            read=self.read,
-            cached_read=self.poll,
+            read=self.fresh,
+            cached_read=self.read,
             slice_seconds=max(1.0, self.lease.ttl / 3),
         )
         self.emit(EventKind.HEALTHY, f"{name}: {ready(group)} instance(s) healthy", name)
