@@ -189,6 +189,10 @@ class Provider(ABC, Generic[SettingsT]):
     def check(self) -> CheckResult:
         """Verify credentials and reachability with one cheap read; used by ``cloudrig doctor``."""
 
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release clients and connections. Called once by ``Rig.close()``; optional."""
+
     # -- waiting (required when capabilities.efficient_wait) ---------------------------------------
     def wait_for_health(
         self, region: str, name: str, *, healthy: int, timeout: float

@@ -78,6 +78,18 @@ class Rig:
     def cluster(self, account: str, cluster: str | Moniker, region: str | None = None) -> Cluster:
         return self.account(account).get_cluster(cluster, region)
 
+    def close(self) -> None:
+        """Close every provider this rig created (their clients and connections)."""
+        accounts, self._accounts = self._accounts, {}
+        for handle in accounts.values():
+            handle.provider.close()
+
+    def __enter__(self) -> Rig:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- deployments (cloudrig.deploy, cloudrig.strategies) ----------------------------------------
     @property
     def deployer(self) -> Deployer:

@@ -50,6 +50,9 @@ class ExampleProvider(Provider[ExampleAccountSettings]):
         self.load_balancers = LoadBalancers(self.client, context.account, self.server_groups)
         self.security_groups = SecurityGroups(self.client, context.account)
 
+    def close(self) -> None:
+        self.client.close()
+
     def _regions(self, region: str | None) -> tuple[str, ...]:
         return (region,) if region else self.settings.regions
 
