@@ -81,7 +81,6 @@ __all__ = [
     "LocalBackend",
     "RateLimited",
     "ReadCache",
-    "fresh_reads",
     "RedisBackend",
     "RedisOptions",
     "Reservation",
@@ -90,6 +89,7 @@ __all__ = [
     "Rule",
     "Verdict",
     "build_backend",
+    "fresh_reads",
     "make_client",
     "resolve_bucket",
 ]
