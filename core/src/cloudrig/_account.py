@@ -173,6 +173,20 @@ class Account:
     def get_health(self, region: str, name: str) -> tuple[Instance, ...]:
         return self._call("get_health", self.provider.get_health, region, name)
 
+    def wait_for_health(
+        self, region: str, name: str, *, healthy: int, timeout: float
+    ) -> ServerGroup:
+        """The provider's efficient wait (``capabilities.efficient_wait``); ``NotSupported``
+        otherwise — the deployment engine then polls with backoff."""
+        return self._call(
+            "wait_for_health",
+            self.provider.wait_for_health,
+            region,
+            name,
+            healthy=healthy,
+            timeout=timeout,
+        )
+
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
         return self._call("read_metadata", self.provider.read_metadata, region, name)
 

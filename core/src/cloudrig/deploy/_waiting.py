@@ -74,13 +74,8 @@ def wait_for_health(
         if efficient and remaining > 0 and enabled:
             chunk = min(remaining, slice_seconds)
             group = read(
-                lambda chunk=chunk: account._call(  # type: ignore[misc]
-                    "wait_for_health",
-                    account.provider.wait_for_health,
-                    region,
-                    name,
-                    healthy=healthy,
-                    timeout=chunk,
+                lambda chunk=chunk: account.wait_for_health(  # type: ignore[misc]
+                    region, name, healthy=healthy, timeout=chunk
                 )
             )
         else:
