@@ -1,0 +1,223 @@
+"""Load balancers: an ALB, its own (template) target group and one HTTP listener.
+
+Each server group behind the load balancer gets its own target group of type ``ip`` (ECS
+registers the service's tasks there), created from the template's settings (port, health
+check) and put in the listener's forward action with weight 0: its targets are health-checked
+(a target group no listener uses reports every target ``unused``) but receive no traffic until
+the group is enabled. The template target group has no targets; it takes the traffic when no
+version has any, so clients see 503 rather than a listener error. ARNs are immutable for a load
+balancer's life, so they are remembered in process after the first lookup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig_aws import ClientFactory
+from cloudrig_ecs.naming import load_balancer_name, version_target_group_name
+from cloudrig_ecs.network import Network
+from cloudrig_ecs.settings import EcsLoadBalancerSettings
+
+TAG_NAME = "cloudrig:name"
+
+
+@dataclass(frozen=True)
+class LbInfo:
+    name: str
+    arn: str
+    listener_arn: str
+    template_arn: str
+    port: int
+    dns: str | None
+
+
+class LoadBalancers:
+    def __init__(self, factory: ClientFactory, network: Network) -> None:
+        self._factory = factory
+        self._network = network
+        self._account = factory.account
+        self._lock = threading.Lock()
+        self._known: dict[tuple[str, str], LbInfo] = {}
+
+    def elb(self, region: str) -> Any:
+        return self._factory.client("elbv2", region)
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def info(self, region: str, name: str) -> LbInfo:
+        with self._lock:
+            known = self._known.get((region, name))
+        if known is not None:
+            return known
+        elb, aws_name = self.elb(region), load_balancer_name(name)
+        lbs = elb.call("describe_load_balancers", resource=name, Names=[aws_name])
+        lb = lbs["LoadBalancers"][0]
+        listeners = elb.call("describe_listeners", LoadBalancerArn=lb["LoadBalancerArn"])
+        if not listeners["Listeners"]:
+            raise NotFound(f"load balancer {name} has no listener", resource=name)
+        listener = listeners["Listeners"][0]
+        template = elb.call("describe_target_groups", Names=[aws_name])["TargetGroups"][0]
+        info = LbInfo(
+            name,
+            lb["LoadBalancerArn"],
+            listener["ListenerArn"],
+            template["TargetGroupArn"],
+            int(listener["Port"]),
+            lb.get("DNSName"),
+        )
+        with self._lock:
+            self._known[(region, name)] = info
+        return info
+
+    def forget(self, region: str, name: str) -> None:
+        with self._lock:
+            self._known.pop((region, name), None)
+
+    def _model(self, region: str, info: LbInfo) -> LoadBalancer:
+        return LoadBalancer(
+            name=info.name,
+            account=self._account,
+            region=region,
+            protocol="http",
+            port=info.port,
+            endpoint=info.dns,
+        )
+
+    # -- the contract ----------------------------------------------------------------------------
+    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
+        if not isinstance(settings, EcsLoadBalancerSettings):
+            settings = EcsLoadBalancerSettings.model_validate(settings.model_dump())
+        region, elb, aws_name = spec.region, self.elb(spec.region), load_balancer_name(spec.name)
+        subnets = list(settings.subnets) or self._network.default_subnets(region)
+        tags = [{"Key": TAG_NAME, "Value": spec.name}]
+        # CreateLoadBalancer and CreateTargetGroup return the existing resource when it matches.
+        lb = _ensure(
+            elb,
+            "load_balancer",
+            resource=spec.name,
+            Name=aws_name,
+            Subnets=subnets,
+            Scheme=settings.scheme,
+            Type="application",
+            Tags=tags,
+            **(
+                {"SecurityGroups": list(settings.security_groups)}
+                if settings.security_groups
+                else {}
+            ),
+        )
+        check = spec.health_check
+        template = _ensure(
+            elb,
+            "target_group",
+            resource=spec.name,
+            Name=aws_name,
+            Protocol="HTTP",
+            Port=spec.target_port or spec.port,
+            VpcId=lb["VpcId"],
+            TargetType="ip",
+            HealthCheckPath=check.path,
+            HealthCheckIntervalSeconds=check.interval_seconds,
+            HealthyThresholdCount=check.healthy_threshold,
+            UnhealthyThresholdCount=check.unhealthy_threshold,
+            Tags=tags,
+        )
+        listeners = elb.call("describe_listeners", LoadBalancerArn=lb["LoadBalancerArn"])
+        if not listeners["Listeners"]:
+            elb.call(
+                "create_listener",
+                resource=spec.name,
+                LoadBalancerArn=lb["LoadBalancerArn"],
+                Protocol="HTTP",
+                Port=spec.port,
+                DefaultActions=[forward({template["TargetGroupArn"]: 1})],
+            )
+        self.forget(region, spec.name)
+        return self._model(region, self.info(region, spec.name))
+
+    def get(self, region: str, name: str) -> LoadBalancer:
+        return self._model(region, self.info(region, name))
+
+    def list(self, regions: tuple[str, ...]) -> list[LoadBalancer]:
+        found = []
+        for region in regions:
+            elb = self.elb(region)
+            lbs = elb.pages("describe_load_balancers", "LoadBalancers")
+            for start in range(0, len(lbs), 20):  # DescribeTags takes 20 ARNs
+                arns = [lb["LoadBalancerArn"] for lb in lbs[start : start + 20]]
+                for described in elb.call("describe_tags", ResourceArns=arns)["TagDescriptions"]:
+                    tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
+                    if TAG_NAME in tags:
+                        with contextlib.suppress(NotFound):
+                            found.append(self.get(region, tags[TAG_NAME]))
+        return found
+
+    def delete(self, region: str, name: str) -> None:
+        try:
+            info = self.info(region, name)
+        except NotFound:
+            return
+        elb = self.elb(region)
+        elb.call("delete_load_balancer", resource=name, LoadBalancerArn=info.arn)
+        with contextlib.suppress(NotFound, Conflict):
+            elb.call("delete_target_group", resource=name, TargetGroupArn=info.template_arn)
+        self.forget(region, name)
+
+    # -- per-version target groups ---------------------------------------------------------------
+    def version_target_group(self, region: str, lb: str, group: str) -> str:
+        """The target group of server group ``group`` behind ``lb``, created from the template."""
+        info, elb = self.info(region, lb), self.elb(region)
+        template = elb.call(
+            "describe_target_groups", resource=lb, TargetGroupArns=[info.template_arn]
+        )["TargetGroups"][0]
+        created = _ensure(
+            elb,
+            "target_group",
+            resource=group,
+            Name=version_target_group_name(group),
+            Protocol=template["Protocol"],
+            Port=template["Port"],
+            VpcId=template["VpcId"],
+            TargetType="ip",
+            HealthCheckPath=template.get("HealthCheckPath", "/"),
+            HealthCheckIntervalSeconds=template["HealthCheckIntervalSeconds"],
+            HealthyThresholdCount=template["HealthyThresholdCount"],
+            UnhealthyThresholdCount=template["UnhealthyThresholdCount"],
+            Tags=[{"Key": TAG_NAME, "Value": group}],
+        )
+        return str(created["TargetGroupArn"])
+
+    def delete_target_group(self, region: str, arn: str) -> None:
+        with contextlib.suppress(NotFound):
+            self.elb(region).call("delete_target_group", resource=arn, TargetGroupArn=arn)
+
+
+def _ensure(elb: Any, kind: str, *, resource: str, Name: str, **kwargs: Any) -> dict[str, Any]:
+    """Find a load balancer or target group by name, or create it. (Looked up first: moto
+    creates a second load balancer of the same name, and refuses a duplicate target group where
+    AWS returns the existing one.)"""
+    key = "LoadBalancers" if kind == "load_balancer" else "TargetGroups"
+    try:
+        found = elb.call(f"describe_{kind}s", resource=resource, Names=[Name])[key]
+    except NotFound:
+        found = []
+    if not found:
+        try:
+            found = elb.call(f"create_{kind}", resource=resource, Name=Name, **kwargs)[key]
+        except Conflict:  # created meanwhile (a retry whose first answer was lost)
+            found = elb.call(f"describe_{kind}s", resource=resource, Names=[Name])[key]
+    return dict(found[0])
+
+
+def forward(weights: dict[str, int]) -> dict[str, Any]:
+    return {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": a, "Weight": w} for a, w in weights.items()]
+        },
+    }

@@ -1,0 +1,57 @@
+"""Traffic: the weights of a load balancer's listener over per-version target groups.
+
+A group behind a load balancer is enabled exactly when its target group has a weight above 0
+there. Every change is one ``ModifyListener`` (atomic: the core's rollback is one switch). The
+forward action takes at most 5 target groups (ALB's limit), disabled ones (weight 0) included;
+the load balancer's own target group joins with weight 1 only when no version has any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cloudrig import Conflict
+from cloudrig_ecs.load_balancers import LoadBalancers, forward
+
+MAX_GROUPS = 5
+
+
+class ListenerWeights:
+    def __init__(self, load_balancers: LoadBalancers) -> None:
+        self._lbs = load_balancers
+
+    def read(self, region: str, lb: str) -> dict[str, int]:
+        """Target group ARN → weight, the template excluded."""
+        info = self._lbs.info(region, lb)
+        listener = self._lbs.elb(region).call(
+            "describe_listeners", resource=lb, ListenerArns=[info.listener_arn]
+        )["Listeners"][0]
+        weights: dict[str, int] = {}
+        for action in listener.get("DefaultActions", []):
+            groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
+            if groups is None and action.get("TargetGroupArn"):
+                groups = [{"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+            for group in groups or []:
+                weights[group["TargetGroupArn"]] = int(group.get("Weight", 1))
+        weights.pop(info.template_arn, None)
+        return weights
+
+    def write(self, region: str, lb: str, weights: Mapping[str, int]) -> None:
+        if len(weights) > MAX_GROUPS:
+            raise Conflict(
+                f"{len(weights)} server groups behind {lb}: an ALB forward action takes "
+                f"{MAX_GROUPS}; destroy older groups first",
+                resource=lb,
+            )
+        info = self._lbs.info(region, lb)
+        everything = dict(weights)
+        if not any(everything.values()):
+            if len(everything) >= MAX_GROUPS:
+                raise Conflict(f"no room for {lb}'s own target group", resource=lb)
+            everything[info.template_arn] = 1
+        self._lbs.elb(region).call(
+            "modify_listener",
+            resource=lb,
+            ListenerArn=info.listener_arn,
+            DefaultActions=[forward(everything)],
+        )

@@ -1,0 +1,81 @@
+"""ECS provider tests: ``EcsProvider`` against moto in server mode, over real HTTP, with the test
+support's ECS task model (tasks PENDING → RUNNING, container health, target registration).
+
+Fixtures:
+- ``ecs_cluster``: the ECS cluster ``cloudrig`` created in moto (its name);
+- ``make_ecs_provider(endpoint_url=None, limiter=None, **settings)``: an ``EcsProvider`` for the
+  moto server (or a FaultProxy in front of it), with its own fast limiter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloudrig import ProviderContext
+from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+
+REGION = "us-east-1"
+CLUSTER = "cloudrig"
+KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
+IMAGE_V1, IMAGE_V2 = "public.ecr.aws/shop/web:1", "public.ecr.aws/shop/web:2"
+
+
+def fast_limits(**overrides: Any) -> LimitsConfig:
+    """Budgets high enough that tests never wait on the limiter unless they mean to."""
+    values: dict[str, Any] = {
+        "read": Limit(rate=500, burst=50),
+        "mutate": Limit(rate=500, burst=50),
+        "cache": {"ttl": 0.5},
+        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
+    }
+    return LimitsConfig.model_validate(values | overrides)
+
+
+@pytest.fixture
+def ecs_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "testing")
+    monkeypatch.setenv(SECRET_ENV, "testing")
+
+
+@pytest.fixture
+def ecs_cluster(moto_aws: Any) -> str:
+    moto_aws.client("ecs").create_cluster(clusterName=CLUSTER)
+    moto_aws.clear_requests()
+    return CLUSTER
+
+
+def account_settings(endpoint_url: str, **extra: Any) -> Any:
+    from cloudrig_ecs import EcsAccountSettings
+
+    values: dict[str, Any] = {
+        "regions": [REGION],
+        "access_key_id": f"env:{KEY_ENV}",
+        "secret_access_key": f"env:{SECRET_ENV}",
+        "endpoint_url": endpoint_url,
+        "account_id": "123456789012",
+        "cluster": CLUSTER,
+    }
+    return EcsAccountSettings.model_validate(values | extra)
+
+
+@pytest.fixture
+def make_ecs_provider(moto_aws: Any, ecs_env: None, ecs_cluster: str) -> Callable[..., Any]:
+    from cloudrig_ecs import EcsProvider
+
+    def make(
+        endpoint_url: str | None = None,
+        limiter: Limiter | None = None,
+        account: str = "ecs-test",
+        **settings: Any,
+    ) -> Any:
+        context = ProviderContext(
+            account=account,
+            settings=account_settings(endpoint_url or moto_aws.url, **settings),
+            limiter=limiter or Limiter(fast_limits()),
+        )
+        return EcsProvider(context)
+
+    return make
