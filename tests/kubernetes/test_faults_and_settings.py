@@ -50,7 +50,8 @@ def test_429_with_retry_after_slows_the_bucket_and_is_retried(
     proxy, provider = proxied
     proxy.add(kubernetes_throttle(retry_after=1), method="POST", path=r"/replicasets$", times=1)
     proxy.add(server_error(Style.KUBERNETES, 503), method="GET", path=r"/pods$", times=1)
-    group = provider.create_server_group(create_request(kube_namespace))
+    provider.create_server_group(create_request(kube_namespace))
+    group = provider.get_server_group(kube_namespace, "shop-prod-v001")  # lists pods: 503, retried
     assert group.name == "shop-prod-v001"
     assert proxy.answered() == 2
     sent, throttles = stats(provider)

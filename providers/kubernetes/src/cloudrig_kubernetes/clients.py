@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Generator
+import threading
+from collections.abc import Callable, Generator, Hashable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -150,11 +151,42 @@ class KubeClient:
         self.apps = client.AppsV1Api(self.api_client)
         self.networking = client.NetworkingV1Api(self.api_client)
         self.version = client.VersionApi(self.api_client)
+        self._lock = threading.Lock()
+        self._cached: set[Hashable] = set()
+
+    def read(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        resource: str | None = None,
+        fresh: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """A get or list through the limiter's short-TTL read cache with coalescing: N callers
+        polling the same thing in this process make one request. Reads that decide a mutation
+        pass ``fresh=True`` (or run inside ``cloudrig.ratelimit.fresh_reads()``, as the core's
+        deployment engine does). Any mutation through this client drops what it cached."""
+        key = (CLOUD, self.server, _what(fn), args, tuple(sorted(kwargs.items())))
+        with self._lock:
+            self._cached.add(key)
+        answer: dict[str, Any] = self.gate.limiter.cache.get(
+            key, lambda: self.call(fn, *args, resource=resource, **kwargs), fresh=fresh
+        )
+        return answer
+
+    def _mutated(self, fn: Callable[..., Any]) -> None:
+        if _what(fn).startswith(("read_", "list_", "get_")):
+            return
+        with self._lock:
+            keys, self._cached = self._cached, set()
+        for key in keys:
+            self.gate.limiter.cache.invalidate(key)
 
     def call(
         self, fn: Callable[..., Any], *args: Any, resource: str | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """One API call, its answer as JSON; failures raised as cloudrig errors."""
+        self._mutated(fn)
         try:
             response = fn(*args, _preload_content=False, **kwargs)
             data = response.data
@@ -168,6 +200,7 @@ class KubeClient:
     def raw(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Like ``call`` but leaves the ``ApiException`` unmapped, for callers that decide on
         its status (404 on delete is success, 409 AlreadyExists on create is a comparison)."""
+        self._mutated(fn)
         try:
             response = fn(*args, _preload_content=False, **kwargs)
             data = response.data

@@ -82,10 +82,15 @@ class ServerGroups:
         self.account = kube.account
 
     # -- reads -----------------------------------------------------------------------------------
-    def read(self, namespace: str, name: str) -> dict[str, Any]:
-        """The ReplicaSet of a group; NotFound when absent, being deleted, or not cloudrig's."""
-        rs = self.kube.call(
-            self.kube.apps.read_namespaced_replica_set, name, namespace, resource=name
+    def read(self, namespace: str, name: str, *, fresh: bool = True) -> dict[str, Any]:
+        """The ReplicaSet of a group; NotFound when absent, being deleted, or not cloudrig's.
+        Fresh by default: most reads of one group decide a change to it."""
+        rs = self.kube.read(
+            self.kube.apps.read_namespaced_replica_set,
+            name,
+            namespace,
+            resource=name,
+            fresh=fresh,
         )
         if rs.get("metadata", {}).get("deletionTimestamp") or not metadata.is_ours(rs):
             raise NotFound(
@@ -96,9 +101,9 @@ class ServerGroups:
             )
         return rs
 
-    def pods(self, namespace: str, selector: str) -> dict[str, Any]:
-        return self.kube.call(
-            self.kube.core.list_namespaced_pod, namespace, label_selector=selector
+    def pods(self, namespace: str, selector: str, *, fresh: bool = True) -> dict[str, Any]:
+        return self.kube.read(
+            self.kube.core.list_namespaced_pod, namespace, label_selector=selector, fresh=fresh
         )
 
     def build(self, rs: Mapping[str, Any], pods: list[Mapping[str, Any]]) -> ServerGroup:
@@ -129,8 +134,8 @@ class ServerGroups:
         )
 
     def get(self, namespace: str, name: str) -> ServerGroup:
-        rs = self.read(namespace, name)
-        pods = self.pods(namespace, metadata.group_selector(name))["items"]
+        rs = self.read(namespace, name, fresh=False)
+        pods = self.pods(namespace, metadata.group_selector(name), fresh=False)["items"]
         return self.build(rs, pods)
 
     def of_app(self, app: str, namespaces: tuple[str, ...]) -> list[ServerGroup]:
@@ -139,7 +144,7 @@ class ServerGroups:
         groups: list[ServerGroup] = []
         selector = metadata.app_selector(app)
         for namespace in namespaces:
-            sets = self.kube.call(
+            sets = self.kube.read(
                 self.kube.apps.list_namespaced_replica_set, namespace, label_selector=selector
             )["items"]
             sets = [
@@ -152,7 +157,7 @@ class ServerGroups:
             if not sets:
                 continue
             by_group: dict[str, list[Mapping[str, Any]]] = {}
-            for pod in self.pods(namespace, selector)["items"]:
+            for pod in self.pods(namespace, selector, fresh=False)["items"]:
                 group = (pod["metadata"].get("labels") or {}).get(metadata.SERVER_GROUP, "")
                 by_group.setdefault(group, []).append(pod)
             groups += [self.build(rs, by_group.get(rs["metadata"]["name"], [])) for rs in sets]
@@ -162,15 +167,17 @@ class ServerGroups:
         return self.get(namespace, name).instances
 
     def read_metadata(self, namespace: str, name: str) -> ServerGroupMetadata:
-        return metadata.read_metadata(self.read(namespace, name))
+        return metadata.read_metadata(self.read(namespace, name, fresh=False))
 
     # -- mutations -------------------------------------------------------------------------------
     def create(self, request: CreateServerGroup) -> ServerGroup:
         namespace, name = request.spec.region, request.name
         try:
-            self.kube.raw(
+            created = self.kube.raw(
                 self.kube.apps.create_namespaced_replica_set, namespace, replica_set(request)
             )
+            # Just created: the ReplicaSet controller has not made its pods yet.
+            return self.build(created, [])
         except ApiException as exc:
             if not is_already_exists(exc):
                 raise map_error(
