@@ -36,7 +36,11 @@ def short(link: str) -> str:
 
 def same_group(a: str, b: str) -> bool:
     """Group references compare by their path from ``projects/`` (scheme and host differ)."""
-    return a.split("/projects/")[-1] == b.split("/projects/")[-1]
+    return _from_projects(a) == _from_projects(b)
+
+
+def _from_projects(link: str) -> str:
+    return link[link.find("projects/") :] if "projects/" in link else link
 
 
 class Backends:
@@ -71,11 +75,17 @@ class Backends:
         return found
 
     def serving(
-        self, group_link: str, lb_names: Iterable[str], *, fresh: bool = False
+        self,
+        group_link: str,
+        lb_names: Iterable[str],
+        *,
+        fresh: bool = False,
+        services: dict[str, Any] | None = None,
     ) -> dict[str, float]:
         """{load balancer: capacityScaler} of the given load balancers that have the group (a
-        backend at capacityScaler 0 is kept warm but receives no traffic)."""
-        services = self.snapshot(fresh=fresh)
+        backend at capacityScaler 0 is kept warm but receives no traffic). ``services``: a
+        snapshot already read for this answer."""
+        services = services if services is not None else self.snapshot(fresh=fresh)
         out: dict[str, float] = {}
         for lb in lb_names:
             service = services.get(resource_name(lb))

@@ -76,19 +76,10 @@ class Launcher:
             self._check_existing(existing.description, name, facts)
             if needs_bounds(spec.capacity):  # a crash may have come before the autoscaler
                 self.groups.autoscalers.apply(region, name, spec.capacity)
-            return self.groups.get(region, name, fresh=True)
+            return self.groups.get(region, name, fresh=True, with_health=False)
         template = self._template(request, settings, description, labels)
         rid = request_id(self.clients.project, region, name, request.metadata.deployment_id or "")
         try:
-            found = self.clients.read(
-                compute_v1.RegionInstanceTemplatesClient,
-                "get",
-                region=region,
-                instance_template=name,
-                resource=name,
-            )
-            self._check_existing(found.description, name, facts)
-        except NotFound:
             self.clients.mutate(
                 compute_v1.RegionInstanceTemplatesClient,
                 "insert",
@@ -97,6 +88,16 @@ class Launcher:
                 region=region,
                 instance_template_resource=template,
             )
+        except Conflict:
+            # Left by a crash between the two inserts (or a rival): adopt only our own.
+            found = self.clients.read(
+                compute_v1.RegionInstanceTemplatesClient,
+                "get",
+                region=region,
+                instance_template=name,
+                resource=name,
+            )
+            self._check_existing(found.description, name, facts)
         manager = compute_v1.InstanceGroupManager(
             name=name,
             description=description,
@@ -131,17 +132,31 @@ class Launcher:
             self.groups.invalidate(region)
         if needs_bounds(spec.capacity):
             self.groups.autoscalers.apply(region, name, spec.capacity)
-        group = self.groups.get(region, name, fresh=True)
-        if not spec.load_balancers:
-            return group
+        link = self.groups.instance_group(region, name)
         for lb in spec.load_balancers:  # a new group starts in traffic, like the other clouds
             self.groups.backends.add(
-                lb,
-                self.groups.instance_group(region, name),
-                mode=settings.balancing_mode,
-                rate=settings.max_rate_per_instance,
+                lb, link, mode=settings.balancing_mode, rate=settings.max_rate_per_instance
             )
-        return self.groups.get(region, name, fresh=True)
+        return self._created(request, facts)
+
+    def _created(self, request: CreateServerGroup, facts: metadata.Facts) -> ServerGroup:
+        """The group just created, from what the DONE operations confirmed: no read (its
+        instances were created a moment ago; the caller polls their health anyway)."""
+        spec = request.spec
+        return ServerGroup(
+            name=request.name,
+            moniker=request.metadata.moniker,
+            account=self.clients.account,
+            region=spec.region,
+            zones=tuple(spec.zones),
+            capacity=spec.capacity,
+            enabled=True,
+            artifact=spec.artifact,
+            load_balancers=facts.load_balancers,
+            security_groups=facts.security_groups,
+            deployment_id=request.metadata.deployment_id,
+            tags=dict(facts.tags),
+        )
 
     def _template(
         self,

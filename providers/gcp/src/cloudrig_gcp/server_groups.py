@@ -86,21 +86,35 @@ class ServerGroups:
         return found if found is not None else self.describe(region, name, fresh=True)
 
     def instance_group(self, region: str, name: str) -> str:
-        link: str = self.describe(region, name).instance_group
-        return link
+        """The regional instance group a regional MIG manages: same name, same region (GCE's
+        rule), so no read is needed."""
+        return f"projects/{self.clients.project}/regions/{region}/instanceGroups/{name}"
 
     # -- reads -----------------------------------------------------------------------------------
-    def get(self, region: str, name: str, *, fresh: bool = False) -> ServerGroup:
-        return self.to_model(region, self.describe(region, name, fresh=fresh), fresh=fresh)
+    def get(
+        self, region: str, name: str, *, fresh: bool = False, with_health: bool = True
+    ) -> ServerGroup:
+        manager = self.describe(region, name, fresh=fresh)
+        return self.to_model(region, manager, self._view(region, fresh), with_health=with_health)
 
     def of_app(self, app: str, regions: Iterable[str]) -> list[ServerGroup]:
+        """Groups whose stored app is ``app``; without instances (``get_server_group`` adds
+        them: they cost two reads per group)."""
         out: list[ServerGroup] = []
         for region in regions:
-            for manager in self.snapshot(region).values():
-                facts = metadata.parse(manager.description)
-                if facts is not None and facts.metadata.moniker.app == app:
-                    out.append(self.to_model(region, manager, with_health=False))
+            mine = [
+                m
+                for m in self.snapshot(region).values()
+                if (f := metadata.parse(m.description)) is not None
+                and f.metadata.moniker.app == app
+            ]
+            if mine:
+                view = self._view(region, False)
+                out.extend(self.to_model(region, m, view, with_health=False) for m in mine)
         return out
+
+    def _view(self, region: str, fresh: bool) -> _View:
+        return _View(self, region, fresh)
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
         facts = metadata.parse(self.describe(region, name).description)
@@ -108,14 +122,6 @@ class ServerGroups:
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
         return self.get(region, name, fresh=True).instances
-
-    def enabled(self, manager: Any, facts: metadata.Facts | None, *, fresh: bool = False) -> bool:
-        if facts is not None and facts.load_balancers:
-            serving = self.backends.serving(
-                manager.instance_group, facts.load_balancers, fresh=fresh
-            )
-            return any(scaler > 0 for scaler in serving.values())
-        return disable_rule_name(manager.name) not in self.disable_rules(fresh=fresh)
 
     # -- create ----------------------------------------------------------------------------------
     def create(self, request: Any) -> ServerGroup:
@@ -140,17 +146,18 @@ class ServerGroups:
     def set_enabled(self, region: str, name: str, enabled: bool) -> None:
         manager = self.describe(region, name, fresh=True)
         facts = metadata.parse(manager.description)
+        link = self.instance_group(region, name)
         if facts is not None and facts.load_balancers:
             for lb in facts.load_balancers:
                 if enabled:
                     self.backends.add(
                         lb,
-                        manager.instance_group,
+                        link,
                         mode=facts.balancing_mode,
                         rate=facts.max_rate_per_instance,
                     )
                 else:
-                    self.backends.remove(lb, manager.instance_group)
+                    self.backends.remove(lb, link)
             return
         rule = disable_rule_name(name)
         present = rule in self.disable_rules(fresh=True)
@@ -192,7 +199,7 @@ class ServerGroups:
         if manager is not None:
             for service in self.backends.snapshot(fresh=True).values():
                 if any(short(b.group) == name for b in service.backends):
-                    self.backends.remove(service.name, manager.instance_group)
+                    self.backends.remove(service.name, self.instance_group(region, name))
             if self.autoscalers.bounds(region, name, fresh=True) is not None:
                 self.autoscalers.delete(region, name)
             try:
@@ -221,27 +228,32 @@ class ServerGroups:
 
     # -- conversion ------------------------------------------------------------------------------
     def to_model(
-        self, region: str, manager: Any, *, with_health: bool = True, fresh: bool = False
+        self, region: str, manager: Any, view: _View, *, with_health: bool = True
     ) -> ServerGroup:
         name = manager.name
         facts = metadata.parse(manager.description)
         meta = facts.metadata if facts else ServerGroupMetadata(moniker=parse_name(name))
         lbs = facts.load_balancers if facts else ()
-        enabled = self.enabled(manager, facts, fresh=fresh)
+        serving: dict[str, float] = {}
+        if lbs:
+            link = self.instance_group(region, name)
+            serving = self.backends.serving(link, lbs, services=view.services())
+            enabled = any(scaler > 0 for scaler in serving.values())
+        else:
+            enabled = disable_rule_name(name) not in view.rules()
         size = int(manager.target_size)
-        bounds = self.autoscalers.bounds(region, name, fresh=fresh)
+        bounds = view.bounds(name)
         low, high = bounds if bounds is not None else (size, size)
-        low, high = min(low, size), max(high, size)
         instances: tuple[Instance, ...] = ()
         if with_health:
-            instances = self._instances(region, manager, lbs, enabled)
+            instances = self._instances(region, manager, serving, enabled, bool(lbs), view)
         return ServerGroup(
             name=name,
             moniker=meta.moniker,
             account=self.clients.account,
             region=region,
             zones=tuple(sorted(short(z.zone) for z in manager.distribution_policy.zones)),
-            capacity=Capacity(min=low, desired=size, max=high),
+            capacity=Capacity(min=min(low, size), desired=size, max=max(high, size)),
             instances=instances,
             enabled=enabled,
             created_at=_timestamp(manager.creation_timestamp),
@@ -253,8 +265,16 @@ class ServerGroups:
         )
 
     def _instances(
-        self, region: str, manager: Any, lbs: tuple[str, ...], enabled: bool
+        self,
+        region: str,
+        manager: Any,
+        serving: dict[str, float],
+        enabled: bool,
+        behind_load_balancers: bool,
+        view: _View,
     ) -> tuple[Instance, ...]:
+        """Managed instances (one read), plus backend health per backend service the group is
+        in (one getHealth each)."""
         compute_v1 = _compute()
         managed = self.clients.collect(
             compute_v1.RegionInstanceGroupManagersClient,
@@ -262,25 +282,57 @@ class ServerGroups:
             region=region,
             instance_group_manager=manager.name,
         )
+        link = self.instance_group(region, manager.name)
         backend_health: dict[str, dict[str, str]] = {}
-        for lb in self.backends.serving(manager.instance_group, lbs):
-            service = self.backends.get(_lb_name(lb))
+        for lb in serving:
+            service_name = _lb_name(lb)
             answer = self.clients.read(
                 compute_v1.BackendServicesClient,
                 "get_health",
-                resource=service.name,
-                backend_service=service.name,
-                resource_group_reference_resource=compute_v1.ResourceGroupReference(
-                    group=manager.instance_group
-                ),
+                resource=service_name,
+                backend_service=service_name,
+                resource_group_reference_resource=compute_v1.ResourceGroupReference(group=link),
             )
-            backend_health[service.name] = {
+            backend_health[service_name] = {
                 _path(s.instance): s.health_state for s in answer.health_status
             }
-        managed_by_path = [_with_path(m) for m in managed]
         return health.instances(
-            managed_by_path, backend_health, enabled=enabled, behind_load_balancers=bool(lbs)
+            [_with_path(m) for m in managed],
+            backend_health,
+            enabled=enabled,
+            behind_load_balancers=behind_load_balancers,
         )
+
+
+class _View:
+    """The shared snapshots one answer is built from, each read at most once (under the core's
+    ``fresh_reads()`` every cache read reaches the cloud, so reading them per group or per field
+    would multiply requests)."""
+
+    def __init__(self, groups: ServerGroups, region: str, fresh: bool) -> None:
+        self._groups, self._region, self._fresh = groups, region, fresh
+        self._services: dict[str, Any] | None = None
+        self._rules: set[str] | None = None
+        self._bounds: dict[str, Any] | None = None
+
+    def services(self) -> dict[str, Any]:
+        if self._services is None:
+            self._services = self._groups.backends.snapshot(fresh=self._fresh)
+        return self._services
+
+    def rules(self) -> set[str]:
+        if self._rules is None:
+            self._rules = self._groups.disable_rules(fresh=self._fresh)
+        return self._rules
+
+    def bounds(self, name: str) -> tuple[int, int] | None:
+        if self._bounds is None:
+            self._bounds = self._groups.autoscalers.snapshot(self._region, fresh=self._fresh)
+        found = self._bounds.get(name)
+        if found is None:
+            return None
+        policy = found.autoscaling_policy
+        return int(policy.min_num_replicas), int(policy.max_num_replicas)
 
 
 def _lb_name(lb: str) -> str:

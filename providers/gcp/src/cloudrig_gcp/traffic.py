@@ -53,7 +53,8 @@ class Traffic:
     def _common_lbs(
         self, region: str, names: Sequence[str]
     ) -> tuple[tuple[str, ...], dict[str, object]]:
-        managers = {n: self.groups.describe(region, n, fresh=True) for n in names}
+        # One regional listing serves every name (under the core's fresh_reads() it is fresh).
+        managers = {n: self.groups.describe(region, n) for n in names}
         lbs: set[str] | None = None
         for manager in managers.values():
             facts = metadata.parse(manager.description)
@@ -85,7 +86,7 @@ class Traffic:
 
     def get_weights(self, region: str, names: Sequence[str]) -> TrafficWeights:
         lbs, managers = self._common_lbs(region, list(names))
-        service = self.backends.get(self._gce(lbs[0]), fresh=True)
+        service = self.backends.get(self._gce(lbs[0]))
         capacities: dict[str, float] = {}
         for name, manager in managers.items():
             link = str(manager.instance_group)  # type: ignore[attr-defined]

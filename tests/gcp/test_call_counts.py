@@ -1,0 +1,60 @@
+"""API economy, counted at the emulator (benchmarks/calls/gcp.py runs the same scenarios and
+records them): a red/black onto a cluster with one previous version stays within 30 requests (a
+hand-written compute_v1 one makes 12), every request was admitted by the limiter, and concurrent
+deployments in one process share their polls."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.gcp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from calls import gcp  # noqa: E402
+from calls.harness import Result, measure  # noqa: E402
+
+
+@pytest.fixture
+def run_scenario(gcp_compute: Any) -> Callable[[str], Result]:
+    def run(name: str) -> Result:
+        gcp_compute.reset()
+        scenario = next(s for s in gcp.scenarios(gcp_compute) if s.name == name)
+        return measure(scenario, lambda: gcp.EmulatorCounter(gcp_compute))
+
+    return run
+
+
+def test_hand_written_baseline(run_scenario: Callable[[str], Result]) -> None:
+    result = run_scenario("compute-red-black-baseline")
+    assert result.total == 12, result.by_operation
+
+
+def test_red_black_within_budget_all_admitted(run_scenario: Callable[[str], Result]) -> None:
+    result = run_scenario("cloudrig-red-black")
+    assert result.total <= 30, result.by_operation
+    assert result.admitted == result.total, "the emulator saw exactly what the limiter admitted"
+    for mutation in (
+        "regionInstanceTemplates.insert",
+        "regionInstanceGroupManagers.insert",
+    ):
+        assert result.by_operation[mutation] == 1, result.by_operation
+    # The new group joins the backend service, the old one leaves it: two updates.
+    assert result.by_operation["backendServices.update"] == 2, result.by_operation
+    waits = sum(n for op, n in result.by_operation.items() if op.endswith("Operations.wait"))
+    assert waits == 4, "each of the 4 mutations is waited once, on the configured endpoint"
+
+
+@pytest.mark.slow
+def test_concurrent_deployments_share_their_polls(run_scenario: Callable[[str], Result]) -> None:
+    one = run_scenario("cloudrig-red-black-concurrent-1")
+    four = run_scenario("cloudrig-red-black-concurrent-4")
+    assert four.admitted == four.total
+    assert one.by_operation["regionInstanceGroupManagers.listManagedInstances"] >= 2
+    for read in ("regionInstanceGroupManagers.list", "backendServices.list"):
+        assert four.by_operation[read] < 4 * one.by_operation[read], (read, one, four)
