@@ -21,6 +21,7 @@ the delete succeeded (TEST-TARGETS.md).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -166,13 +167,34 @@ class KubeClient:
         polling the same thing in this process make one request. Reads that decide a mutation
         pass ``fresh=True`` (or run inside ``cloudrig.ratelimit.fresh_reads()``, as the core's
         deployment engine does). Any mutation through this client drops what it cached."""
-        key = (CLOUD, self.server, _what(fn), args, tuple(sorted(kwargs.items())))
+        key = self._key(fn, args, kwargs)
         with self._lock:
             self._cached.add(key)
         answer: dict[str, Any] = self.gate.limiter.cache.get(
             key, lambda: self.call(fn, *args, resource=resource, **kwargs), fresh=fresh
         )
+        if fresh:
+            self._store(key, answer)  # no later cached read may be older than this one
         return answer
+
+    def remember(
+        self, fn: Callable[..., Any], *args: Any, value: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Cache ``value`` as the current answer of a read known by other means (a watch)."""
+        key = self._key(fn, args, kwargs)
+        with self._lock:
+            self._cached.add(key)
+        self._store(key, value)
+
+    def _key(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return (CLOUD, self.server, _what(fn), args, tuple(sorted(kwargs.items())))
+
+    def _store(self, key: Hashable, value: dict[str, Any]) -> None:
+        cache = self.gate.limiter.cache
+        cache.invalidate(key)
+        # Stored without a request (the loader is the value), in an empty context so that an
+        # enclosing ``fresh_reads()`` (which makes the cache load without storing) cannot stop it.
+        contextvars.Context().run(cache.get, key, lambda: value)
 
     def _mutated(self, fn: Callable[..., Any]) -> None:
         if _what(fn).startswith(("read_", "list_", "get_")):

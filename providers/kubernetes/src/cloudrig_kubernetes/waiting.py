@@ -47,6 +47,11 @@ class Waiter:
                 pods, version = self._list(namespace, selector)
                 continue
             version = self._watch(namespace, selector, pods, version, healthy, remaining)
+        # What the watch saw is newer than any cached listing: later reads get it, free.
+        listing = {"metadata": {"resourceVersion": version}, "items": list(pods.values())}
+        self.kube.remember(
+            self.kube.core.list_namespaced_pod, namespace, label_selector=selector, value=listing
+        )
         return self.server_groups.build(rs, list(pods.values()))
 
     def _list(self, namespace: str, selector: str) -> tuple[dict[str, dict[str, Any]], str]:
