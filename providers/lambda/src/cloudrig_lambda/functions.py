@@ -45,12 +45,18 @@ class Functions:
     # -- reading ---------------------------------------------------------------------------------
     def versions(self, region: str, function: str) -> list[Version]:
         """Every cloudrig version of ``function`` (none when the function does not exist)."""
-        try:
-            configs = self.client(region).pages(
-                "list_versions_by_function", "Versions", FunctionName=function
-            )
-        except NotFound:
-            return []
+        client = self.client(region)
+
+        def load() -> list[Any]:
+            try:
+                found: list[Any] = client.pages(
+                    "list_versions_by_function", "Versions", FunctionName=function
+                )
+            except NotFound:
+                return []
+            return found
+
+        configs: list[Any] = client.read(("versions", function), load)
         found = []
         for config in configs:
             facts = read_version(config.get("Description"))
@@ -66,12 +72,20 @@ class Functions:
         with self._lock:
             number = self._numbers.get((region, name))
         if number is not None:
-            try:
-                answer = self.client(region).call(
-                    "get_function", resource=name, FunctionName=function, Qualifier=number
-                )
-            except NotFound:
-                answer = None
+            client = self.client(region)
+
+            def load() -> dict[str, Any] | None:
+                try:
+                    found: dict[str, Any] = client.call(
+                        "get_function", resource=name, FunctionName=function, Qualifier=number
+                    )
+                except NotFound:
+                    return None
+                return found
+
+            # Cached briefly (a version's code and description never change; its state does,
+            # and the core's decision reads bypass the cache).
+            answer = client.read(("version", function, number), load)
             config = (answer or {}).get("Configuration", {})
             facts = read_version(config.get("Description"))
             if facts is not None and facts.name == name:
@@ -93,25 +107,35 @@ class Functions:
         """The functions whose stored cluster moniker has ``app``, with their tags."""
         from cloudrig_lambda.metadata import function_app
 
-        for config in self.client(region).pages("list_functions", "Functions"):
+        client = self.client(region)
+        for config in client.pages("list_functions", "Functions"):
             if function_app(config.get("Description")) == app:
-                tags = self.client(region).call("list_tags", Resource=config["FunctionArn"])
+                arn = config["FunctionArn"]
+                tags = client.read(
+                    ("tags", arn), lambda arn=arn: client.call("list_tags", Resource=arn)
+                )
                 yield config["FunctionName"], dict(tags.get("Tags", {}))
 
     def forget(self, region: str, name: str) -> None:
         with self._lock:
             self._numbers.pop((region, name), None)
+        self.client(region).invalidate(("versions", function_name(name)))
 
     # -- writing ---------------------------------------------------------------------------------
-    def settle(self, region: str, function: str) -> dict[str, Any]:
+    def settle(
+        self, region: str, function: str, seen: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Wait until the function accepts the next update (AWS refuses updates and publishes
-        while ``State`` is Pending or ``LastUpdateStatus`` InProgress); polls with backoff."""
+        while ``State`` is Pending or ``LastUpdateStatus`` InProgress); polls with backoff.
+        ``seen`` is the configuration the last write answered with: when it is settled
+        already, no read is made."""
         deadline = self._clock.monotonic() + SETTLE_TIMEOUT
         pause = 0.5
         while True:
-            config: dict[str, Any] = self.client(region).call(
+            config: dict[str, Any] = seen or self.client(region).call(
                 "get_function_configuration", resource=function, FunctionName=function
             )
+            seen = None
             if config.get("State") == "Failed" or config.get("LastUpdateStatus") == "Failed":
                 reason = config.get("StateReason") or config.get("LastUpdateStatusReason") or ""
                 raise InvalidSpec(f"function {function} failed: {reason}", resource=function)
@@ -126,9 +150,11 @@ class Functions:
         """Publish ``$LATEST``. Lambda returns the existing version when neither code nor
         configuration changed: ours on a retry, another group's when the deployment is identical
         to it — said as ``Conflict`` rather than pretending a new version exists."""
-        answer = self.client(region).call(
+        client = self.client(region)
+        answer = client.call(
             "publish_version", resource=name, FunctionName=function, Description=description
         )
+        client.invalidate(("versions", function))
         facts = read_version(answer.get("Description"))
         if facts is None or facts.name != name:
             other = facts.name if facts else "a version not made by cloudrig"

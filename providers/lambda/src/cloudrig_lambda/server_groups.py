@@ -92,7 +92,7 @@ class ServerGroups:
         client = self._functions.client(region)
         current = self._current(region, function)
         if current is None:
-            client.call(
+            last = client.call(
                 "create_function",
                 resource=function,
                 Code=code,
@@ -103,10 +103,12 @@ class ServerGroups:
             )
         else:
             self._check_cluster(current, request)
-            self._functions.settle(region, function)
-            client.call("update_function_configuration", resource=function, safe=True, **config)
-            self._functions.settle(region, function)
-            client.call(
+            self._functions.settle(region, function, current)
+            last = client.call(
+                "update_function_configuration", resource=function, safe=True, **config
+            )
+            self._functions.settle(region, function, last)
+            last = client.call(
                 "update_function_code",
                 resource=function,
                 safe=True,
@@ -116,7 +118,9 @@ class ServerGroups:
             stale = {k: v for k, v in tags.items() if current["_tags"].get(k) != v}
             if stale:
                 client.call("tag_resource", safe=True, Resource=current["FunctionArn"], Tags=stale)
-        self._functions.settle(region, function)
+                client.invalidate(("tags", current["FunctionArn"]))
+        # Each write answers with the function's configuration: a settled one needs no read.
+        self._functions.settle(region, function, last)
         version = self._functions.publish(region, function, name, description)
         self._warn_if_identical(region, function, version)
         return self.get(region, name)

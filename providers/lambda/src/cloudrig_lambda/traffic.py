@@ -39,24 +39,32 @@ class Traffic:
         return self._factory.client("lambda", region)
 
     # -- reading ---------------------------------------------------------------------------------
-    def _alias(self, region: str, function: str) -> dict[str, Any] | None:
-        try:
-            alias: dict[str, Any] = self._client(region).call(
-                "get_alias",
-                resource=f"{function}:{self.alias}",
-                FunctionName=function,
-                Name=self.alias,
-            )
-        except NotFound:
-            return None
-        return alias
+    def _alias(self, region: str, function: str, fresh: bool = False) -> dict[str, Any] | None:
+        """The alias, through the limiter's short read cache (``fresh`` for reads that decide
+        a write; the core's decision reads are fresh anyway)."""
+        client = self._client(region)
+
+        def load() -> dict[str, Any] | None:
+            try:
+                alias: dict[str, Any] = client.call(
+                    "get_alias",
+                    resource=f"{function}:{self.alias}",
+                    FunctionName=function,
+                    Name=self.alias,
+                )
+            except NotFound:
+                return None
+            return alias
+
+        found: dict[str, Any] | None = client.read(("alias", function), load, fresh=fresh)
+        return found
 
     def alias_exists(self, region: str, function: str) -> bool:
-        return self._alias(region, function) is not None
+        return self._alias(region, function, fresh=True) is not None
 
-    def version_weights(self, region: str, function: str) -> dict[str, int]:
+    def version_weights(self, region: str, function: str, fresh: bool = False) -> dict[str, int]:
         """Version number → percent of the alias's traffic (only versions above 0)."""
-        alias = self._alias(region, function)
+        alias = self._alias(region, function, fresh)
         return _weights_of(alias) if alias else {}
 
     def serving_versions(self, region: str, function: str) -> list[str]:
@@ -90,7 +98,7 @@ class Traffic:
 
     def enable(self, region: str, name: str) -> None:
         function, number = function_name(name), self._number(region, name)
-        current = self.version_weights(region, function)
+        current = self.version_weights(region, function, fresh=True)
         if number in current:
             return
         if len(current) >= 2:
@@ -103,7 +111,7 @@ class Traffic:
 
     def disable(self, region: str, name: str) -> None:
         function, number = function_name(name), self._number(region, name)
-        current = self.version_weights(region, function)
+        current = self.version_weights(region, function, fresh=True)
         if number not in current:
             return
         rest = {v: w for v, w in current.items() if v != number}
@@ -120,7 +128,8 @@ class Traffic:
         extra = {v: round(w / 100, 2) for v, w in shares.items() if v != primary}
         routing = {"AdditionalVersionWeights": extra}
         client = self._client(region)
-        if self.alias_exists(region, function):
+        client.invalidate(("alias", function))
+        try:  # an update first: the alias exists but on a cluster's first enable
             client.call(
                 "update_alias",
                 resource=f"{function}:{self.alias}",
@@ -129,7 +138,10 @@ class Traffic:
                 FunctionVersion=primary,
                 RoutingConfig=routing,
             )
+            client.invalidate(("alias", function))
             return
+        except NotFound:
+            pass
         answer = client.call(
             "create_alias",
             resource=f"{function}:{self.alias}",
@@ -138,6 +150,7 @@ class Traffic:
             FunctionVersion=primary,
             RoutingConfig=routing,
         )
+        client.invalidate(("alias", function))
         if self.target_groups is not None:
             alias_arn = answer["AliasArn"]
             function_arn = alias_arn.rsplit(":", 1)[0]

@@ -1,0 +1,51 @@
+"""API economy, counted at the proxy (benchmarks/calls/awslambda.py runs the same scenarios and
+records them): a Lambda red/black onto a cluster with one previous version stays within its
+budget, and every request was admitted by the limiter."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.moto
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from calls import awslambda  # noqa: E402
+from calls.harness import Result, measure  # noqa: E402
+
+
+@pytest.fixture
+def run_scenario(
+    moto_aws: Any, lambda_env: None, fault_proxy: Callable[..., Any]
+) -> Callable[[str], Result]:
+    def run(name: str) -> Result:
+        moto_aws.reset()
+        scenario = next(s for s in awslambda.scenarios(moto_aws) if s.name == name)
+        return measure(scenario, lambda: fault_proxy(moto_aws.url))
+
+    return run
+
+
+def test_hand_written_baseline_makes_three_requests(
+    run_scenario: Callable[[str], Result],
+) -> None:
+    result = run_scenario("boto3-lambda-red-black-baseline")
+    assert result.total == 3, result.by_operation
+
+
+def test_red_black_within_budget_and_all_admitted(run_scenario: Callable[[str], Result]) -> None:
+    result = run_scenario("cloudrig-lambda-red-black")
+    assert result.total <= awslambda.BUDGET, result.by_operation
+    assert result.admitted == result.total, "every request passes the limiter"
+    writes = {op: n for op, n in result.by_operation.items() if not op.startswith("GET ")}
+    assert writes == {
+        "PUT /2015-03-31/functions/shop-prod/configuration": 1,
+        "PUT /2015-03-31/functions/shop-prod/code": 1,
+        "POST /2015-03-31/functions/shop-prod/versions": 1,
+        "PUT /2015-03-31/functions/shop-prod/aliases/live": 1,
+    }
