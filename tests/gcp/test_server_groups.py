@@ -1,0 +1,162 @@
+"""Server groups on the Compute emulator: what lands in GCE (template, MIG, autoscaler bounds,
+firewall rules), how health is read, and what destroy leaves behind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from google.cloud import compute_v1
+
+from cloudrig import Capacity, HealthState, Moniker
+
+from .conftest import PROJECT, REGION
+from .scenario import create_request, upsert_load_balancer
+
+pytestmark = pytest.mark.gcp
+
+
+def template(emulator: Any, name: str) -> Any:
+    return emulator.client(compute_v1.RegionInstanceTemplatesClient).get(
+        project=PROJECT, region=REGION, instance_template=name
+    )
+
+
+def firewalls(emulator: Any) -> dict[str, Any]:
+    return {f.name: f for f in emulator.client(compute_v1.FirewallsClient).list(project=PROJECT)}
+
+
+def test_create_writes_the_facts_in_the_create_calls(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    from cloudrig_gcp.naming import NAMING
+
+    provider = make_gcp_provider()
+    request = create_request("shop", security_groups=("web-in",), deployment_id="Dep/ÄÖ 1")
+    moniker = Moniker(app="Chéckout Ünïcode", stack="prod", detail="a.b", sequence=4)
+    request = request.model_copy(
+        update={
+            "name": NAMING.server_group_name(moniker),
+            "metadata": request.metadata.model_copy(update={"moniker": moniker}),
+        }
+    )
+    provider.create_server_group(request)
+    made = template(gcp_compute, request.name)
+    stored = json.loads(made.description)
+    assert (stored["app"], stored["detail"], stored["deployment_id"]) == (
+        "Chéckout Ünïcode",
+        "a.b",
+        "Dep/ÄÖ 1",
+    )
+    labels = dict(made.properties.labels)
+    assert labels["cloudrig-app"].startswith("checkout")  # mapped and hashed: labels are narrow
+    assert len(labels["cloudrig-deployment"]) <= 63
+    assert list(made.properties.tags.items) == [request.name, "sg-web-in"]
+    assert made.properties.disks[0].initialize_params.source_image == request.spec.artifact
+    assert provider.read_metadata(REGION, request.name) == request.metadata
+    assert [g.moniker for g in provider.list_server_groups("Chéckout Ünïcode")] == [moniker]
+
+
+def test_health_follows_instance_status_and_backend_health(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    provider = make_gcp_provider()
+    upsert_load_balancer(provider, "web")
+    gcp_compute.clock.freeze()
+    request = create_request("hl", load_balancers=("web",))
+    provider.create_server_group(request)
+    starting = provider.get_server_group(REGION, request.name)
+    assert [i.health for i in starting.instances] == [HealthState.STARTING] * 2
+    gcp_compute.clock.advance(5)  # PROVISIONING → STAGING → RUNNING
+    up = provider.get_server_group(REGION, request.name)
+    assert [i.health for i in up.instances] == [HealthState.UP] * 2
+    sources = {d.source for d in up.instances[0].details}
+    assert sources == {"instance", "backend-service:web"}
+    sick, other = up.instances
+    gcp_compute.set_health(sick.id, "UNHEALTHY")
+    gcp_compute.set_instance_status(other.id, "TERMINATED")
+    down = provider.get_health(REGION, request.name)
+    assert [i.health for i in down] == [HealthState.DOWN, HealthState.DOWN]
+
+
+def test_a_disabled_group_reports_its_instances_out_of_service(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    provider = make_gcp_provider()
+    upsert_load_balancer(provider, "web")
+    gcp_compute.clock.freeze()
+    request = create_request("oos", load_balancers=("web",))
+    provider.create_server_group(request)
+    gcp_compute.clock.advance(5)
+    provider.disable_server_group(REGION, request.name)
+    group = provider.get_server_group(REGION, request.name)
+    assert not group.enabled
+    assert [i.health for i in group.instances] == [HealthState.OUT_OF_SERVICE] * 2
+
+
+def test_disable_without_load_balancer_denies_ingress_by_network_tag(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    provider = make_gcp_provider()
+    request = create_request("nolb")
+    provider.create_server_group(request)
+    provider.disable_server_group(REGION, request.name)
+    rules = [f for f in firewalls(gcp_compute).values() if list(f.target_tags) == [request.name]]
+    assert len(rules) == 1
+    assert (rules[0].priority, rules[0].denied[0].I_p_protocol) == (0, "all")
+    assert not provider.get_server_group(REGION, request.name).enabled
+    provider.enable_server_group(REGION, request.name)
+    assert firewalls(gcp_compute) == {}
+    assert provider.get_server_group(REGION, request.name).enabled
+
+
+def test_capacity_bounds_live_on_an_autoscaler_in_mode_off(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    provider = make_gcp_provider()
+    request = create_request("cap", capacity=Capacity.fixed(1))
+    provider.create_server_group(request)
+    autoscalers = gcp_compute.client(compute_v1.RegionAutoscalersClient)
+    assert list(autoscalers.list(project=PROJECT, region=REGION)) == [], "fixed size: none"
+    provider.resize_server_group(REGION, request.name, Capacity(min=1, desired=2, max=5))
+    (made,) = autoscalers.list(project=PROJECT, region=REGION)
+    policy = made.autoscaling_policy
+    assert (policy.mode, policy.min_num_replicas, policy.max_num_replicas) == ("OFF", 1, 5)
+    assert provider.get_server_group(REGION, request.name).capacity == Capacity(
+        min=1, desired=2, max=5
+    )
+    provider.resize_server_group(REGION, request.name, Capacity.fixed(2))
+    assert list(autoscalers.list(project=PROJECT, region=REGION)) == []
+
+
+def test_destroy_leaves_nothing_behind(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    provider = make_gcp_provider()
+    upsert_load_balancer(provider, "web")
+    request = create_request(
+        "gone", load_balancers=("web",), capacity=Capacity(min=1, desired=2, max=3)
+    )
+    provider.create_server_group(request)
+    provider.destroy_server_group(REGION, request.name)
+    assert provider.list_server_groups("gone") == []
+    assert (
+        list(
+            gcp_compute.client(compute_v1.RegionInstanceTemplatesClient).list(
+                project=PROJECT, region=REGION
+            )
+        )
+        == []
+    )
+    assert (
+        list(
+            gcp_compute.client(compute_v1.RegionAutoscalersClient).list(
+                project=PROJECT, region=REGION
+            )
+        )
+        == []
+    )
+    assert provider.get_load_balancer(REGION, "web").server_groups == ()
+    provider.destroy_server_group(REGION, request.name)  # gone: success
