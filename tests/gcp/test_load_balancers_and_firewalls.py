@@ -85,17 +85,11 @@ def test_security_group_is_firewall_rules_on_a_network_tag(
     # The instances of a group that names the security group carry its tag.
     request = create_request("tagged", security_groups=("web-in",))
     provider.create_server_group(request)
-    vm = next(
-        iter(
-            gcp_compute.client(compute_v1.InstancesClient).list(project=PROJECT, zone=f"{REGION}-a")
-        ),
-        None,
-    ) or next(
-        iter(
-            gcp_compute.client(compute_v1.InstancesClient).list(project=PROJECT, zone=f"{REGION}-b")
-        )
-    )
-    assert "sg-web-in" in list(vm.tags.items)
+    instances = gcp_compute.client(compute_v1.InstancesClient)
+    vms = [vm for z in "abc" for vm in instances.list(project=PROJECT, zone=f"{REGION}-{z}")]
+    assert len(vms) == 2
+    for vm in vms:
+        assert "sg-web-in" in list(vm.tags.items)
     # An upsert with one rule less deletes that rule's firewall, keeps the group's identity.
     smaller = spec.model_copy(update={"ingress": rules[:1]})
     again = provider.upsert_security_group(smaller, GcpSecurityGroupSettings())
