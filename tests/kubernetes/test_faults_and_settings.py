@@ -88,3 +88,42 @@ def test_the_plugin_module_loads_no_kubernetes_client() -> None:
         "assert 'kubernetes' not in sys.modules, 'kubernetes imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_requests_are_budgeted_per_api_server_group_and_class() -> None:
+    from cloudrig.ratelimit import CallClass
+    from cloudrig_kubernetes.clients import BUCKET_REGION, call_of
+
+    watch = call_of("GET", "https://k:6443/api/v1/namespaces/a/pods?labelSelector=x&watch=true")
+    assert (watch.service, watch.operation, watch.call_class) == (
+        "core",
+        "watch pods",
+        CallClass.READ,
+    )
+    listing = call_of("GET", "https://k:6443/api/v1/namespaces/a/pods?labelSelector=x")
+    assert listing.operation == "list pods"
+    patch = call_of("PATCH", "https://k:6443/apis/apps/v1/namespaces/a/replicasets/web-v001")
+    assert (patch.service, patch.operation, patch.call_class) == (
+        "apps",
+        "patch replicasets",
+        CallClass.MUTATE,
+    )
+    status = call_of("GET", "https://k:6443/apis/apps/v1/namespaces/b/replicasets/web-v001/status")
+    assert status.operation == "get replicasets/status"
+    assert {watch.region, patch.region} == {BUCKET_REGION}, "namespaces share the server's budget"
+
+
+def test_two_accounts_on_one_api_server_share_its_budget(
+    make_kube_provider: Callable[..., Any], kube_namespace: str
+) -> None:
+    from cloudrig.ratelimit import Limiter
+
+    from .conftest import fast_limits
+
+    limiter = Limiter(fast_limits())
+    one = make_kube_provider(limiter=limiter, account="team-a")
+    two = make_kube_provider(limiter=limiter, account="team-b")
+    one.check()
+    two.check()
+    (bucket,) = limiter.stats()
+    assert limiter.stats()[bucket].admitted == 2
