@@ -4,6 +4,7 @@ parsed by the real client)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from cloudrig.deploy import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
+from support.proxy import Style, throttle
 
 from .conftest import PROJECT, REGION
 from .rig import ACCOUNT, IMAGE_V1, IMAGE_V2, fast_boot, limits, make_rig, spec, upsert_web
@@ -186,3 +188,26 @@ def test_new_group_that_never_gets_healthy_rolls_back(rig: Any, gcp_compute: Any
     assert (old.enabled, old.capacity.desired) == (True, 2)
     assert (new.enabled, new.capacity.desired) == (False, 0)
     assert backends(gcp_compute) == {"shop-prod-v001": 1.0}
+
+
+def test_red_black_and_rollback_under_random_throttling(
+    gcp_compute: Any, tmp_path: Path, fault_proxy: Callable[..., Any]
+) -> None:
+    """A fifth of all requests throttled (seeded) by the fault proxy in GCE's own error shape:
+    every deployment still succeeds, slowed down and retried, and the emulator saw only
+    admitted requests."""
+    fast_boot(gcp_compute)
+    proxy = fault_proxy(gcp_compute.endpoint)
+    rig = make_rig(proxy.url, tmp_path, limits=limits(retries={"attempts": 8, "cap": 0.05}))
+    upsert_web(rig)
+    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
+    proxy.add(throttle(Style.GCP), probability=0.2, seed=11)
+    rig.deploy(spec(IMAGE_V2), RedBlack()).raise_for_status()
+    rig.rollback(ACCOUNT, "shop-prod", REGION).raise_for_status()
+    assert proxy.answered() >= 3
+    stats = rig.limiter.stats()
+    assert sum(s.throttles for s in stats.values()) == proxy.answered()
+    assert proxy.forwarded() == gcp_compute.count()
+    assert proxy.forwarded() + proxy.answered() == sum(s.admitted for s in stats.values())
+    groups = cluster(rig)
+    assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
