@@ -95,12 +95,15 @@ def contention(
 
 
 def uncontended(name: str, server: RedisServer, rounds: int = 40, n: int = 250) -> dict[str, Any]:
+    server.flushall()
+    return paired_rounds(adapters.make(name, server.url, 1e6), rounds, n)  # never waits
+
+
+def paired_rounds(limiter: adapters.Adapter, rounds: int, n: int) -> dict[str, Any]:
     """Paired, interleaved short rounds (trivial EVALSHA, then acquire, on the same client), so
     the machine's noise hits both sides of each pair alike. Reports the median of the per-round
     ratios and the ratio of the fastest rounds (noise only ever adds time). Pinning Redis and the
     client to separate cores was tried and made both slower on this shared 2-core machine."""
-    server.flushall()
-    limiter = adapters.make(name, server.url, 1e6)  # never waits: measures the cost alone
     client = limiter.client
     sha = client.script_load("return 1")
     trivial, acquire = [], []
