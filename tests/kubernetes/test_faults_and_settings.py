@@ -127,3 +127,39 @@ def test_two_accounts_on_one_api_server_share_its_budget(
     two.check()
     (bucket,) = limiter.stats()
     assert limiter.stats()[bucket].admitted == 2
+
+
+def test_in_cluster_configuration_uses_the_service_account(
+    kube_cluster: KubeCluster, kube_namespace: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``in_cluster: true`` reads the pod's service account token and CA and the
+    KUBERNETES_SERVICE_* environment, as inside a pod (files and environment simulated)."""
+    import base64
+    from urllib.parse import urlsplit
+
+    import yaml
+    from kubernetes.config import incluster_config
+
+    from cloudrig import ProviderContext
+    from cloudrig_kubernetes import KubernetesProvider
+
+    kubeconfig = yaml.safe_load(kube_cluster.kubeconfig().read_text())
+    token, ca = tmp_path / "token", tmp_path / "ca.crt"
+    token.write_text(kubeconfig["users"][0]["user"]["token"])
+    ca.write_bytes(
+        base64.b64decode(kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"])
+    )
+    server = urlsplit(kube_cluster.api_url)
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(ca))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", str(server.hostname))
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(server.port))
+    settings = KubernetesAccountSettings.model_validate(
+        {"namespaces": [kube_namespace], "in_cluster": True}
+    )
+    provider = KubernetesProvider(ProviderContext(account="in-cluster", settings=settings))
+    try:
+        assert provider.check().identity.startswith(kube_cluster.api_url)
+        assert provider.list_server_groups("shop") == []
+    finally:
+        provider.kube.close()
