@@ -86,6 +86,7 @@ class _Response:
         (429, "rateLimitExceeded", Verdict.THROTTLED),
         (403, "rateLimitExceeded", Verdict.THROTTLED),
         (403, "forbidden", Verdict.PERMANENT),
+        (403, "quotaExceeded", Verdict.PERMANENT),  # a resource quota, not a rate limit
         (503, "backendError", Verdict.TRANSIENT),
         (404, "notFound", Verdict.PERMANENT),
     ],

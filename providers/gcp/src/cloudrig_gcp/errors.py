@@ -34,7 +34,8 @@ from cloudrig import (
 from cloudrig.ratelimit import Classification, RateLimited, Verdict
 
 PROVIDER = "gcp"
-THROTTLING_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
+# Rate limits only: ``quotaExceeded`` (a resource quota such as CPUS) is permanent, not throttling.
+THROTTLING_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 CONFLICT_REASONS = frozenset({"alreadyExists", "resourceInUseByAnotherResource", "conditionNotMet"})
 
 

@@ -3,9 +3,9 @@
 Both inserts carry the facts (``metadata``) in their descriptions and a deterministic
 ``requestId`` (derived from the account, name and deployment id), so a retried or resumed create
 never makes a second group: GCE answers a repeated request id with the first operation. Before
-creating, the existing MIG or template of that name (a crash between the two inserts, or a hash
-collision of two monikers) is read: the same moniker and deployment id is adopted, anything else
-is a ``Conflict``.
+creating, a MIG of that name is looked up (one read); a template insert that meets an existing
+template (a crash between the two inserts, or a hash collision of two monikers) reads it. The same
+moniker and deployment id is adopted, anything else is a ``Conflict``.
 """
 
 from __future__ import annotations

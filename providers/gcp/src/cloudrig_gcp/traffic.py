@@ -12,6 +12,7 @@ backend at scaler 0: warm, out of traffic.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from cloudrig import InvalidSpec, NotFound, TrafficWeights
 from cloudrig_gcp import metadata
@@ -52,7 +53,7 @@ class Traffic:
 
     def _common_lbs(
         self, region: str, names: Sequence[str]
-    ) -> tuple[tuple[str, ...], dict[str, object]]:
+    ) -> tuple[tuple[str, ...], dict[str, Any]]:
         # One regional listing serves every name (under the core's fresh_reads() it is fresh).
         managers = {n: self.groups.describe(region, n) for n in names}
         lbs: set[str] | None = None
@@ -70,12 +71,12 @@ class Traffic:
     def set_weights(self, region: str, weights: TrafficWeights) -> None:
         wanted = dict(weights.weights)
         lbs, managers = self._common_lbs(region, list(wanted))
-        sizes = {n: int(m.target_size) for n, m in managers.items()}  # type: ignore[attr-defined]
+        sizes = {n: int(m.target_size) for n, m in managers.items()}
         targets = scalers(wanted, sizes)
-        links = {n: str(m.instance_group) for n, m in managers.items()}  # type: ignore[attr-defined]
+        links = {n: str(m.instance_group) for n, m in managers.items()}
         for lb in lbs:
             for name, scaler in targets.items():
-                facts = metadata.parse(managers[name].description)  # type: ignore[attr-defined]
+                facts = metadata.parse(managers[name].description)
                 self.backends.add(
                     lb,
                     links[name],
@@ -89,12 +90,12 @@ class Traffic:
         service = self.backends.get(self._gce(lbs[0]))
         capacities: dict[str, float] = {}
         for name, manager in managers.items():
-            link = str(manager.instance_group)  # type: ignore[attr-defined]
+            link = str(manager.instance_group)
             scaler = next(
                 (float(b.capacity_scaler) for b in service.backends if same_group(b.group, link)),
                 0.0,
             )
-            capacities[name] = scaler * max(int(manager.target_size), 1)  # type: ignore[attr-defined]
+            capacities[name] = scaler * max(int(manager.target_size), 1)
         split = shares(capacities)
         if sum(split.values()) != 100:
             raise NotFound(
