@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from google.cloud import compute_v1
 
-from cloudrig import Capacity, HealthState, Moniker
+from cloudrig import Capacity, HealthState, InvalidSpec, Moniker
 
 from .conftest import PROJECT, REGION
 from .scenario import create_request, upsert_load_balancer
@@ -160,3 +160,37 @@ def test_destroy_leaves_nothing_behind(
     )
     assert provider.get_load_balancer(REGION, "web").server_groups == ()
     provider.destroy_server_group(REGION, request.name)  # gone: success
+
+
+def test_a_create_that_crashed_between_template_and_group_is_resumed(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    """The template exists (the first insert went through), the MIG does not: a repeated create
+    adopts the template instead of failing on it, and makes exactly one group."""
+    provider = make_gcp_provider()
+    request = create_request("crash", deployment_id="dep-crash")
+    gcp_compute.faults.add("regionInstanceGroupManagers.insert", 500, times=1)
+    rule = gcp_compute.faults.add("regionInstanceGroupManagers.insert", 400)  # "crash"
+    with pytest.raises(InvalidSpec, match="400"):
+        provider.create_server_group(request)
+    gcp_compute.faults.remove(rule)
+    assert template(gcp_compute, request.name).name == request.name
+    group = provider.create_server_group(request)
+    assert (group.name, group.deployment_id) == (request.name, "dep-crash")
+    assert [g.name for g in provider.list_server_groups("crash")] == [request.name]
+
+
+def test_a_leftover_template_of_another_moniker_is_a_conflict(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    from cloudrig import Conflict
+
+    provider = make_gcp_provider()
+    mine = create_request("clash", deployment_id="dep-a")
+    gcp_compute.faults.add("regionInstanceGroupManagers.insert", 400, times=1)
+    with pytest.raises(InvalidSpec, match="400"):
+        provider.create_server_group(mine)
+    rival = create_request("clash", deployment_id="dep-b")
+    with pytest.raises(Conflict):
+        provider.create_server_group(rival)
+    assert provider.list_server_groups("clash") == []
