@@ -19,6 +19,7 @@ from cloudrig import (
     ServerGroupMetadata,
     ServerGroupSpec,
 )
+from cloudrig.ratelimit import fresh_reads
 from cloudrig_ecs import EcsSecurityGroupSettings, EcsServiceSettings
 from cloudrig_ecs.naming import NAMING
 
@@ -53,6 +54,13 @@ def request(
     )
 
 
+def fresh(provider: Any, name: str) -> Any:
+    """The group as the cloud has it now (the provider's short read cache bypassed, as the
+    core's decision reads are)."""
+    with fresh_reads():
+        return provider.get_server_group(REGION, name)
+
+
 def wait(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 5.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -75,7 +83,7 @@ def test_running_count_met_but_unhealthy_tasks_is_down(
         moto_aws.ecs.make_unhealthy(task.task_arn)
     service = moto_aws.client("ecs").describe_services(cluster=CLUSTER, services=[req.name])
     assert service["services"][0]["runningCount"] == 2 == service["services"][0]["desiredCount"]
-    group = provider.get_server_group(REGION, req.name)
+    group = fresh(provider, req.name)
     assert [i.health for i in group.instances] == [HealthState.DOWN] * 2
     assert all(
         d.state is HealthState.DOWN for i in group.instances for d in i.details if d.source == "ecs"
@@ -89,14 +97,12 @@ def test_health_check_pending_is_starting(
     moto_aws.clock.freeze()
     req = request(health_check_command=("CMD-SHELL", "true"))
     provider.create_server_group(req)
-    assert {i.health for i in provider.get_server_group(REGION, req.name).instances} == {
-        HealthState.STARTING
-    }
+    assert {i.health for i in fresh(provider, req.name).instances} == {HealthState.STARTING}
     moto_aws.clock.advance(moto_aws.ecs.timing.start + 0.01)
-    states = {i.health for i in provider.get_server_group(REGION, req.name).instances}
+    states = {i.health for i in fresh(provider, req.name).instances}
     assert states == {HealthState.STARTING}, "running, container health still UNKNOWN"
     moto_aws.clock.advance(moto_aws.ecs.timing.health + 0.01)
-    assert provider.get_server_group(REGION, req.name).healthy == 2
+    assert fresh(provider, req.name).healthy == 2
 
 
 def test_autoscaling_suspended_on_disable_and_restored_on_enable(
@@ -121,7 +127,7 @@ def test_autoscaling_suspended_on_disable_and_restored_on_enable(
 
     provider.disable_server_group(REGION, req.name)
     assert set(suspended().values()) == {True}
-    assert not provider.get_server_group(REGION, req.name).enabled
+    assert not fresh(provider, req.name).enabled
     provider.enable_server_group(REGION, req.name)
     assert set(suspended().values()) == {False}
     provider.resize_server_group(REGION, req.name, Capacity(min=1, desired=1, max=3))

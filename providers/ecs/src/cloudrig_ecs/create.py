@@ -47,7 +47,7 @@ class Creator:
         if not isinstance(settings, EcsServiceSettings):
             settings = EcsServiceSettings.model_validate(settings.model_dump())
         spec, name, region = request.spec, request.name, request.spec.region
-        existing = self._services.describe(region, name)
+        existing = self._services.describe(region, name, fresh=True)
         if existing is not None:
             found = meta.read_metadata(meta.as_dict(existing.get("tags")))
             if found != request.metadata:
@@ -68,7 +68,7 @@ class Creator:
         balancers = []
         for lb in spec.load_balancers:
             arn = self._lbs.version_target_group(region, lb, name)
-            current = self._weights.read(region, lb)
+            current = self._weights.read(region, lb, fresh=True)
             if arn not in current:
                 self._weights.write(region, lb, current | {arn: 0})
             balancers.append(
@@ -113,6 +113,7 @@ class Creator:
             clientToken=token[:32],
             **placement,
         )
+        self._services.changed(region, name)
         return self._services.get(region, name)
 
     def _task_definition(

@@ -60,35 +60,55 @@ class Services:
         return self._factory.client("ecs", region)
 
     # -- reading ---------------------------------------------------------------------------------
-    def describe(self, region: str, name: str) -> dict[str, Any] | None:
-        answer = self.ecs(region).call(
-            "describe_services",
-            resource=name,
-            cluster=self.cluster,
-            services=[name],
-            include=["TAGS"],
+    def describe(self, region: str, name: str, fresh: bool = False) -> dict[str, Any] | None:
+        """The ACTIVE service ``name``, through the limiter's short read cache (``fresh`` for
+        reads that decide a write; this process's writes invalidate it)."""
+        ecs = self.ecs(region)
+        answer = ecs.read(
+            ("service", name),
+            lambda: ecs.call(
+                "describe_services",
+                resource=name,
+                cluster=self.cluster,
+                services=[name],
+                include=["TAGS"],
+            ),
+            fresh=fresh,
         )
         found = [s for s in answer.get("services", []) if s.get("status") == "ACTIVE"]
         return found[0] if found else None
 
-    def require(self, region: str, name: str) -> dict[str, Any]:
-        service = self.describe(region, name)
+    def changed(self, region: str, name: str) -> None:
+        """Forget cached reads of ``name`` after this process changed it."""
+        ecs = self.ecs(region)
+        ecs.invalidate(("service", name))
+        ecs.invalidate(("tasks", name))
+
+    def require(self, region: str, name: str, fresh: bool = False) -> dict[str, Any]:
+        service = self.describe(region, name, fresh)
         if service is None:
             raise NotFound(f"server group {name} not found", resource=name)
         return service
 
     def tasks(self, region: str, name: str) -> list[dict[str, Any]]:
+        """The service's live tasks (``ListTasks`` defaults to desired status RUNNING), through
+        the limiter's short read cache."""
         ecs = self.ecs(region)
-        arns = ecs.pages("list_tasks", "taskArns", cluster=self.cluster, serviceName=name)
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(arns), 100):  # DescribeTasks takes 100
-            found += ecs.call(
-                "describe_tasks",
-                resource=name,
-                cluster=self.cluster,
-                tasks=arns[start : start + 100],
-            )["tasks"]
-        return found
+
+        def load() -> list[dict[str, Any]]:
+            arns = ecs.pages("list_tasks", "taskArns", cluster=self.cluster, serviceName=name)
+            found: list[dict[str, Any]] = []
+            for start in range(0, len(arns), 100):  # DescribeTasks takes 100
+                found += ecs.call(
+                    "describe_tasks",
+                    resource=name,
+                    cluster=self.cluster,
+                    tasks=arns[start : start + 100],
+                )["tasks"]
+            return found
+
+        tasks: list[dict[str, Any]] = ecs.read(("tasks", name), load)
+        return tasks
 
     def enabled(self, region: str, service: dict[str, Any]) -> bool:
         behind = lbs_of(service)
@@ -100,9 +120,13 @@ class Services:
         tags = meta.as_dict(service.get("tags"))
         targets: dict[str, dict[str, str]] = {}
         for lb, arn in lbs_of(service):
-            described = self._lbs.elb(region).call(
-                "describe_target_health", resource=lb, TargetGroupArn=arn
-            )["TargetHealthDescriptions"]
+            elb = self._lbs.elb(region)
+            described = elb.read(
+                ("target-health", arn),
+                lambda lb=lb, arn=arn, elb=elb: elb.call(
+                    "describe_target_health", resource=lb, TargetGroupArn=arn
+                )["TargetHealthDescriptions"],
+            )
             targets[lb] = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in described}
         checked = tags.get(HEALTH_CHECKED) == "true"
         return tuple(
@@ -162,7 +186,7 @@ class Services:
 
     # -- resize and destroy ----------------------------------------------------------------------
     def resize(self, region: str, name: str, capacity: Capacity) -> None:
-        service = self.require(region, name)
+        service = self.require(region, name, fresh=True)
         ecs = self.ecs(region)
         if service.get("desiredCount") != capacity.desired:
             ecs.call(
@@ -183,18 +207,19 @@ class Services:
                 resourceArn=service["serviceArn"],
                 tags=meta.as_list(bounds),
             )
+        self.changed(region, name)
         self._autoscaling.resize(region, name, capacity.min, capacity.max)
 
     def destroy(self, region: str, name: str) -> None:
         """Delete the service (its tasks stop), take its target groups out of their listeners
         and delete them, and deregister its task definition revision (used by no one else: the
         family is the group's own)."""
-        service = self.describe(region, name)
+        service = self.describe(region, name, fresh=True)
         if service is None:
             return
         behind = lbs_of(service)
         for lb, arn in behind:
-            if self._weights.read(region, lb).get(arn, 0) > 0:
+            if self._weights.read(region, lb, fresh=True).get(arn, 0) > 0:
                 raise Conflict(f"{name} still receives traffic from {lb}", resource=name)
         ecs = self.ecs(region)
         with contextlib.suppress(NotFound):
@@ -206,9 +231,10 @@ class Services:
                 service=name,
                 force=True,
             )
+        self.changed(region, name)
         for lb, arn in behind:
             with contextlib.suppress(NotFound):
-                current = self._weights.read(region, lb)
+                current = self._weights.read(region, lb, fresh=True)
                 if arn in current:
                     del current[arn]
                     self._weights.write(region, lb, current)

@@ -32,12 +32,12 @@ class Switching:
         self._autoscaling = autoscaling
 
     def set_enabled(self, region: str, name: str, enabled: bool) -> None:
-        service = self._services.require(region, name)
+        service = self._services.require(region, name, fresh=True)
         behind = lbs_of(service)
         if enabled:
             self._autoscaling.set_suspended(region, name, False)
         for lb, arn in behind:
-            current = self._weights.read(region, lb)
+            current = self._weights.read(region, lb, fresh=True)
             on = [a for a, w in current.items() if w > 0 and a != arn]
             if enabled and arn not in on and current.get(arn, 0) == 0:
                 wanted = {a: 0 for a in current} | _equal([*on, arn])
@@ -56,6 +56,7 @@ class Switching:
                     resourceArn=service["serviceArn"],
                     tags=[{"key": meta.ENABLED, "value": flag}],
                 )
+                self._services.changed(region, name)
         if not enabled:
             self._autoscaling.set_suspended(region, name, True)
 
@@ -71,7 +72,7 @@ class Switching:
         behind = self._behind(region, list(weights.weights))
         lbs = next(iter(behind.values()))
         for lb in lbs:
-            current = self._weights.read(region, lb)
+            current = self._weights.read(region, lb, fresh=True)
             wanted = {a: 0 for a in current}
             wanted |= {behind[n][lb]: w for n, w in weights.weights.items()}
             self._weights.write(region, lb, wanted)

@@ -20,12 +20,18 @@ class ListenerWeights:
     def __init__(self, load_balancers: LoadBalancers) -> None:
         self._lbs = load_balancers
 
-    def read(self, region: str, lb: str) -> dict[str, int]:
+    def read(self, region: str, lb: str, fresh: bool = False) -> dict[str, int]:
         """Target group ARN → weight, the template excluded."""
-        info = self._lbs.info(region, lb)
-        listener = self._lbs.elb(region).call(
-            "describe_listeners", resource=lb, ListenerArns=[info.listener_arn]
-        )["Listeners"][0]
+        info, elb = self._lbs.info(region, lb), self._lbs.elb(region)
+        # Through the limiter's short read cache: every group of a cluster reads the same
+        # listener on each poll (the core's decision reads bypass the cache).
+        listener = elb.read(
+            ("listener", info.listener_arn),
+            lambda: elb.call("describe_listeners", resource=lb, ListenerArns=[info.listener_arn])[
+                "Listeners"
+            ][0],
+            fresh=fresh,
+        )
         weights: dict[str, int] = {}
         for action in listener.get("DefaultActions", []):
             groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
@@ -49,9 +55,12 @@ class ListenerWeights:
             if len(everything) >= MAX_GROUPS:
                 raise Conflict(f"no room for {lb}'s own target group", resource=lb)
             everything[info.template_arn] = 1
-        self._lbs.elb(region).call(
+        elb = self._lbs.elb(region)
+        elb.invalidate(("listener", info.listener_arn))
+        elb.call(
             "modify_listener",
             resource=lb,
             ListenerArn=info.listener_arn,
             DefaultActions=[forward(everything)],
         )
+        elb.invalidate(("listener", info.listener_arn))
