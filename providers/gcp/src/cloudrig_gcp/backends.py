@@ -99,7 +99,10 @@ class Backends:
         ``None`` when nothing needs to change); a 412 on a stale fingerprint reads again."""
         compute_v1 = _compute()
         for attempt in range(FINGERPRINT_ATTEMPTS):
-            service = self.get(name, fresh=True)
+            # The one service, read now: its fingerprint must be the latest.
+            service = self.clients.read(
+                compute_v1.BackendServicesClient, "get", backend_service=name, resource=name
+            )
             backends = change([compute_v1.Backend(b) for b in service.backends])
             if backends is None:
                 return

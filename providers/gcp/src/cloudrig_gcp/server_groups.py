@@ -18,13 +18,21 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from cloudrig import Capacity, Instance, NotFound, ServerGroup, ServerGroupMetadata, parse_name
+from cloudrig import (
+    Capacity,
+    CreateServerGroup,
+    Instance,
+    NotFound,
+    ServerGroup,
+    ServerGroupMetadata,
+    parse_name,
+)
 from cloudrig_gcp import health, metadata
 from cloudrig_gcp.autoscalers import Autoscalers
 from cloudrig_gcp.backends import Backends, short
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.launch import Launcher
-from cloudrig_gcp.naming import disable_rule_name, group_tag
+from cloudrig_gcp.naming import disable_rule_name, group_tag, resource_name
 from cloudrig_gcp.transport import SERVICE
 
 _SNAPSHOT = "cloudrig-migs"
@@ -124,7 +132,7 @@ class ServerGroups:
         return self.get(region, name, fresh=True).instances
 
     # -- create ----------------------------------------------------------------------------------
-    def create(self, request: Any) -> ServerGroup:
+    def create(self, request: CreateServerGroup) -> ServerGroup:
         return self._launcher.create(request)
 
     # -- mutations -------------------------------------------------------------------------------
@@ -285,7 +293,7 @@ class ServerGroups:
         link = self.instance_group(region, manager.name)
         backend_health: dict[str, dict[str, str]] = {}
         for lb in serving:
-            service_name = _lb_name(lb)
+            service_name = resource_name(lb)
             answer = self.clients.read(
                 compute_v1.BackendServicesClient,
                 "get_health",
@@ -335,17 +343,13 @@ class _View:
         return int(policy.min_num_replicas), int(policy.max_num_replicas)
 
 
-def _lb_name(lb: str) -> str:
-    from cloudrig_gcp.naming import resource_name
-
-    return resource_name(lb)
-
-
 def _path(url: str) -> str:
     return "projects/" + url.split("/projects/")[-1]
 
 
 def _with_path(item: Any) -> Any:
+    """The managed instance with its instance URL cut to ``projects/...``: getHealth and
+    listManagedInstances may spell the host differently."""
     item.instance = _path(item.instance)
     return item
 
