@@ -99,6 +99,7 @@ def _boot(emulator: Any, seconds: float) -> None:
 def baseline(emulator: Any) -> Scenario:
     def run(counter: Counter) -> None:
         from google.cloud import compute_v1
+
         from support.gcp import wait_for_operation
 
         _boot(emulator, 0.0)
@@ -266,7 +267,12 @@ def concurrent(emulator: Any, n: int) -> Scenario:
 
 
 def scenarios(emulator: Any) -> list[Scenario]:
-    return [baseline(emulator), red_black(emulator), concurrent(emulator, 1), concurrent(emulator, 4)]
+    return [
+        baseline(emulator),
+        red_black(emulator),
+        concurrent(emulator, 1),
+        concurrent(emulator, 4),
+    ]
 
 
 def run_all(emulator: Any) -> list[Result]:
