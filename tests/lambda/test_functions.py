@@ -1,0 +1,204 @@
+"""Lambda specifics: identical deployments said so, the alias never left empty nor asked to
+route to three versions, descriptions that carry the metadata, code sources, names, and a
+plugin that loads without boto3."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloudrig import (
+    Capacity,
+    Conflict,
+    CreateServerGroup,
+    InvalidSpec,
+    Moniker,
+    ServerGroupMetadata,
+    ServerGroupSpec,
+    TrafficWeights,
+)
+from cloudrig_lambda import LambdaFunctionSettings
+from cloudrig_lambda.code import code_of
+from cloudrig_lambda.metadata import read_version, version_description
+from cloudrig_lambda.naming import NAMING, function_name
+
+from .conftest import REGION
+
+V1 = "def handler(event, context):\n    return 1\n"
+V2 = "def handler(event, context):\n    return 2\n"
+V3 = "def handler(event, context):\n    return 3\n"
+
+
+def request(artifact: str, role: str, sequence: int, **spec: Any) -> CreateServerGroup:
+    moniker = Moniker(app="shop", stack="prod", sequence=sequence)
+    return CreateServerGroup(
+        name=NAMING.server_group_name(moniker),
+        spec=ServerGroupSpec(
+            moniker=moniker,
+            account="lambda-test",
+            region=REGION,
+            artifact=artifact,
+            capacity=Capacity.fixed(1),
+            **spec,
+        ),
+        metadata=ServerGroupMetadata(moniker=moniker, deployment_id=f"dep-{sequence}"),
+        settings=LambdaFunctionSettings(role=role),
+    )
+
+
+@pytest.fixture
+def provider(make_lambda_provider: Callable[..., Any]) -> Any:
+    return make_lambda_provider()
+
+
+pytestmark = pytest.mark.moto
+
+
+def test_a_retried_create_returns_its_own_version(
+    provider: Any, lambda_role: str, code_zip: Callable[[str], str], moto_aws: Any
+) -> None:
+    first = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    provider.functions.forget(REGION, first.name)  # a new process: nothing remembered
+    again = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    assert (again.name, again.deployment_id) == (first.name, "dep-1")
+    versions = moto_aws.client("lambda").list_versions_by_function(FunctionName="shop-prod")
+    assert [v["Version"] for v in versions["Versions"]] == ["$LATEST", "1"]
+
+
+def test_identical_code_and_configuration_is_said_so(
+    provider: Any, lambda_role: str, code_zip: Callable[[str], str]
+) -> None:
+    """Lambda publishes nothing when neither code nor configuration changed: if it answers with
+    another group's version, the create says so instead of pretending."""
+    first = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    number = provider.functions.require(REGION, first.name).number
+    with pytest.raises(Conflict, match=f"identical to version {number}"):
+        provider.functions.publish(
+            REGION,
+            "shop-prod",
+            "shop-prod-v002",
+            version_description(
+                "shop-prod-v002",
+                ServerGroupMetadata(moniker=Moniker(app="shop", stack="prod", sequence=2)),
+                Capacity.fixed(1),
+            ),
+        )
+
+
+def test_identical_code_to_the_serving_version_is_logged(
+    provider: Any,
+    lambda_role: str,
+    code_zip: Callable[[str], str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    provider.enable_server_group(REGION, first.name)
+    provider.create_server_group(request(code_zip(V1), lambda_role, 2))
+    assert "code identical to version 1 (shop-prod-v001)" in caplog.text
+
+
+def test_alias_routes_to_two_versions_at_most_and_is_never_empty(
+    provider: Any, lambda_role: str, code_zip: Callable[[str], str]
+) -> None:
+    names = [
+        provider.create_server_group(request(code_zip(v), lambda_role, n)).name
+        for n, v in ((1, V1), (2, V2), (3, V3))
+    ]
+    provider.enable_server_group(REGION, names[0])
+    with pytest.raises(Conflict, match="only version"):
+        provider.disable_server_group(REGION, names[0])
+    provider.enable_server_group(REGION, names[1])  # beside one other: 50/50
+    assert dict(provider.get_traffic_weights(REGION, names).weights) == {
+        names[0]: 50,
+        names[1]: 50,
+        names[2]: 0,
+    }
+    with pytest.raises(Conflict, match="two versions"):
+        provider.enable_server_group(REGION, names[2])
+    with pytest.raises(InvalidSpec, match="two versions at most"):
+        provider.set_traffic_weights(
+            REGION, TrafficWeights(weights={names[0]: 40, names[1]: 30, names[2]: 30})
+        )
+    provider.disable_server_group(REGION, names[0])  # its share goes to the other
+    assert dict(provider.get_traffic_weights(REGION, names[:2]).weights) == {
+        names[0]: 0,
+        names[1]: 100,
+    }
+    with pytest.raises(Conflict, match="receives traffic"):
+        provider.destroy_server_group(REGION, names[1])
+
+
+def test_destroying_the_last_version_deletes_the_function(
+    provider: Any, lambda_role: str, code_zip: Callable[[str], str], moto_aws: Any
+) -> None:
+    group = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    provider.destroy_server_group(REGION, group.name)
+    functions = moto_aws.client("lambda").list_functions()["Functions"]
+    assert functions == []
+
+
+def test_capacity_above_one_is_refused(
+    provider: Any, lambda_role: str, code_zip: Callable[[str], str]
+) -> None:
+    req = request(code_zip(V1), lambda_role, 1)
+    req = req.model_copy(
+        update={"spec": req.spec.model_copy(update={"capacity": Capacity.fixed(3)})}
+    )
+    with pytest.raises(InvalidSpec, match="desired 0 or 1"):
+        provider.create_server_group(req)
+
+
+def test_description_round_trip_and_limit() -> None:
+    metadata = ServerGroupMetadata(
+        moniker=Moniker(app="支付", stack="prød", detail="a b", sequence=7), deployment_id="d-1"
+    )
+    text = version_description("x-v007", metadata, Capacity(min=0, desired=1, max=1))
+    facts = read_version(text)
+    assert facts is not None
+    assert (facts.name, facts.metadata, facts.capacity) == (
+        "x-v007",
+        metadata,
+        Capacity(min=0, desired=1, max=1),
+    )
+    assert read_version("a version somebody else published") is None
+    with pytest.raises(InvalidSpec, match="256"):
+        version_description(
+            "x-v001",
+            ServerGroupMetadata(moniker=Moniker(app="a" * 200, stack="b" * 60, sequence=1)),
+            Capacity.fixed(1),
+        )
+
+
+def test_code_sources(tmp_path: Any) -> None:
+    assert code_of("s3://bucket/path/code.zip") == {"S3Bucket": "bucket", "S3Key": "path/code.zip"}
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:1.2"
+    assert code_of(image) == {"ImageUri": image}
+    archive = tmp_path / "c.zip"
+    archive.write_bytes(b"PK")
+    assert code_of(str(archive)) == {"ZipFile": b"PK"}
+    for wrong in ("s3://bucket", str(tmp_path / "missing.zip"), "ami-123"):
+        with pytest.raises(InvalidSpec):
+            code_of(wrong)
+
+
+def test_names_fit_lambda_and_map_to_their_function() -> None:
+    moniker = Moniker(app="chéckout service", stack="prød" * 20, sequence=3)
+    name = NAMING.server_group_name(moniker)
+    assert len(name) <= 64
+    function = function_name(name)
+    assert len(function) <= 64
+    assert all(c.isascii() and (c.isalnum() or c in "-_") for c in function)
+    with pytest.raises(InvalidSpec):
+        function_name("no-version-suffix")
+
+
+def test_plugin_and_package_import_no_boto3() -> None:
+    code = (
+        "import sys, cloudrig_lambda, cloudrig_lambda.plugin\n"
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, 'SDK loaded'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
