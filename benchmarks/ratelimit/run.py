@@ -85,6 +85,9 @@ def contention(
     return {
         "admitted": len(times),
         "errors": sum(r["errors"] for r in results),
+        "forfeited": None
+        if results[0]["forfeited"] is None
+        else sum(r["forfeited"] for r in results),
         "max_in_1s": max_in_window(times, 1_000_000_000),
         "max_in_100ms": max_in_window(times, 100_000_000),
         "utilization": round(len(inside) / (RATE * seconds), 4),
