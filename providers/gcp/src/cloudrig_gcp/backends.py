@@ -154,17 +154,3 @@ class Backends:
 
         with contextlib.suppress(NotFound):  # the load balancer is gone: the group is out of it
             self.modify(resource_name(lb), change)
-
-    def set_scalers(self, lb: str, scalers: dict[str, float]) -> None:
-        """Set the capacityScaler of each group (by link) among the service's backends."""
-
-        def change(backends: list[Any]) -> list[Any] | None:
-            changed = False
-            for backend in backends:
-                for link, scaler in scalers.items():
-                    if same_group(backend.group, link) and backend.capacity_scaler != scaler:
-                        backend.capacity_scaler = scaler
-                        changed = True
-            return backends if changed else None
-
-        self.modify(resource_name(lb), change)
