@@ -176,3 +176,19 @@ def test_create_conflicts_with_another_deployment(make_ecs_provider: Callable[..
     with pytest.raises(Conflict):
         provider.create_server_group(rival)
     assert provider.create_server_group(req).deployment_id == "dep-1"
+
+
+@pytest.mark.parametrize("launch_type", ["FARGATE", "EC2"])
+def test_launch_types(
+    make_ecs_provider: Callable[..., Any], moto_aws: Any, launch_type: str
+) -> None:
+    provider = make_ecs_provider()
+    req = request(launch_type=launch_type)
+    provider.create_server_group(req)
+    ecs = moto_aws.client("ecs")
+    service = ecs.describe_services(cluster=CLUSTER, services=[req.name])["services"][0]
+    assert service["launchType"] == launch_type
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+    assert definition["taskDefinition"]["requiresCompatibilities"] == [launch_type]
+    assert definition["taskDefinition"]["networkMode"] == "awsvpc"
+    assert wait(lambda: fresh(provider, req.name), lambda g: g.healthy == 2).healthy == 2

@@ -202,3 +202,48 @@ def test_plugin_and_package_import_no_boto3() -> None:
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, 'SDK loaded'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_security_groups_are_the_functions_vpc_config(
+    provider: Any, lambda_role: str, code_zip: Callable[[str], str], moto_aws: Any
+) -> None:
+    from cloudrig import IngressRule, SecurityGroupSpec
+    from cloudrig_lambda import LambdaSecurityGroupSettings
+
+    sg = provider.upsert_security_group(
+        SecurityGroupSpec(
+            name="shop-fn",
+            account="lambda-test",
+            region=REGION,
+            ingress=(IngressRule(from_port=443, to_port=443, cidrs=("10.0.0.0/8",)),),
+        ),
+        LambdaSecurityGroupSettings(),
+    )
+    ec2 = moto_aws.client("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    req = request(code_zip(V1), lambda_role, 1, security_groups=("shop-fn",))
+    req = req.model_copy(
+        update={"settings": LambdaFunctionSettings(role=lambda_role, subnets=(subnet,))}
+    )
+    group = provider.create_server_group(req)
+    assert group.security_groups == ("shop-fn",)
+    config = moto_aws.client("lambda").get_function_configuration(FunctionName="shop-prod")
+    assert config["VpcConfig"]["SecurityGroupIds"] == [sg.id]
+    assert config["VpcConfig"]["SubnetIds"] == [subnet]
+    without_subnets = request(code_zip(V2), lambda_role, 2, security_groups=("shop-fn",))
+    with pytest.raises(InvalidSpec, match="subnets"):
+        provider.create_server_group(without_subnets)
+
+
+def test_code_from_an_s3_object(
+    provider: Any, lambda_role: str, code_zip: Callable[[str], str], moto_aws: Any
+) -> None:
+    from pathlib import Path
+
+    s3 = moto_aws.client("s3")
+    s3.create_bucket(Bucket="artifacts")
+    s3.put_object(Bucket="artifacts", Key="shop/1.zip", Body=Path(code_zip(V1)).read_bytes())
+    group = provider.create_server_group(request("s3://artifacts/shop/1.zip", lambda_role, 1))
+    with_zip = moto_aws.client("lambda").get_function(FunctionName="shop-prod", Qualifier="1")
+    assert group.artifact == f"sha256:{with_zip['Configuration']['CodeSha256']}"
+    assert with_zip["Configuration"]["Description"].startswith('{"cloudrig":1')
