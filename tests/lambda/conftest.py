@@ -6,13 +6,14 @@ moto runs Lambda without Docker here (``support.aws`` switches it before anythin
 Fixtures:
 - ``lambda_role``: the ARN of an execution role created in moto (Lambda needs it to exist);
 - ``code_zip(body)``: a path to a zip holding ``index.py`` with ``body`` (distinct code per call);
-- ``make_lambda_provider(endpoint_url=None, limiter=None, **settings)``: a ``LambdaProvider``
+- ``make_lambda_provider(endpoint_url=None, limiter=None, logger=None, **settings)``: a ``LambdaProvider``
   for the moto server (or a FaultProxy in front of it), with its own fast limiter.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -94,12 +95,14 @@ def make_lambda_provider(moto_aws: Any, lambda_env: None) -> Callable[..., Any]:
         endpoint_url: str | None = None,
         limiter: Limiter | None = None,
         account: str = "lambda-test",
+        logger: logging.Logger | None = None,
         **settings: Any,
     ) -> Any:
         context = ProviderContext(
             account=account,
             settings=account_settings(endpoint_url or moto_aws.url, **settings),
             limiter=limiter or Limiter(fast_limits()),
+            logger=logger or logging.getLogger("cloudrig.provider.lambda.test"),
         )
         return LambdaProvider(context)
 

@@ -90,15 +90,23 @@ def test_identical_code_and_configuration_is_said_so(
 
 
 def test_identical_code_to_the_serving_version_is_logged(
-    provider: Any,
-    lambda_role: str,
-    code_zip: Callable[[str], str],
-    caplog: pytest.LogCaptureFixture,
+    make_lambda_provider: Callable[..., Any], lambda_role: str, code_zip: Callable[[str], str]
 ) -> None:
+    import logging
+    import uuid
+
+    # A logger of its own (with its own handler), whatever the logging configuration.
+    records: list[logging.LogRecord] = []
+    logger = logging.getLogger(f"cloudrig.test.{uuid.uuid4().hex}")
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    provider = make_lambda_provider(logger=logger)
     first = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
     provider.enable_server_group(REGION, first.name)
     provider.create_server_group(request(code_zip(V1), lambda_role, 2))
-    assert "code identical to version 1 (shop-prod-v001)" in caplog.text
+    messages = [r.getMessage() for r in records]
+    assert any("code identical to version 1 (shop-prod-v001)" in m for m in messages), messages
 
 
 def test_alias_routes_to_two_versions_at_most_and_is_never_empty(
