@@ -19,7 +19,8 @@ $(STAMP): $(PYPROJECTS)
 demo: $(STAMP)
 	$(BIN)/python providers/aws/demo.py
 
-test: $(STAMP)
+# Lint and types first (seconds), then the suite; CI runs exactly this target.
+test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

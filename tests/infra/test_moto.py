@@ -26,27 +26,44 @@ class EcsEnv:
     network: dict[str, Any]
 
     def create_service(self, name: str = "web", desired: int = 2, **extra: Any) -> dict[str, Any]:
-        return dict(self.ecs.create_service(
-            cluster=self.cluster, serviceName=name, taskDefinition=self.task_definition,
-            desiredCount=desired, launchType="FARGATE", networkConfiguration=self.network,
-            loadBalancers=[{"targetGroupArn": self.target_group, "containerName": "app",
-                            "containerPort": 8080}], **extra)["service"])
+        return dict(
+            self.ecs.create_service(
+                cluster=self.cluster,
+                serviceName=name,
+                taskDefinition=self.task_definition,
+                desiredCount=desired,
+                launchType="FARGATE",
+                networkConfiguration=self.network,
+                loadBalancers=[
+                    {
+                        "targetGroupArn": self.target_group,
+                        "containerName": "app",
+                        "containerPort": 8080,
+                    }
+                ],
+                **extra,
+            )["service"]
+        )
 
     def service(self, name: str = "web") -> dict[str, Any]:
-        return dict(self.ecs.describe_services(cluster=self.cluster, services=[name])
-                    ["services"][0])
+        return dict(
+            self.ecs.describe_services(cluster=self.cluster, services=[name])["services"][0]
+        )
 
     def tasks(self, name: str = "web", desired: str = "RUNNING") -> list[dict[str, Any]]:
-        arns = self.ecs.list_tasks(cluster=self.cluster, serviceName=name,
-                                   desiredStatus=desired)["taskArns"]
+        arns = self.ecs.list_tasks(cluster=self.cluster, serviceName=name, desiredStatus=desired)[
+            "taskArns"
+        ]
         if not arns:
             return []
         return list(self.ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"])
 
     def targets(self) -> dict[str, str]:
         described = self.elbv2.describe_target_health(TargetGroupArn=self.target_group)
-        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
-                for d in described["TargetHealthDescriptions"]}
+        return {
+            d["Target"]["Id"]: d["TargetHealth"]["State"]
+            for d in described["TargetHealthDescriptions"]
+        }
 
 
 @pytest.fixture
@@ -58,15 +75,27 @@ def env(moto_aws: MotoServer) -> EcsEnv:
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
     target_group = elbv2.create_target_group(
-        Name="web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+        Name="web",
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        TargetType="ip",
     )["TargetGroups"][0]["TargetGroupArn"]
     ecs.create_cluster(clusterName="apps")
     task_definition = ecs.register_task_definition(
-        family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-        memory="512", containerDefinitions=[{
-            "name": "app", "image": "nginx", "portMappings": [{"containerPort": 8080}],
-            "healthCheck": {"command": ["CMD-SHELL", "true"]},
-        }],
+        family="web",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "nginx",
+                "portMappings": [{"containerPort": 8080}],
+                "healthCheck": {"command": ["CMD-SHELL", "true"]},
+            }
+        ],
     )["taskDefinition"]["taskDefinitionArn"]
     moto_aws.clock.freeze()
     network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}
@@ -97,8 +126,9 @@ def test_reset_empties_backends_and_recording(moto_aws: MotoServer) -> None:
     assert ecs.list_clusters()["clusterArns"] == []
 
 
-def test_service_tasks_go_pending_then_running_into_the_target_group(env: EcsEnv,
-                                                                     moto_aws: MotoServer) -> None:
+def test_service_tasks_go_pending_then_running_into_the_target_group(
+    env: EcsEnv, moto_aws: MotoServer
+) -> None:
     created = env.create_service(desired=2)
     assert (created["runningCount"], created["pendingCount"]) == (0, 2)
     tasks = env.tasks()
@@ -109,8 +139,13 @@ def test_service_tasks_go_pending_then_running_into_the_target_group(env: EcsEnv
     tasks = env.tasks()
     assert {t["lastStatus"] for t in tasks} == {"RUNNING"}
     assert {t["healthStatus"] for t in tasks} == {"UNKNOWN"}  # health check not passed yet
-    ips = {d["value"] for t in tasks for a in t["attachments"] for d in a["details"]
-           if d["name"] == "privateIPv4Address"}
+    ips = {
+        d["value"]
+        for t in tasks
+        for a in t["attachments"]
+        for d in a["details"]
+        if d["name"] == "privateIPv4Address"
+    }
     assert set(env.targets()) == ips
     assert len(ips) == 2
     assert all(ip.startswith("10.0.1.") for ip in ips)  # inside the subnet
@@ -141,12 +176,14 @@ def test_desired_count_changes_start_and_stop_tasks(env: EcsEnv, moto_aws: MotoS
     moto_aws.clock.advance(0.5)
     stopped = env.tasks(desired="STOPPED")
     assert {(t["lastStatus"], t["stopCode"]) for t in stopped} == {
-        ("STOPPED", "ServiceSchedulerInitiated")}
+        ("STOPPED", "ServiceSchedulerInitiated")
+    }
     assert env.service()["runningCount"] == 1
 
 
 def test_tasks_that_fail_to_start_stop_with_a_reason_and_are_replaced(
-        env: EcsEnv, moto_aws: MotoServer) -> None:
+    env: EcsEnv, moto_aws: MotoServer
+) -> None:
     moto_aws.ecs.fail_next_starts("web", count=1, reason="CannotPullContainerError: no such image")
     env.create_service(desired=1)
     moto_aws.clock.advance(0.25)
@@ -165,7 +202,8 @@ def test_tasks_that_fail_to_start_stop_with_a_reason_and_are_replaced(
 
 
 def test_unhealthy_container_shows_in_task_and_target_group_then_is_replaced(
-        env: EcsEnv, moto_aws: MotoServer) -> None:
+    env: EcsEnv, moto_aws: MotoServer
+) -> None:
     env.create_service(desired=1)
     moto_aws.clock.advance(0.5)
     (task,) = env.tasks()
@@ -208,14 +246,19 @@ def test_crash_and_user_stop_are_replaced(env: EcsEnv, moto_aws: MotoServer) -> 
     assert not {t["taskArn"] for t in running} & set(stopped)
 
 
-def test_new_task_definition_replaces_tasks_after_new_ones_run(env: EcsEnv,
-                                                              moto_aws: MotoServer) -> None:
+def test_new_task_definition_replaces_tasks_after_new_ones_run(
+    env: EcsEnv, moto_aws: MotoServer
+) -> None:
     env.create_service(desired=1)
     moto_aws.clock.advance(0.5)
     (old,) = env.tasks()
     revision = env.ecs.register_task_definition(
-        family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-        memory="512", containerDefinitions=[{"name": "app", "image": "nginx:2"}],
+        family="web",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "nginx:2"}],
     )["taskDefinition"]["taskDefinitionArn"]
 
     env.ecs.update_service(cluster=env.cluster, service="web", taskDefinition=revision)
@@ -226,8 +269,12 @@ def test_new_task_definition_replaces_tasks_after_new_ones_run(env: EcsEnv,
     (new,) = env.tasks()
     assert new["taskDefinitionArn"] == revision
     assert new["healthStatus"] == "UNKNOWN"  # no health check in this revision
-    assert env.ecs.describe_tasks(cluster=env.cluster, tasks=[old["taskArn"]])["tasks"][0][
-        "desiredStatus"] == "STOPPED"
+    assert (
+        env.ecs.describe_tasks(cluster=env.cluster, tasks=[old["taskArn"]])["tasks"][0][
+            "desiredStatus"
+        ]
+        == "STOPPED"
+    )
 
 
 def test_deleting_a_service_stops_its_tasks(env: EcsEnv, moto_aws: MotoServer) -> None:
@@ -241,8 +288,12 @@ def test_deleting_a_service_stops_its_tasks(env: EcsEnv, moto_aws: MotoServer) -
 
 
 def test_services_outside_the_ecs_scheduler_get_no_tasks(env: EcsEnv) -> None:
-    env.ecs.create_service(cluster=env.cluster, serviceName="ext", desiredCount=2,
-                           deploymentController={"type": "EXTERNAL"})
+    env.ecs.create_service(
+        cluster=env.cluster,
+        serviceName="ext",
+        desiredCount=2,
+        deploymentController={"type": "EXTERNAL"},
+    )
     assert env.tasks("ext") == []
     assert env.service("ext")["runningCount"] == 0
 
@@ -250,15 +301,18 @@ def test_services_outside_the_ecs_scheduler_get_no_tasks(env: EcsEnv) -> None:
 def _ip_group(moto_aws: MotoServer, name: str = "plain") -> tuple[Any, str]:
     ec2, elbv2 = moto_aws.client("ec2"), moto_aws.client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    arn = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=80, VpcId=vpc,
-                                    TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    arn = elbv2.create_target_group(
+        Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
     elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": "10.1.0.5"}, {"Id": "10.1.0.6"}])
     return elbv2, arn
 
 
 def _states(elbv2: Any, arn: str) -> dict[str, tuple[str, str | None]]:
-    return {d["Target"]["Id"]: (d["TargetHealth"]["State"], d["TargetHealth"].get("Reason"))
-            for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]}
+    return {
+        d["Target"]["Id"]: (d["TargetHealth"]["State"], d["TargetHealth"].get("Reason"))
+        for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    }
 
 
 def test_target_health_defaults_to_moto_and_follows_overrides(moto_aws: MotoServer) -> None:
@@ -267,8 +321,10 @@ def test_target_health_defaults_to_moto_and_follows_overrides(moto_aws: MotoServ
 
     moto_aws.target_health.set(arn, "unhealthy")
     moto_aws.target_health.set(arn, "healthy", target_id="10.1.0.6")
-    assert _states(elbv2, arn) == {"10.1.0.5": ("unhealthy", "Target.FailedHealthChecks"),
-                                   "10.1.0.6": ("healthy", None)}
+    assert _states(elbv2, arn) == {
+        "10.1.0.5": ("unhealthy", "Target.FailedHealthChecks"),
+        "10.1.0.6": ("healthy", None),
+    }
 
     moto_aws.target_health.unset(arn)
     assert _states(elbv2, arn)["10.1.0.5"] == ("healthy", None)
@@ -301,15 +357,31 @@ def test_target_health_lifecycle_can_end_unhealthy(moto_aws: MotoServer) -> None
 
 def test_lambda_invoke_without_docker(moto_aws: MotoServer) -> None:
     iam, lam = moto_aws.client("iam"), moto_aws.client("lambda")
-    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                               "Principal": {"Service": "lambda.amazonaws.com"}}],
-    }))["Role"]["Arn"]
+    role = iam.create_role(
+        RoleName="fn",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    lam.create_function(FunctionName="echo", Runtime="python3.11", Role=role,
-                        Handler="handler.handler", Code={"ZipFile": code.getvalue()})
+    lam.create_function(
+        FunctionName="echo",
+        Runtime="python3.11",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
 
     answer = lam.invoke(FunctionName="echo", Payload=json.dumps({"hello": "world"}).encode())
 
@@ -323,15 +395,23 @@ def test_auto_scaling_instances_follow_the_target_group_lifecycle(moto_aws: Moto
     asg = moto_aws.client("autoscaling")
     vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.1.0/24")["Subnet"]["SubnetId"]
-    arn = elbv2.create_target_group(Name="asg", Protocol="HTTP", Port=80, VpcId=vpc,
-                                    TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    arn = elbv2.create_target_group(
+        Name="asg", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance"
+    )["TargetGroups"][0]["TargetGroupArn"]
     moto_aws.target_health.lifecycle(arn, Lifecycle(initial_for=3))
-    ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={
-        "ImageId": "ami-12c6146b", "InstanceType": "t3.micro"})  # moto checks no AMI ids
+    ec2.create_launch_template(
+        LaunchTemplateName="web",
+        LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"},
+    )  # moto checks no AMI ids
     asg.create_auto_scaling_group(
-        AutoScalingGroupName="web", MinSize=2, MaxSize=2, DesiredCapacity=2,
-        LaunchTemplate={"LaunchTemplateName": "web"}, VPCZoneIdentifier=subnet,
-        TargetGroupARNs=[arn])
+        AutoScalingGroupName="web",
+        MinSize=2,
+        MaxSize=2,
+        DesiredCapacity=2,
+        LaunchTemplate={"LaunchTemplateName": "web"},
+        VPCZoneIdentifier=subnet,
+        TargetGroupARNs=[arn],
+    )
 
     states = _states(elbv2, arn)
     assert len(states) == 2

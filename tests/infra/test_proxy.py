@@ -53,8 +53,7 @@ def _error(call: Callable[[], Any]) -> tuple[str, int]:
     return error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def test_aws_query_throttling_parses_as_throttling(proxy: FaultProxy,
-                                                   moto_aws: MotoServer) -> None:
+def test_aws_query_throttling_parses_as_throttling(proxy: FaultProxy, moto_aws: MotoServer) -> None:
     asg = moto_aws.client("autoscaling", endpoint_url=proxy.url)
     proxy.add(throttle(Style.AWS_QUERY), operation="DescribeAutoScalingGroups", times=1)
 
@@ -78,11 +77,13 @@ def test_aws_json_throttling_exception(proxy: FaultProxy, moto_aws: MotoServer) 
     assert _error(ecs.list_clusters) == ("ThrottlingException", 400)
 
 
-def test_rest_json_throttling_selected_by_method_and_path(proxy: FaultProxy,
-                                                          moto_aws: MotoServer) -> None:
+def test_rest_json_throttling_selected_by_method_and_path(
+    proxy: FaultProxy, moto_aws: MotoServer
+) -> None:
     lam = moto_aws.client("lambda", endpoint_url=proxy.url)
-    proxy.add(aws_json_throttle("TooManyRequestsException", 429), method="GET",
-              path=r"/functions/?$")
+    proxy.add(
+        aws_json_throttle("TooManyRequestsException", 429), method="GET", path=r"/functions/?$"
+    )
     with pytest.raises(ClientError) as caught:
         lam.list_functions()
     assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
@@ -90,16 +91,26 @@ def test_rest_json_throttling_selected_by_method_and_path(proxy: FaultProxy,
     assert proxy.counts()["answered"] == {"GET /2015-03-31/functions": 1}
 
 
-@pytest.mark.parametrize(("style", "service", "call", "status", "code"), [
-    (Style.AWS_QUERY, "autoscaling", "describe_auto_scaling_groups", 500, "InternalFailure"),
-    (Style.AWS_QUERY, "elbv2", "describe_load_balancers", 503, "ServiceUnavailable"),
-    (Style.EC2, "ec2", "describe_subnets", 500, "InternalError"),
-    (Style.EC2, "ec2", "describe_subnets", 503, "Unavailable"),
-    (Style.AWS_JSON, "ecs", "list_clusters", 500, "InternalFailure"),
-    (Style.AWS_JSON, "ecs", "list_clusters", 503, "ServiceUnavailableException"),
-])
-def test_server_errors(proxy: FaultProxy, moto_aws: MotoServer, style: Style, service: str,
-                       call: str, status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("style", "service", "call", "status", "code"),
+    [
+        (Style.AWS_QUERY, "autoscaling", "describe_auto_scaling_groups", 500, "InternalFailure"),
+        (Style.AWS_QUERY, "elbv2", "describe_load_balancers", 503, "ServiceUnavailable"),
+        (Style.EC2, "ec2", "describe_subnets", 500, "InternalError"),
+        (Style.EC2, "ec2", "describe_subnets", 503, "Unavailable"),
+        (Style.AWS_JSON, "ecs", "list_clusters", 500, "InternalFailure"),
+        (Style.AWS_JSON, "ecs", "list_clusters", 503, "ServiceUnavailableException"),
+    ],
+)
+def test_server_errors(
+    proxy: FaultProxy,
+    moto_aws: MotoServer,
+    style: Style,
+    service: str,
+    call: str,
+    status: int,
+    code: str,
+) -> None:
     client = moto_aws.client(service, endpoint_url=proxy.url)
     proxy.add(server_error(style, status))
     assert _error(getattr(client, call)) == (code, status)
@@ -122,8 +133,7 @@ def test_nth_call_and_max_count(proxy: FaultProxy, moto_aws: MotoServer) -> None
     assert rule.matched == 5
 
 
-def test_probability_is_reproducible_with_a_seed(proxy: FaultProxy,
-                                                 moto_aws: MotoServer) -> None:
+def test_probability_is_reproducible_with_a_seed(proxy: FaultProxy, moto_aws: MotoServer) -> None:
     ecs = moto_aws.client("ecs", endpoint_url=proxy.url)
     proxy.add(throttle(Style.AWS_JSON), operation="ListClusters", probability=0.5, seed=7)
     draws = random.Random(7)
@@ -151,8 +161,9 @@ def test_added_latency_delays_the_answer(proxy: FaultProxy, moto_aws: MotoServer
     assert proxy.forwarded() == 2
 
 
-def test_latency_past_the_read_timeout_raises_read_timeout(proxy: FaultProxy,
-                                                           moto_aws: MotoServer) -> None:
+def test_latency_past_the_read_timeout_raises_read_timeout(
+    proxy: FaultProxy, moto_aws: MotoServer
+) -> None:
     slow = Config(retries={"total_max_attempts": 1}, read_timeout=0.3)
     moto_aws.client("autoscaling").describe_auto_scaling_groups()  # backend warm, no proxy
     asg = moto_aws.client("autoscaling", endpoint_url=proxy.url, config=slow)
@@ -164,17 +175,18 @@ def test_latency_past_the_read_timeout_raises_read_timeout(proxy: FaultProxy,
     assert moto_aws.request_count("DescribeAutoScalingGroups") == 2
 
 
-def test_latency_before_upstream_holds_the_request(proxy: FaultProxy,
-                                                   moto_aws: MotoServer) -> None:
+def test_latency_before_upstream_holds_the_request(proxy: FaultProxy, moto_aws: MotoServer) -> None:
     asg = moto_aws.client("autoscaling", endpoint_url=proxy.url)
     asg.describe_auto_scaling_groups()  # backend warm
     proxy.add(Delay(0.4, before_upstream=True), operation="CreateLaunchConfiguration", times=1)
     seen_by_moto: list[int] = []
-    timer = threading.Timer(0.2, lambda: seen_by_moto.append(
-        moto_aws.request_count("CreateLaunchConfiguration")))
+    timer = threading.Timer(
+        0.2, lambda: seen_by_moto.append(moto_aws.request_count("CreateLaunchConfiguration"))
+    )
     timer.start()
-    asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12c6146b",
-                                    InstanceType="t3.micro")
+    asg.create_launch_configuration(
+        LaunchConfigurationName="lc", ImageId="ami-12c6146b", InstanceType="t3.micro"
+    )
     timer.join()
     assert seen_by_moto == [0]  # still held by the proxy at 0.2 s
     assert moto_aws.request_count("CreateLaunchConfiguration") == 1
@@ -188,8 +200,9 @@ def test_upstream_down_answers_502(fault_proxy: ProxyFactory, moto_aws: MotoServ
     assert _error(ecs.list_clusters) == ("502", 502)
 
 
-def test_stopped_proxy_drops_keep_alive_connections(fault_proxy: ProxyFactory,
-                                                    moto_aws: MotoServer) -> None:
+def test_stopped_proxy_drops_keep_alive_connections(
+    fault_proxy: ProxyFactory, moto_aws: MotoServer
+) -> None:
     proxy = fault_proxy(moto_aws.url)
     ecs = moto_aws.client("ecs", endpoint_url=proxy.url)
     ecs.list_clusters()  # a pooled keep-alive connection now exists
@@ -198,8 +211,7 @@ def test_stopped_proxy_drops_keep_alive_connections(fault_proxy: ProxyFactory,
         ecs.list_clusters()
 
 
-def test_reset_connection_raises_connection_closed(proxy: FaultProxy,
-                                                   moto_aws: MotoServer) -> None:
+def test_reset_connection_raises_connection_closed(proxy: FaultProxy, moto_aws: MotoServer) -> None:
     ecs = moto_aws.client("ecs", endpoint_url=proxy.url)
     proxy.add(Reset(), operation="ListClusters", times=1)
     with pytest.raises(ConnectionClosedError):
@@ -236,9 +248,13 @@ def test_forwarded_count_equals_moto_recorder(proxy: FaultProxy, moto_aws: MotoS
     ecs.list_clusters()
 
     assert proxy.forwarded() == moto_aws.request_count() == 5
-    assert proxy.counts()["forwarded"] == {"CreateVpc": 1, "DescribeVpcs": 1,
-                                           "DescribeSubnets": 1, "CreateCluster": 1,
-                                           "ListClusters": 1}
+    assert proxy.counts()["forwarded"] == {
+        "CreateVpc": 1,
+        "DescribeVpcs": 1,
+        "DescribeSubnets": 1,
+        "CreateCluster": 1,
+        "ListClusters": 1,
+    }
     assert proxy.counts()["answered"] == {"DescribeSubnets": 2}
     proxy.clear_counts()
     assert (proxy.forwarded(), proxy.answered()) == (0, 0)
@@ -269,14 +285,16 @@ def test_google_client_sees_rate_limit_exceeded(proxy: FaultProxy) -> None:
     from google.api_core import exceptions
     from google.auth.credentials import AnonymousCredentials
 
-    client = compute.InstancesClient(credentials=AnonymousCredentials(), transport="rest",
-                                     client_options={"api_endpoint": proxy.url})
+    client = compute.InstancesClient(
+        credentials=AnonymousCredentials(),
+        transport="rest",
+        client_options={"api_endpoint": proxy.url},
+    )
     proxy.add(gcp_rate_limit(), method="GET", path=r"/zones/z/instances/vm$")
     with pytest.raises(exceptions.TooManyRequests) as caught:
         client.get(project="p", zone="z", instance="vm")
     assert caught.value.code == 429
     assert caught.value.errors[0]["reason"] == "rateLimitExceeded"
-
 
 
 class _Watch(BaseHTTPRequestHandler):
@@ -319,8 +337,9 @@ def test_chunked_answers_stream_through(fault_proxy: ProxyFactory) -> None:
         upstream.server_close()
 
 
-def test_https_upstream_with_a_self_signed_certificate(fault_proxy: ProxyFactory,
-                                                       moto_aws: MotoServer) -> None:
+def test_https_upstream_with_a_self_signed_certificate(
+    fault_proxy: ProxyFactory, moto_aws: MotoServer
+) -> None:
     tls_upstream = fault_proxy(moto_aws.url, tls=True)  # its CA is trusted by nobody
     proxy = fault_proxy(tls_upstream.url)
     ecs = moto_aws.client("ecs", endpoint_url=proxy.url)

@@ -24,8 +24,16 @@ from support.aws.clock import Clock
 from support.aws.ecs_tasks import ServiceTask
 from support.aws.target_health import TargetHealth
 
-_PATCHED = ("create_service", "update_service", "delete_service", "describe_services",
-            "list_services", "describe_tasks", "list_tasks", "stop_task")
+_PATCHED = (
+    "create_service",
+    "update_service",
+    "delete_service",
+    "describe_services",
+    "list_services",
+    "describe_tasks",
+    "list_tasks",
+    "stop_task",
+)
 
 
 @dataclass
@@ -67,25 +75,34 @@ class EcsTaskModel:
             out = []
             for backend in self._backends():
                 self.reconcile(backend)
-                out += [t for t in self._service_tasks(backend)
-                        if service is None or t.service_name == service]
+                out += [
+                    t
+                    for t in self._service_tasks(backend)
+                    if service is None or t.service_name == service
+                ]
             return out
 
-    def fail_next_starts(self, service: str, count: int = 1,
-                         reason: str = "Essential container in task exited",
-                         exit_code: int = 1) -> None:
+    def fail_next_starts(
+        self,
+        service: str,
+        count: int = 1,
+        reason: str = "Essential container in task exited",
+        exit_code: int = 1,
+    ) -> None:
         """The next ``count`` tasks ``service`` starts stop instead of running."""
         with self._lock:
             plan = self._plans.setdefault(service, _Plan())
             plan.failures += [(reason, exit_code)] * count
 
-    def crash(self, task_arn: str, reason: str = "Essential container in task exited",
-              exit_code: int = 1) -> None:
+    def crash(
+        self, task_arn: str, reason: str = "Essential container in task exited", exit_code: int = 1
+    ) -> None:
         """A running task's essential container exits; the service replaces the task."""
         with self._lock:
             task = self._find(task_arn)
-            task.begin_stop(self.clock, reason, "EssentialContainerExited", self.timing.stop,
-                            exit_code)
+            task.begin_stop(
+                self.clock, reason, "EssentialContainerExited", self.timing.stop, exit_code
+            )
             self._deregister(task)
 
     def make_unhealthy(self, task_arn: str, container: str | None = None) -> None:
@@ -113,8 +130,11 @@ class EcsTaskModel:
 
     def _reconcile_service(self, backend: EC2ContainerServiceBackend, service: Any) -> None:
         now = self.clock()
-        tasks = [t for t in self._service_tasks(backend)
-                 if t.service_name == service.name and t.cluster_arn == service.cluster_arn]
+        tasks = [
+            t
+            for t in self._service_tasks(backend)
+            if t.service_name == service.name and t.cluster_arn == service.cluster_arn
+        ]
         for task in tasks:
             self._progress(task, now)
         desired = service.desired_count if service.status == "ACTIVE" else 0
@@ -148,15 +168,26 @@ class EcsTaskModel:
                 self._register(task)
         if task.status == "RUNNING" and task.healthy_at is not None and now >= task.healthy_at:
             task.become_healthy()
-        if (task.status == "RUNNING" and task.health_status == "UNHEALTHY"
-                and timing.replace_unhealthy is not None and task.unhealthy_since is not None
-                and now - task.unhealthy_since >= timing.replace_unhealthy):
-            task.begin_stop(self.clock, "Task failed container health checks",
-                            "ServiceSchedulerInitiated", timing.stop,
-                            since=task.unhealthy_since + timing.replace_unhealthy)
+        if (
+            task.status == "RUNNING"
+            and task.health_status == "UNHEALTHY"
+            and timing.replace_unhealthy is not None
+            and task.unhealthy_since is not None
+            and now - task.unhealthy_since >= timing.replace_unhealthy
+        ):
+            task.begin_stop(
+                self.clock,
+                "Task failed container health checks",
+                "ServiceSchedulerInitiated",
+                timing.stop,
+                since=task.unhealthy_since + timing.replace_unhealthy,
+            )
             self._deregister(task)
-        if task.status == "DEACTIVATING" and task.stop_done_at is not None \
-                and now >= task.stop_done_at:
+        if (
+            task.status == "DEACTIVATING"
+            and task.stop_done_at is not None
+            and now >= task.stop_done_at
+        ):
             task.finish_stop(self.clock)
 
     def _start(self, backend: EC2ContainerServiceBackend, service: Any) -> ServiceTask | None:
@@ -173,8 +204,9 @@ class EcsTaskModel:
     def _stop(self, task: ServiceTask, reason: str, service: Any) -> None:
         task.begin_stop(self.clock, reason, "ServiceSchedulerInitiated", self.timing.stop)
         self._deregister(task)
-        self._event(service, f"(service {service.name}) has stopped 1 running tasks: "
-                             f"(task {task.id}).")
+        self._event(
+            service, f"(service {service.name}) has stopped 1 running tasks: (task {task.id})."
+        )
 
     def _register(self, task: ServiceTask) -> None:
         service = self._service_of(task)
@@ -199,20 +231,28 @@ class EcsTaskModel:
     def _count_service(self, service: Any, tasks: list[ServiceTask]) -> None:
         running = sum(t.status == "RUNNING" for t in tasks)
         pending = sum(t.status == "PENDING" for t in tasks)
-        failed = sum(t.stop_code in ("TaskFailedToStart", "EssentialContainerExited")
-                     for t in tasks)
+        failed = sum(
+            t.stop_code in ("TaskFailedToStart", "EssentialContainerExited") for t in tasks
+        )
         was_steady = service.running_count == service.desired_count and service.pending_count == 0
         service.running_count, service.pending_count = running, pending
         live = [t for t in tasks if t.live]
-        steady = (running == service.desired_count and pending == 0
-                  and all(t.task_definition_arn == service.task_definition for t in live))
+        steady = (
+            running == service.desired_count
+            and pending == 0
+            and all(t.task_definition_arn == service.task_definition for t in live)
+        )
         if service.deployments:
             deployment = service.deployments[0]
             deployment.update(
-                desiredCount=service.desired_count, runningCount=running, pendingCount=pending,
-                failedTasks=failed, taskDefinition=service.task_definition,
+                desiredCount=service.desired_count,
+                runningCount=running,
+                pendingCount=pending,
+                failedTasks=failed,
+                taskDefinition=service.task_definition,
                 rolloutState="COMPLETED" if steady else "IN_PROGRESS",
-                updatedAt=self.clock.wall())
+                updatedAt=self.clock.wall(),
+            )
         if steady and not was_steady and service.status == "ACTIVE":
             self._event(service, f"(service {service.name}) has reached a steady state.")
 
@@ -222,11 +262,13 @@ class EcsTaskModel:
             cluster.running_tasks_count = sum(t.last_status == "RUNNING" for t in tasks)
             cluster.pending_tasks_count = sum(t.last_status == "PENDING" for t in tasks)
             cluster.active_services_count = sum(
-                s.cluster_name == name and s.status == "ACTIVE" for s in backend.services.values())
+                s.cluster_name == name and s.status == "ACTIVE" for s in backend.services.values()
+            )
 
     def _event(self, service: Any, message: str) -> None:
-        service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": self.clock.wall(),
-                                  "message": message})
+        service.events.insert(
+            0, {"id": str(uuid.uuid4()), "createdAt": self.clock.wall(), "message": message}
+        )
 
     # --- lookups -----------------------------------------------------------------------------
 
@@ -237,8 +279,12 @@ class EcsTaskModel:
 
     @staticmethod
     def _service_tasks(backend: EC2ContainerServiceBackend) -> list[ServiceTask]:
-        return [t for tasks in backend.tasks.values() for t in tasks.values()
-                if isinstance(t, ServiceTask)]
+        return [
+            t
+            for tasks in backend.tasks.values()
+            for t in tasks.values()
+            if isinstance(t, ServiceTask)
+        ]
 
     def _find(self, task_arn: str) -> ServiceTask:
         for backend in self._backends():
@@ -265,6 +311,7 @@ class EcsTaskModel:
                     result = originals[name](backend, *args, **kwargs)
                     model.reconcile(backend)
                     return result
+
             return patched
 
         def read(name: str) -> Callable[..., Any]:
@@ -272,33 +319,51 @@ class EcsTaskModel:
                 with model._lock:
                     model.reconcile(backend)
                     return originals[name](backend, *args, **kwargs)
+
             return patched
 
-        def list_tasks(backend: EC2ContainerServiceBackend, cluster_str: str | None = None,
-                       container_instance: str | None = None, family: str | None = None,
-                       started_by: str | None = None, service_name: str | None = None,
-                       desiredStatus: str | None = None) -> list[Any]:
+        def list_tasks(
+            backend: EC2ContainerServiceBackend,
+            cluster_str: str | None = None,
+            container_instance: str | None = None,
+            family: str | None = None,
+            started_by: str | None = None,
+            service_name: str | None = None,
+            desiredStatus: str | None = None,
+        ) -> list[Any]:
             with model._lock:
                 model.reconcile(backend)
                 # AWS filters on desired status RUNNING unless told otherwise, and by service
                 # (moto ignores serviceName: it never had service tasks).
-                tasks = originals["list_tasks"](backend, cluster_str, container_instance, family,
-                                                started_by, None, desiredStatus or "RUNNING")
+                tasks = originals["list_tasks"](
+                    backend,
+                    cluster_str,
+                    container_instance,
+                    family,
+                    started_by,
+                    None,
+                    desiredStatus or "RUNNING",
+                )
                 if service_name:
                     name = service_name.split("/")[-1]
                     tasks = [t for t in tasks if t.group == f"service:{name}"]
                 return list(tasks)
 
-        def stop_task(backend: EC2ContainerServiceBackend, cluster_str: str, task_str: str,
-                      reason: str) -> Any:
+        def stop_task(
+            backend: EC2ContainerServiceBackend, cluster_str: str, task_str: str, reason: str
+        ) -> Any:
             with model._lock:
                 model.reconcile(backend)
                 task_id = task_str.split("/")[-1]
                 for task in model._service_tasks(backend):
                     if task.id == task_id:
                         if task.live:
-                            task.begin_stop(model.clock, reason or "Task stopped by user",
-                                            "UserInitiated", model.timing.stop)
+                            task.begin_stop(
+                                model.clock,
+                                reason or "Task stopped by user",
+                                "UserInitiated",
+                                model.timing.stop,
+                            )
                             model._deregister(task)
                         model.reconcile(backend)
                         return task

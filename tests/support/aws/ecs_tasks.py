@@ -32,20 +32,31 @@ class ModelContainer(Container):
 class ServiceTask(Task):
     """A task started by the model for ``service_name``; timing fields are model-clock seconds."""
 
-    def __init__(self, backend: EC2ContainerServiceBackend, cluster: Cluster,
-                 task_definition: TaskDefinition, service: Any, clock: Clock,
-                 start_after: float) -> None:
+    def __init__(
+        self,
+        backend: EC2ContainerServiceBackend,
+        cluster: Cluster,
+        task_definition: TaskDefinition,
+        service: Any,
+        clock: Clock,
+        start_after: float,
+    ) -> None:
         # moto's Task builds the awsvpc ENI itself but crashes (AttributeError private_dns_name) in
         # VPCs without DNS hostnames and ignores the subnet's CIDR: it gets a copy of the
         # definition that does not say awsvpc, and we attach our own ENI below.
         plain = copy.copy(task_definition)
         plain.network_mode = "none"
         super().__init__(
-            cluster=cluster, task_definition=plain, container_instance_arn=None,
-            resource_requirements=None, backend=backend, group=f"service:{service.name}",
+            cluster=cluster,
+            task_definition=plain,
+            container_instance_arn=None,
+            resource_requirements=None,
+            backend=backend,
+            group=f"service:{service.name}",
             launch_type=service.launch_type or "FARGATE",
             started_by=(service.deployments[0]["id"] if service.deployments else "ecs-svc"),
-            networking_configuration=None, platform_version=service.platform_version,
+            networking_configuration=None,
+            platform_version=service.platform_version,
         )
         self.eni_id: str | None = None
         if task_definition.network_mode == "awsvpc" and service.network_configuration:
@@ -65,11 +76,14 @@ class ServiceTask(Task):
         self.private_ip: str = self._eni_ip() or random_private_ip()
         definitions: list[dict[str, Any]] = list(task_definition.container_definitions)
         self.containers: list[ModelContainer] = [  # type: ignore[assignment]
-            self._container(task_definition, d) for d in definitions]
+            self._container(task_definition, d) for d in definitions
+        ]
         for container in self.containers:  # moto names containers after the task definition
             container.task_arn = self.task_arn
-            container.container_arn = (f"arn:aws:ecs:{self.region_name}:{self._account_id}:"
-                                        f"container/{cluster.name}/{self.id}/{uuid.uuid4()}")
+            container.container_arn = (
+                f"arn:aws:ecs:{self.region_name}:{self._account_id}:"
+                f"container/{cluster.name}/{self.id}/{uuid.uuid4()}"
+            )
         # model-clock deadlines
         self.run_at: float = clock() + start_after
         self.healthy_at: float | None = None
@@ -93,21 +107,27 @@ class ServiceTask(Task):
     def _attach_eni(self, awsvpc: dict[str, Any]) -> None:
         ec2 = ec2_backends[self._account_id][self.region_name]
         subnet = ec2.get_subnet(awsvpc["subnets"][0])
-        eni = ec2.create_network_interface(subnet=subnet,
-                                           private_ip_address=None,  # type: ignore[arg-type]
-                                           group_ids=awsvpc.get("securityGroups") or None,
-                                           description="moto ECS (cloudrig test model)")
+        eni = ec2.create_network_interface(
+            subnet=subnet,
+            private_ip_address=None,  # type: ignore[arg-type]
+            group_ids=awsvpc.get("securityGroups") or None,
+            description="moto ECS (cloudrig test model)",
+        )
         eni.status = "in-use"
         self.eni_id = eni.id
-        self.attachments.append({
-            "id": str(uuid.uuid4()), "type": "ElasticNetworkInterface", "status": "ATTACHED",
-            "details": [
-                {"name": "subnetId", "value": subnet.id},
-                {"name": "networkInterfaceId", "value": eni.id},
-                {"name": "macAddress", "value": eni.mac_address},
-                {"name": "privateIPv4Address", "value": eni.private_ip_address},
-            ],
-        })
+        self.attachments.append(
+            {
+                "id": str(uuid.uuid4()),
+                "type": "ElasticNetworkInterface",
+                "status": "ATTACHED",
+                "details": [
+                    {"name": "subnetId", "value": subnet.id},
+                    {"name": "networkInterfaceId", "value": eni.id},
+                    {"name": "macAddress", "value": eni.mac_address},
+                    {"name": "privateIPv4Address", "value": eni.private_ip_address},
+                ],
+            }
+        )
 
     def _release_eni(self) -> None:
         """AWS deletes a task's ENI when the task stops."""
@@ -180,8 +200,15 @@ class ServiceTask(Task):
         else:
             self.health_status = "UNKNOWN"
 
-    def begin_stop(self, clock: Clock, reason: str, code: str, stop_after: float,
-                   exit_code: int | None = 0, since: float | None = None) -> None:
+    def begin_stop(
+        self,
+        clock: Clock,
+        reason: str,
+        code: str,
+        stop_after: float,
+        exit_code: int | None = 0,
+        since: float | None = None,
+    ) -> None:
         """Desired STOPPED; DEACTIVATING while targets drain, STOPPED after ``stop_after`` s."""
         self.desired_status = "STOPPED"
         self.stopped_reason = reason

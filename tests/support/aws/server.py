@@ -127,13 +127,20 @@ class MotoServer:
 
     # --- clients -----------------------------------------------------------------------------
 
-    def client(self, service: str, *, endpoint_url: str | None = None,
-               config: Config | None = NO_RETRIES, **kwargs: Any) -> Any:
+    def client(
+        self,
+        service: str,
+        *,
+        endpoint_url: str | None = None,
+        config: Config | None = NO_RETRIES,
+        **kwargs: Any,
+    ) -> Any:
         """A boto3 client for ``service`` aimed at this server (or at ``endpoint_url``, e.g. a
         FaultProxy in front of it), with dummy credentials and botocore retries off by default so
         request counts are exact (pass ``config=None`` for botocore's defaults)."""
         # One session for all clients: its loader caches the service models (a fresh session
         # re-reads them, ~0.3 s per client). Sessions are not thread-safe, hence the lock.
         with self._session_lock:
-            return self._session.client(service, endpoint_url=endpoint_url or self.url,
-                                        config=config, **kwargs)
+            return self._session.client(
+                service, endpoint_url=endpoint_url or self.url, config=config, **kwargs
+            )

@@ -53,15 +53,25 @@ class TargetHealth:
 
     # --- test API ----------------------------------------------------------------------------
 
-    def set(self, target_group_arn: str, state: str, *, target_id: str | None = None,
-            reason: str | None = None, description: str | None = None) -> None:
+    def set(
+        self,
+        target_group_arn: str,
+        state: str,
+        *,
+        target_id: str | None = None,
+        reason: str | None = None,
+        description: str | None = None,
+    ) -> None:
         """Pin ``state`` for one target (``target_id``) or every target of the group."""
         if state not in _REASONS:
             raise ValueError(f"unknown target health state {state!r}")
         default_reason, default_description = _REASONS[state]
         with self._lock:
             self._fixed[(target_group_arn, target_id)] = (
-                state, reason or default_reason, description or default_description)
+                state,
+                reason or default_reason,
+                description or default_description,
+            )
 
     def unset(self, target_group_arn: str, *, target_id: str | None = None) -> None:
         with self._lock:
@@ -87,7 +97,8 @@ class TargetHealth:
     def state_of(self, target_group_arn: str, target_id: str) -> tuple[str, str | None, str | None]:
         """The overridden state of a registered target, or moto's ``healthy``."""
         fixed = self._fixed.get((target_group_arn, target_id)) or self._fixed.get(
-            (target_group_arn, None))
+            (target_group_arn, None)
+        )
         if fixed is not None:
             return fixed
         life = self._lifecycles.get(target_group_arn)
@@ -102,9 +113,13 @@ class TargetHealth:
         if life is None:
             return []
         now = self.clock()
-        return [tid for (arn, tid), at in self._deregistered_at.items()
-                if arn == group.arn and now - at < life.draining_for
-                and tid in group.deregistered_targets]
+        return [
+            tid
+            for (arn, tid), at in self._deregistered_at.items()
+            if arn == group.arn
+            and now - at < life.draining_for
+            and tid in group.deregistered_targets
+        ]
 
     # --- moto patches ------------------------------------------------------------------------
 
@@ -132,34 +147,52 @@ class TargetHealth:
                     control._deregistered_at[(group.arn, target["Id"])] = control.clock()
                     control._registered_at.pop((group.arn, target["Id"]), None)
 
-        def health_for(group: FakeTargetGroup, target: dict[str, Any],
-                       ec2_backend: Any) -> FakeHealthStatus:
+        def health_for(
+            group: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any
+        ) -> FakeHealthStatus:
             status: FakeHealthStatus = originals["health_for"](group, target, ec2_backend)
             with control._lock:
                 if target["Id"] in control._draining(group):
                     port = group.deregistered_targets[target["Id"]]["Port"]
-                    return FakeHealthStatus(target["Id"], port, group.health_check_port,
-                                            "draining", *_REASONS["draining"])
+                    return FakeHealthStatus(
+                        target["Id"],
+                        port,
+                        group.health_check_port,
+                        "draining",
+                        *_REASONS["draining"],
+                    )
                 if status.status != "healthy":
                     return status  # not registered, stopped instance: moto's answer stands
                 state, reason, description = control.state_of(group.arn, target["Id"])
-            return FakeHealthStatus(status.instance_id, status.port, status.health_check_port,
-                                    state, reason, description)
+            return FakeHealthStatus(
+                status.instance_id,
+                status.port,
+                status.health_check_port,
+                state,
+                reason,
+                description,
+            )
 
-        def describe_target_health(backend: ELBv2Backend, target_group_arn: str,
-                                   targets: list[dict[str, Any]]) -> list[FakeHealthStatus]:
+        def describe_target_health(
+            backend: ELBv2Backend, target_group_arn: str, targets: list[dict[str, Any]]
+        ) -> list[FakeHealthStatus]:
             group = backend.target_groups.get(target_group_arn)
             if not targets and group is not None:
                 with control._lock:
                     draining = control._draining(group)
                 targets = list(group.targets.values()) + [
-                    group.deregistered_targets[tid] for tid in draining]
+                    group.deregistered_targets[tid] for tid in draining
+                ]
             result: list[FakeHealthStatus] = originals["describe_target_health"](
-                backend, target_group_arn, targets)
+                backend, target_group_arn, targets
+            )
             return result
 
-        for name, patched in (("register", register), ("deregister", deregister),
-                              ("health_for", health_for)):
+        for name, patched in (
+            ("register", register),
+            ("deregister", deregister),
+            ("health_for", health_for),
+        ):
             setattr(FakeTargetGroup, name, patched)
         ELBv2Backend.describe_target_health = describe_target_health  # type: ignore[assignment,method-assign]
 

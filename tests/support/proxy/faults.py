@@ -141,14 +141,16 @@ def aws_json_throttle(code: str = "ThrottlingException", status: int = 400) -> R
 
 def kubernetes_throttle(retry_after: int = 1) -> Respond:
     """The apiserver's 429: a ``Status`` body and ``Retry-After``."""
-    return _kubernetes(429, "TooManyRequests", "Too many requests, please try again later.",
-                       retry_after)
+    return _kubernetes(
+        429, "TooManyRequests", "Too many requests, please try again later.", retry_after
+    )
 
 
 def gcp_rate_limit() -> Respond:
     """Google API rate limit: 429 with ``reason: rateLimitExceeded``."""
-    return _gcp(429, "rateLimitExceeded", "usageLimits", "Rate Limit Exceeded",
-                "RESOURCE_EXHAUSTED")
+    return _gcp(
+        429, "rateLimitExceeded", "usageLimits", "Rate Limit Exceeded", "RESOURCE_EXHAUSTED"
+    )
 
 
 def throttle(style: Style) -> Respond:
@@ -177,5 +179,6 @@ def server_error(style: Style, status: int = 500) -> Respond:
         reason = "InternalError" if internal else "ServiceUnavailable"
         return _kubernetes(status, reason, "Injected server error", None)
     reason = "backendError" if internal else "unavailable"
-    return _gcp(status, reason, "global", "Injected server error",
-                "INTERNAL" if internal else "UNAVAILABLE")
+    return _gcp(
+        status, reason, "global", "Injected server error", "INTERNAL" if internal else "UNAVAILABLE"
+    )

@@ -32,10 +32,19 @@ from support.proxy.rules import Request, Rule
 log = logging.getLogger(__name__)
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) are per connection and never forwarded.
-_HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "te", "trailer", "transfer-encoding", "upgrade",
-})
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 # Also not forwarded: the length (recomputed) and Expect (this proxy already answered the
 # 100-continue and sends the whole body at once).
 _NOT_FORWARDED = _HOP_BY_HOP | {"content-length", "expect"}
@@ -162,8 +171,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             upstream.close()
 
-    def _ask_upstream(self, upstream: http.client.HTTPConnection,
-                      request: Request) -> http.client.HTTPResponse:
+    def _ask_upstream(
+        self, upstream: http.client.HTTPConnection, request: Request
+    ) -> http.client.HTTPResponse:
         target = request.path + (f"?{request.query}" if request.query else "")
         upstream.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
         for name, value in self.headers.items():
@@ -215,7 +225,8 @@ class FaultProxy:
         if tls:
             ca = trustme.CA()
             ca.issue_cert("127.0.0.1", "localhost", "::1").configure_cert(
-                context := ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+                context := ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            )
             self._server_tls = context
             self._ca_dir = tempfile.TemporaryDirectory(prefix="faultproxy-ca-")
             self.ca_bundle = Path(self._ca_dir.name) / "ca.pem"
@@ -236,8 +247,11 @@ class FaultProxy:
 
     def start(self) -> FaultProxy:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"FaultProxy:{self.port}", daemon=True)
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"FaultProxy:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -262,12 +276,29 @@ class FaultProxy:
 
     # --- rules -------------------------------------------------------------------------------
 
-    def add(self, action: Action, *, method: str | None = None, path: str | None = None,
-            operation: str | None = None, nth: int = 1, times: int | None = None,
-            probability: float = 1.0, seed: int | None = None) -> Rule:
+    def add(
+        self,
+        action: Action,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        operation: str | None = None,
+        nth: int = 1,
+        times: int | None = None,
+        probability: float = 1.0,
+        seed: int | None = None,
+    ) -> Rule:
         """Add a rule after the existing ones (see ``Rule`` for the selectors) and return it."""
-        rule = Rule(action, method=method, path=path, operation=operation, nth=nth, times=times,
-                    probability=probability, seed=seed)
+        rule = Rule(
+            action,
+            method=method,
+            path=path,
+            operation=operation,
+            nth=nth,
+            times=times,
+            probability=probability,
+            seed=seed,
+        )
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -318,7 +349,11 @@ class FaultProxy:
         # and loopback connects cost well under a millisecond.
         if self._upstream_tls:
             return http.client.HTTPSConnection(
-                self._upstream_host, self._upstream_port, timeout=_UPSTREAM_TIMEOUT,
-                context=self._upstream_context)
+                self._upstream_host,
+                self._upstream_port,
+                timeout=_UPSTREAM_TIMEOUT,
+                context=self._upstream_context,
+            )
         return http.client.HTTPConnection(
-            self._upstream_host, self._upstream_port, timeout=_UPSTREAM_TIMEOUT)
+            self._upstream_host, self._upstream_port, timeout=_UPSTREAM_TIMEOUT
+        )
