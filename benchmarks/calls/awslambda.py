@@ -152,7 +152,7 @@ def red_black(moto: Any) -> Scenario:
     )
 
 
-BUDGET = 16
+BUDGET = 20  # 15 measured; a slow machine may see the 2 s read cache expire between reads
 
 
 def scenarios(moto: Any) -> list[Scenario]:
