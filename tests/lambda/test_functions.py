@@ -255,3 +255,24 @@ def test_code_from_an_s3_object(
     with_zip = moto_aws.client("lambda").get_function(FunctionName="shop-prod", Qualifier="1")
     assert group.artifact == f"sha256:{with_zip['Configuration']['CodeSha256']}"
     assert with_zip["Configuration"]["Description"].startswith('{"cloudrig":1')
+
+
+def test_accounts_on_one_aws_account_share_its_budget(
+    make_lambda_provider: Callable[..., Any],
+) -> None:
+    """Two configured accounts on one AWS account (and, the same way, an EC2 or ECS account
+    there) get one bucket per service, region and call class, not one each."""
+    from cloudrig.ratelimit import Limiter
+
+    from .conftest import fast_limits
+
+    limiter = Limiter(fast_limits())
+    first = make_lambda_provider(limiter=limiter, account="lambda-a")
+    second = make_lambda_provider(limiter=limiter, account="lambda-b")
+    first.check()
+    second.check()
+    buckets = {name: s.admitted for name, s in limiter.stats().items() if s.admitted}
+    assert len(buckets) == 1, buckets
+    ((name, admitted),) = buckets.items()
+    assert "123456789012" in name
+    assert admitted == 2
