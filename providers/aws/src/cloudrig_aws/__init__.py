@@ -3,7 +3,8 @@
 Public API: the settings models (``AwsAccountSettings`` and the spec blocks), the client factory
 (``ClientFactory``, ``AwsClient``, ``attach`` — boto3 clients with cloudrig's limiter and retry
 policy attached through botocore's events), the error mapping (``classify``, ``map_error``), and
-``AwsProvider``. Importing this package loads the settings only; names that need boto3 load on
+``AwsProvider``, and ``VpcSecurityGroups`` (EC2 security groups for ECS tasks and Lambda
+functions). Importing this package loads the settings only; names that need boto3 load on
 first use, so listing providers and validating configuration never import the SDK.
 """
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from cloudrig_aws.clients import AwsClient, ClientFactory, attach, call_class
     from cloudrig_aws.errors import THROTTLING_CODES, classify, map_error
     from cloudrig_aws.provider import AwsProvider
+    from cloudrig_aws.vpc_security_groups import VpcSecurityGroups
 
 _LAZY = {
     "AwsClient": "cloudrig_aws.clients",
@@ -33,6 +35,7 @@ _LAZY = {
     "classify": "cloudrig_aws.errors",
     "map_error": "cloudrig_aws.errors",
     "AwsProvider": "cloudrig_aws.provider",
+    "VpcSecurityGroups": "cloudrig_aws.vpc_security_groups",
 }
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "AwsSecurityGroupSettings",
     "AwsServerGroupSettings",
     "ClientFactory",
+    "VpcSecurityGroups",
     "attach",
     "call_class",
     "classify",
