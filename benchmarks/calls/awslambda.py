@@ -6,7 +6,9 @@
   function whose alias routes to version 1: UpdateFunctionCode, PublishVersion, UpdateAlias — 3
   requests (no wait for ``LastUpdateStatus``, no check of the new version, no listing);
 - ``cloudrig-lambda-red-black``: ``rig.deploy(spec, RedBlack())`` through the Lambda provider onto
-  a cluster with one previous version (in traffic).
+  a cluster with one previous version (in traffic); capacity 1 is a provisioned concurrency of 1,
+  which moto lacks: the proxy answers it (``support.aws.provisioned_concurrency``, installed by
+  ``counting_proxy``), and its requests are counted like moto's.
 """
 
 from __future__ import annotations
@@ -159,6 +161,15 @@ def scenarios(moto: Any) -> list[Scenario]:
     return [baseline(moto), red_black(moto)]
 
 
+def counting_proxy(moto: Any, proxy: Any) -> Any:
+    """``proxy`` (a started FaultProxy in front of ``moto``) with provisioned concurrency
+    emulated, as every scenario here needs it."""
+    from support.aws.provisioned_concurrency import ProvisionedConcurrencyModel
+
+    ProvisionedConcurrencyModel(moto).install(proxy)
+    return proxy
+
+
 def main() -> int:
     from support.aws.server import MotoServer
     from support.proxy import FaultProxy
@@ -169,7 +180,7 @@ def main() -> int:
     try:
         for scenario in scenarios(moto):
             moto.reset()
-            proxies.append(FaultProxy(moto.url).start())
+            proxies.append(counting_proxy(moto, FaultProxy(moto.url).start()))
             results.append(measure(scenario, lambda: proxies[-1]))
     finally:
         for proxy in proxies:

@@ -6,8 +6,11 @@ moto runs Lambda without Docker here (``support.aws`` switches it before anythin
 Fixtures:
 - ``lambda_role``: the ARN of an execution role created in moto (Lambda needs it to exist);
 - ``code_zip(body)``: a path to a zip holding ``index.py`` with ``body`` (distinct code per call);
+- ``lambda_endpoint``: a FaultProxy in front of moto with the provisioned concurrency emulation
+  (``support.aws.provisioned_concurrency``: moto lacks the API) — ``.url``, ``.proxy`` (add
+  faults, read counts), ``.provisioned`` (the model: drive IN_PROGRESS → READY / FAILED);
 - ``make_lambda_provider(endpoint_url=None, limiter=None, logger=None, **settings)``: a ``LambdaProvider``
-  for the moto server (or a FaultProxy in front of it), with its own fast limiter.
+  for ``lambda_endpoint`` (or another endpoint), with its own fast limiter.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +53,26 @@ def fast_limits(**overrides: Any) -> LimitsConfig:
     return LimitsConfig.model_validate(values | overrides)
 
 
+@dataclass(frozen=True)
+class LambdaEndpoint:
+    """moto behind a fault-and-count proxy that also answers provisioned concurrency."""
+
+    proxy: Any  # support.proxy.FaultProxy
+    provisioned: Any  # support.aws.provisioned_concurrency.ProvisionedConcurrencyModel
+
+    @property
+    def url(self) -> str:
+        return str(self.proxy.url)
+
+
+@pytest.fixture
+def lambda_endpoint(moto_aws: Any, fault_proxy: Callable[..., Any]) -> LambdaEndpoint:
+    from support.aws.provisioned_concurrency import ProvisionedConcurrencyModel
+
+    proxy = fault_proxy(moto_aws.url)
+    return LambdaEndpoint(proxy, ProvisionedConcurrencyModel(moto_aws).install(proxy))
+
+
 @pytest.fixture
 def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "testing")
@@ -68,7 +92,9 @@ def code_zip(tmp_path: Path) -> Callable[[str], str]:
     def make(body: str = "def handler(event, context):\n    return event\n") -> str:
         path = tmp_path / f"code-{abs(hash(body))}.zip"
         with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("index.py", body)
+            # A fixed timestamp: the same body makes the same bytes (and CodeSha256) whenever
+            # it is zipped, not only within one zip clock tick of 2 s.
+            archive.writestr(zipfile.ZipInfo("index.py", date_time=(2020, 1, 1, 0, 0, 0)), body)
         return str(path)
 
     return make
@@ -88,7 +114,7 @@ def account_settings(endpoint_url: str, **extra: Any) -> Any:
 
 
 @pytest.fixture
-def make_lambda_provider(moto_aws: Any, lambda_env: None) -> Callable[..., Any]:
+def make_lambda_provider(lambda_endpoint: LambdaEndpoint, lambda_env: None) -> Callable[..., Any]:
     from cloudrig_lambda import LambdaProvider
 
     def make(
@@ -100,7 +126,7 @@ def make_lambda_provider(moto_aws: Any, lambda_env: None) -> Callable[..., Any]:
     ) -> Any:
         context = ProviderContext(
             account=account,
-            settings=account_settings(endpoint_url or moto_aws.url, **settings),
+            settings=account_settings(endpoint_url or lambda_endpoint.url, **settings),
             limiter=limiter or Limiter(fast_limits()),
             logger=logger or logging.getLogger("cloudrig.provider.lambda.test"),
         )

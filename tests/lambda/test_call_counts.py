@@ -26,7 +26,9 @@ def run_scenario(
     def run(name: str) -> Result:
         moto_aws.reset()
         scenario = next(s for s in awslambda.scenarios(moto_aws) if s.name == name)
-        return measure(scenario, lambda: fault_proxy(moto_aws.url))
+        return measure(
+            scenario, lambda: awslambda.counting_proxy(moto_aws, fault_proxy(moto_aws.url))
+        )
 
     return run
 
@@ -48,4 +50,5 @@ def test_red_black_within_budget_and_all_admitted(run_scenario: Callable[[str], 
         "PUT /2015-03-31/functions/shop-prod/code": 1,
         "POST /2015-03-31/functions/shop-prod/versions": 1,
         "PUT /2015-03-31/functions/shop-prod/aliases/live": 1,
+        "PUT /2019-09-30/functions/shop-prod/provisioned-concurrency": 1,
     }

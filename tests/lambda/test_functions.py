@@ -149,17 +149,6 @@ def test_destroying_the_last_version_deletes_the_function(
     assert functions == []
 
 
-def test_capacity_above_one_is_refused(
-    provider: Any, lambda_role: str, code_zip: Callable[[str], str]
-) -> None:
-    req = request(code_zip(V1), lambda_role, 1)
-    req = req.model_copy(
-        update={"spec": req.spec.model_copy(update={"capacity": Capacity.fixed(3)})}
-    )
-    with pytest.raises(InvalidSpec, match="desired 0 or 1"):
-        provider.create_server_group(req)
-
-
 def test_description_round_trip_and_limit() -> None:
     metadata = ServerGroupMetadata(
         moniker=Moniker(app="支付", stack="prød", detail="a b", sequence=7), deployment_id="d-1"

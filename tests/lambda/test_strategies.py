@@ -5,7 +5,6 @@ proxy (botocore parses the injected answers as AWS's)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from cloudrig.deploy import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
 from support.proxy import Respond, Style, server_error, throttle
 
-from .conftest import REGION
+from .conftest import REGION, LambdaEndpoint
 from .rig import ACCOUNT, V1, V2, make_rig, spec, upsert_web
 
 pytestmark = pytest.mark.moto
@@ -31,8 +30,8 @@ def alias(moto: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def rig(moto_aws: Any, lambda_env: None, tmp_path: Path) -> Any:
-    rig = make_rig(moto_aws.url, tmp_path)
+def rig(lambda_endpoint: LambdaEndpoint, lambda_env: None, tmp_path: Path) -> Any:
+    rig = make_rig(lambda_endpoint.url, tmp_path)
     upsert_web(rig)
     return rig
 
@@ -114,11 +113,11 @@ def test_rollback_is_one_alias_switch(
     moto_aws: Any,
     lambda_env: None,
     tmp_path: Path,
-    fault_proxy: Callable[..., Any],
+    lambda_endpoint: LambdaEndpoint,
     lambda_role: str,
     code_zip: Any,
 ) -> None:
-    proxy = fault_proxy(moto_aws.url)
+    proxy = lambda_endpoint.proxy
     rig = make_rig(proxy.url, tmp_path)
     upsert_web(rig)
     rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
@@ -136,14 +135,15 @@ def test_failed_verification_invoke_rolls_back(
     moto_aws: Any,
     lambda_env: None,
     tmp_path: Path,
-    fault_proxy: Callable[..., Any],
+    lambda_endpoint: LambdaEndpoint,
     lambda_role: str,
     code_zip: Any,
 ) -> None:
     """Version 2 answers its verification invoke with a FunctionError (injected at the proxy:
     moto's invoke never fails): it never gets healthy, the deployment fails, version 1 keeps
-    the whole alias."""
-    proxy = fault_proxy(moto_aws.url)
+    the whole alias, and the failed version is scaled down to 0 (its provisioned concurrency
+    deleted) by the core's restore."""
+    proxy = lambda_endpoint.proxy
     rig = make_rig(proxy.url, tmp_path)
     upsert_web(rig)
     verify = {"verify_payload": {"ping": True}}
@@ -156,13 +156,11 @@ def test_failed_verification_invoke_rolls_back(
     proxy.add(error, method="POST", path=r"/functions/shop-prod/invocations$")
     deployment = rig.deploy(spec(code_zip(V2), lambda_role, **verify), RedBlack(health_timeout=2))
     assert deployment.status is DeploymentStatus.FAILED, deployment.error
-    assert proxy.answered() >= 1
+    assert proxy.answered("POST /2015-03-31/functions/shop-prod/invocations") >= 1
     assert alias(moto_aws)["FunctionVersion"] == "1"
-    health = rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v002").instances[0]
-    assert [(d.source, d.state.value) for d in health.details] == [
-        ("lambda", "UP"),
-        ("invoke", "DOWN"),
-    ]
+    failed = rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v002")
+    assert (failed.capacity.desired, failed.instances) == (0, ())
+    assert set(lambda_endpoint.provisioned.configs()) == {("shop-prod", "1")}
     groups = cluster(rig)
     assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
 
@@ -171,13 +169,13 @@ def test_alias_update_failing_rolls_back(
     moto_aws: Any,
     lambda_env: None,
     tmp_path: Path,
-    fault_proxy: Callable[..., Any],
+    lambda_endpoint: LambdaEndpoint,
     lambda_role: str,
     code_zip: Any,
 ) -> None:
     """The switch itself fails with 503s past every retry: the deployment fails and version 1
     keeps all the traffic."""
-    proxy = fault_proxy(moto_aws.url)
+    proxy = lambda_endpoint.proxy
     rig = make_rig(proxy.url, tmp_path)
     upsert_web(rig)
     rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
@@ -193,19 +191,21 @@ def test_throttling_mid_deploy_slows_down_and_succeeds(
     moto_aws: Any,
     lambda_env: None,
     tmp_path: Path,
-    fault_proxy: Callable[..., Any],
+    lambda_endpoint: LambdaEndpoint,
     lambda_role: str,
     code_zip: Any,
 ) -> None:
-    proxy = fault_proxy(moto_aws.url)
+    proxy = lambda_endpoint.proxy
     rig = make_rig(proxy.url, tmp_path)
     upsert_web(rig)
     rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
     too_many = throttle(Style.AWS_JSON)
-    proxy.add(too_many, method="POST", path=r"/functions/shop-prod/versions$", times=1)
-    proxy.add(too_many, method="PUT", path=r"/aliases/live$", times=1)
+    rules = [
+        proxy.add(too_many, method="POST", path=r"/functions/shop-prod/versions$", times=1),
+        proxy.add(too_many, method="PUT", path=r"/aliases/live$", times=1),
+    ]
     rig.deploy(spec(code_zip(V2), lambda_role), RedBlack()).raise_for_status()
-    assert proxy.answered() == 2
+    assert [r.fired for r in rules] == [1, 1]
     stats = rig.limiter.stats()
     assert sum(s.throttles for s in stats.values()) == 2
     assert proxy.forwarded() + proxy.answered() == sum(s.admitted for s in stats.values())

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -216,6 +217,7 @@ class FaultProxy:
         self._upstream_context.check_hostname = False
         self._upstream_context.verify_mode = ssl.CERT_NONE
         self.rules: list[Rule] = []
+        self._responders: list[Callable[[Request], Respond | None]] = []
         self._lock = threading.Lock()
         self._forwarded: Counter[str] = Counter()
         self._answered: Counter[str] = Counter()
@@ -307,13 +309,27 @@ class FaultProxy:
         with self._lock:
             self.rules.clear()
 
+    def add_responder(self, responder: Callable[[Request], Respond | None]) -> None:
+        """Let ``responder`` answer the requests no rule took: it returns a ``Respond`` for
+        those it serves (counted as answered), None to let them through to the upstream. For a
+        stateful emulation of an API the upstream lacks (e.g. Lambda provisioned concurrency,
+        ``support.aws.provisioned_concurrency``); rules still fire first, so faults can be
+        injected in front of it."""
+        with self._lock:
+            self._responders.append(responder)
+
     def _decide(self, request: Request) -> Action | None:
         with self._lock:
             rules = list(self.rules)
+            responders = list(self._responders)
         for rule in rules:
             action = rule.fire(request)
             if action is not None:
                 return action
+        for responder in responders:
+            answer = responder(request)
+            if answer is not None:
+                return answer
         return None
 
     # --- counts ------------------------------------------------------------------------------

@@ -6,11 +6,16 @@
 |          | `State` Pending, or `LastUpdateStatus` InProgress      | Starting      |
 |          | `State` Failed, or `LastUpdateStatus` Failed           | Down          |
 |          | `State` Inactive (idle; woken by the next invoke)      | OutOfService  |
+| `provisioned-concurrency` | `Status` READY                             | Up            |
+|          | IN_PROGRESS: environments already allocated            | Up            |
+|          | IN_PROGRESS: the others                                | Starting      |
+|          | FAILED (with its `StatusReason`)                       | Down          |
 | `invoke` | the verification invoke answered without FunctionError | Up            |
 |          | it answered with a FunctionError, or failed            | Down          |
 
-A version has no instances of its own (Lambda scales it): a group of desired capacity 1 reports
-one instance, the version itself (``function:version``).
+A version's instances are its provisioned execution environments (``function:version/1`` …
+``/N`` for a provisioned concurrency of N); a version on demand only (desired 0) has none.
+Each instance aggregates the three sources with the core's precedence (any Down → Down, …).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 from typing import Any
 
 from cloudrig import HealthDetail, HealthState, ProviderError
+from cloudrig_lambda.provisioned import Provisioned
 
 
 def state_detail(config: dict[str, Any]) -> HealthDetail:
@@ -39,6 +45,28 @@ def state_detail(config: dict[str, Any]) -> HealthDetail:
     else:
         value = HealthState.UNKNOWN
     return HealthDetail(source="lambda", state=value, description=text)
+
+
+def provisioned_detail(config: Provisioned, index: int) -> HealthDetail:
+    """Environment ``index`` (1-based) of a version whose provisioned concurrency is ``config``:
+    while Lambda allocates, the first ``allocated`` ones are Up and the rest Starting."""
+    text = (
+        f"provisioned concurrency {config.status}: {config.allocated} of {config.requested} "
+        "allocated"
+    )
+    if config.status == "FAILED":
+        return HealthDetail(
+            source="provisioned-concurrency",
+            state=HealthState.DOWN,
+            description=f"{text}: {config.reason or 'no reason given'}",
+        )
+    if config.status == "READY" or index <= config.allocated:
+        value = HealthState.UP
+    elif config.status == "IN_PROGRESS":
+        value = HealthState.STARTING
+    else:
+        value = HealthState.UNKNOWN
+    return HealthDetail(source="provisioned-concurrency", state=value, description=text)
 
 
 def verify_detail(client: Any, function: str, version: str, payload: Any) -> HealthDetail:

@@ -23,8 +23,8 @@ DESCRIPTOR = ProviderDescriptor(
         traffic_split=TrafficSplit.EXACT,  # alias routing: AdditionalVersionWeights
         max_weighted_groups=2,  # an alias routes to two versions at most
         baseline_beside_canary=False,  # the baseline is the production version itself
-        resizable=False,  # Lambda scales a version itself; a version's capacity is fixed
-        disable_keeps_instances=True,  # a version out of the alias stays published
+        resizable=True,  # capacity.desired = the version's provisioned concurrency
+        disable_keeps_instances=True,  # out of the alias, a version keeps its environments
         efficient_wait=False,
     ),
     naming=NAMING,

@@ -17,7 +17,6 @@ from cloudrig import (
     Instance,
     LoadBalancer,
     LoadBalancerSpec,
-    NotSupported,
     Provider,
     ProviderContext,
     SecurityGroup,
@@ -28,6 +27,7 @@ from cloudrig import (
 )
 from cloudrig_aws import ClientFactory, map_error
 from cloudrig_lambda.functions import Functions
+from cloudrig_lambda.provisioned import ProvisionedConcurrency
 from cloudrig_lambda.security_groups import SecurityGroups
 from cloudrig_lambda.server_groups import ServerGroups
 from cloudrig_lambda.settings import LambdaAccountSettings
@@ -56,6 +56,7 @@ class LambdaProvider(Provider[LambdaAccountSettings]):
             self.functions,
             self.traffic,
             self.security_groups,
+            ProvisionedConcurrency(self.clients),
             account=context.account,
             logger=context.logger,
         )
@@ -74,7 +75,7 @@ class LambdaProvider(Provider[LambdaAccountSettings]):
         return self.server_groups.of_app(app, self._regions(region))
 
     def resize_server_group(self, region: str, name: str, capacity: Capacity) -> None:
-        raise NotSupported("a Lambda version's capacity is fixed; Lambda scales it itself")
+        self.server_groups.resize(region, name, capacity)
 
     def enable_server_group(self, region: str, name: str) -> None:
         self.traffic.enable(region, name)

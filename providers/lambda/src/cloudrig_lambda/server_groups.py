@@ -8,7 +8,9 @@ retried create after a crash finds its own version (``PublishVersion`` returns i
 Code identical to the version in traffic is logged, not hidden.
 
 A new version is out of traffic until enabled (it is not in the alias), so a strategy can verify
-it before any request reaches it.
+it before any request reaches it. Its capacity is its provisioned concurrency (``provisioned``):
+put on the version right after it is published when the spec's ``desired`` is above 0, changed by
+a resize, removed before the version is destroyed.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from cloudrig import (
+    Capacity,
     Conflict,
     CreateServerGroup,
+    HealthDetail,
     HealthState,
     Instance,
     InvalidSpec,
@@ -31,9 +35,16 @@ from cloudrig import (
 )
 from cloudrig_lambda.code import code_of, is_image
 from cloudrig_lambda.functions import Functions, Version
-from cloudrig_lambda.health import state_detail, verify_detail
+from cloudrig_lambda.health import provisioned_detail, state_detail, verify_detail
 from cloudrig_lambda.metadata import function_description, version_description
 from cloudrig_lambda.naming import NAMING, function_name
+from cloudrig_lambda.provisioned import (
+    Provisioned,
+    ProvisionedConcurrency,
+    bounds_tag,
+    capacity_of,
+    tag_key,
+)
 from cloudrig_lambda.security_groups import SecurityGroups
 from cloudrig_lambda.settings import LambdaFunctionSettings
 from cloudrig_lambda.target_groups import TAG_LBS
@@ -59,11 +70,13 @@ class ServerGroups:
         functions: Functions,
         traffic: Traffic,
         security_groups: SecurityGroups,
+        provisioned: ProvisionedConcurrency,
         *,
         account: str,
         logger: logging.Logger,
     ) -> None:
         self._functions = functions
+        self._provisioned = provisioned
         self._traffic = traffic
         self._security_groups = security_groups
         self._account = account
@@ -78,10 +91,6 @@ class ServerGroups:
         function = function_name(name)
         if function != NAMING.cluster_name(request.metadata.moniker):
             raise Conflict(f"{name} is not a name of cluster {request.metadata.moniker.cluster}")
-        if spec.capacity.desired > 1:
-            raise InvalidSpec(
-                f"{name}: a Lambda version is one unit that Lambda scales itself (desired 0 or 1)"
-            )
         description = version_description(name, request.metadata, spec.capacity)
         existing = self._functions.find(region, name)
         if existing is not None:
@@ -123,6 +132,8 @@ class ServerGroups:
         self._functions.settle(region, function, last)
         version = self._functions.publish(region, function, name, description)
         self._warn_if_identical(region, function, version)
+        if spec.capacity.desired > 0:
+            self._provisioned.put(region, function, version.number, spec.capacity.desired, name)
         return self.get(region, name)
 
     def _current(self, region: str, function: str) -> dict[str, Any] | None:
@@ -152,7 +163,16 @@ class ServerGroups:
                 f"{version.facts.metadata.deployment_id}",
                 resource=request.name,
             )
-        return self.get(request.spec.region, request.name)
+        # A create retried after a crash between publish and put: the config is still missing
+        # (unless a resize since then decided otherwise: it leaves the bounds tag).
+        region, desired = request.spec.region, request.spec.capacity.desired
+        if desired > 0 and tag_key(version.number) not in version.config.get("_tags", {}):
+            configs = self._provisioned.configs(region, version.function, fresh=True)
+            if version.number not in configs:
+                self._provisioned.put(
+                    region, version.function, version.number, desired, request.name
+                )
+        return self.get(region, request.name)
 
     def _configuration(
         self, request: CreateServerGroup, settings: LambdaFunctionSettings, code: dict[str, Any]
@@ -201,15 +221,18 @@ class ServerGroups:
     def get(self, region: str, name: str) -> ServerGroup:
         version = self._functions.require(region, name)
         weights = self._traffic.version_weights(region, version.function)
-        return self._group(region, version, version.config.get("_tags", {}), weights)
+        config = self._provisioned.configs(region, version.function).get(version.number)
+        return self._group(region, version, version.config.get("_tags", {}), weights, config)
 
     def of_app(self, app: str, regions: tuple[str, ...]) -> list[ServerGroup]:
         groups = []
         for region in regions:
             for function, tags in self._functions.of_app(region, app):
                 weights = self._traffic.version_weights(region, function)
+                configs = self._provisioned.configs(region, function)
                 for version in self._functions.versions(region, function):
-                    groups.append(self._group(region, version, tags, weights))
+                    config = configs.get(version.number)
+                    groups.append(self._group(region, version, tags, weights, config))
         return groups
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
@@ -217,29 +240,43 @@ class ServerGroups:
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
         version = self._functions.require(region, name)
-        return self._instances(region, version, version.config.get("_tags", {}))
+        config = self._provisioned.configs(region, version.function).get(version.number)
+        return self._instances(region, version, version.config.get("_tags", {}), config)
 
     def _instances(
-        self, region: str, version: Version, tags: dict[str, str]
+        self,
+        region: str,
+        version: Version,
+        tags: dict[str, str],
+        provisioned: Provisioned | None,
     ) -> tuple[Instance, ...]:
-        if version.facts.capacity.desired == 0:
+        """One instance per provisioned execution environment (none on demand only); the
+        version's state and the verification invoke (one per read) apply to each."""
+        if provisioned is None or provisioned.requested == 0:
             return ()
-        details = [state_detail(version.config)]
-        if TAG_VERIFY in tags and details[0].state is HealthState.UP:
+        state = state_detail(version.config)
+        verified: tuple[HealthDetail, ...] = ()
+        if TAG_VERIFY in tags and state.state is HealthState.UP:
             client = self._functions.client(region)
             payload = json.loads(tags[TAG_VERIFY])
-            details.append(verify_detail(client, version.function, version.number, payload))
+            verified = (verify_detail(client, version.function, version.number, payload),)
         modified = version.config.get("LastModified")
-        return (
+        return tuple(
             Instance(
-                id=f"{version.function}:{version.number}",
+                id=f"{version.function}:{version.number}/{index}",
                 launched_at=datetime.fromisoformat(modified) if modified else None,
-                details=tuple(details),
-            ),
+                details=(state, provisioned_detail(provisioned, index), *verified),
+            )
+            for index in range(1, provisioned.requested + 1)
         )
 
     def _group(
-        self, region: str, version: Version, tags: dict[str, str], weights: dict[str, int]
+        self,
+        region: str,
+        version: Version,
+        tags: dict[str, str],
+        weights: dict[str, int],
+        provisioned: Provisioned | None,
     ) -> ServerGroup:
         facts, config = version.facts, version.config
         modified = config.get("LastModified")
@@ -248,8 +285,8 @@ class ServerGroups:
             moniker=facts.metadata.moniker,
             account=self._account,
             region=region,
-            capacity=facts.capacity,
-            instances=self._instances(region, version, tags),
+            capacity=capacity_of(facts.capacity, tags, version.number, provisioned),
+            instances=self._instances(region, version, tags, provisioned),
             enabled=weights.get(version.number, 0) > 0,
             created_at=datetime.fromisoformat(modified) if modified else None,
             artifact=config.get("ImageUri") or f"sha256:{config.get('CodeSha256', '')}",
@@ -259,15 +296,51 @@ class ServerGroups:
             tags={k: v for k, v in tags.items() if not k.startswith("cloudrig:")},
         )
 
+    # -- resize ----------------------------------------------------------------------------------
+    def resize(self, region: str, name: str, capacity: Capacity) -> None:
+        """``desired`` becomes the version's provisioned concurrency (0: the config is deleted,
+        on demand only); ``min``/``max`` are kept in the version's bounds tag when they change.
+        Disabled or not, the same: a disabled version keeps its environments until resized."""
+        version = self._functions.require(region, name)
+        function, number = version.function, version.number
+        config = self._provisioned.configs(region, function, fresh=True).get(number)
+        if capacity.desired == 0:
+            if config is not None:
+                self._provisioned.delete(region, function, number, name)
+        elif config is None or config.requested != capacity.desired or config.status == "FAILED":
+            self._provisioned.put(region, function, number, capacity.desired, name)
+        tags = version.config.get("_tags", {})
+        created = version.facts.capacity
+        stored = tags.get(tag_key(number), bounds_tag(created))
+        if stored != bounds_tag(capacity):
+            client = self._functions.client(region)
+            arn = _function_arn(version.config["FunctionArn"])
+            client.call(
+                "tag_resource",
+                resource=name,
+                safe=True,
+                Resource=arn,
+                Tags={tag_key(number): bounds_tag(capacity)},
+            )
+            client.invalidate(("version", function, number))
+            client.invalidate(("tags", arn))
+
     # -- destroy ---------------------------------------------------------------------------------
     def destroy(self, region: str, name: str) -> None:
-        """Delete the version; the function goes with its last cloudrig version when no alias
-        routes to it. A version the alias still routes to is refused (Conflict)."""
+        """Delete the version's provisioned concurrency config, then the version; the function
+        goes with its last cloudrig version when no alias routes to it. A version the alias
+        still routes to is refused (Conflict).
+
+        The config is deleted explicitly: AWS documents no cascade from a version to its config,
+        and a config left behind keeps counting against the function's reserved (or the
+        account's unreserved) concurrency."""
         version = self._functions.find(region, name)
         if version is None:
             return
         if version.number in self._traffic.version_weights(region, version.function):
             raise Conflict(f"{name} still receives traffic through the alias", resource=name)
+        if version.number in self._provisioned.configs(region, version.function, fresh=True):
+            self._provisioned.delete(region, version.function, version.number, name)
         client = self._functions.client(region)
         with contextlib.suppress(NotFound):
             client.call(
@@ -288,3 +361,22 @@ class ServerGroups:
                     safe=True,
                     FunctionName=version.function,
                 )
+            return
+        if tag_key(version.number) in version.config.get("_tags", {}):
+            arn = _function_arn(version.config["FunctionArn"])
+            with contextlib.suppress(NotFound):
+                client.call(
+                    "untag_resource",
+                    resource=name,
+                    safe=True,
+                    Resource=arn,
+                    TagKeys=[tag_key(version.number)],
+                )
+            client.invalidate(("tags", arn))
+
+
+def _function_arn(arn: str) -> str:
+    """The function's ARN from a version's (``…:function:name:3`` → ``…:function:name``):
+    tags live on the function."""
+    parts = arn.split(":")
+    return ":".join(parts[:7])
