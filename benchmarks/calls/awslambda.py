@@ -154,7 +154,8 @@ def red_black(moto: Any) -> Scenario:
     )
 
 
-BUDGET = 20  # 15 measured; a slow machine may see the 2 s read cache expire between reads
+BUDGET = 22  # 18-19 measured (15 before the provisioned concurrency Put and its reads); a slow
+# machine may see the 2 s read cache expire between reads
 
 
 def scenarios(moto: Any) -> list[Scenario]:

@@ -16,7 +16,8 @@ What it models, in AWS's JSON shapes and error codes (checked against botocore's
   ``InvalidParameterValueException``);
 - Put answers 202 with ``Status`` IN_PROGRESS; the allocation turns READY (allocated = requested)
   on the read after ``ready_after_reads`` reads of it (Get or List), or when the test says
-  ``ready()``; ``ready_after_reads=None`` leaves it to the test. ``fail()`` makes it FAILED with
+  ``ready()``; ``ready_after_reads=None`` leaves it to the test (``allocate(n)`` for a partial
+  allocation). ``fail()`` makes it FAILED with
   a ``StatusReason``; ``fail_next(...)`` makes the next allocation of a qualifier fail instead of
   turning READY;
 - Get of a qualifier without a config: 404 ``ProvisionedConcurrencyConfigNotFoundException``;
@@ -123,6 +124,10 @@ class ProvisionedConcurrencyModel:
 
     def ready(self, function: str, qualifier: str) -> None:
         self._set(function, qualifier, lambda c: replace(c, status="READY", allocated=c.requested))
+
+    def allocate(self, function: str, qualifier: str, allocated: int) -> None:
+        """Part of the allocation done: ``allocated`` environments, still IN_PROGRESS."""
+        self._set(function, qualifier, lambda c: replace(c, allocated=allocated))
 
     def fail(self, function: str, qualifier: str, reason: str) -> None:
         self._set(function, qualifier, lambda c: replace(c, status="FAILED", reason=reason))

@@ -100,12 +100,15 @@ class ProvisionedConcurrency:
             if str(item.get("FunctionArn", "")).rsplit(":", 1)[-1].isdigit()  # not aliases
         }
 
-    def put(self, region: str, function: str, number: str, executions: int, name: str) -> None:
-        """Set the version's provisioned concurrency (a state: safe to repeat). Lambda's
-        refusals name the field they come from: ``capacity.desired``."""
+    def put(
+        self, region: str, function: str, number: str, executions: int, name: str
+    ) -> Provisioned:
+        """Set the version's provisioned concurrency (a state: safe to repeat) and return the
+        config Lambda answers with. Lambda's refusals name the field they come from:
+        ``capacity.desired``."""
         client = self._client(region)
         try:
-            client.call(
+            answer = client.call(
                 "put_provisioned_concurrency_config",
                 resource=name,
                 safe=True,
@@ -123,6 +126,7 @@ class ProvisionedConcurrency:
             ) from exc
         finally:
             client.invalidate(("provisioned", function))
+        return Provisioned.of(answer)
 
     def delete(self, region: str, function: str, number: str, name: str) -> None:
         """Remove the version's config (on demand only); one already gone is success."""

@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from cloudrig import (
     Capacity,
@@ -132,9 +132,13 @@ class ServerGroups:
         self._functions.settle(region, function, last)
         version = self._functions.publish(region, function, name, description)
         self._warn_if_identical(region, function, version)
+        # A new version has no config but the one put here: its answer needs no read.
+        provisioned = None
         if spec.capacity.desired > 0:
-            self._provisioned.put(region, function, version.number, spec.capacity.desired, name)
-        return self.get(region, name)
+            provisioned = self._provisioned.put(
+                region, function, version.number, spec.capacity.desired, name
+            )
+        return self.get(region, name, provisioned)
 
     def _current(self, region: str, function: str) -> dict[str, Any] | None:
         try:
@@ -218,11 +222,16 @@ class ServerGroups:
                 )
 
     # -- read ------------------------------------------------------------------------------------
-    def get(self, region: str, name: str) -> ServerGroup:
+    def get(
+        self, region: str, name: str, provisioned: Provisioned | Literal["read"] | None = "read"
+    ) -> ServerGroup:
+        """The group; its provisioned concurrency is read unless the caller knows it."""
         version = self._functions.require(region, name)
         weights = self._traffic.version_weights(region, version.function)
-        config = self._provisioned.configs(region, version.function).get(version.number)
-        return self._group(region, version, version.config.get("_tags", {}), weights, config)
+        if provisioned == "read":
+            provisioned = self._provisioned.configs(region, version.function).get(version.number)
+        tags = version.config.get("_tags", {})
+        return self._group(region, version, tags, weights, provisioned)
 
     def of_app(self, app: str, regions: tuple[str, ...]) -> list[ServerGroup]:
         groups = []
