@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from calls.harness import Counter, Scenario, admitted, snapshot
+from calls.harness import Counter, Outcome, Scenario, admitted, cache_reads, snapshot
 
 REGION, ZONES = "us-east-1", ("us-east-1a", "us-east-1b")
 KEY_ENV, SECRET_ENV = "CLOUDRIG_BENCH_AWS_KEY_ID", "CLOUDRIG_BENCH_AWS_SECRET"
@@ -132,7 +132,7 @@ def red_black(counter: Counter) -> int:
 def concurrent(moto: Any, n: int) -> Scenario:
     """N red/blacks at once; target health stays ``initial`` for 3 s so each polls a few times."""
 
-    def run(counter: Counter) -> int:
+    def run(counter: Counter) -> Outcome:
         from cloudrig.strategies import RedBlack
         from support.aws import Lifecycle
 
@@ -150,7 +150,7 @@ def concurrent(moto: Any, n: int) -> Scenario:
             elb = moto.client("elbv2")
             tg = elb.describe_target_groups(Names=["web"])["TargetGroups"][0]["TargetGroupArn"]
             moto.target_health.lifecycle(tg, Lifecycle(initial_for=3.0))
-            before = snapshot(rig.limiter)
+            before, reads_before = snapshot(rig.limiter), cache_reads(rig.limiter)
             errors: list[BaseException] = []
 
             def deploy(app: str) -> None:
@@ -168,7 +168,7 @@ def concurrent(moto: Any, n: int) -> Scenario:
             moto.target_health.clear()
             if errors:
                 raise errors[0]
-            return admitted(rig.limiter, before)
+            return Outcome(admitted(rig.limiter, before), cache_reads(rig.limiter, reads_before))
 
     return Scenario(
         f"cloudrig-red-black-concurrent-{n}",

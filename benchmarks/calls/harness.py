@@ -71,6 +71,8 @@ class Result:
     by_operation: dict[str, int]
     admitted: int | None
     budget: int | None
+    reads: dict[str, int] | None = None
+    """How the limiter's read cache served the scenario's reads (``cache_reads``), if recorded."""
 
     @property
     def within_budget(self) -> bool:
@@ -88,18 +90,47 @@ def snapshot(limiter: Any) -> dict[str, int]:
     return {name: s.admitted for name, s in limiter.stats().items()}
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a scenario returns when it also records its reads (else it returns ``admitted``)."""
+
+    admitted: int
+    reads: dict[str, int]
+
+
+def cache_reads(limiter: Any, since: dict[str, int] | None = None) -> dict[str, int]:
+    """The read cache's counters (minus a snapshot taken before the window): ``polls`` (loads a
+    shared answer could serve: at most one per key per TTL however many callers poll),
+    ``after_own_write`` (loads because the shared answer predated the caller's own write),
+    ``decision`` (fresh reads: one per caller by design), ``served`` (hits and coalesced)."""
+    cache = limiter.cache
+    now = {
+        "polls": cache.loads - cache.own_write_loads,
+        "after_own_write": cache.own_write_loads,
+        "decision": cache.fresh_loads,
+        "served": cache.hits + cache.coalesced,
+    }
+    before = since or {}
+    return {k: v - before.get(k, 0) for k, v in now.items()}
+
+
 def measure(scenario: Scenario, make_proxy: Callable[[], CountingProxy]) -> Result:
     counter = Counter(make_proxy())
     outcome = scenario.run(counter)
     total = sum(counter.by_operation.values())
+    if isinstance(outcome, Outcome):
+        admitted_, reads = outcome.admitted, outcome.reads
+    else:
+        admitted_, reads = (outcome if isinstance(outcome, int) else None), None
     return Result(
         scenario.name,
         scenario.cloud,
         scenario.description,
         total,
         counter.by_operation,
-        outcome if isinstance(outcome, int) else None,
+        admitted_,
         scenario.budget,
+        reads,
     )
 
 

@@ -60,10 +60,20 @@ def test_red_black_within_twelve_requests_all_admitted(
 
 
 @pytest.mark.slow
-def test_concurrent_deployments_share_their_polls(run_scenario: Callable[[str], Result]) -> None:
+def test_concurrent_deployments_make_one_describe_per_poll(
+    run_scenario: Callable[[str], Result],
+) -> None:
+    """4 red/blacks polling at once make the polls of one (counted by the limiter's read cache);
+    what grows with N is each deployment's own reads: the decision reads (fresh by design) and
+    the first read after each of its own writes."""
     one = run_scenario("cloudrig-red-black-concurrent-1")
     four = run_scenario("cloudrig-red-black-concurrent-4")
     assert four.admitted == four.total
-    assert one.by_operation["DescribeTargetHealth"] >= 2, "the single deployment must poll"
+    assert one.reads is not None and four.reads is not None
+    assert one.reads["polls"] >= 2, "the single deployment must poll"
+    assert four.reads["polls"] <= one.reads["polls"] + 1, (one.reads, four.reads)
+    assert four.reads["decision"] == 4 * one.reads["decision"], (one.reads, four.reads)
+    assert four.reads["after_own_write"] <= 4 * one.reads["after_own_write"]
+    assert four.reads["served"] > 4 * one.reads["served"], "the others' polls were served"
     for read in ("DescribeAutoScalingGroups", "DescribeTargetHealth"):
         assert four.by_operation[read] < 4 * one.by_operation[read], (read, one, four)

@@ -128,6 +128,8 @@ def test_ttl_fresh_reads_and_errors(clock) -> None:
     clock.advance(1.9)
     assert cache.get("k", load) == 1  # served from the cache
     assert cache.get("k", load, fresh=True) == 2  # a read that decides a mutation
+    clock.advance(1.9)
+    assert cache.get("k", load) == 2  # its answer, the freshest, replaced the cached one
     clock.advance(0.2)
     assert cache.get("k", load) == 3  # expired
     with pytest.raises(RuntimeError):
@@ -148,10 +150,75 @@ def test_fresh_reads_block_bypasses_every_cache_in_its_context_only(clock) -> No
     assert cache.get("k", load) == 1
     with fresh_reads():
         assert cache.get("k", load) == 2  # reached the cloud although the entry is young
+        assert cache.get("other", load) == 3
         seen_elsewhere: list[int] = []
         other = threading.Thread(target=lambda: seen_elsewhere.append(cache.get("k", load)))
         other.start()
         other.join()
-        assert seen_elsewhere == [1]  # another thread's poll is still served from the cache
-    assert cache.get("k", load) == 1  # outside the block, cached again
-    assert len(calls) == 2
+        assert seen_elsewhere == [2]  # another thread's poll: from the cache, no load
+    assert cache.get("k", load) == 2  # outside the block, cached: the decision read's answer
+    assert len(calls) == 3
+    assert (cache.loads, cache.fresh_loads) == (1, 2)  # polls and decision reads counted apart
+
+
+def test_a_load_that_began_before_an_invalidation_never_answers_after_it(clock) -> None:
+    """Read-your-writes: a deployment that mutates and invalidates must not be served the answer
+    of a describe that was already in the air (it may predate the mutation)."""
+    cache = ReadCache(clock, ttl=10.0)
+    in_air, release = threading.Event(), threading.Event()
+    answers = iter(["before the write", "after the write"])
+
+    def slow_load() -> str:
+        value = next(answers)
+        in_air.set()
+        release.wait(10)
+        return value
+
+    seen: list[str] = []
+    poller = threading.Thread(target=lambda: seen.append(cache.get("asgs", slow_load)))
+    poller.start()
+    in_air.wait(10)
+    cache.invalidate("asgs")  # the mutation lands while the describe is in the air
+    assert cache.get("asgs", lambda: next(answers)) == "after the write"  # no joining the old load
+    release.set()
+    poller.join(10)
+    assert seen == ["before the write"]  # its own caller still gets it...
+    assert cache.get("asgs", lambda: "loaded again") == "after the write"  # ...but not the cache
+
+
+def test_an_older_answer_never_replaces_a_newer_one(clock) -> None:
+    cache = ReadCache(clock, ttl=10.0)
+    in_air, release = threading.Event(), threading.Event()
+
+    def slow_poll() -> str:
+        in_air.set()
+        release.wait(10)
+        return "older"
+
+    poller = threading.Thread(target=lambda: cache.get("k", slow_poll))
+    poller.start()
+    in_air.wait(10)
+    assert cache.get("k", lambda: "newer", fresh=True) == "newer"  # began after the poll's load
+    release.set()
+    poller.join(10)
+    assert cache.get("k", lambda: "loaded again") == "newer"
+
+
+def test_invalidating_everything_discards_loads_in_the_air(clock) -> None:
+    cache = ReadCache(clock, ttl=10.0)
+    assert cache.get("a", lambda: 1) == 1
+    in_air, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        in_air.set()
+        release.wait(10)
+        return 2
+
+    poller = threading.Thread(target=lambda: cache.get("b", slow))
+    poller.start()
+    in_air.wait(10)
+    cache.invalidate()
+    release.set()
+    poller.join(10)
+    assert cache.get("a", lambda: 3) == 3
+    assert cache.get("b", lambda: 4) == 4

@@ -35,7 +35,7 @@ from cloudrig.deploy._run import Run
 from cloudrig.deploy._snapshot import new_record
 from cloudrig.deploy._store import StateStore
 from cloudrig.deploy._stores import PreviewStore, open_store
-from cloudrig.ratelimit import RetryPolicy
+from cloudrig.ratelimit import RetryPolicy, read_your_writes
 
 if TYPE_CHECKING:
     from cloudrig._rig import Rig
@@ -334,7 +334,10 @@ class Deployer:
     def _launch(handle: Deployment, body: Callable[[], None], background: bool) -> Deployment:
         def target() -> None:
             try:
-                body()
+                # Its own writes invalidate only its own cached reads while it runs (concurrent
+                # deployments keep sharing their polls); everyone sees them once it ends.
+                with read_your_writes():
+                    body()
             except BaseException as exc:
                 handle._finish(exc)
                 if not background:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudrig.ratelimit._backend import Backend, Reservation
 from cloudrig.ratelimit._bucket import Bucket, resolve_bucket
-from cloudrig.ratelimit._cache import ReadCache, fresh_reads
+from cloudrig.ratelimit._cache import ReadCache, fresh_reads, read_your_writes
 from cloudrig.ratelimit._errors import LimiterUnavailable, RateLimited
 from cloudrig.ratelimit._gate import Call, Gate
 from cloudrig.ratelimit._limiter import Admission, Limiter, build_backend
@@ -91,5 +91,6 @@ __all__ = [
     "build_backend",
     "fresh_reads",
     "make_client",
+    "read_your_writes",
     "resolve_bucket",
 ]

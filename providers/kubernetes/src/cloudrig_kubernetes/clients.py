@@ -21,7 +21,6 @@ the delete succeeded (TEST-TARGETS.md).
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
@@ -173,9 +172,7 @@ class KubeClient:
         answer: dict[str, Any] = self.gate.limiter.cache.get(
             key, lambda: self.call(fn, *args, resource=resource, **kwargs), fresh=fresh
         )
-        if fresh:
-            self._store(key, answer)  # no later cached read may be older than this one
-        return answer
+        return answer  # a fresh answer replaces the cached one (ReadCache does that)
 
     def remember(
         self, fn: Callable[..., Any], *args: Any, value: dict[str, Any], **kwargs: Any
@@ -184,17 +181,10 @@ class KubeClient:
         key = self._key(fn, args, kwargs)
         with self._lock:
             self._cached.add(key)
-        self._store(key, value)
+        self.gate.limiter.cache.put(key, value)
 
     def _key(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return (CLOUD, self.server, _what(fn), args, tuple(sorted(kwargs.items())))
-
-    def _store(self, key: Hashable, value: dict[str, Any]) -> None:
-        cache = self.gate.limiter.cache
-        cache.invalidate(key)
-        # Stored without a request (the loader is the value), in an empty context so that an
-        # enclosing ``fresh_reads()`` (which makes the cache load without storing) cannot stop it.
-        contextvars.Context().run(cache.get, key, lambda: value)
 
     def _mutated(self, fn: Callable[..., Any]) -> None:
         if _what(fn).startswith(("read_", "list_", "get_")):
