@@ -1,24 +1,24 @@
 """Where cloudrig's uncontended acquire goes, layer by layer, against one trivial ``EVALSHA``.
 
-Every step runs on the limiter's own Redis client (one connection), in paired interleaved rounds
-like the ``uncontended`` scenario, so the machine's noise hits every step of a round alike:
+The acquire sends its command on connections of its own (``_Lane`` in ``cloudrig.ratelimit._redis``):
+pre-encoded, without redis-py's per-command pool checkout. So the base here is a trivial
+``EVALSHA`` sent the same lean way (the cheapest round trip there is), and redis-py's own
+``client.evalsha`` — the issue's "trivial EVALSHA on the same client" — is a row beside it. Paired
+interleaved rounds like the ``uncontended`` scenario, so the machine's noise hits every step of a
+round alike:
 
-1. ``EVALSHA`` of ``return 1`` (the baseline; no keys, no arguments);
-2. the same script called with the acquire's key and arguments (what carrying them costs);
-3. a script doing only ``TIME`` + ``GET`` (the least a GCRA on the server's clock reads);
-4. ``TIME`` + ``GET`` + ``SET … PX`` (and writes back, with its TTL): the floor of the design;
-5. the acquire script itself (``EVALSHA`` with its arguments, no Python around it);
-6. ``RedisBackend.reserve`` (arguments, reply parsing, a ``Reservation``);
-7. ``Limiter.acquire`` (failover breaker, counters, an ``Admission``);
+1. ``EVALSHA`` of ``return 1`` on the lane (the base; no keys, no arguments);
+2. the same through redis-py's client (``client.evalsha``: pool checkout, encoding, parsing);
+3. a lane ``EVALSHA`` of ``return 1`` with the acquire's key and argument (what carrying them costs);
+4. a script doing only ``TIME`` + ``GET`` (the least a GCRA on the server's clock reads);
+5. ``TIME`` + ``GET`` + ``SET … PX`` (and writes back, with its TTL): the floor of the design;
+6. the acquire script itself (its encoded command on the lane, no Python around it);
+7. ``RedisBackend.reserve`` (reply parsing, a ``Reservation``);
+8. ``Limiter.acquire`` (failover breaker, counters, an ``Admission``);
+9. step 1 followed by ``Limiter.acquire`` on a lane that answers a canned reply without Redis:
+   the Python of an acquire, right after a real round trip (compare with its ``timeit``).
 
-and, to see what is left to gain and how Python costs after a round trip:
-
-8. ``TIME`` + ``SET … PX … GET`` (one command instead of ``GET`` + ``SET``, Redis >= 6.2);
-9. ``TIME`` + ``GET`` + ``SET … KEEPTTL`` (no new TTL on every write);
-10. step 1 followed by ``Limiter.acquire`` on a client that answers a canned reply without Redis:
-    the Python of an acquire, right after a real round trip (compare with its ``timeit``).
-
-The steps' scripts return what step 1 returns, so only their Redis commands differ.
+The floor scripts return what step 1 returns, so only their Redis commands differ.
 """
 
 from __future__ import annotations
@@ -36,61 +36,52 @@ FLOOR_SCRIPTS = {
         "local t = redis.call('TIME') local v = redis.call('GET', KEYS[1]) "
         "redis.call('SET', KEYS[1], '1795783994982663', 'PX', 100) return 1"
     ),
-    "time_setget": (
-        "local t = redis.call('TIME') "
-        "redis.call('SET', KEYS[1], '1795783994982663', 'PX', 100, 'GET') return 1"
-    ),
-    "time_get_keepttl": (
-        "local t = redis.call('TIME') local v = redis.call('GET', KEYS[1]) "
-        "redis.call('SET', KEYS[1], '1795783994982663', 'KEEPTTL') return 1"
-    ),
 }
 LABELS = {
-    "trivial": "EVALSHA of `return 1`",
-    "args": "the same with the acquire's key and 3 arguments",
-    "time_get": "a script doing only `TIME` + `GET`",
-    "time_get_set": "`TIME` + `GET` + `SET … PX` (the design's floor)",
-    "script": "the acquire script alone",
+    "trivial": "lane: `EVALSHA` of `return 1` (the base)",
+    "client": "redis-py `client.evalsha` of `return 1` (the issue's baseline)",
+    "args": "lane: the same with the acquire's key and argument",
+    "time_get": "lane: a script doing only `TIME` + `GET`",
+    "time_get_set": "lane: `TIME` + `GET` + `SET … PX` (the design's floor)",
+    "script": "lane: the acquire script alone",
     "reserve": "`RedisBackend.reserve`",
     "acquire": "`Limiter.acquire`",
-    "time_setget": "not done: `TIME` + `SET … PX … GET`",
-    "time_get_keepttl": "not done: `TIME` + `GET` + `SET … KEEPTTL`",
-    "python": "trivial `EVALSHA`, then `Limiter.acquire` on a canned reply",
+    "python": "lane `EVALSHA`, then `Limiter.acquire` on a canned reply",
 }
+MAX_WAIT = b"%d" % (3600 * 1_000_000)
 
 
 def breakdown(adapter: Any, rounds: int = 40, n: int = 250) -> dict[str, Any]:
-    """Median per-round ratio to the trivial EVALSHA, fastest round (µs) and the ratio of the
-    fastest rounds, for every step."""
+    """Median per-round ratio to the lane's trivial EVALSHA, fastest round (µs) and the ratio of
+    the fastest rounds, for every step."""
+    from cloudrig.ratelimit._redis import _bulk
+
     limiter, bucket = adapter.limiter, adapter.bucket
     backend = limiter.backend.primary
-    client = backend.client
-    backend.reserve(bucket, 3600.0)  # prepares the bucket's encoded key and arguments
-    key, interval, burst = next(iter(backend._prepared.values()))
-    max_wait = b"%d" % (3600 * 1_000_000)
+    client, lane = backend.client, backend._lane
+    backend.reserve(bucket, 3600.0)  # prepares the bucket's encoded command
+    evalsha_key = next(iter(backend._prepared.values()))[0]
     trivial = client.script_load("return 1")
     floors = {name: client.script_load(body) for name, body in FLOOR_SCRIPTS.items()}
-    acquire_sha = backend._acquire.sha
 
-    def floor(sha: str) -> Callable[[], Any]:
-        # its own key: the floor scripts must not disturb the bucket's state
-        return lambda: client.execute_command(
-            "EVALSHA", sha, 1, b"floor", interval, burst, max_wait
-        )
+    def encoded(*parts: bytes) -> bytes:
+        return b"*%d\r\n" % len(parts) + b"".join(_bulk(p) for p in parts)
 
+    trivial_cmd = encoded(b"EVALSHA", trivial.encode(), b"0")
+    # their own key: the floor scripts must not disturb the bucket's state
+    floor_cmds = {
+        name: encoded(b"EVALSHA", sha.encode(), b"1", b"floor", MAX_WAIT)
+        for name, sha in floors.items()
+    }
+    script_cmd = evalsha_key + _bulk(MAX_WAIT)
     steps: dict[str, Callable[[], Any]] = {
-        "trivial": lambda: client.evalsha(trivial, 0),
-        **{name: floor(sha) for name, sha in floors.items()},
-        "script": lambda: client.execute_command(
-            "EVALSHA", acquire_sha, 1, key, interval, burst, max_wait
-        ),
+        "trivial": lambda: lane.call(trivial_cmd),
+        "client": lambda: client.evalsha(trivial, 0),
+        **{name: (lambda cmd=cmd: lane.call(cmd)) for name, cmd in floor_cmds.items()},
+        "script": lambda: lane.call(script_cmd),
         "reserve": lambda: backend.reserve(bucket, 3600.0),
         "acquire": lambda: limiter.acquire(bucket),
     }
-    steps["time_setget"], steps["time_get_keepttl"] = (
-        steps.pop("time_setget"),
-        steps.pop("time_get_keepttl"),
-    )  # listed after the real layers
     canned = canned_limiter(adapter)
     steps["python"] = lambda: (steps["trivial"](), canned.acquire(bucket))
     times: dict[str, list[float]] = {name: [] for name in steps}
@@ -116,13 +107,13 @@ def breakdown(adapter: Any, rounds: int = 40, n: int = 250) -> dict[str, Any]:
 
 
 def canned_limiter(adapter: Any) -> Any:
-    """A limiter like the adapter's whose Redis client answers every acquire at once with a
-    granted, no-wait reply: its Python alone."""
+    """A limiter like the adapter's whose lane answers every acquire at once with a granted,
+    no-wait reply, without Redis: its Python alone."""
     from cloudrig.ratelimit import Limiter
 
     limiter = Limiter(adapter.limiter.config)
     reply = b"1 0 1795783994982663 1000"
-    limiter.backend.primary.client.execute_command = lambda *args, **options: reply
+    limiter.backend.primary._lane.call = lambda command: reply
     return limiter
 
 

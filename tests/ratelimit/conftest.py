@@ -90,7 +90,7 @@ def redis_url(redis_server: RedisServer) -> str:
 def redis_backend(redis_url: str) -> Iterator[RedisBackend]:
     backend = RedisBackend.from_options(RedisOptions(url=redis_url))
     yield backend
-    backend.client.close()
+    backend.close()
 
 
 @pytest.fixture

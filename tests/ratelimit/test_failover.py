@@ -9,6 +9,7 @@ import logging
 import subprocess
 
 import pytest
+import redis
 
 from cloudrig.ratelimit import (
     Fallback,
@@ -170,3 +171,55 @@ def test_a_cluster_node_lost_and_back(clock) -> None:
         limiter.close()
     finally:
         cluster.stop()
+
+
+def test_after_a_timeout_the_late_reply_is_never_read_as_the_next_answer(
+    private_redis: RedisServer,
+) -> None:
+    """The acquire keeps its own connections: one that timed out is closed, so the reply Redis
+    sends when it wakes up cannot be taken for the answer to the next acquire."""
+    from cloudrig.ratelimit import RedisBackend
+
+    backend = RedisBackend.from_options(RedisOptions(url=private_redis.url, timeout=0.2))
+    waiting = Bucket("waiting", Limit(rate=1))
+    idle = Bucket("idle", Limit(rate=1))
+    backend.reserve(waiting, 10)
+    assert backend.reserve(waiting, 10).wait > 0.5  # the next slot is ~1 s away
+    private_redis.freeze()
+    try:
+        with pytest.raises(redis.TimeoutError):
+            backend.reserve(idle, 10)  # answered "granted, no wait" once Redis wakes up
+    finally:
+        private_redis.thaw()
+    third = backend.reserve(waiting, 10)
+    assert third.granted and third.wait > 1.0  # its own answer, not idle's late "wait 0"
+    backend.close()
+
+
+def test_threads_acquiring_at_once_each_get_their_own_slot(private_redis: RedisServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cloudrig.ratelimit import RedisBackend
+
+    backend = RedisBackend.from_options(RedisOptions(url=private_redis.url, timeout=2.0))
+    b = Bucket("shared", Limit(rate=100, burst=1))  # 400 slots reserved 4 s ahead: exact gaps
+    with ThreadPoolExecutor(8) as pool:
+        slots = sorted(pool.map(lambda _: backend.reserve(b, 10).slot, range(400)))
+    assert [y - x for x, y in itertools.pairwise(slots)] == [10_000] * 399
+    assert len(backend._lane._made) <= 8  # type: ignore[union-attr]  # one per thread at most
+    backend.close()
+
+
+def test_the_first_acquire_after_a_restart_reconnects_and_reloads_the_script(
+    private_redis: RedisServer,
+) -> None:
+    """The idle connection died with the old server: the acquire notices, takes a new one and
+    runs the script again (NOSCRIPT, then EVAL) in the same call, with no fallback decision."""
+    from cloudrig.ratelimit import RedisBackend
+
+    backend = RedisBackend.from_options(RedisOptions(url=private_redis.url, timeout=0.5))
+    b = Bucket("b", Limit(rate=100))
+    assert backend.reserve(b, 1).source == "redis"
+    private_redis.restart()
+    assert backend.reserve(b, 1).granted
+    backend.close()

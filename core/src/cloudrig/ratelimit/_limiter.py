@@ -207,6 +207,6 @@ class Limiter:
         """Close the Redis connections, if any."""
         backend = self.backend
         primary = getattr(backend, "primary", backend)
-        client = getattr(primary, "client", None)
-        if client is not None:
-            client.close()
+        close = getattr(primary, "close", None)
+        if close is not None:
+            close()
