@@ -292,3 +292,24 @@ def test_highlander_deletes_the_old_versions_config_with_it(
     rig.deploy(spec(code_zip(V2), lambda_role), Highlander()).raise_for_status()
     assert set(lambda_endpoint.provisioned.configs()) == {("shop-prod", "2")}
     assert lambda_endpoint.proxy.answered(f"DELETE {PC}") == 1
+
+
+def test_red_black_fails_when_the_allocation_fails(
+    lambda_endpoint: LambdaEndpoint,
+    lambda_env: None,
+    tmp_path: Path,
+    lambda_role: str,
+    code_zip: Any,
+) -> None:
+    """FAILED is Down: the new version never gets healthy, traffic stays on the previous one,
+    and the core's restore scales the failed version back to 0 (its config deleted)."""
+    model = lambda_endpoint.provisioned
+    rig = make_rig(lambda_endpoint.url, tmp_path)
+    upsert_web(rig)
+    rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
+    model.fail_next("shop-prod", "2", "FUNCTION_ERROR_INIT_FAILURE")
+    deployment = rig.deploy(spec(code_zip(V2), lambda_role), RedBlack(health_timeout=2))
+    assert deployment.status is DeploymentStatus.FAILED, deployment.error
+    groups = {g.name: g for g in rig.cluster(ACCOUNT, "shop-prod", REGION).server_groups}
+    assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
+    assert set(model.configs()) == {("shop-prod", "1")}

@@ -158,7 +158,7 @@ class ProvisionedConcurrencyModel:
         query = {k: v[0] for k, v in parse_qs(request.query).items()}
         method = request.method.upper()
         if method == "GET" and query.get("List") == "ALL":
-            return self._list(region, function, query)
+            return self._missing(region, function, None) or self._list(region, function, query)
         qualifier = query.get("Qualifier", "")
         missing = self._missing(region, function, qualifier)
         if missing is not None:
@@ -172,8 +172,10 @@ class ProvisionedConcurrencyModel:
             return self._delete(region, function, qualifier)
         return _error(405, "InvalidParameterValueException", f"{method} is not supported")
 
-    def _missing(self, region: str, function: str, qualifier: str) -> Respond | None:
-        if not qualifier:
+    def _missing(self, region: str, function: str, qualifier: str | None) -> Respond | None:
+        """The error for a qualifier Lambda refuses or a function/version moto does not have
+        (``qualifier`` None: the function only)."""
+        if qualifier == "":
             return _error(400, "InvalidParameterValueException", "Qualifier is required")
         if qualifier == "$LATEST":
             return _error(
@@ -196,7 +198,9 @@ class ProvisionedConcurrencyModel:
             except Exception:  # moto's UnknownFunctionException and kin
                 continue
             return None
-        arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}:{qualifier}"
+        arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}"
+        if qualifier is not None:
+            arn += f":{qualifier}"
         return _error(404, "ResourceNotFoundException", f"Function not found: {arn}")
 
     def _put(self, region: str, function: str, qualifier: str, wanted: Any) -> Respond:
