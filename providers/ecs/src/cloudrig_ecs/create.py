@@ -1,12 +1,19 @@
 """Creating a server group: its task definition revision, its target groups, its service.
 
 Idempotent end to end: a service of that name with our moniker and deployment id is returned
-(another one is a ``Conflict``); the task definition family is the group's own, and its latest
-ACTIVE revision is reused when its tags carry our deployment; target groups are created with
+(another one is a ``Conflict``); the task definition family is the group's own, and the revision
+registered for this deployment is remembered in process until its service exists, so a retry
+reuses it (a deployment resumed by another process registers one more revision of the family,
+which ``destroy`` deregisters with the rest); target groups are created with
 ``CreateTargetGroup`` (which returns a matching existing one); ``CreateService`` carries a
 ``clientToken`` derived from the name and deployment id, so a retry after a lost answer does not
 make a second service. The moniker, deployment id and capacity bounds are tags written in the
 create calls themselves.
+
+Requests: the fresh conflict check (``DescribeServices``), ``RegisterTaskDefinition``,
+``CreateTargetGroup`` and the fresh listener read + ``ModifyListener`` per load balancer,
+``CreateService``. Nothing is read back: ``CreateService`` answers with the service, and the
+group returned is built from that answer (``Services.created``).
 
 A group behind load balancers joins their listeners with weight 0: its tasks are registered
 and health-checked, but take traffic only once enabled. A group behind none is enabled.
@@ -15,6 +22,7 @@ and health-checked, but take traffic only once enabled. A group behind none is e
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any
 
 from cloudrig import Conflict, CreateServerGroup, ServerGroup
@@ -41,6 +49,10 @@ class Creator:
         self._weights = weights
         self._network = network
         self._security_groups = security_groups
+        self._lock = threading.Lock()
+        # (region, group, deployment id) -> the task definition revision registered for it,
+        # until its service exists.
+        self._registered: dict[tuple[str, str, str | None], str] = {}
 
     def create(self, request: CreateServerGroup) -> ServerGroup:
         settings = request.settings
@@ -91,7 +103,7 @@ class Creator:
             }
         )
         token = hashlib.sha256(f"{name}\0{request.metadata.deployment_id}".encode()).hexdigest()
-        self._services.ecs(region).call(
+        answer = self._services.ecs(region).call(
             "create_service",
             resource=name,
             safe=True,
@@ -113,32 +125,20 @@ class Creator:
             clientToken=token[:32],
             **placement,
         )
-        self._services.changed(region, name)
+        self._services.created(region, answer["service"], tags)
+        with self._lock:
+            self._registered.pop((region, name, request.metadata.deployment_id), None)
         return self._services.get(region, name)
 
     def _task_definition(
         self, request: CreateServerGroup, settings: EcsServiceSettings, tags: dict[str, str]
     ) -> str:
-        ecs, name = self._services.ecs(request.spec.region), request.name
-        # ListTaskDefinitions rather than a describe: ECS answers a missing family with a bare
-        # ClientException ("Unable to describe task definition"), indistinguishable from others.
-        latest = ecs.call(
-            "list_task_definitions",
-            resource=name,
-            familyPrefix=name,
-            status="ACTIVE",
-            sort="DESC",
-            maxResults=1,
-        )["taskDefinitionArns"]
-        if latest and latest[0].rsplit("/", 1)[-1].rsplit(":", 1)[0] == name:
-            found = ecs.call(
-                "describe_task_definition",
-                resource=name,
-                taskDefinition=latest[0],
-                include=["TAGS"],
-            )
-            if meta.read_metadata(meta.as_dict(found.get("tags"))) == request.metadata:
-                return str(found["taskDefinition"]["taskDefinitionArn"])
+        region, name = request.spec.region, request.name
+        remembered = (region, name, request.metadata.deployment_id)
+        with self._lock:
+            known = self._registered.get(remembered)
+        if known is not None:  # a retry of this create: the revision is registered already
+            return known
         container: dict[str, Any] = {
             "name": settings.container_name,
             "image": request.spec.artifact,
@@ -153,7 +153,7 @@ class Creator:
             extra["executionRoleArn"] = settings.execution_role_arn
         if settings.task_role_arn:
             extra["taskRoleArn"] = settings.task_role_arn
-        registered = ecs.call(
+        registered = self._services.ecs(region).call(
             "register_task_definition",
             resource=name,
             family=name,
@@ -165,4 +165,7 @@ class Creator:
             tags=meta.as_list(tags),
             **extra,
         )
-        return str(registered["taskDefinition"]["taskDefinitionArn"])
+        arn = str(registered["taskDefinition"]["taskDefinitionArn"])
+        with self._lock:
+            self._registered[remembered] = arn
+        return arn

@@ -6,7 +6,8 @@ check) and put in the listener's forward action with weight 0: its targets are h
 (a target group no listener uses reports every target ``unused``) but receive no traffic until
 the group is enabled. The template target group has no targets; it takes the traffic when no
 version has any, so clients see 503 rather than a listener error. ARNs are immutable for a load
-balancer's life, so they are remembered in process after the first lookup.
+balancer's life, so they are remembered in process after the first lookup, with the template's
+settings that version target groups copy (``upsert_load_balancer`` refreshes them).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class LbInfo:
     template_arn: str
     port: int
     dns: str | None
+    template: dict[str, Any]
+    """What a version's target group copies from the template (protocol, port, VPC, check)."""
 
 
 class LoadBalancers:
@@ -69,6 +72,15 @@ class LoadBalancers:
             template["TargetGroupArn"],
             int(listener["Port"]),
             lb.get("DNSName"),
+            {
+                "Protocol": template["Protocol"],
+                "Port": template["Port"],
+                "VpcId": template["VpcId"],
+                "HealthCheckPath": template.get("HealthCheckPath", "/"),
+                "HealthCheckIntervalSeconds": template["HealthCheckIntervalSeconds"],
+                "HealthyThresholdCount": template["HealthyThresholdCount"],
+                "UnhealthyThresholdCount": template["UnhealthyThresholdCount"],
+            },
         )
         with self._lock:
             self._known[(region, name)] = info
@@ -171,24 +183,15 @@ class LoadBalancers:
     # -- per-version target groups ---------------------------------------------------------------
     def version_target_group(self, region: str, lb: str, group: str) -> str:
         """The target group of server group ``group`` behind ``lb``, created from the template."""
-        info, elb = self.info(region, lb), self.elb(region)
-        template = elb.call(
-            "describe_target_groups", resource=lb, TargetGroupArns=[info.template_arn]
-        )["TargetGroups"][0]
+        info = self.info(region, lb)
         created = _ensure(
-            elb,
+            self.elb(region),
             "target_group",
             resource=group,
             Name=version_target_group_name(group),
-            Protocol=template["Protocol"],
-            Port=template["Port"],
-            VpcId=template["VpcId"],
             TargetType="ip",
-            HealthCheckPath=template.get("HealthCheckPath", "/"),
-            HealthCheckIntervalSeconds=template["HealthCheckIntervalSeconds"],
-            HealthyThresholdCount=template["HealthyThresholdCount"],
-            UnhealthyThresholdCount=template["UnhealthyThresholdCount"],
             Tags=[{"Key": TAG_NAME, "Value": group}],
+            **info.template,
         )
         return str(created["TargetGroupArn"])
 
@@ -198,18 +201,21 @@ class LoadBalancers:
 
 
 def _ensure(elb: Any, kind: str, *, resource: str, Name: str, **kwargs: Any) -> dict[str, Any]:
-    """Find a load balancer or target group by name, or create it. (Looked up first: moto
-    creates a second load balancer of the same name, and refuses a duplicate target group where
-    AWS returns the existing one.)"""
+    """Find a load balancer or target group by name, or create it. A load balancer is looked up
+    first: moto creates a second one of the same name. A target group is created first — AWS
+    returns the existing one when the settings match — and looked up only when the create is
+    refused as a duplicate (moto refuses every duplicate; AWS one whose settings differ)."""
     key = "LoadBalancers" if kind == "load_balancer" else "TargetGroups"
-    try:
-        found = elb.call(f"describe_{kind}s", resource=resource, Names=[Name])[key]
-    except NotFound:
-        found = []
+    found: list[dict[str, Any]] = []
+    if kind == "load_balancer":
+        try:
+            found = elb.call(f"describe_{kind}s", resource=resource, Names=[Name])[key]
+        except NotFound:
+            found = []
     if not found:
         try:
             found = elb.call(f"create_{kind}", resource=resource, Name=Name, **kwargs)[key]
-        except Conflict:  # created meanwhile (a retry whose first answer was lost)
+        except Conflict:  # it exists (a duplicate name, or a retry whose first answer was lost)
             found = elb.call(f"describe_{kind}s", resource=resource, Names=[Name])[key]
     return dict(found[0])
 

@@ -1,15 +1,26 @@
 """Server groups as ECS services: reading them (with their tasks and target health), resizing,
 destroying. Creation is in ``create``, traffic in ``switching``.
 
-A service is read with one ``DescribeServices`` (tags included), its tasks with ``ListTasks`` +
-``DescribeTasks`` and each target group's health with one ``DescribeTargetHealth``. Services
-``DRAINING`` or ``INACTIVE`` (being deleted, deleted) do not exist for cloudrig.
+Reads, all through the limiter's short read cache (N deployments polling in one process share
+one request per poll; a deployment never sees an answer older than its own write):
+
+- the cluster listing (``list_server_groups``, several groups at once): one snapshot of the
+  cluster's services, ``ListServices`` + ``DescribeServices`` (tags included) per 10 services;
+- one group (``get_server_group``, the health polls): ``DescribeServices`` of that name — one
+  request whatever the cluster's size, where the listing costs one per 10 services;
+- a group's tasks: ``ListTasks`` + ``DescribeTasks``; each target group's health: one
+  ``DescribeTargetHealth``.
+
+Reads that decide a write (create's conflict check, resize, destroy, enable/disable) are fresh;
+so is everything the core reads inside ``fresh_reads()``. ``CreateService`` answers with the new
+service: ``created`` puts it (and its still empty tasks and target health) into the cache rather
+than reading it back. Services ``DRAINING`` or ``INACTIVE`` (being deleted, deleted) do not
+exist for cloudrig.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,11 +36,13 @@ from cloudrig_aws import ClientFactory
 from cloudrig_ecs import metadata as meta
 from cloudrig_ecs.autoscaling import Autoscaling
 from cloudrig_ecs.health import instance
+from cloudrig_ecs.known import put
 from cloudrig_ecs.load_balancers import LoadBalancers
 from cloudrig_ecs.traffic import ListenerWeights
 
 HEALTH_CHECKED = "cloudrig:health-checked"
 ARTIFACT = "cloudrig:artifact"
+_SNAPSHOT = ("services",)
 
 
 def lbs_of(service: dict[str, Any]) -> list[tuple[str, str]]:
@@ -61,8 +74,7 @@ class Services:
 
     # -- reading ---------------------------------------------------------------------------------
     def describe(self, region: str, name: str, fresh: bool = False) -> dict[str, Any] | None:
-        """The ACTIVE service ``name``, through the limiter's short read cache (``fresh`` for
-        reads that decide a write; this process's writes invalidate it)."""
+        """The ACTIVE service ``name`` (``fresh`` for reads that decide a write)."""
         ecs = self.ecs(region)
         answer = ecs.read(
             ("service", name),
@@ -78,11 +90,53 @@ class Services:
         found = [s for s in answer.get("services", []) if s.get("status") == "ACTIVE"]
         return found[0] if found else None
 
+    def snapshot(self, region: str) -> dict[str, dict[str, Any]]:
+        """Every ACTIVE service of the cluster by name: one listing shared by every caller."""
+        ecs = self.ecs(region)
+
+        def load() -> dict[str, dict[str, Any]]:
+            arns = ecs.pages(
+                "list_services",
+                "serviceArns",
+                cluster=self.cluster,
+                PaginationConfig={"PageSize": 100},  # the most ListServices returns at once
+            )
+            found: dict[str, dict[str, Any]] = {}
+            for start in range(0, len(arns), 10):  # DescribeServices takes 10
+                for service in ecs.call(
+                    "describe_services",
+                    cluster=self.cluster,
+                    services=arns[start : start + 10],
+                    include=["TAGS"],
+                )["services"]:
+                    if service.get("status") == "ACTIVE":
+                        found[service["serviceName"]] = service
+            return found
+
+        services: dict[str, dict[str, Any]] = ecs.read(_SNAPSHOT, load)
+        return services
+
     def changed(self, region: str, name: str) -> None:
-        """Forget cached reads of ``name`` after this process changed it."""
+        """Forget cached reads of ``name`` (and the listing) after this process changed it."""
         ecs = self.ecs(region)
         ecs.invalidate(("service", name))
         ecs.invalidate(("tasks", name))
+        ecs.invalidate(_SNAPSHOT)
+
+    def created(self, region: str, service: dict[str, Any], tags: dict[str, str]) -> None:
+        """After ``CreateService``: its answer is the service as it now is — put it into the
+        cache rather than describe it again. Tasks and targets come from the service's tasks:
+        while it counts none running or pending (as a new service does), there are none."""
+        name, ecs = service["serviceName"], self.ecs(region)
+        self.changed(region, name)
+        if not service.get("tags"):  # AWS answers with the tags it was given; moto may not
+            service = service | {"tags": meta.as_list(tags)}
+        put(ecs, ("service", name), {"services": [service], "failures": []})
+        if int(service.get("runningCount", 0)) + int(service.get("pendingCount", 0)) == 0:
+            put(ecs, ("tasks", name), [])
+            elb = self._lbs.elb(region)
+            for _, arn in lbs_of(service):
+                put(elb, ("target-health", arn), [])
 
     def require(self, region: str, name: str, fresh: bool = False) -> dict[str, Any]:
         service = self.describe(region, name, fresh)
@@ -164,23 +218,11 @@ class Services:
             raise NotFound(f"{name} is not a cloudrig server group", resource=name)
         return found
 
-    def _services(self, region: str) -> Iterator[dict[str, Any]]:
-        ecs = self.ecs(region)
-        arns = ecs.pages("list_services", "serviceArns", cluster=self.cluster)
-        for start in range(0, len(arns), 10):  # DescribeServices takes 10
-            yield from ecs.call(
-                "describe_services",
-                cluster=self.cluster,
-                services=arns[start : start + 10],
-                include=["TAGS"],
-            )["services"]
-
     def of_app(self, app: str, regions: tuple[str, ...]) -> list[ServerGroup]:
         groups = []
         for region in regions:
-            for service in self._services(region):
-                tags = meta.as_dict(service.get("tags"))
-                if service.get("status") == "ACTIVE" and tags.get(meta.APP) == app:
+            for service in self.snapshot(region).values():
+                if meta.as_dict(service.get("tags")).get(meta.APP) == app:
                     groups.append(self.group(region, service))
         return groups
 
@@ -212,8 +254,8 @@ class Services:
 
     def destroy(self, region: str, name: str) -> None:
         """Delete the service (its tasks stop), take its target groups out of their listeners
-        and delete them, and deregister its task definition revision (used by no one else: the
-        family is the group's own)."""
+        and delete them, and deregister its task definition revisions (used by no one else: the
+        family is the group's own; more than one when a resumed deployment registered again)."""
         service = self.describe(region, name, fresh=True)
         if service is None:
             return
@@ -239,10 +281,18 @@ class Services:
                     del current[arn]
                     self._weights.write(region, lb, current)
             self._lbs.delete_target_group(region, arn)
+        revisions = {service["taskDefinition"]}
         with contextlib.suppress(NotFound):
-            ecs.call(
-                "deregister_task_definition",
-                resource=name,
-                safe=True,
-                taskDefinition=service["taskDefinition"],
+            listed = ecs.pages(
+                "list_task_definitions", "taskDefinitionArns", familyPrefix=name, status="ACTIVE"
             )
+            # familyPrefix matches by prefix: keep the family's own revisions only
+            revisions |= {a for a in listed if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == name}
+        for revision in sorted(revisions):
+            with contextlib.suppress(NotFound):
+                ecs.call(
+                    "deregister_task_definition",
+                    resource=name,
+                    safe=True,
+                    taskDefinition=revision,
+                )

@@ -61,8 +61,12 @@ class Switching:
             self._autoscaling.set_suspended(region, name, True)
 
     def _behind(self, region: str, names: Sequence[str]) -> dict[str, dict[str, str]]:
-        """Group name → {load balancer: its target group ARN}; all behind the same ones."""
-        found = {n: dict(lbs_of(self._services.require(region, n))) for n in names}
+        """Group name → {load balancer: its target group ARN}; all behind the same ones.
+
+        Fixed for a service's life, so read from the cluster listing (the core has just read
+        it, for the same groups); a group not in it is described by name."""
+        listed = self._services.snapshot(region)
+        found = {n: dict(lbs_of(listed.get(n) or self._services.require(region, n))) for n in names}
         shapes = {tuple(sorted(lbs)) for lbs in found.values()}
         if len(shapes) != 1 or not next(iter(shapes)):
             raise InvalidSpec(f"{list(names)} are not behind the same load balancers")

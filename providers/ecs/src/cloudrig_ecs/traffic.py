@@ -4,6 +4,10 @@ A group behind a load balancer is enabled exactly when its target group has a we
 there. Every change is one ``ModifyListener`` (atomic: the core's rollback is one switch). The
 forward action takes at most 5 target groups (ALB's limit), disabled ones (weight 0) included;
 the load balancer's own target group joins with weight 1 only when no version has any.
+
+Reads go through the limiter's short read cache (every group of a cluster reads the same
+listener on each poll); the reads that decide a write are fresh. ``ModifyListener`` answers with
+the listener as it now is: that answer is put into the cache, so nothing re-describes it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cloudrig import Conflict
+from cloudrig_ecs.known import put
 from cloudrig_ecs.load_balancers import LoadBalancers, forward
 
 MAX_GROUPS = 5
@@ -23,8 +28,6 @@ class ListenerWeights:
     def read(self, region: str, lb: str, fresh: bool = False) -> dict[str, int]:
         """Target group ARN → weight, the template excluded."""
         info, elb = self._lbs.info(region, lb), self._lbs.elb(region)
-        # Through the limiter's short read cache: every group of a cluster reads the same
-        # listener on each poll (the core's decision reads bypass the cache).
         listener = elb.read(
             ("listener", info.listener_arn),
             lambda: elb.call("describe_listeners", resource=lb, ListenerArns=[info.listener_arn])[
@@ -55,12 +58,20 @@ class ListenerWeights:
             if len(everything) >= MAX_GROUPS:
                 raise Conflict(f"no room for {lb}'s own target group", resource=lb)
             everything[info.template_arn] = 1
-        elb = self._lbs.elb(region)
-        elb.invalidate(("listener", info.listener_arn))
-        elb.call(
-            "modify_listener",
-            resource=lb,
-            ListenerArn=info.listener_arn,
-            DefaultActions=[forward(everything)],
-        )
-        elb.invalidate(("listener", info.listener_arn))
+        elb, key = self._lbs.elb(region), ("listener", info.listener_arn)
+        elb.invalidate(key)  # no answer loaded before the write serves this caller after it
+        try:
+            answer = elb.call(
+                "modify_listener",
+                resource=lb,
+                ListenerArn=info.listener_arn,
+                DefaultActions=[forward(everything)],
+            )
+        except BaseException:
+            elb.invalidate(key)  # the outcome is unknown: the next read asks the cloud
+            raise
+        listeners = answer.get("Listeners") or []
+        if listeners:
+            put(elb, key, listeners[0])
+        else:
+            elb.invalidate(key)
