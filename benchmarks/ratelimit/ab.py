@@ -110,12 +110,12 @@ def main() -> None:
         child(args.child, args.rounds, args.contention)
         return
     sys.path.insert(0, str(ROOT / "tests"))
-    from support.redis_servers import RedisServer
+    from support.redis_servers import launch_server
 
     sides = {args.rev: Path(), "working tree": ROOT / "core" / "src"}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
     load_before = os.getloadavg()
-    server = RedisServer().start()
+    server = launch_server()
     with tempfile.TemporaryDirectory() as tmp:
         sides[args.rev] = export(args.rev, Path(tmp))
         try:

@@ -38,7 +38,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 import adapters  # noqa: E402
 import breakdown  # noqa: E402
 
-from support.redis_servers import RedisServer  # noqa: E402
+from support.redis_servers import RedisServer, launch_server  # noqa: E402
 
 RATE = 200.0
 SNAPSHOT = """
@@ -179,7 +179,7 @@ def timed(fn: Any, cap: float = 10.0) -> tuple[float, str]:
 
 
 def failures(name: str, calls: int = 20) -> dict[str, Any]:
-    server = RedisServer().start()
+    server = launch_server()
     try:
         limiter = adapters.make(name, server.url, 1000)
         for _ in range(10):
@@ -311,7 +311,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     adapters.count_round_trips()
-    server = RedisServer().start()
+    server = launch_server()
     results: dict[str, Any] = {
         "command": " ".join([".venv/bin/python", "benchmarks/ratelimit/run.py", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

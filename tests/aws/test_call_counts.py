@@ -69,7 +69,8 @@ def test_concurrent_deployments_make_one_describe_per_poll(
     one = run_scenario("cloudrig-red-black-concurrent-1")
     four = run_scenario("cloudrig-red-black-concurrent-4")
     assert four.admitted == four.total
-    assert one.reads is not None and four.reads is not None
+    assert one.reads is not None
+    assert four.reads is not None
     assert one.reads["polls"] >= 2, "the single deployment must poll"
     assert four.reads["polls"] <= one.reads["polls"] + 1, (one.reads, four.reads)
     assert four.reads["decision"] == 4 * one.reads["decision"], (one.reads, four.reads)

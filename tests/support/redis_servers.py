@@ -218,8 +218,12 @@ class RedisCluster:
         return self.nodes[0].url
 
     def start(self, timeout: float = 30.0) -> RedisCluster:
-        for node in self.nodes:
-            node.start()
+        try:
+            for node in self.nodes:
+                node.start()
+        except RedisUnavailable:
+            self.stop()
+            raise
         addresses = [f"{n.host}:{n.port}" for n in self.nodes]
         subprocess.run(
             [self.binaries.cli, "--cluster", "create", *addresses,
@@ -247,6 +251,41 @@ class RedisCluster:
             node.stop()
 
 
+PORT_ATTEMPTS = 4
+
+
+def _port_taken(exc: BaseException) -> bool:
+    return "Address already in use" in str(exc)
+
+
+def launch_server() -> RedisServer:
+    """A started server on a free port. The port is checked free before redis-server binds it;
+    another process (or one of this one's own client sockets) may take it in between, so a
+    server that cannot bind is started again on another port."""
+    for attempt in range(PORT_ATTEMPTS):
+        server = RedisServer()
+        try:
+            return server.start()
+        except RedisUnavailable as exc:
+            server.stop()
+            if not _port_taken(exc) or attempt == PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def launch_cluster() -> RedisCluster:
+    """A started cluster, on other ports when a node could not bind its port or its bus port
+    (port + 10000), like ``launch_server``."""
+    for attempt in range(PORT_ATTEMPTS):
+        cluster = RedisCluster()
+        try:
+            return cluster.start()
+        except RedisUnavailable as exc:
+            if not _port_taken(exc) or attempt == PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _cluster_ok(node: RedisServer) -> bool:
     try:
         return "cluster_state:ok" in node.cli("CLUSTER", "INFO")
@@ -269,7 +308,7 @@ def redis_server_factory() -> Iterator[Callable[[], RedisServer]]:
 
     def start() -> RedisServer:
         try:
-            server = RedisServer().start()
+            server = launch_server()
         except (RedisUnavailable, OSError, subprocess.SubprocessError) as exc:
             unavailable(str(exc))
             raise  # unreachable: unavailable() always raises
@@ -291,16 +330,11 @@ def redis_server(redis_server_factory: Callable[[], RedisServer]) -> RedisServer
 def redis_cluster() -> Iterator[RedisCluster]:
     """A real 3-node Redis Cluster."""
     try:
-        cluster = RedisCluster()
-    except RedisUnavailable as exc:
-        unavailable(str(exc))
-        raise  # unreachable: unavailable() always raises
-    try:
-        cluster.start()
+        cluster = launch_cluster()
     except (RedisUnavailable, OSError, subprocess.SubprocessError) as exc:
-        cluster.stop()
         detail = getattr(exc, "stderr", None) or str(exc)
         unavailable(f"cannot start a Redis Cluster: {detail}")
+        raise  # unreachable: unavailable() always raises
     yield cluster
     with contextlib.suppress(Exception):
         cluster.stop()
