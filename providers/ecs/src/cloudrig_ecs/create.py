@@ -12,8 +12,9 @@ create calls themselves.
 
 Requests: the fresh conflict check (``DescribeServices``), ``RegisterTaskDefinition``,
 ``CreateTargetGroup`` and the fresh listener read + ``ModifyListener`` per load balancer,
-``CreateService``. Nothing is read back: ``CreateService`` answers with the service, and the
-group returned is built from that answer (``Services.created``).
+``CreateService``. The service is not read back: ``CreateService`` answers with it, and that
+answer is put into the read cache (``Services.created``); its tasks and target health are read
+only when the answer already counts tasks (AWS answers before any exists).
 
 A group behind load balancers joins their listeners with weight 0: its tasks are registered
 and health-checked, but take traffic only once enabled. A group behind none is enabled.
