@@ -12,7 +12,6 @@ import pytest
 from cloudrig import LoadBalancerSpec, ProviderFailure, TrafficWeights
 from cloudrig.ratelimit import Limiter
 from cloudrig_ecs import EcsLoadBalancerSettings
-from cloudrig_ecs.known import put
 from support.proxy import Style, server_error
 
 from .conftest import CLUSTER, REGION, fast_limits
@@ -41,7 +40,7 @@ def test_a_put_answers_the_read_of_its_key(make_ecs_provider: Callable[..., Any]
     def unreachable() -> Any:
         raise AssertionError("a put answer must serve the read")
 
-    put(ecs, ("probe", 1), {"answer": 42})
+    ecs.put(("probe", 1), {"answer": 42})
     assert ecs.read(("probe", 1), unreachable) == {"answer": 42}
 
 

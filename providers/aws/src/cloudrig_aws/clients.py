@@ -127,13 +127,21 @@ class AwsClient:
     def read(self, key: Hashable, load: Callable[[], T], *, fresh: bool = False) -> T:
         """A describe through the limiter's short-TTL cache with request coalescing: N callers
         in this process polling the same thing make one call. ``fresh`` for decision reads."""
-        full_key = ("aws", self.gate.identity, self.service, self.region, key)
-        return self.gate.limiter.cache.get(full_key, load, fresh=fresh)
+        return self.gate.limiter.cache.get(self._cache_key(key), load, fresh=fresh)
 
     def invalidate(self, key: Hashable) -> None:
-        self.gate.limiter.cache.invalidate(
-            ("aws", self.gate.identity, self.service, self.region, key)
-        )
+        """After a write that changes what ``read(key, …)`` describes."""
+        self.gate.limiter.cache.invalidate(self._cache_key(key))
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store ``value`` as the current answer of ``read(key, …)`` without a request: the
+        object a write returned (``CreateService``, ``ModifyListener`` …). Only ever an answer a
+        write or a read of that very key returned, never one taken out of an older listing (a
+        put is the newest answer by definition)."""
+        self.gate.limiter.cache.put(self._cache_key(key), value)
+
+    def _cache_key(self, key: Hashable) -> tuple[Any, ...]:
+        return ("aws", self.gate.identity, self.service, self.region, key)
 
 
 class ClientFactory:

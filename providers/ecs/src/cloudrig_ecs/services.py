@@ -36,7 +36,6 @@ from cloudrig_aws import ClientFactory
 from cloudrig_ecs import metadata as meta
 from cloudrig_ecs.autoscaling import Autoscaling
 from cloudrig_ecs.health import instance
-from cloudrig_ecs.known import put
 from cloudrig_ecs.load_balancers import LoadBalancers
 from cloudrig_ecs.traffic import ListenerWeights
 
@@ -131,12 +130,12 @@ class Services:
         self.changed(region, name)
         if not service.get("tags"):  # AWS answers with the tags it was given; moto may not
             service = service | {"tags": meta.as_list(tags)}
-        put(ecs, ("service", name), {"services": [service], "failures": []})
+        ecs.put(("service", name), {"services": [service], "failures": []})
         if int(service.get("runningCount", 0)) + int(service.get("pendingCount", 0)) == 0:
-            put(ecs, ("tasks", name), [])
+            ecs.put(("tasks", name), [])
             elb = self._lbs.elb(region)
             for _, arn in lbs_of(service):
-                put(elb, ("target-health", arn), [])
+                elb.put(("target-health", arn), [])
 
     def require(self, region: str, name: str, fresh: bool = False) -> dict[str, Any]:
         service = self.describe(region, name, fresh)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cloudrig import Conflict
-from cloudrig_ecs.known import put
 from cloudrig_ecs.load_balancers import LoadBalancers, forward
 
 MAX_GROUPS = 5
@@ -72,6 +71,6 @@ class ListenerWeights:
             raise
         listeners = answer.get("Listeners") or []
         if listeners:
-            put(elb, key, listeners[0])
+            elb.put(key, listeners[0])
         else:
             elb.invalidate(key)
