@@ -1,6 +1,7 @@
 """API economy, counted at the proxy (benchmarks/calls/awslambda.py runs the same scenarios and
-records them): a Lambda red/black onto a cluster with one previous version stays within its
-budget, and every request was admitted by the limiter."""
+records them): a Lambda red/black onto a cluster with one previous version, on demand and with
+provisioned concurrency, stays within its budget, and every request was admitted by the
+limiter."""
 
 from __future__ import annotations
 
@@ -40,15 +41,31 @@ def test_hand_written_baseline_makes_three_requests(
     assert result.total == 3, result.by_operation
 
 
+WRITES = {
+    "PUT /2015-03-31/functions/shop-prod/configuration": 1,
+    "PUT /2015-03-31/functions/shop-prod/code": 1,
+    "POST /2015-03-31/functions/shop-prod/versions": 1,
+    "PUT /2015-03-31/functions/shop-prod/aliases/live": 1,
+}
+PC = "/2019-09-30/functions/shop-prod/provisioned-concurrency"
+
+
 def test_red_black_within_budget_and_all_admitted(run_scenario: Callable[[str], Result]) -> None:
+    """On demand (the default): the four writes of a deployment, no provisioned concurrency."""
     result = run_scenario("cloudrig-lambda-red-black")
     assert result.total <= awslambda.BUDGET, result.by_operation
     assert result.admitted == result.total, "every request passes the limiter"
     writes = {op: n for op, n in result.by_operation.items() if not op.startswith("GET ")}
-    assert writes == {
-        "PUT /2015-03-31/functions/shop-prod/configuration": 1,
-        "PUT /2015-03-31/functions/shop-prod/code": 1,
-        "POST /2015-03-31/functions/shop-prod/versions": 1,
-        "PUT /2015-03-31/functions/shop-prod/aliases/live": 1,
-        "PUT /2019-09-30/functions/shop-prod/provisioned-concurrency": 1,
-    }
+    assert writes == WRITES
+    assert not [op for op in result.by_operation if PC in op]
+
+
+def test_provisioned_red_black_within_budget_and_all_admitted(
+    run_scenario: Callable[[str], Result],
+) -> None:
+    """With provisioned concurrency: one Put more, and its reads."""
+    result = run_scenario("cloudrig-lambda-red-black-provisioned")
+    assert result.total <= awslambda.PROVISIONED_BUDGET, result.by_operation
+    assert result.admitted == result.total, "every request passes the limiter"
+    writes = {op: n for op, n in result.by_operation.items() if not op.startswith("GET ")}
+    assert writes == WRITES | {f"PUT {PC}": 1}

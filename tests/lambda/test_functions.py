@@ -161,6 +161,10 @@ def test_description_round_trip_and_limit() -> None:
         metadata,
         Capacity(min=0, desired=1, max=1),
     )
+    assert facts.provisioned is False, "no mode recorded: on demand"
+    provisioned = read_version(version_description("x-v007", metadata, Capacity.fixed(2), True))
+    assert provisioned is not None
+    assert (provisioned.capacity, provisioned.provisioned) == (Capacity.fixed(2), True)
     assert read_version("a version somebody else published") is None
     with pytest.raises(InvalidSpec, match="256"):
         version_description(

@@ -1,6 +1,6 @@
-"""A version's capacity is its provisioned concurrency: put at create, changed by resize, kept by
-disable, deleted by a scale-down to 0 and before the version is destroyed; health per provisioned
-environment. moto lacks the API: the proxy answers it (``support.aws.provisioned_concurrency``,
+"""With ``settings.provisioned_concurrency`` (opt-in, every test here sets it), a version's
+capacity is its provisioned concurrency: put at create, changed by resize, kept by disable, deleted
+by a scale-down to 0 and before the version is destroyed; health per provisioned environment. moto lacks the API: the proxy answers it (``support.aws.provisioned_concurrency``,
 through the ``lambda_endpoint`` fixture), so every request still goes over HTTP through boto3 and
 cloudrig's limiter."""
 
@@ -23,11 +23,20 @@ from support.proxy import Respond, aws_json_throttle
 
 from .conftest import REGION, LambdaEndpoint, fast_limits
 from .rig import ACCOUNT, V1, V2, make_rig, spec, upsert_web
-from .test_functions import request
+from .test_functions import request as on_demand_request
 
 pytestmark = pytest.mark.moto
 
 PC = "/2019-09-30/functions/shop-prod/provisioned-concurrency"
+PROVISIONED = {"provisioned_concurrency": True}
+
+
+def request(artifact: str, role: str, sequence: int) -> CreateServerGroup:
+    """A create request of group ``sequence`` in provisioned mode."""
+    req = on_demand_request(artifact, role, sequence)
+    return req.model_copy(
+        update={"settings": LambdaFunctionSettings(role=role, provisioned_concurrency=True)}
+    )
 
 
 def sized(req: CreateServerGroup, capacity: Capacity) -> CreateServerGroup:
@@ -125,7 +134,11 @@ def test_failed_verification_invoke_is_a_source_of_every_environment(
     )
     req = sized(request(code_zip(V1), lambda_role, 1), Capacity.fixed(2))
     req = req.model_copy(
-        update={"settings": LambdaFunctionSettings(role=lambda_role, verify_payload={"ping": 1})}
+        update={
+            "settings": LambdaFunctionSettings(
+                role=lambda_role, verify_payload={"ping": 1}, provisioned_concurrency=True
+            )
+        }
     )
     created = provider.create_server_group(req)  # as the Put answered: still allocating
     allocating = ("DOWN", "lambda=UP", "provisioned-concurrency=STARTING", "invoke=DOWN")
@@ -256,7 +269,7 @@ def test_red_black_waits_for_ready_then_scales_the_old_version_down(
     model = lambda_endpoint.provisioned
     rig = make_rig(lambda_endpoint.url, tmp_path)
     upsert_web(rig)
-    rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
+    rig.deploy(spec(code_zip(V1), lambda_role, **PROVISIONED), RedBlack()).raise_for_status()
     model.ready_after_reads = None
     seen: dict[str, str] = {}
 
@@ -269,7 +282,9 @@ def test_red_black_waits_for_ready_then_scales_the_old_version_down(
             seen["old_at_switch"] = model.configs()[("shop-prod", "1")].status
 
     deployment = rig.deploy(
-        spec(code_zip(V2), lambda_role), RedBlack(scale_down_after=0.1), on_event=on_event
+        spec(code_zip(V2), lambda_role, **PROVISIONED),
+        RedBlack(scale_down_after=0.1),
+        on_event=on_event,
     )
     assert deployment.status is DeploymentStatus.SUCCEEDED, deployment.error
     assert seen == {"waiting": "IN_PROGRESS", "at_switch": "READY", "old_at_switch": "READY"}
@@ -288,8 +303,8 @@ def test_highlander_deletes_the_old_versions_config_with_it(
 ) -> None:
     rig = make_rig(lambda_endpoint.url, tmp_path)
     upsert_web(rig)
-    rig.deploy(spec(code_zip(V1), lambda_role), Highlander()).raise_for_status()
-    rig.deploy(spec(code_zip(V2), lambda_role), Highlander()).raise_for_status()
+    rig.deploy(spec(code_zip(V1), lambda_role, **PROVISIONED), Highlander()).raise_for_status()
+    rig.deploy(spec(code_zip(V2), lambda_role, **PROVISIONED), Highlander()).raise_for_status()
     assert set(lambda_endpoint.provisioned.configs()) == {("shop-prod", "2")}
     assert lambda_endpoint.proxy.answered(f"DELETE {PC}") == 1
 
@@ -306,9 +321,11 @@ def test_red_black_fails_when_the_allocation_fails(
     model = lambda_endpoint.provisioned
     rig = make_rig(lambda_endpoint.url, tmp_path)
     upsert_web(rig)
-    rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
+    rig.deploy(spec(code_zip(V1), lambda_role, **PROVISIONED), RedBlack()).raise_for_status()
     model.fail_next("shop-prod", "2", "FUNCTION_ERROR_INIT_FAILURE")
-    deployment = rig.deploy(spec(code_zip(V2), lambda_role), RedBlack(health_timeout=2))
+    deployment = rig.deploy(
+        spec(code_zip(V2), lambda_role, **PROVISIONED), RedBlack(health_timeout=2)
+    )
     assert deployment.status is DeploymentStatus.FAILED, deployment.error
     groups = {g.name: g for g in rig.cluster(ACCOUNT, "shop-prod", REGION).server_groups}
     assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)

@@ -1,6 +1,8 @@
 """Every strategy the Lambda capabilities allow, end to end on moto server through
-``rig.deploy`` with the core's presets; plus rollback under faults injected at the fault-and-count
-proxy (botocore parses the injected answers as AWS's)."""
+``rig.deploy`` with the core's presets, in the default capacity mode (on demand: a version is one
+instance whose health is its state and verification invoke); plus rollback under faults injected
+at the fault-and-count proxy (botocore parses the injected answers as AWS's). Provisioned
+concurrency's strategies are in ``test_provisioned_concurrency``."""
 
 from __future__ import annotations
 
@@ -10,14 +12,17 @@ from typing import Any
 
 import pytest
 
+from cloudrig import Capacity
 from cloudrig.deploy import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
-from support.proxy import Respond, Style, server_error, throttle
+from support.proxy import Request, Respond, Style, server_error, throttle
 
 from .conftest import REGION, LambdaEndpoint
 from .rig import ACCOUNT, V1, V2, make_rig, spec, upsert_web
 
 pytestmark = pytest.mark.moto
+
+PC = "/2019-09-30/functions/shop-prod/provisioned-concurrency"
 
 
 def cluster(rig: Any) -> dict[str, Any]:
@@ -36,7 +41,9 @@ def rig(lambda_endpoint: LambdaEndpoint, lambda_env: None, tmp_path: Path) -> An
     return rig
 
 
-def test_red_black(rig: Any, moto_aws: Any, lambda_role: str, code_zip: Any) -> None:
+def test_red_black(
+    rig: Any, moto_aws: Any, lambda_endpoint: LambdaEndpoint, lambda_role: str, code_zip: Any
+) -> None:
     first = rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
     second = rig.deploy(spec(code_zip(V2), lambda_role), RedBlack()).raise_for_status()
     groups = cluster(rig)
@@ -59,6 +66,53 @@ def test_red_black(rig: Any, moto_aws: Any, lambda_role: str, code_zip: Any) -> 
     assert tg["TargetType"] == "lambda"
     targets = elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])
     assert [t["Target"]["Id"] for t in targets["TargetHealthDescriptions"]] == [now["AliasArn"]]
+    # On demand: one instance per version, no provisioned concurrency asked for (nor paid).
+    assert [i.id for i in groups["shop-prod-v002"].instances] == ["shop-prod:2"]
+    assert groups["shop-prod-v002"].capacity == Capacity.fixed(1)
+    assert not [k for k in lambda_endpoint.proxy.counts()["answered"] if PC in k]
+
+
+def test_on_demand_red_black_waits_for_state_active(
+    rig: Any, moto_aws: Any, lambda_endpoint: LambdaEndpoint, lambda_role: str, code_zip: Any
+) -> None:
+    """The new version reads Pending (injected at the proxy: moto's functions are Active at
+    once) for its first reads: the red/black waits on its one instance and moves traffic only
+    once it is Active."""
+    rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
+    lam = moto_aws.client("lambda")
+    pending = {"left": 3}
+
+    def version_pending(request: Request) -> Respond | None:
+        if not (
+            request.method == "GET"
+            and request.path == "/2015-03-31/functions/shop-prod"
+            and request.query == "Qualifier=2"
+            and pending["left"] > 0
+        ):
+            return None
+        answer = lam.get_function(FunctionName="shop-prod", Qualifier="2")
+        answer.pop("ResponseMetadata", None)
+        answer["Configuration"] |= {"State": "Pending", "StateReasonCode": "Creating"}
+        pending["left"] -= 1
+        body = json.dumps(answer, default=str).encode()
+        return Respond(200, body, {"Content-Type": "application/json"})
+
+    lambda_endpoint.proxy.add_responder(version_pending)
+    seen: dict[str, Any] = {}
+
+    def on_event(event: Any) -> None:
+        if event.kind == "waiting" and event.server_group == "shop-prod-v002":
+            seen.setdefault("waiting_with_pending_left", pending["left"])
+        if event.kind == "traffic_moved" and "pending_left_at_switch" not in seen:
+            seen["pending_left_at_switch"] = pending["left"]
+
+    deployment = rig.deploy(
+        spec(code_zip(V2), lambda_role), RedBlack(health_timeout=30), on_event=on_event
+    )
+    assert deployment.status is DeploymentStatus.SUCCEEDED, deployment.error
+    assert seen["waiting_with_pending_left"] > 0, seen
+    assert seen["pending_left_at_switch"] == 0, "traffic moved before the version was Active"
+    assert alias(moto_aws)["FunctionVersion"] == "2"
 
 
 def test_highlander(rig: Any, moto_aws: Any, lambda_role: str, code_zip: Any) -> None:
@@ -139,10 +193,10 @@ def test_failed_verification_invoke_rolls_back(
     lambda_role: str,
     code_zip: Any,
 ) -> None:
-    """Version 2 answers its verification invoke with a FunctionError (injected at the proxy:
-    moto's invoke never fails): it never gets healthy, the deployment fails, version 1 keeps
-    the whole alias, and the failed version is scaled down to 0 (its provisioned concurrency
-    deleted) by the core's restore."""
+    """On demand, version 2 answers its verification invoke with a FunctionError (injected at
+    the proxy: moto's invoke never fails): its one instance never gets healthy, the deployment
+    fails, version 1 keeps the whole alias, and the core's restore scales the failed version
+    down to 0 (recorded in a tag: no provisioned concurrency is involved)."""
     proxy = lambda_endpoint.proxy
     rig = make_rig(proxy.url, tmp_path)
     upsert_web(rig)
@@ -158,11 +212,19 @@ def test_failed_verification_invoke_rolls_back(
     assert deployment.status is DeploymentStatus.FAILED, deployment.error
     assert proxy.answered("POST /2015-03-31/functions/shop-prod/invocations") >= 1
     assert alias(moto_aws)["FunctionVersion"] == "1"
-    failed = rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v002")
+    account = rig.account(ACCOUNT)
+    failed = account.get_server_group(REGION, "shop-prod-v002")
     assert (failed.capacity.desired, failed.instances) == (0, ())
-    assert set(lambda_endpoint.provisioned.configs()) == {("shop-prod", "1")}
+    assert not [k for k in proxy.counts()["answered"] if PC in k]
     groups = cluster(rig)
     assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
+    # Scaled back up, its one instance says why it failed.
+    account.resize_server_group(REGION, "shop-prod-v002", Capacity.fixed(1))
+    (instance,) = account.get_server_group(REGION, "shop-prod-v002").instances
+    assert [(d.source, d.state.value) for d in instance.details] == [
+        ("lambda", "UP"),
+        ("invoke", "DOWN"),
+    ]
 
 
 def test_alias_update_failing_rolls_back(

@@ -13,18 +13,32 @@
 | `invoke` | the verification invoke answered without FunctionError | Up            |
 |          | it answered with a FunctionError, or failed            | Down          |
 
-A version's instances are its provisioned execution environments (``function:version/1`` …
-``/N`` for a provisioned concurrency of N); a version on demand only (desired 0) has none.
-Each instance aggregates the three sources with the core's precedence (any Down → Down, …).
+What a version's instances are depends on its capacity mode (``capacity``):
+
+- **on demand** (the default): the version itself is the one instance (``function:version``),
+  with the sources ``lambda`` and ``invoke``, while its recorded ``desired`` is 1; scaled down
+  (desired 0), none. This is what lets a strategy wait for a new version's state and its
+  verification invoke before any traffic reaches it;
+- **provisioned concurrency**: one instance per provisioned execution environment
+  (``function:version/1`` … ``/N`` for a provisioned concurrency of N), each with the three
+  sources; none without a config (desired 0).
+
+Each instance aggregates its sources with the core's precedence (any Down → Down, …). The
+verification invoke runs once per health read, while the state is Up, and is shared by the
+instances.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from cloudrig import HealthDetail, HealthState, ProviderError
+from cloudrig import HealthDetail, HealthState, Instance, ProviderError
+from cloudrig_lambda.functions import Version
 from cloudrig_lambda.provisioned import Provisioned
+
+TAG_VERIFY = "cloudrig:verify-payload"
 
 
 def state_detail(config: dict[str, Any]) -> HealthDetail:
@@ -89,3 +103,35 @@ def verify_detail(client: Any, function: str, version: str, payload: Any) -> Hea
             description=f"{answer['FunctionError']}: {body}",
         )
     return HealthDetail(source="invoke", state=HealthState.UP, description="invoke succeeded")
+
+
+def instances(
+    client: Any,
+    version: Version,
+    tags: dict[str, str],
+    desired: int,
+    provisioned: Provisioned | None,
+) -> tuple[Instance, ...]:
+    """The version's instances (see the module's docstring). ``desired`` is the group's
+    capacity; ``provisioned`` its config when the version is in provisioned mode."""
+    if desired == 0 or (version.facts.provisioned and provisioned is None):
+        return ()
+    state = state_detail(version.config)
+    verified: tuple[HealthDetail, ...] = ()
+    if TAG_VERIFY in tags and state.state is HealthState.UP:
+        payload = json.loads(tags[TAG_VERIFY])
+        verified = (verify_detail(client, version.function, version.number, payload),)
+    modified = version.config.get("LastModified")
+    launched = datetime.fromisoformat(modified) if modified else None
+    base = f"{version.function}:{version.number}"
+    if not version.facts.provisioned:
+        return (Instance(id=base, launched_at=launched, details=(state, *verified)),)
+    assert provisioned is not None  # for mypy: checked above
+    return tuple(
+        Instance(
+            id=f"{base}/{index}",
+            launched_at=launched,
+            details=(state, provisioned_detail(provisioned, index), *verified),
+        )
+        for index in range(1, provisioned.requested + 1)
+    )

@@ -1,8 +1,8 @@
 """What a published version carries about itself, in its description.
 
 Lambda tags live on the function, not on its versions, so the facts fixed at create time — the
-cloudrig name, the moniker, the deployment id and the capacity — are written where a version can
-carry them: the description given to ``PublishVersion`` (immutable once published, 256
+cloudrig name, the moniker, the deployment id, the capacity and the capacity mode (provisioned
+concurrency or on demand, ``capacity``) — are written where a version can carry them: the description given to ``PublishVersion`` (immutable once published, 256
 characters). It is compact JSON with the original Unicode kept (``ensure_ascii=False``); a moniker
 too long to fit is refused as ``InvalidSpec`` before anything is created. The function's own
 description carries the cluster's moniker, so ``ListFunctions`` alone finds an app's functions.
@@ -25,6 +25,7 @@ class VersionFacts:
     name: str
     metadata: ServerGroupMetadata
     capacity: Capacity
+    provisioned: bool = False  # capacity mode: provisioned concurrency (True) or on demand
 
 
 def _dump(value: dict[str, Any], what: str) -> str:
@@ -34,18 +35,21 @@ def _dump(value: dict[str, Any], what: str) -> str:
     return text
 
 
-def version_description(name: str, metadata: ServerGroupMetadata, capacity: Capacity) -> str:
+def version_description(
+    name: str, metadata: ServerGroupMetadata, capacity: Capacity, provisioned: bool = False
+) -> str:
+    """The description of a new version. The capacity mode is a fourth item of the capacity,
+    ``1``, written for provisioned concurrency only (2 characters of the 256): a version without
+    it is on demand, as every version published before the mode existed was."""
     m = metadata.moniker
-    return _dump(
-        {
-            MARK: 1,
-            "g": name,
-            "m": [m.app, m.stack, m.detail, m.sequence],
-            "d": metadata.deployment_id,
-            "c": [capacity.min, capacity.desired, capacity.max],
-        },
-        f"the metadata of {name}",
-    )
+    value: dict[str, Any] = {
+        MARK: 1,
+        "g": name,
+        "m": [m.app, m.stack, m.detail, m.sequence],
+        "d": metadata.deployment_id,
+        "c": [capacity.min, capacity.desired, capacity.max, *([1] if provisioned else [])],
+    }
+    return _dump(value, f"the metadata of {name}")
 
 
 def function_description(moniker: Moniker) -> str:
@@ -69,7 +73,7 @@ def read_version(description: str | None) -> VersionFacts | None:
     if value is None or "g" not in value:
         return None
     app, stack, detail, sequence = value["m"]
-    low, desired, high = value["c"]
+    low, desired, high, *mode = value["c"]
     return VersionFacts(
         name=value["g"],
         metadata=ServerGroupMetadata(
@@ -77,6 +81,7 @@ def read_version(description: str | None) -> VersionFacts | None:
             deployment_id=value.get("d"),
         ),
         capacity=Capacity(min=low, desired=desired, max=high),
+        provisioned=mode == [1],
     )
 
 

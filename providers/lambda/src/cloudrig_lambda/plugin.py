@@ -23,8 +23,10 @@ DESCRIPTOR = ProviderDescriptor(
         traffic_split=TrafficSplit.EXACT,  # alias routing: AdditionalVersionWeights
         max_weighted_groups=2,  # an alias routes to two versions at most
         baseline_beside_canary=False,  # the baseline is the production version itself
-        resizable=True,  # capacity.desired = the version's provisioned concurrency
-        disable_keeps_instances=True,  # out of the alias, a version keeps its environments
+        # On demand (default): desired 0 (scaled down) or 1, recorded; with the setting
+        # provisioned_concurrency: desired = the version's provisioned concurrency.
+        resizable=True,
+        disable_keeps_instances=True,  # out of the alias, a version stays (and keeps its config)
         efficient_wait=False,
     ),
     naming=NAMING,

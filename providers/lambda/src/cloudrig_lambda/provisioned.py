@@ -1,17 +1,11 @@
-"""Provisioned concurrency: a version's capacity.
+"""Provisioned concurrency: the capacity of a version in provisioned mode
+(``settings.provisioned_concurrency``; see ``capacity`` for both modes).
 
-A server group's ``capacity.desired`` is the provisioned concurrency of its version — execution
-environments Lambda keeps initialised for it — and 0 means none (on demand only, no config).
-Lambda holds one number per version (the config's ``Qualifier`` is the version number), so:
-
-- ``desired`` is read back from Lambda (the config's requested executions; no config: 0), never
-  from what cloudrig wrote, so a change made outside cloudrig shows;
-- ``min`` and ``max`` have no counterpart in Lambda (its autoscaling of provisioned concurrency is
-  Application Auto Scaling, not managed here). cloudrig keeps them because strategies restore a
-  group's capacity (rolling red/black's pin and unpin, rollback): the create-time values are in
-  the version's description (immutable), later ones in a function tag per version,
-  ``cloudrig:capacity:<version>`` = ``min/max``, written only when a resize changes them. Read
-  back, they are widened to hold ``desired`` if Lambda's number went outside them.
+In that mode a server group's ``capacity.desired`` is the provisioned concurrency of its version —
+execution environments Lambda keeps initialised for it, paid for whether used or not — and 0
+means none (no config). Lambda holds one number per version (the config's ``Qualifier`` is the
+version number). This module is the API: versions on demand never call it, so an account that
+deploys on demand only needs none of its IAM actions.
 
 Reads use ``ListProvisionedConcurrencyConfigs`` (one paginated call per function, through the
 limiter's short read cache): one read serves every version of the cluster, for a group as for a
@@ -25,10 +19,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from cloudrig import Capacity, Conflict, InvalidSpec, NotFound
+from cloudrig import Conflict, InvalidSpec, NotFound
 from cloudrig_aws import ClientFactory
-
-TAG_PREFIX = "cloudrig:capacity:"
 
 
 @dataclass(frozen=True)
@@ -48,27 +40,6 @@ class Provisioned:
             status=str(answer.get("Status") or "IN_PROGRESS"),
             reason=str(answer.get("StatusReason") or ""),
         )
-
-
-def tag_key(number: str) -> str:
-    return f"{TAG_PREFIX}{number}"
-
-
-def bounds_tag(capacity: Capacity) -> str:
-    return f"{capacity.min}/{capacity.max}"
-
-
-def capacity_of(
-    created: Capacity, tags: dict[str, str], number: str, config: Provisioned | None
-) -> Capacity:
-    """The group's capacity: ``desired`` from Lambda, ``min``/``max`` from the tag (or the
-    create-time description), widened to hold ``desired``."""
-    low, high = created.min, created.max
-    stored = tags.get(tag_key(number), "")
-    with contextlib.suppress(ValueError):
-        low, high = (int(part) for part in stored.split("/"))
-    desired = config.requested if config is not None else 0
-    return Capacity(min=min(low, desired), desired=desired, max=max(high, desired))
 
 
 class ProvisionedConcurrency:

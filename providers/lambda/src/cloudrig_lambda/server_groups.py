@@ -8,9 +8,13 @@ retried create after a crash finds its own version (``PublishVersion`` returns i
 Code identical to the version in traffic is logged, not hidden.
 
 A new version is out of traffic until enabled (it is not in the alias), so a strategy can verify
-it before any request reaches it. Its capacity is its provisioned concurrency (``provisioned``):
-put on the version right after it is published when the spec's ``desired`` is above 0, changed by
-a resize, removed before the version is destroyed.
+it before any request reaches it: its state and verification invoke are its instances' health
+(``health``). Its capacity follows the mode recorded in its description (``capacity``): on demand
+(the default), a recorded 0 or 1 — a resize writes a function tag and calls nothing else; with
+``settings.provisioned_concurrency``, its provisioned concurrency (``provisioned``) — put right
+after the version is published when the spec's ``desired`` is above 0, changed by a resize,
+removed before the version is destroyed. Versions on demand never call the provisioned
+concurrency API.
 """
 
 from __future__ import annotations
@@ -25,33 +29,31 @@ from cloudrig import (
     Capacity,
     Conflict,
     CreateServerGroup,
-    HealthDetail,
-    HealthState,
     Instance,
     InvalidSpec,
     NotFound,
     ServerGroup,
     ServerGroupMetadata,
 )
-from cloudrig_lambda.code import code_of, is_image
-from cloudrig_lambda.functions import Functions, Version
-from cloudrig_lambda.health import provisioned_detail, state_detail, verify_detail
-from cloudrig_lambda.metadata import function_description, version_description
-from cloudrig_lambda.naming import NAMING, function_name
-from cloudrig_lambda.provisioned import (
-    Provisioned,
-    ProvisionedConcurrency,
-    bounds_tag,
-    capacity_of,
+from cloudrig_lambda.capacity import (
+    capacity_tag,
+    check_on_demand,
+    on_demand_capacity,
+    provisioned_capacity,
     tag_key,
 )
+from cloudrig_lambda.code import code_of, is_image
+from cloudrig_lambda.functions import Functions, Version
+from cloudrig_lambda.health import TAG_VERIFY, instances
+from cloudrig_lambda.metadata import function_description, version_description
+from cloudrig_lambda.naming import NAMING, function_name
+from cloudrig_lambda.provisioned import Provisioned, ProvisionedConcurrency
 from cloudrig_lambda.security_groups import SecurityGroups
 from cloudrig_lambda.settings import LambdaFunctionSettings
 from cloudrig_lambda.target_groups import TAG_LBS
 from cloudrig_lambda.traffic import Traffic
 
 TAG_SGS = "cloudrig:security-groups"
-TAG_VERIFY = "cloudrig:verify-payload"
 GROUP_ENV = "CLOUDRIG_SERVER_GROUP"
 
 
@@ -91,7 +93,10 @@ class ServerGroups:
         function = function_name(name)
         if function != NAMING.cluster_name(request.metadata.moniker):
             raise Conflict(f"{name} is not a name of cluster {request.metadata.moniker.cluster}")
-        description = version_description(name, request.metadata, spec.capacity)
+        mode = settings.provisioned_concurrency
+        if not mode:
+            check_on_demand(name, spec.capacity)  # before anything is created
+        description = version_description(name, request.metadata, spec.capacity, mode)
         existing = self._functions.find(region, name)
         if existing is not None:
             return self._existing(existing, request)
@@ -134,7 +139,7 @@ class ServerGroups:
         self._warn_if_identical(region, function, version)
         # A new version has no config but the one put here: its answer needs no read.
         provisioned = None
-        if spec.capacity.desired > 0:
+        if mode and spec.capacity.desired > 0:
             provisioned = self._provisioned.put(
                 region, function, version.number, spec.capacity.desired, name
             )
@@ -170,7 +175,11 @@ class ServerGroups:
         # A create retried after a crash between publish and put: the config is still missing
         # (unless a resize since then decided otherwise: it leaves the bounds tag).
         region, desired = request.spec.region, request.spec.capacity.desired
-        if desired > 0 and tag_key(version.number) not in version.config.get("_tags", {}):
+        if (
+            version.facts.provisioned
+            and desired > 0
+            and tag_key(version.number) not in version.config.get("_tags", {})
+        ):
             configs = self._provisioned.configs(region, version.function, fresh=True)
             if version.number not in configs:
                 self._provisioned.put(
@@ -225,11 +234,12 @@ class ServerGroups:
     def get(
         self, region: str, name: str, provisioned: Provisioned | Literal["read"] | None = "read"
     ) -> ServerGroup:
-        """The group; its provisioned concurrency is read unless the caller knows it."""
+        """The group; its provisioned concurrency (provisioned mode only) is read unless the
+        caller knows it."""
         version = self._functions.require(region, name)
         weights = self._traffic.version_weights(region, version.function)
         if provisioned == "read":
-            provisioned = self._provisioned.configs(region, version.function).get(version.number)
+            provisioned = self._config(region, version)
         tags = version.config.get("_tags", {})
         return self._group(region, version, tags, weights, provisioned)
 
@@ -238,9 +248,12 @@ class ServerGroups:
         for region in regions:
             for function, tags in self._functions.of_app(region, app):
                 weights = self._traffic.version_weights(region, function)
-                configs = self._provisioned.configs(region, function)
-                for version in self._functions.versions(region, function):
-                    config = configs.get(version.number)
+                versions = self._functions.versions(region, function)
+                configs: dict[str, Provisioned] = {}
+                if any(v.facts.provisioned for v in versions):  # one read for all of them
+                    configs = self._provisioned.configs(region, function)
+                for version in versions:
+                    config = configs.get(version.number) if version.facts.provisioned else None
                     groups.append(self._group(region, version, tags, weights, config))
         return groups
 
@@ -249,35 +262,23 @@ class ServerGroups:
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
         version = self._functions.require(region, name)
-        config = self._provisioned.configs(region, version.function).get(version.number)
-        return self._instances(region, version, version.config.get("_tags", {}), config)
+        tags = version.config.get("_tags", {})
+        config = self._config(region, version)
+        desired = self._capacity(version, tags, config).desired
+        return instances(self._functions.client(region), version, tags, desired, config)
 
-    def _instances(
-        self,
-        region: str,
-        version: Version,
-        tags: dict[str, str],
-        provisioned: Provisioned | None,
-    ) -> tuple[Instance, ...]:
-        """One instance per provisioned execution environment (none on demand only); the
-        version's state and the verification invoke (one per read) apply to each."""
-        if provisioned is None or provisioned.requested == 0:
-            return ()
-        state = state_detail(version.config)
-        verified: tuple[HealthDetail, ...] = ()
-        if TAG_VERIFY in tags and state.state is HealthState.UP:
-            client = self._functions.client(region)
-            payload = json.loads(tags[TAG_VERIFY])
-            verified = (verify_detail(client, version.function, version.number, payload),)
-        modified = version.config.get("LastModified")
-        return tuple(
-            Instance(
-                id=f"{version.function}:{version.number}/{index}",
-                launched_at=datetime.fromisoformat(modified) if modified else None,
-                details=(state, provisioned_detail(provisioned, index), *verified),
-            )
-            for index in range(1, provisioned.requested + 1)
-        )
+    def _config(self, region: str, version: Version, fresh: bool = False) -> Provisioned | None:
+        """The version's provisioned concurrency config; versions on demand read none."""
+        if not version.facts.provisioned:
+            return None
+        return self._provisioned.configs(region, version.function, fresh).get(version.number)
+
+    @staticmethod
+    def _capacity(version: Version, tags: dict[str, str], config: Provisioned | None) -> Capacity:
+        facts = version.facts
+        if facts.provisioned:
+            return provisioned_capacity(facts.capacity, tags, version.number, config)
+        return on_demand_capacity(facts.capacity, tags, version.number)
 
     def _group(
         self,
@@ -289,13 +290,15 @@ class ServerGroups:
     ) -> ServerGroup:
         facts, config = version.facts, version.config
         modified = config.get("LastModified")
+        capacity = self._capacity(version, tags, provisioned)
+        client = self._functions.client(region)
         return ServerGroup(
             name=facts.name,
             moniker=facts.metadata.moniker,
             account=self._account,
             region=region,
-            capacity=capacity_of(facts.capacity, tags, version.number, provisioned),
-            instances=self._instances(region, version, tags, provisioned),
+            capacity=capacity,
+            instances=instances(client, version, tags, capacity.desired, provisioned),
             enabled=weights.get(version.number, 0) > 0,
             created_at=datetime.fromisoformat(modified) if modified else None,
             artifact=config.get("ImageUri") or f"sha256:{config.get('CodeSha256', '')}",
@@ -307,21 +310,27 @@ class ServerGroups:
 
     # -- resize ----------------------------------------------------------------------------------
     def resize(self, region: str, name: str, capacity: Capacity) -> None:
-        """``desired`` becomes the version's provisioned concurrency (0: the config is deleted,
-        on demand only); ``min``/``max`` are kept in the version's bounds tag when they change.
-        Disabled or not, the same: a disabled version keeps its environments until resized."""
+        """On demand: ``desired`` 0 or 1 (above: ``InvalidSpec``), recorded with ``min``/``max``
+        in the version's capacity tag — no other call. Provisioned: ``desired`` becomes the
+        version's provisioned concurrency (0: the config is deleted), ``min``/``max`` kept in
+        the tag when they change. Disabled or not, the same: a disabled version keeps its
+        environments until resized."""
         version = self._functions.require(region, name)
-        function, number = version.function, version.number
-        config = self._provisioned.configs(region, function, fresh=True).get(number)
-        if capacity.desired == 0:
-            if config is not None:
-                self._provisioned.delete(region, function, number, name)
-        elif config is None or config.requested != capacity.desired or config.status == "FAILED":
-            self._provisioned.put(region, function, number, capacity.desired, name)
+        function, number, facts = version.function, version.number, version.facts
+        if not facts.provisioned:
+            check_on_demand(name, capacity)
+        else:
+            config = self._config(region, version, fresh=True)
+            if capacity.desired == 0:
+                if config is not None:
+                    self._provisioned.delete(region, function, number, name)
+            elif (
+                config is None or config.requested != capacity.desired or config.status == "FAILED"
+            ):
+                self._provisioned.put(region, function, number, capacity.desired, name)
         tags = version.config.get("_tags", {})
-        created = version.facts.capacity
-        stored = tags.get(tag_key(number), bounds_tag(created))
-        if stored != bounds_tag(capacity):
+        wanted = capacity_tag(capacity, facts.provisioned)
+        if tags.get(tag_key(number), capacity_tag(facts.capacity, facts.provisioned)) != wanted:
             client = self._functions.client(region)
             arn = _function_arn(version.config["FunctionArn"])
             client.call(
@@ -329,26 +338,26 @@ class ServerGroups:
                 resource=name,
                 safe=True,
                 Resource=arn,
-                Tags={tag_key(number): bounds_tag(capacity)},
+                Tags={tag_key(number): wanted},
             )
             client.invalidate(("version", function, number))
             client.invalidate(("tags", arn))
 
     # -- destroy ---------------------------------------------------------------------------------
     def destroy(self, region: str, name: str) -> None:
-        """Delete the version's provisioned concurrency config, then the version; the function
-        goes with its last cloudrig version when no alias routes to it. A version the alias
-        still routes to is refused (Conflict).
+        """Delete the version's provisioned concurrency config (provisioned mode), then the
+        version; the function goes with its last cloudrig version when no alias routes to it.
+        A version the alias still routes to is refused (Conflict).
 
         The config is deleted explicitly: AWS documents no cascade from a version to its config,
         and a config left behind keeps counting against the function's reserved (or the
-        account's unreserved) concurrency."""
+        account's unreserved) concurrency. A version on demand has none that cloudrig put."""
         version = self._functions.find(region, name)
         if version is None:
             return
         if version.number in self._traffic.version_weights(region, version.function):
             raise Conflict(f"{name} still receives traffic through the alias", resource=name)
-        if version.number in self._provisioned.configs(region, version.function, fresh=True):
+        if self._config(region, version, fresh=True) is not None:
             self._provisioned.delete(region, version.function, version.number, name)
         client = self._functions.client(region)
         with contextlib.suppress(NotFound):

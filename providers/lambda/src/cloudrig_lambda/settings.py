@@ -46,6 +46,15 @@ class LambdaFunctionSettings(ProviderSettings):
         description="When set, health also invokes the version with this payload: an answer "
         "with a FunctionError makes the version Down",
     )
+    provisioned_concurrency: bool = Field(
+        default=False,
+        description="Capacity mode of the version. False (default): on demand, Lambda scales "
+        "the version itself and nothing is paid for idle; the version is one instance "
+        "(capacity.desired 1; 0 = scaled down, no instances) and above 1 is refused. True: "
+        "capacity.desired is the version's provisioned concurrency (execution environments "
+        "kept initialised, billed while configured), one instance per environment. Recorded "
+        "in the version at publish: each version keeps its mode",
+    )
 
 
 class LambdaLoadBalancerSettings(ProviderSettings):
