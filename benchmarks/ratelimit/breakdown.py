@@ -54,7 +54,7 @@ MAX_WAIT = b"%d" % (3600 * 1_000_000)
 def breakdown(adapter: Any, rounds: int = 40, n: int = 250) -> dict[str, Any]:
     """Median per-round ratio to the lane's trivial EVALSHA, fastest round (µs) and the ratio of
     the fastest rounds, for every step."""
-    from cloudrig.ratelimit._redis import _bulk
+    from cloudrig.ratelimit._redis import _bulk, encode
 
     limiter, bucket = adapter.limiter, adapter.bucket
     backend = limiter.backend.primary
@@ -64,13 +64,10 @@ def breakdown(adapter: Any, rounds: int = 40, n: int = 250) -> dict[str, Any]:
     trivial = client.script_load("return 1")
     floors = {name: client.script_load(body) for name, body in FLOOR_SCRIPTS.items()}
 
-    def encoded(*parts: bytes) -> bytes:
-        return b"*%d\r\n" % len(parts) + b"".join(_bulk(p) for p in parts)
-
-    trivial_cmd = encoded(b"EVALSHA", trivial.encode(), b"0")
+    trivial_cmd = encode(b"EVALSHA", trivial.encode(), b"0")
     # their own key: the floor scripts must not disturb the bucket's state
     floor_cmds = {
-        name: encoded(b"EVALSHA", sha.encode(), b"1", b"floor", MAX_WAIT)
+        name: encode(b"EVALSHA", sha.encode(), b"1", b"floor", MAX_WAIT)
         for name, sha in floors.items()
     }
     script_cmd = evalsha_key + _bulk(MAX_WAIT)

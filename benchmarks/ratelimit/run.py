@@ -110,7 +110,9 @@ def lean_trivial(client: Any, sha: str) -> Any:
     does with its own command). The stricter baseline: Redis round trip and socket alone."""
     pool = client.connection_pool
     conn = pool.connection_class(**pool.connection_kwargs)
-    command = b"*3\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n0\r\n" % sha.encode()
+    from cloudrig.ratelimit._redis import encode
+
+    command = encode(b"EVALSHA", sha.encode(), b"0")
 
     def call() -> Any:
         conn.send_packed_command((command,), check_health=False)

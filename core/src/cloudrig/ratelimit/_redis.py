@@ -143,6 +143,12 @@ def _bulk(part: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(part), part)
 
 
+def encode(*parts: bytes, count: int | None = None) -> bytes:
+    """A command in RESP: an array header of ``count`` items (default: ``parts``) and the parts
+    as bulk strings; with a larger ``count`` the remaining arguments are appended later."""
+    return b"*%d\r\n" % (len(parts) if count is None else count) + b"".join(map(_bulk, parts))
+
+
 class _Lane:
     """The acquire's own connections to one Redis, with the client's options (timeouts, no
     retries, password). An idle connection is taken (``list.pop``, atomic) and given back after
@@ -234,7 +240,8 @@ class RedisBackend:
         # EVAL forms, and the script.
         self._prepared: dict[tuple[str, float, int], tuple[bytes, bytes, _Script]] = {}
         self._scripts: dict[tuple[int, int], _Script] = {}
-        self._max_wait: tuple[float, bytes] = (-1.0, b"")
+        # The last max wait asked for: seconds, µs as bytes, and µs as the command's last item.
+        self._max_wait: tuple[float, bytes, bytes] = (-1.0, b"", b"")
         self._lane = _Lane(client) if isinstance(client, redis.Redis) else None
         self._recovery = repr(self.adaptive.recovery_pm_per_us)
         self._throttle_args = (
@@ -271,10 +278,9 @@ class RedisBackend:
         interval_us = math.ceil(1_000_000 / limit.rate)  # at the full rate
         script = self._script(interval_us, limit.burst)
         key = self.key(bucket).encode()
-        head = b"*5\r\n"  # an array of 5 bulk strings: the command, script, 1, key, max wait
-        prepared = (
-            head + _bulk(b"EVALSHA") + _bulk(script.sha.encode()) + _bulk(b"1") + _bulk(key),
-            head + _bulk(b"EVAL") + _bulk(script.body.encode()) + _bulk(b"1") + _bulk(key),
+        prepared = (  # the max wait, their 5th item, is appended per call
+            encode(b"EVALSHA", script.sha.encode(), b"1", key, count=5),
+            encode(b"EVAL", script.body.encode(), b"1", key, count=5),
             script,
         )
         self._prepared[(bucket.name, limit.rate, limit.burst)] = prepared
@@ -287,17 +293,17 @@ class RedisBackend:
             prepared = self._prepare(bucket)
         cached = self._max_wait  # one read: another thread may replace it (atomically)
         if max_wait != cached[0]:  # callers pass the same timeout again and again
-            cached = self._max_wait = (max_wait, b"%d" % int(max_wait * 1_000_000))
-        max_wait_us = cached[1]
+            max_wait_us = b"%d" % int(max_wait * 1_000_000)
+            cached = self._max_wait = (max_wait, max_wait_us, _bulk(max_wait_us))
         lane = self._lane
         if lane is not None:
             try:
-                reply = lane.call(prepared[0] + _bulk(max_wait_us))
+                reply = lane.call(prepared[0] + cached[2])
             except NoScriptError:
                 # Redis restarted (or SCRIPT FLUSH): EVAL runs the body and caches it again.
-                reply = lane.call(prepared[1] + _bulk(max_wait_us))
+                reply = lane.call(prepared[1] + cached[2])
         else:
-            reply = self._reserve_on_cluster(bucket, prepared[2], max_wait_us)
+            reply = self._reserve_on_cluster(bucket, prepared[2], cached[1])
         granted, wait, slot, factor = reply.split()
         return Reservation(
             granted == b"1" or granted == "1",
