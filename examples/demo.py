@@ -19,17 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 import cloudrig
-from cloudrig import (
-    Account,
-    Capacity,
-    Cluster,
-    IngressRule,
-    LoadBalancerSpec,
-    Moniker,
-    SecurityGroupSpec,
-    ServerGroup,
-    ServerGroupSpec,
-)
+from cloudrig import Account, Capacity, Cluster, IngressRule, LoadBalancerSpec, Moniker, SecurityGroupSpec, ServerGroup, ServerGroupSpec
 
 ACCOUNT, REGION = "example-demo", "eu-west"
 TOKEN_ENV = "CLOUDRIG_DEMO_TOKEN"
@@ -42,7 +32,7 @@ def wait_healthy(account: Account, name: str, timeout: float = 30.0) -> ServerGr
     deadline = time.monotonic() + timeout
     with console.status(f"waiting for {name} to be healthy"):
         while True:
-            group = account.get_server_group(REGION, name)
+            group = account.server_groups.get(REGION, name)
             if group.healthy >= group.capacity.desired:
                 return group
             if time.monotonic() > deadline:
@@ -116,7 +106,7 @@ def main() -> int:
         wait_healthy(account, new.name)
         console.print(f"{new.name} is healthy")
 
-        account.disable_server_group(REGION, old.name)
+        account.server_groups.disable(REGION, old.name)
         console.print(f"disabled {old.name}: out of traffic, instances kept warm")
         console.print(cluster_table(rig.cluster(ACCOUNT, spec.moniker)))
     return 0

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import cloudrig
-from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec, hookimpl
+from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
+from cloudrig.provider import hookimpl
 from cloudrig.canary import MetricSamples
 from cloudrig.strategies import Canary, MetricSpec, RedBlack
 from cloudrig.testing import ManualClock

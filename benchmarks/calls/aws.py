@@ -28,7 +28,7 @@ ACCOUNT = "aws-bench"
 
 def _rig(url: str, tmp: Path, **limits: Any) -> Any:
     import cloudrig
-    from cloudrig.deploy import SqliteStateStore
+    from cloudrig.engine import SqliteStateStore
 
     os.environ.setdefault(KEY_ENV, "testing")  # moto takes any credentials
     os.environ.setdefault(SECRET_ENV, "testing")

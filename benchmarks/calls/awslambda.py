@@ -63,7 +63,7 @@ def _role(moto: Any) -> str:
 
 def _rig(url: str, tmp: Path) -> Any:
     import cloudrig
-    from cloudrig.deploy import SqliteStateStore
+    from cloudrig.engine import SqliteStateStore
 
     os.environ.setdefault(KEY_ENV, "testing")  # moto takes any credentials
     os.environ.setdefault(SECRET_ENV, "testing")

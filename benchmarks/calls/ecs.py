@@ -45,7 +45,7 @@ BUDGET = 33  # measured 28: one more health poll (5 reads) on a slow machine sta
 
 def _rig(url: str, tmp: Path) -> Any:
     import cloudrig
-    from cloudrig.deploy import SqliteStateStore
+    from cloudrig.engine import SqliteStateStore
 
     os.environ.setdefault(KEY_ENV, "testing")  # moto takes any credentials
     os.environ.setdefault(SECRET_ENV, "testing")

@@ -50,7 +50,7 @@ class EmulatorCounter:
 
 def _rig(url: str, tmp: Path, **limits: Any) -> Any:
     import cloudrig
-    from cloudrig.deploy import SqliteStateStore
+    from cloudrig.engine import SqliteStateStore
 
     return cloudrig.connect(
         {

@@ -83,7 +83,7 @@ def _kubeconfig(cluster: Any, counter: Any, tmp: Path) -> Path:
 
 def _rig(kubeconfig: Path, namespace: str, tmp: Path) -> Any:
     import cloudrig
-    from cloudrig.deploy import SqliteStateStore
+    from cloudrig.engine import SqliteStateStore
 
     return cloudrig.connect(
         {

@@ -126,7 +126,7 @@ class Scenario:
 
 
 def installed_providers(env: dict[str, str]) -> list[str]:
-    code = "import cloudrig; print('\\n'.join(sorted(cloudrig.PluginRegistry().providers)))"
+    code = "import cloudrig; print('\\n'.join(sorted(cloudrig._plugins.PluginRegistry().providers)))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
@@ -136,10 +136,10 @@ def installed_providers(env: dict[str, str]) -> list[str]:
 def instantiate_body(name: str, plugins: list[str], settings: dict[str, Any]) -> str:
     return (
         "import cloudrig\n"
-        f"_r = cloudrig.PluginRegistry({plugins!r})\n"
+        f"_r = cloudrig._plugins.PluginRegistry({plugins!r})\n"
         f"_cls = _r.implementation({name!r})\n"
         f"_s = _r.provider({name!r}).descriptor.account_settings.model_validate({settings!r})\n"
-        "_p = _cls(cloudrig.ProviderContext(account='bench', settings=_s))\n"
+        "_p = _cls(cloudrig.provider.ProviderContext(account='bench', settings=_s))\n"
         "_info = f'{type(_p).__module__}.{type(_p).__qualname__}'\n"
     )
 
@@ -181,7 +181,7 @@ def scenarios(providers: list[str], extra_settings: dict[str, dict[str, Any]]) -
             "cloudrig",
             "b",
             "PluginRegistry() (every entry point)",
-            "import cloudrig\n_info = sorted(cloudrig.PluginRegistry().providers)\n",
+            "import cloudrig\n_info = sorted(cloudrig._plugins.PluginRegistry().providers)\n",
         ),
         Scenario(
             "cloudrig.cli.providers",

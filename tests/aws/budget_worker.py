@@ -16,7 +16,7 @@ def main() -> None:
     endpoint, redis_url, state_dir, app = sys.argv[1:5]
     import cloudrig
     from cloudrig import Capacity, Moniker, ServerGroupSpec
-    from cloudrig.deploy import SqliteStateStore
+    from cloudrig.engine import SqliteStateStore
     from cloudrig.strategies import RedBlack
 
     rig = cloudrig.connect(

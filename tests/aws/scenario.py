@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudrig import (
-    Capacity,
-    CreateServerGroup,
-    LoadBalancerSpec,
-    Moniker,
-    ServerGroupMetadata,
-    ServerGroupSpec,
-)
+from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_aws import AwsLoadBalancerSettings, AwsServerGroupSettings
 
 REGION = "us-east-1"
@@ -21,7 +15,7 @@ AMI = "ami-12c6146b"
 
 def upsert_load_balancer(provider: Any, name: str) -> Any:
     spec = LoadBalancerSpec(name=name, account=provider.context.account, region=REGION)
-    return provider.upsert_load_balancer(spec, AwsLoadBalancerSettings())
+    return provider.load_balancers.upsert(spec, AwsLoadBalancerSettings())
 
 
 def create_request(

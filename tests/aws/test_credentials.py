@@ -34,7 +34,7 @@ def test_assume_role_with_external_id(
         role_arn=ROLE,
         external_id="env:CLOUDRIG_TEST_EXTERNAL_ID",
     )
-    provider.list_server_groups("x", REGION)
+    provider.server_groups.list("x", REGION)
     assert proxy.forwarded("AssumeRole") == 1
     assert proxy.forwarded("GetCallerIdentity") == 0, "the account id comes from the role ARN"
     assert provider.clients.account_id == "123456789012"

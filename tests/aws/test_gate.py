@@ -30,12 +30,12 @@ def test_every_request_at_the_server_was_admitted_once(
     provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
     upsert_load_balancer(provider, "web")
     request = create_request("web", sequence=1, load_balancers=("web",))
-    provider.create_server_group(request)
-    provider.get_server_group(REGION, request.name)
-    provider.disable_server_group(REGION, request.name)
-    provider.enable_server_group(REGION, request.name)
-    provider.resize_server_group(REGION, request.name, Capacity.fixed(1))
-    provider.destroy_server_group(REGION, request.name)
+    provider.server_groups.create(request)
+    provider.server_groups.get(REGION, request.name)
+    provider.server_groups.disable(REGION, request.name)
+    provider.server_groups.enable(REGION, request.name)
+    provider.server_groups.resize(REGION, request.name, Capacity.fixed(1))
+    provider.server_groups.destroy(REGION, request.name)
     assert proxy.forwarded() > 10
     assert proxy.forwarded() == admitted(limiter) == moto_aws.request_count()
     # Buckets are keyed by the AWS account id, service, region and call class.
@@ -52,9 +52,9 @@ def test_throttling_slows_the_bucket_and_is_retried(
     limiter = Limiter(fast_limits())
     provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
     request = create_request("thr", sequence=1)
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     proxy.add(throttle(Style.AWS_QUERY), operation="DescribeAutoScalingGroups", times=2)
-    group = provider.get_server_group(REGION, request.name)  # botocore parses the injected XML
+    group = provider.server_groups.get(REGION, request.name)  # botocore parses the injected XML
     assert group.name == request.name
     assert proxy.answered("DescribeAutoScalingGroups") == 2
     assert proxy.forwarded("DescribeAutoScalingGroups") == 1
@@ -71,7 +71,7 @@ def test_ec2_request_limit_exceeded_is_throttling(
     limiter = Limiter(fast_limits())
     provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
     proxy.add(throttle(Style.EC2), operation="DescribeSecurityGroups", times=1)
-    assert provider.list_security_groups(REGION)  # the default group
+    assert provider.security_groups.list(REGION)  # the default group
     assert proxy.answered("DescribeSecurityGroups") == 1
     assert sum(s.throttles for s in limiter.stats().values()) == 1
 
@@ -87,11 +87,11 @@ def test_unsafe_mutation_is_sent_once_and_mapped(
     proxy.add(server_error(Style.AWS_QUERY, 503), operation="CreateAutoScalingGroup")
     request = create_request("five", sequence=1)
     with pytest.raises(ProviderFailure, match="ServiceUnavailable"):
-        provider.create_server_group(request)
+        provider.server_groups.create(request)
     assert proxy.answered("CreateAutoScalingGroup") == 1
     proxy.clear_rules()
     proxy.add(server_error(Style.AWS_QUERY, 500), operation="DescribeAutoScalingGroups", times=1)
-    assert provider.list_server_groups("five", REGION) == []
+    assert provider.server_groups.list("five", REGION) == []
     assert proxy.answered("DescribeAutoScalingGroups") == 1
     assert proxy.forwarded("DescribeAutoScalingGroups") == 1
 
@@ -102,8 +102,8 @@ def test_two_accounts_on_one_aws_account_share_one_budget(
     limiter = Limiter(fast_limits(cache={"ttl": 0}))  # no read cache: count both reads
     one = make_aws_provider(limiter=limiter, account="aws-a")
     two = make_aws_provider(limiter=limiter, account="aws-b")
-    one.list_server_groups("x", REGION)
-    two.list_server_groups("y", REGION)
+    one.server_groups.list("x", REGION)
+    two.server_groups.list("y", REGION)
     reads = {n: s.admitted for n, s in limiter.stats().items() if "/autoscaling/" in n}
     assert list(reads.values()) == [2], f"one bucket for both accounts: {reads}"
     assert "123456789012" in next(iter(reads))
@@ -145,9 +145,9 @@ def test_a_slot_too_far_away_is_throttled_before_sending(
     proxy = fault_proxy(moto_aws.url)
     limits = fast_limits(read={"rate": 0.05, "burst": 1}, max_wait=0.5, cache={"ttl": 0})
     provider = make_aws_provider(endpoint_url=proxy.url, limiter=Limiter(limits))
-    provider.list_server_groups("x", REGION)
+    provider.server_groups.list("x", REGION)
     with pytest.raises(Throttled) as raised:
-        provider.list_server_groups("x", REGION)
+        provider.server_groups.list("x", REGION)
     assert raised.value.retry_after is not None
     assert raised.value.retry_after > 10
     assert proxy.forwarded("DescribeAutoScalingGroups") == 1

@@ -8,13 +8,7 @@ from typing import Any
 
 import pytest
 
-from cloudrig import (
-    IngressRule,
-    InvalidSpec,
-    LoadBalancerSpec,
-    SecurityGroupSpec,
-    TrafficWeights,
-)
+from cloudrig import IngressRule, InvalidSpec, LoadBalancerSpec, SecurityGroupSpec, TrafficWeights
 from cloudrig_aws import AwsLoadBalancerSettings, AwsSecurityGroupSettings
 
 from .conftest import REGION
@@ -44,7 +38,7 @@ def three_groups(provider: Any) -> list[str]:
     names = []
     for sequence in (1, 2, 3):
         request = create_request("split", sequence=sequence, load_balancers=("web",))
-        provider.create_server_group(request)
+        provider.server_groups.create(request)
         names.append(request.name)
     return names
 
@@ -52,19 +46,19 @@ def three_groups(provider: Any) -> list[str]:
 def test_three_way_split_is_exact_and_enable_ends_it(provider: Any, moto_aws: Any) -> None:
     a, b, c = three_groups(provider)
     weights = {a: 50, b: 30, c: 20}
-    provider.set_traffic_weights(REGION, TrafficWeights(weights=weights))
-    assert dict(provider.get_traffic_weights(REGION, [a, b, c]).weights) == weights
+    provider.traffic.set_weights(REGION, TrafficWeights(weights=weights))
+    assert dict(provider.traffic.get_weights(REGION, [a, b, c]).weights) == weights
     targets = listener_targets(moto_aws, "web")
     assert sorted(targets.values()) == [20, 30, 50]
     assert all(name.startswith("w-") for name in targets), "per-version target groups"
     # A weight of 0 takes a group out of traffic (and disables it).
-    provider.set_traffic_weights(REGION, TrafficWeights(weights={a: 0, b: 60, c: 40}))
-    assert not provider.get_server_group(REGION, a).enabled
-    assert dict(provider.get_traffic_weights(REGION, [b, c]).weights) == {b: 60, c: 40}
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={a: 0, b: 60, c: 40}))
+    assert not provider.server_groups.get(REGION, a).enabled
+    assert dict(provider.traffic.get_weights(REGION, [b, c]).weights) == {b: 60, c: 40}
     # Disabling a group of a split ends the split: the shared target group carries traffic again.
-    provider.disable_server_group(REGION, c)
+    provider.server_groups.disable(REGION, c)
     assert listener_targets(moto_aws, "web") == {"web": 1}
-    assert dict(provider.get_traffic_weights(REGION, [b]).weights) == {b: 100}
+    assert dict(provider.traffic.get_weights(REGION, [b]).weights) == {b: 100}
     raw = moto_aws.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[a, b, c]
     )["AutoScalingGroups"]
@@ -74,14 +68,14 @@ def test_three_way_split_is_exact_and_enable_ends_it(provider: Any, moto_aws: An
 
 def test_shared_target_group_shares_follow_instances(provider: Any) -> None:
     a, b, c = three_groups(provider)
-    provider.disable_server_group(REGION, c)
-    assert dict(provider.get_traffic_weights(REGION, [a, b]).weights) == {a: 50, b: 50}
+    provider.server_groups.disable(REGION, c)
+    assert dict(provider.traffic.get_weights(REGION, [a, b]).weights) == {a: 50, b: 50}
 
 
 def test_more_than_five_groups_cannot_be_split(provider: Any) -> None:
     weights = {f"g-v00{i}": 100 // 6 + (4 if i == 0 else 0) for i in range(6)}
     with pytest.raises(InvalidSpec, match="at most 5"):
-        provider.set_traffic_weights(REGION, TrafficWeights(weights=weights))
+        provider.traffic.set_weights(REGION, TrafficWeights(weights=weights))
 
 
 def test_network_load_balancer_takes_no_split(make_aws_provider: Callable[..., Any]) -> None:
@@ -89,23 +83,23 @@ def test_network_load_balancer_takes_no_split(make_aws_provider: Callable[..., A
     spec = LoadBalancerSpec(
         name="tcp", account="aws-test", region=REGION, protocol="tcp", port=9000
     )
-    lb = provider.upsert_load_balancer(spec, AwsLoadBalancerSettings(type="network"))
+    lb = provider.load_balancers.upsert(spec, AwsLoadBalancerSettings(type="network"))
     assert (lb.name, lb.protocol, lb.port) == ("tcp", "tcp", 9000)
-    assert provider.get_load_balancer(REGION, "tcp").protocol == "tcp"
+    assert provider.load_balancers.get(REGION, "tcp").protocol == "tcp"
     names = []
     for sequence in (1, 2):
         request = create_request("nlb", sequence=sequence, load_balancers=("tcp",))
-        provider.create_server_group(request)
+        provider.server_groups.create(request)
         names.append(request.name)
     with pytest.raises(InvalidSpec, match="network load balancer"):
-        provider.set_traffic_weights(REGION, TrafficWeights(weights={names[0]: 50, names[1]: 50}))
-    provider.set_traffic_weights(REGION, TrafficWeights(weights={names[0]: 0, names[1]: 100}))
-    assert [provider.get_server_group(REGION, n).enabled for n in names] == [False, True]
+        provider.traffic.set_weights(REGION, TrafficWeights(weights={names[0]: 50, names[1]: 50}))
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={names[0]: 0, names[1]: 100}))
+    assert [provider.server_groups.get(REGION, n).enabled for n in names] == [False, True]
 
 
 def test_upsert_keeps_a_live_split(provider: Any, moto_aws: Any) -> None:
     a, b, _ = three_groups(provider)
-    provider.set_traffic_weights(REGION, TrafficWeights(weights={a: 70, b: 30}))
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={a: 70, b: 30}))
     upsert_load_balancer(provider, "web")
     assert sorted(listener_targets(moto_aws, "web").values()) == [30, 70]
 
@@ -115,7 +109,7 @@ def test_security_groups_cidr_and_group_rules_converge(provider: Any, moto_aws: 
 
     def upsert(name: str, *rules: IngressRule) -> Any:
         spec = SecurityGroupSpec(name=name, account="aws-test", region=REGION, ingress=rules)
-        return provider.upsert_security_group(spec, settings)
+        return provider.security_groups.upsert(spec, settings)
 
     lb_group = upsert("web-lb", IngressRule(from_port=443, to_port=443, cidrs=("0.0.0.0/0",)))
     app_rules = (
@@ -123,7 +117,7 @@ def test_security_groups_cidr_and_group_rules_converge(provider: Any, moto_aws: 
         IngressRule(from_port=22, to_port=22, cidrs=("10.0.0.0/8",)),
     )
     app = upsert("web-app", *app_rules)
-    got = provider.get_security_group(REGION, "web-app")
+    got = provider.security_groups.get(REGION, "web-app")
     assert got.id == app.id
     assert any(lb_group.id in r.source_groups and r.from_port == 8080 for r in got.ingress)
     moto_aws.clear_requests()
@@ -133,7 +127,7 @@ def test_security_groups_cidr_and_group_rules_converge(provider: Any, moto_aws: 
     )
     assert changes == 0, "an unchanged upsert changes nothing"
     upsert("web-app", app_rules[0])  # the ssh rule goes
-    rules = provider.get_security_group(REGION, "web-app").ingress
+    rules = provider.security_groups.get(REGION, "web-app").ingress
     assert [r.from_port for r in rules] == [8080]
     with pytest.raises(InvalidSpec, match="does not exist"):
         upsert("web-x", IngressRule(from_port=1, to_port=1, source_groups=("nope",)))
@@ -148,6 +142,6 @@ def test_second_upsert_changes_nothing(provider: Any, moto_aws: Any) -> None:
     spec = LoadBalancerSpec(
         name="web", account="aws-test", region=REGION, health_check={"path": "/ready"}
     )
-    provider.upsert_load_balancer(spec, AwsLoadBalancerSettings())
+    provider.load_balancers.upsert(spec, AwsLoadBalancerSettings())
     tg = moto_aws.client("elbv2").describe_target_groups(Names=["web"])["TargetGroups"][0]
     assert tg["HealthCheckPath"] == "/ready"

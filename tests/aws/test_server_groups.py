@@ -42,8 +42,8 @@ def provider(make_aws_provider: Callable[..., Any]) -> Any:
 
 def test_disable_suspends_and_detaches_then_enable_restores(provider: Any, moto_aws: Any) -> None:
     request = create_request("tog", sequence=1, load_balancers=("web",))
-    provider.create_server_group(request)
-    provider.disable_server_group(REGION, request.name)
+    provider.server_groups.create(request)
+    provider.server_groups.disable(REGION, request.name)
     raw = moto_aws.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[request.name]
     )["AutoScalingGroups"][0]
@@ -51,16 +51,16 @@ def test_disable_suspends_and_detaches_then_enable_restores(provider: Any, moto_
     assert raw["TargetGroupARNs"] == []
     health = moto_aws.client("elbv2").describe_target_health(TargetGroupArn=web_arn(moto_aws))
     assert health["TargetHealthDescriptions"] == [], "out of traffic: deregistered"
-    group = provider.get_server_group(REGION, request.name)
+    group = provider.server_groups.get(REGION, request.name)
     assert not group.enabled
     assert len(group.instances) == 2
     assert {i.health for i in group.instances} == {HealthState.OUT_OF_SERVICE}
     # A disabled group can still be scaled down (the strategies' delayed scale-down).
-    provider.resize_server_group(REGION, request.name, Capacity(min=0, desired=0, max=2))
-    assert provider.get_server_group(REGION, request.name).capacity.desired == 0
-    provider.resize_server_group(REGION, request.name, Capacity.fixed(2))
-    provider.enable_server_group(REGION, request.name)
-    group = provider.get_server_group(REGION, request.name)
+    provider.server_groups.resize(REGION, request.name, Capacity(min=0, desired=0, max=2))
+    assert provider.server_groups.get(REGION, request.name).capacity.desired == 0
+    provider.server_groups.resize(REGION, request.name, Capacity.fixed(2))
+    provider.server_groups.enable(REGION, request.name)
+    group = provider.server_groups.get(REGION, request.name)
     assert group.enabled
     assert group.healthy == 2
 
@@ -68,15 +68,15 @@ def test_disable_suspends_and_detaches_then_enable_restores(provider: Any, moto_
 def test_health_follows_target_health(provider: Any, moto_aws: Any) -> None:
     moto_aws.target_health.lifecycle(web_arn(moto_aws), Lifecycle(initial_for=1.0))
     request = create_request("hl", sequence=1, load_balancers=("web",))
-    provider.create_server_group(request)
-    group = provider.get_server_group(REGION, request.name)
+    provider.server_groups.create(request)
+    group = provider.server_groups.get(REGION, request.name)
     assert states(group, "target-group:web") == [HealthState.STARTING] * 2
     assert group.counts.starting == 2
     time.sleep(1.2)
-    assert provider.get_server_group(REGION, request.name).healthy == 2
+    assert provider.server_groups.get(REGION, request.name).healthy == 2
     moto_aws.target_health.set(web_arn(moto_aws), "unhealthy")
     time.sleep(0.6)  # past the read cache
-    group = provider.get_server_group(REGION, request.name)
+    group = provider.server_groups.get(REGION, request.name)
     assert group.counts.down == 2
     assert all("Target.FailedHealthChecks" in d.description for i in group.instances
                for d in i.details if d.source == "target-group:web")  # fmt: skip
@@ -140,7 +140,7 @@ def test_lifecycles_moto_never_shows_via_injected_answers(
     proxy = fault_proxy(moto_aws.url)
     provider = make_aws_provider(endpoint_url=proxy.url)
     request = create_request("inj", sequence=1)
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     body = captured_describe(provider, request.name).decode()
     first = body.replace("<LifecycleState>InService</LifecycleState>",
                          "<LifecycleState>Pending</LifecycleState>", 1)  # fmt: skip
@@ -154,13 +154,13 @@ def test_lifecycles_moto_never_shows_via_injected_answers(
             Respond(200, answer.encode(), xml), operation="DescribeAutoScalingGroups", times=1
         )
     provider.server_groups.invalidate(REGION)
-    group = provider.get_server_group(REGION, request.name)
+    group = provider.server_groups.get(REGION, request.name)
     assert sorted(i.health for i in group.instances) == [HealthState.STARTING, HealthState.UP]
     provider.server_groups.invalidate(REGION)
-    assert provider.get_server_group(REGION, request.name).counts.down == 2
+    assert provider.server_groups.get(REGION, request.name).counts.down == 2
     provider.server_groups.invalidate(REGION)
     with pytest.raises(NotFound):
-        provider.get_server_group(REGION, request.name)
+        provider.server_groups.get(REGION, request.name)
     assert proxy.answered("DescribeAutoScalingGroups") == 3
 
 
@@ -171,15 +171,15 @@ def test_create_finishes_after_a_crash_between_template_and_group(
     moniker and deployment id in the template's tags) and creates the group; a template of
     another deployment is a Conflict, never adopted."""
     request = create_request("crash", sequence=3, deployment_id="dep-7")
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     moto_aws.client("autoscaling").delete_auto_scaling_group(
         AutoScalingGroupName=request.name, ForceDelete=True
     )
-    group = provider.create_server_group(request)
+    group = provider.server_groups.create(request)
     assert group.deployment_id == "dep-7"
-    assert provider.get_server_group(REGION, request.name).deployment_id == "dep-7"
+    assert provider.server_groups.get(REGION, request.name).deployment_id == "dep-7"
     moto_aws.client("autoscaling").delete_auto_scaling_group(
         AutoScalingGroupName=request.name, ForceDelete=True
     )
     with pytest.raises(Conflict, match="not adopted"):
-        provider.create_server_group(create_request("crash", sequence=3, deployment_id="other"))
+        provider.server_groups.create(create_request("crash", sequence=3, deployment_id="other"))

@@ -10,14 +10,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from pydantic import ValidationError
 
-from cloudrig import (
-    Conflict,
-    InvalidSpec,
-    NotFound,
-    PermissionDenied,
-    ProviderFailure,
-    Throttled,
-)
+from cloudrig import Conflict, InvalidSpec, NotFound, PermissionDenied, ProviderFailure, Throttled
 from cloudrig.ratelimit import Classification, RateLimited, Verdict
 from cloudrig_aws import AwsAccountSettings, classify, map_error
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cloudrig.deploy import DeploymentStatus
+from cloudrig.engine import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
 from support.proxy import Style, server_error, throttle
 
@@ -58,7 +58,7 @@ def test_red_black(rig: Any, moto_aws: Any) -> None:
     new = asg(moto_aws, "shop-prod-v002")
     assert len(new["TargetGroupARNs"]) == 1
     assert not suspended(new)
-    healthy = rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v002")
+    healthy = rig.account(ACCOUNT).server_groups.get(REGION, "shop-prod-v002")
     assert healthy.healthy == 2
 
 
@@ -196,7 +196,7 @@ def test_new_group_that_never_gets_healthy_rolls_back(rig: Any, moto_aws: Any) -
     groups = cluster(rig)
     old, new = groups["shop-prod-v001"], groups["shop-prod-v002"]
     assert (old.enabled, old.capacity.desired) == (True, 2)
-    assert rig.account(ACCOUNT).get_server_group(REGION, old.name).healthy == 2
+    assert rig.account(ACCOUNT).server_groups.get(REGION, old.name).healthy == 2
     assert (new.enabled, new.capacity.desired) == (False, 0)
 
 

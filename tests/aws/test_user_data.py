@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from cloudrig import Capacity, CreateServerGroup, InvalidSpec
+from cloudrig import Capacity, InvalidSpec
+from cloudrig.provider import CreateServerGroup
 from cloudrig_aws.user_data import render
 
 from .conftest import REGION
@@ -77,14 +78,14 @@ def test_launch_template_carries_environment_and_security_groups(
     request = CreateServerGroup(
         name=base.name, spec=spec, metadata=base.metadata, settings=base.settings
     )
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     versions = moto_aws.client("ec2").describe_launch_template_versions(
         LaunchTemplateName=request.name
     )["LaunchTemplateVersions"]
     data = versions[0]["LaunchTemplateData"]
     assert "MODE=prod\n" in parts(data["UserData"])[0][1]
     assert data["SecurityGroupIds"][0].startswith("sg-")
-    assert provider.get_server_group(REGION, request.name).security_groups == ("default",)
+    assert provider.server_groups.get(REGION, request.name).security_groups == ("default",)
 
 
 @pytest.mark.moto
@@ -93,4 +94,4 @@ def test_deploying_behind_a_missing_load_balancer_is_invalid(
 ) -> None:
     provider = make_aws_provider()
     with pytest.raises(InvalidSpec, match="upsert them before"):
-        provider.create_server_group(create_request("nolb", sequence=1, load_balancers=("ghost",)))
+        provider.server_groups.create(create_request("nolb", sequence=1, load_balancers=("ghost",)))

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 import cloudrig
 from cli.clirun import invoke
-from cloudrig import CONTRACT_VERSION, PluginError
+from cloudrig.provider import CONTRACT_VERSION
+from cloudrig import PluginError
 from cloudrig._cli._output import CloudrigGroup
 
 

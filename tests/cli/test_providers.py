@@ -7,7 +7,7 @@ import json
 from plugins.fakesite import FakeSite
 
 from cli.clirun import invoke
-from cloudrig import CONTRACT_VERSION, Capabilities, TrafficSplit
+from cloudrig.provider import CONTRACT_VERSION, Capabilities, TrafficSplit
 from cloudrig._cli._output import capability_summary
 
 
@@ -16,7 +16,7 @@ def test_table_lists_name_distribution_version_contract_capabilities(empty: Fake
     assert result.exit_code == 0
     row = next(line for line in result.stdout.splitlines() if " empty " in line)
     cells = [cell.strip() for cell in row.strip("│ ").split("│")]
-    assert cells == ["empty", "cloudrig-empty", "1.0", "1.0", "traffic none; resize, warm disable"]
+    assert cells == ["empty", "cloudrig-empty", "1.0", "2.0", "traffic none; resize, warm disable"]
     assert f"contract {CONTRACT_VERSION}" in result.stdout
     assert result.stderr == ""
 
@@ -34,7 +34,7 @@ def test_json_for_machines(empty: FakeSite) -> None:
             "plugin": "emptyplug",
             "distribution": "cloudrig-empty",
             "version": "1.0",
-            "contract_version": "1.0",
+            "contract_version": "2.0",
             "compatible": True,
             "capabilities": {
                 "traffic_split": "none",

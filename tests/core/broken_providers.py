@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudrig import Conflict, CreateServerGroup, ServerGroup, ServerGroupMetadata, parse_name
+from cloudrig import Conflict, ServerGroup, parse_name
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig.testing import ReferenceProvider
+from cloudrig.testing._provider import ReferenceServerGroups
 from cloudrig.testing._world import GroupRecord
+
+
+class NonIdempotentServerGroups(ReferenceServerGroups):
+    def _create(self, request: CreateServerGroup[Any]) -> ServerGroup:
+        if (request.spec.region, request.name) in self.provider.cloud.groups:
+            raise self.provider._error(Conflict, f"{request.name} already exists")
+        return super()._create(request)
 
 
 class NonIdempotentCreate(ReferenceProvider):
     """Maps the cloud's 'already exists' to Conflict even for its own retried create."""
 
-    def _create(self, request: CreateServerGroup) -> ServerGroup:
-        if (request.spec.region, request.name) in self.cloud.groups:
-            raise self._error(Conflict, f"{request.name} already exists")
-        return super()._create(request)
+    server_groups: NonIdempotentServerGroups
 
 
 class ClientError(Exception):
@@ -28,34 +34,46 @@ class ClientError(Exception):
         super().__init__(f"An error occurred ({code}) when calling the {operation_name} operation")
 
 
+class LeakingServerGroups(ReferenceServerGroups):
+    def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
+        if (region, name) not in self.provider.cloud.groups:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "DescribeTags")
+        return super().read_metadata(region, name)
+
+
 class LeaksSdkError(ReferenceProvider):
     """read_metadata lets the SDK's error for a missing group escape unmapped."""
 
-    def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
-        if (region, name) not in self.cloud.groups:
-            raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "DescribeTags")
-        return super().read_metadata(region, name)
+    server_groups: LeakingServerGroups
+
+
+class TerminatingServerGroups(ReferenceServerGroups):
+    def disable(self, region: str, name: str) -> None:
+        super().disable(region, name)
+        with self.provider.cloud.lock:
+            self.provider.cloud.groups[(region, name)].instances.clear()
 
 
 class DisableTerminates(ReferenceProvider):
     """Declares disable_keeps_instances but scales the group to zero on disable."""
 
-    def disable_server_group(self, region: str, name: str) -> None:
-        super().disable_server_group(region, name)
-        with self.cloud.lock:
-            self.cloud.groups[(region, name)].instances.clear()
+    server_groups: TerminatingServerGroups
+
+
+class LossyServerGroups(ReferenceServerGroups):
+    def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
+        stored = super().read_metadata(region, name)
+        return stored.model_copy(update={"moniker": parse_name(name)})
 
 
 class LossyMoniker(ReferenceProvider):
     """Stores no moniker and parses it back from the cloud name, which the policy may hash."""
 
+    server_groups: LossyServerGroups
+
     def _server_group(self, group: GroupRecord) -> ServerGroup:
         model = super()._server_group(group)
         return model.model_copy(update={"moniker": parse_name(group.name)})
-
-    def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
-        stored = super().read_metadata(region, name)
-        return stored.model_copy(update={"moniker": parse_name(name)})
 
 
 BROKEN: dict[type[ReferenceProvider], str] = {

@@ -9,16 +9,17 @@ import pytest
 from core.refkit import REGION, Connect, spec
 
 import cloudrig
+import cloudrig.provider
 from cloudrig import (
     AuthorizationDenied,
     Capacity,
     Conflict,
-    Decision,
     LoadBalancerSpec,
     Moniker,
     SecurityGroupSpec,
     TrafficWeights,
 )
+from cloudrig.provider import Decision
 from cloudrig.testing import ReferenceCloud
 
 
@@ -30,7 +31,7 @@ class Policy:
         self.abstain = abstain
         self.asked: list[tuple[str | None, str, str, str]] = []
 
-    @cloudrig.hookimpl
+    @cloudrig.provider.hookimpl
     def cloudrig_authorize(
         self, principal: str | None, action: str, account: str, resource: str
     ) -> Decision | None:
@@ -52,14 +53,14 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         "checkout-prod-v001",
     ),
     "resize_server_group": (
-        lambda a: a.resize_server_group(REGION, GROUP, Capacity.fixed(5)),
+        lambda a: a.server_groups.resize(REGION, GROUP, Capacity.fixed(5)),
         GROUP,
     ),
-    "enable_server_group": (lambda a: a.enable_server_group(REGION, GROUP), GROUP),
-    "disable_server_group": (lambda a: a.disable_server_group(REGION, GROUP), GROUP),
-    "destroy_server_group": (lambda a: a.destroy_server_group(REGION, GROUP), GROUP),
+    "enable_server_group": (lambda a: a.server_groups.enable(REGION, GROUP), GROUP),
+    "disable_server_group": (lambda a: a.server_groups.disable(REGION, GROUP), GROUP),
+    "destroy_server_group": (lambda a: a.server_groups.destroy(REGION, GROUP), GROUP),
     "set_traffic_weights": (
-        lambda a: a.set_traffic_weights(REGION, TrafficWeights(weights={GROUP: 100})),
+        lambda a: a.traffic.set_weights(REGION, TrafficWeights(weights={GROUP: 100})),
         GROUP,
     ),
     "upsert_load_balancer": (
@@ -68,19 +69,19 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         ),
         "lb",
     ),
-    "delete_load_balancer": (lambda a: a.delete_load_balancer(REGION, "lb"), "lb"),
+    "delete_load_balancer": (lambda a: a.load_balancers.delete(REGION, "lb"), "lb"),
     "upsert_security_group": (
         lambda a: a.upsert_security_group(
             SecurityGroupSpec(name="sg", account="ref", region=REGION, description="changed")
         ),
         "sg",
     ),
-    "delete_security_group": (lambda a: a.delete_security_group(REGION, "sg"), "sg"),
+    "delete_security_group": (lambda a: a.security_groups.delete(REGION, "sg"), "sg"),
 }
 
 
 def test_every_mutating_operation_is_covered() -> None:
-    assert set(MUTATIONS) == set(cloudrig.MUTATING)
+    assert set(MUTATIONS) == set(cloudrig.provider.MUTATING)
 
 
 def _populate(connect: Connect) -> None:
@@ -122,7 +123,9 @@ def test_denied_mutation_names_everything_and_changes_nothing(
     assert denied.reason == f"{operation} is frozen"
     assert f"alice may not {operation} {resource!r} in account 'ref'" in str(denied)
     assert _snapshot(cloud) == before
-    mutating_calls = [e for e in cloud.calls()[calls_before:] if e.operation in cloudrig.MUTATING]
+    mutating_calls = [
+        e for e in cloud.calls()[calls_before:] if e.operation in cloudrig.provider.MUTATING
+    ]
     assert mutating_calls == []
     assert policy.asked[-1] == ("alice", operation, "ref", resource)
 
@@ -143,7 +146,7 @@ def test_reads_are_not_authorized(connect: Connect) -> None:
     _populate(connect)
     policy = Policy()  # denies everything it is asked
     account = connect(plugins=("cloudrig.testing.reference", policy)).account("ref")
-    account.get_server_group(REGION, GROUP)
+    account.server_groups.get(REGION, GROUP)
     account.list_clusters("checkout")
     account.check()
     assert policy.asked == []
@@ -153,11 +156,11 @@ def test_abstaining_allows_and_any_deny_wins(connect: Connect) -> None:
     _populate(connect)
     abstains = Policy(abstain=True)
     account = connect(plugins=("cloudrig.testing.reference", abstains)).account("ref")
-    account.disable_server_group(REGION, GROUP)
+    account.server_groups.disable(REGION, GROUP)
     allows, denies = Policy(deny=set()), Policy(deny={"enable_server_group"})
     plugins = ("cloudrig.testing.reference", allows, denies)
     with pytest.raises(AuthorizationDenied):
-        connect(plugins=plugins).account("ref").enable_server_group(REGION, GROUP)
+        connect(plugins=plugins).account("ref").server_groups.enable(REGION, GROUP)
 
 
 def test_hash_collision_is_a_conflict_never_an_adoption(
@@ -165,7 +168,7 @@ def test_hash_collision_is_a_conflict_never_an_adoption(
 ) -> None:
     """Two monikers whose names collide (the hash stubbed to a constant): the second create is
     refused and the first group keeps its identity."""
-    monkeypatch.setattr("cloudrig._naming_policy._digest", lambda moniker: "aaaaaaaaaaaaa")
+    monkeypatch.setattr("cloudrig.provider._naming_policy._digest", lambda moniker: "aaaaaaaaaaaaa")
     first, second = Moniker(app="Checkout"), Moniker(app="checkout!")
     assert account.naming.cluster_name(first) == account.naming.cluster_name(second)
     owner = account.create_server_group(spec(app=first.app, stack=""), deployment_id="dep-1")
@@ -174,5 +177,5 @@ def test_hash_collision_is_a_conflict_never_an_adoption(
     (group,) = cloud.groups.values()
     assert group.moniker == owner.moniker
     assert group.deployment_id == "dep-1"
-    assert account.list_server_groups("checkout!") == []
-    assert [g.name for g in account.list_server_groups("Checkout")] == [owner.name]
+    assert account.server_groups.list("checkout!") == []
+    assert [g.name for g in account.server_groups.list("Checkout")] == [owner.name]

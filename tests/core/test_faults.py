@@ -7,16 +7,17 @@ import pytest
 from core.refkit import REGION, spec
 
 import cloudrig
+import cloudrig.provider
 from cloudrig import ProviderFailure, Throttled
 from cloudrig.testing import ManualClock, ReferenceCloud, SimulatedCrash
 
 
 def test_error_on_the_nth_call_only(account: cloudrig.Account, cloud: ReferenceCloud) -> None:
     rule = cloud.faults.fail("list_server_groups", ProviderFailure, nth=2)
-    account.list_server_groups("checkout")
+    account.server_groups.list("checkout")
     with pytest.raises(ProviderFailure, match="injected fault in list_server_groups"):
-        account.list_server_groups("checkout")
-    account.list_server_groups("checkout")
+        account.server_groups.list("checkout")
+    account.server_groups.list("checkout")
     assert (rule.seen, rule.fired) == (3, 1)
     outcomes = [e.outcome for e in cloud.calls("list_server_groups")]
     assert outcomes == ["ok", "ProviderFailure", "ok"]
@@ -50,7 +51,7 @@ def test_latency_on_every_call_is_slept_on_the_clock(
 ) -> None:
     cloud.faults.delay("*", 2.5)
     account.check()
-    account.list_server_groups("checkout")
+    account.server_groups.list("checkout")
     assert clock.elapsed == pytest.approx(5.0)
     assert clock.sleeps == [2.5, 2.5]
 
@@ -84,11 +85,11 @@ def test_a_leaked_raw_exception_becomes_provider_failure_at_the_account(
 ) -> None:
     cloud.faults.fail("get_server_group", KeyError("Reservations"))
     with pytest.raises(KeyError):
-        account.provider.get_server_group(REGION, "x-v000")  # the raw provider leaks it
+        account.provider.server_groups.get(REGION, "x-v000")  # the raw provider leaks it
     with pytest.raises(
         ProviderFailure, match="failed in get_server_group with an unmapped KeyError"
     ) as caught:
-        account.get_server_group(REGION, "x-v000")
+        account.server_groups.get(REGION, "x-v000")
     assert isinstance(caught.value.__cause__, KeyError)
     assert (caught.value.provider, caught.value.account) == ("reference", "ref")
 
@@ -122,14 +123,16 @@ def test_a_set_of_operations_counts_only_its_calls(
     account: cloudrig.Account, cloud: ReferenceCloud
 ) -> None:
     """The fault matrix's "crash right after the 2nd mutating call": reads do not count."""
-    cloud.faults.crash(cloudrig.MUTATING, nth=2)
+    cloud.faults.crash(cloudrig.provider.MUTATING, nth=2)
     group = account.create_server_group(spec(), sequence=0)  # mutation 1 (after a read)
-    account.get_server_group(REGION, group.name)
+    account.server_groups.get(REGION, group.name)
     with pytest.raises(SimulatedCrash):
-        account.disable_server_group(REGION, group.name)  # mutation 2: applied, then the crash
+        account.server_groups.disable(REGION, group.name)  # mutation 2: applied, then the crash
     assert not cloud.groups[(REGION, group.name)].enabled
-    account.enable_server_group(REGION, group.name)  # the window has passed
-    outcomes = [(e.operation, e.outcome) for e in cloud.calls() if e.operation in cloudrig.MUTATING]
+    account.server_groups.enable(REGION, group.name)  # the window has passed
+    outcomes = [
+        (e.operation, e.outcome) for e in cloud.calls() if e.operation in cloudrig.provider.MUTATING
+    ]
     assert outcomes == [
         ("create_server_group", "ok"),
         ("disable_server_group", "crash"),

@@ -16,12 +16,12 @@ from cloudrig import (
     Moniker,
     ServerGroup,
     TrafficWeights,
-    aggregate_health,
     format_cluster,
     format_name,
     next_sequence,
     parse_name,
 )
+from cloudrig.provider import aggregate_health
 
 UP, DOWN, STARTING = HealthState.UP, HealthState.DOWN, HealthState.STARTING
 OOS, DRAINING, UNKNOWN = HealthState.OUT_OF_SERVICE, HealthState.DRAINING, HealthState.UNKNOWN

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cloudrig import Moniker, NamingPolicy, format_name
-from cloudrig._naming_policy import HASH_LENGTH, _digest
+from cloudrig import Moniker, format_name
+from cloudrig.provider import NamingPolicy
+from cloudrig.provider._naming_policy import HASH_LENGTH, _digest
 from cloudrig.testing import name_problem
 
 POLICIES = {

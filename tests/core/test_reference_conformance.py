@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cloudrig import Capabilities, NamingPolicy, TrafficSplit
+from cloudrig.provider import Capabilities, NamingPolicy, TrafficSplit
 from cloudrig.testing import ConformanceTarget, reference_target
 from cloudrig.testing.conformance import ConformanceSuite
 

@@ -13,7 +13,9 @@ import pytest
 from core.refkit import REGION, Connect, spec
 
 import cloudrig
-from cloudrig import Capabilities, Capacity, NotSupported, PluginRegistry, TrafficSplit
+from cloudrig.provider import Capabilities, TrafficSplit
+from cloudrig import Capacity, NotSupported
+from cloudrig._plugins import PluginRegistry
 from cloudrig.testing import (
     REFERENCE_CAPABILITIES,
     ManualClock,
@@ -61,13 +63,13 @@ def test_variant_declares_and_behaves_by_its_capabilities(connect: Connect) -> N
     assert account.capabilities == LAMBDA_LIKE
     group = account.create_server_group(spec())
     with pytest.raises(NotSupported):
-        account.resize_server_group(REGION, group.name, Capacity.fixed(3))
-    account.disable_server_group(REGION, group.name)
-    assert account.get_server_group(REGION, group.name).instances == ()  # not kept warm
-    account.enable_server_group(REGION, group.name)
-    assert len(account.get_server_group(REGION, group.name).instances) == 2
+        account.server_groups.resize(REGION, group.name, Capacity.fixed(3))
+    account.server_groups.disable(REGION, group.name)
+    assert account.server_groups.get(REGION, group.name).instances == ()  # not kept warm
+    account.server_groups.enable(REGION, group.name)
+    assert len(account.server_groups.get(REGION, group.name).instances) == 2
     with pytest.raises(NotSupported):
-        account.provider.wait_for_health(REGION, group.name, healthy=1, timeout=1)
+        account.provider.server_groups.wait_for_health(REGION, group.name, healthy=1, timeout=1)
 
 
 def test_variant_without_traffic_split(connect: Connect) -> None:
@@ -79,9 +81,9 @@ def test_variant_without_traffic_split(connect: Connect) -> None:
     account = rig.account("ref")
     group = account.create_server_group(spec())
     with pytest.raises(NotSupported):
-        account.get_traffic_weights(REGION, [group.name])
+        account.traffic.get_weights(REGION, [group.name])
     with pytest.raises(NotSupported):
-        account.set_traffic_weights(REGION, cloudrig.TrafficWeights(weights={group.name: 100}))
+        account.traffic.set_weights(REGION, cloudrig.TrafficWeights(weights={group.name: 100}))
 
 
 def test_variants_share_the_cloud_with_the_full_provider(connect: Connect) -> None:
@@ -91,7 +93,7 @@ def test_variants_share_the_cloud_with_the_full_provider(connect: Connect) -> No
         provider="reference-lambda",
         plugins=(reference_plugin("reference-lambda", capabilities=LAMBDA_LIKE),),
     ).account("ref")
-    assert variant.get_server_group(REGION, group.name).name == group.name
+    assert variant.server_groups.get(REGION, group.name).name == group.name
 
 
 def test_variant_with_a_planted_provider_class(connect: Connect, clock: ManualClock) -> None:
@@ -126,6 +128,7 @@ def test_settings_module_imports_only_pydantic_and_the_core() -> None:
         if isinstance(node, ast.Import)
         for alias in node.names
     }
-    assert all(m in ("__future__", "pydantic") or m.startswith("cloudrig._") for m in imported), (
-        imported
-    )
+    assert all(
+        m in ("__future__", "pydantic") or m.startswith(("cloudrig._", "cloudrig.provider."))
+        for m in imported
+    ), imported

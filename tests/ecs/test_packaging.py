@@ -6,7 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from cloudrig import Moniker, PluginRegistry
+from cloudrig import Moniker
+from cloudrig._plugins import PluginRegistry
 from cloudrig_ecs.naming import LB_NAMING, NAMING, version_target_group_name
 
 

@@ -27,7 +27,7 @@ def labels(moto: Any) -> list[str]:
 
 
 def with_web(provider: Any) -> None:
-    provider.upsert_load_balancer(
+    provider.load_balancers.upsert(
         LoadBalancerSpec(name="web", account="ecs-test", region=REGION),
         EcsLoadBalancerSettings(),
     )
@@ -51,7 +51,7 @@ def test_create_reads_nothing_back_and_the_switch_answer_is_reused(
     with_web(provider)
     req = request(lbs=("web",))
     moto_aws.clear_requests()
-    group = provider.create_server_group(req)
+    group = provider.server_groups.create(req)
     sent = labels(moto_aws)
     after = sent[sent.index("CreateService") + 1 :]
     assert "DescribeServices" not in after, sent
@@ -60,10 +60,10 @@ def test_create_reads_nothing_back_and_the_switch_answer_is_reused(
     assert "DescribeTargetGroups" not in sent, sent
     assert (group.name, group.enabled, group.load_balancers) == (req.name, False, ("web",))
 
-    provider.set_traffic_weights(REGION, TrafficWeights(weights={req.name: 100}))
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={req.name: 100}))
     moto_aws.clear_requests()
-    assert provider.get_traffic_weights(REGION, [req.name]).weights == {req.name: 100}
-    assert provider.get_server_group(REGION, req.name).enabled
+    assert provider.traffic.get_weights(REGION, [req.name]).weights == {req.name: 100}
+    assert provider.server_groups.get(REGION, req.name).enabled
     assert "DescribeListeners" not in labels(moto_aws), "ModifyListener's answer serves the read"
 
 
@@ -71,16 +71,16 @@ def test_the_cluster_listing_is_shared_and_a_create_shows_in_it(
     make_ecs_provider: Callable[..., Any], moto_aws: Any
 ) -> None:
     provider = make_ecs_provider(limiter=Limiter(fast_limits(**_SLOW_CACHE)))
-    first = provider.create_server_group(request(detail="a", desired=1))
+    first = provider.server_groups.create(request(detail="a", desired=1))
     moto_aws.clear_requests()
-    assert [g.name for g in provider.list_server_groups("shop")] == [first.name]
-    assert [g.name for g in provider.list_server_groups("shop")] == [first.name]
+    assert [g.name for g in provider.server_groups.list("shop")] == [first.name]
+    assert [g.name for g in provider.server_groups.list("shop")] == [first.name]
     assert labels(moto_aws).count("ListServices") == 1, labels(moto_aws)
-    second = provider.create_server_group(request(detail="b", desired=1))
-    names = sorted(g.name for g in provider.list_server_groups("shop"))
+    second = provider.server_groups.create(request(detail="b", desired=1))
+    names = sorted(g.name for g in provider.server_groups.list("shop"))
     assert names == sorted([first.name, second.name]), "a create is never hidden by the cache"
-    provider.destroy_server_group(REGION, second.name)
-    assert [g.name for g in provider.list_server_groups("shop")] == [first.name]
+    provider.server_groups.destroy(REGION, second.name)
+    assert [g.name for g in provider.server_groups.list("shop")] == [first.name]
 
 
 def test_a_retried_create_reuses_its_task_definition(
@@ -91,9 +91,9 @@ def test_a_retried_create_reuses_its_task_definition(
     req = request(desired=1)
     proxy.add(server_error(Style.AWS_JSON, 500), operation="CreateService")
     with pytest.raises(ProviderFailure):  # past every retry
-        provider.create_server_group(req)
+        provider.server_groups.create(req)
     proxy.clear_rules()
-    assert provider.create_server_group(req).name == req.name
+    assert provider.server_groups.create(req).name == req.name
     revisions = moto_aws.client("ecs").list_task_definitions(familyPrefix=req.name)
     assert len(revisions["taskDefinitionArns"]) == 1, "the retry registered no second revision"
 
@@ -103,13 +103,13 @@ def test_destroy_deregisters_every_revision_of_the_family(
 ) -> None:
     provider = make_ecs_provider()
     req = request(desired=1)
-    provider.create_server_group(req)
+    provider.server_groups.create(req)
     ecs = moto_aws.client("ecs")
     ecs.register_task_definition(  # as a deployment resumed by another process would
         family=req.name,
         containerDefinitions=[{"name": "app", "image": "x", "memory": 512}],
     )
-    provider.destroy_server_group(REGION, req.name)
+    provider.server_groups.destroy(REGION, req.name)
     left = ecs.list_task_definitions(familyPrefix=req.name, status="ACTIVE")
     assert left["taskDefinitionArns"] == []
     services = ecs.describe_services(cluster=CLUSTER, services=[req.name])["services"]

@@ -9,16 +9,8 @@ from typing import Any
 
 import pytest
 
-from cloudrig import (
-    Capacity,
-    Conflict,
-    CreateServerGroup,
-    HealthState,
-    Moniker,
-    SecurityGroupSpec,
-    ServerGroupMetadata,
-    ServerGroupSpec,
-)
+from cloudrig import Capacity, Conflict, HealthState, Moniker, SecurityGroupSpec, ServerGroupSpec
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig.ratelimit import fresh_reads
 from cloudrig_ecs import EcsSecurityGroupSettings, EcsServiceSettings
 from cloudrig_ecs.naming import NAMING
@@ -58,7 +50,7 @@ def fresh(provider: Any, name: str) -> Any:
     """The group as the cloud has it now (the provider's short read cache bypassed, as the
     core's decision reads are)."""
     with fresh_reads():
-        return provider.get_server_group(REGION, name)
+        return provider.server_groups.get(REGION, name)
 
 
 def wait(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 5.0) -> Any:
@@ -76,8 +68,8 @@ def test_running_count_met_but_unhealthy_tasks_is_down(
     provider = make_ecs_provider()
     moto_aws.ecs.timing.replace_unhealthy = None
     req = request(health_check_command=("CMD-SHELL", "curl -f localhost"))
-    provider.create_server_group(req)
-    group = wait(lambda: provider.get_server_group(REGION, req.name), lambda g: g.healthy == 2)
+    provider.server_groups.create(req)
+    group = wait(lambda: provider.server_groups.get(REGION, req.name), lambda g: g.healthy == 2)
     assert group.healthy == 2
     for task in moto_aws.ecs.tasks(req.name):
         moto_aws.ecs.make_unhealthy(task.task_arn)
@@ -96,7 +88,7 @@ def test_health_check_pending_is_starting(
     provider = make_ecs_provider()
     moto_aws.clock.freeze()
     req = request(health_check_command=("CMD-SHELL", "true"))
-    provider.create_server_group(req)
+    provider.server_groups.create(req)
     assert {i.health for i in fresh(provider, req.name).instances} == {HealthState.STARTING}
     moto_aws.clock.advance(moto_aws.ecs.timing.start + 0.01)
     states = {i.health for i in fresh(provider, req.name).instances}
@@ -110,7 +102,7 @@ def test_autoscaling_suspended_on_disable_and_restored_on_enable(
 ) -> None:
     provider = make_ecs_provider()
     req = request()
-    provider.create_server_group(req)
+    provider.server_groups.create(req)
     aas = moto_aws.client("application-autoscaling")
     resource = f"service/{CLUSTER}/{req.name}"
     aas.register_scalable_target(
@@ -125,12 +117,12 @@ def test_autoscaling_suspended_on_disable_and_restored_on_enable(
         found = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource])
         return dict(found["ScalableTargets"][0].get("SuspendedState") or {})
 
-    provider.disable_server_group(REGION, req.name)
+    provider.server_groups.disable(REGION, req.name)
     assert set(suspended().values()) == {True}
     assert not fresh(provider, req.name).enabled
-    provider.enable_server_group(REGION, req.name)
+    provider.server_groups.enable(REGION, req.name)
     assert set(suspended().values()) == {False}
-    provider.resize_server_group(REGION, req.name, Capacity(min=1, desired=1, max=3))
+    provider.server_groups.resize(REGION, req.name, Capacity(min=1, desired=1, max=3))
     found = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource])
     target = found["ScalableTargets"][0]
     assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 3)
@@ -140,7 +132,7 @@ def test_capacity_provider_strategy_and_security_groups_reach_ecs(
     make_ecs_provider: Callable[..., Any], moto_aws: Any
 ) -> None:
     provider = make_ecs_provider()
-    sg = provider.upsert_security_group(
+    sg = provider.security_groups.upsert(
         SecurityGroupSpec(name="shop-web", account="ecs-test", region=REGION),
         EcsSecurityGroupSettings(),
     )
@@ -149,7 +141,7 @@ def test_capacity_provider_strategy_and_security_groups_reach_ecs(
         launch_type=None,
         capacity_provider_strategy=[{"capacity_provider": "FARGATE_SPOT", "weight": 1}],
     )
-    group = provider.create_server_group(req)
+    group = provider.server_groups.create(req)
     assert group.security_groups == ("shop-web",)
     service = moto_aws.client("ecs").describe_services(cluster=CLUSTER, services=[req.name])
     network = service["services"][0]["networkConfiguration"]["awsvpcConfiguration"]
@@ -169,13 +161,13 @@ def test_settings_need_one_placement() -> None:
 def test_create_conflicts_with_another_deployment(make_ecs_provider: Callable[..., Any]) -> None:
     provider = make_ecs_provider()
     req = request()
-    provider.create_server_group(req)
+    provider.server_groups.create(req)
     rival = req.model_copy(
         update={"metadata": req.metadata.model_copy(update={"deployment_id": "dep-2"})}
     )
     with pytest.raises(Conflict):
-        provider.create_server_group(rival)
-    assert provider.create_server_group(req).deployment_id == "dep-1"
+        provider.server_groups.create(rival)
+    assert provider.server_groups.create(req).deployment_id == "dep-1"
 
 
 @pytest.mark.parametrize("launch_type", ["FARGATE", "EC2"])
@@ -184,7 +176,7 @@ def test_launch_types(
 ) -> None:
     provider = make_ecs_provider()
     req = request(launch_type=launch_type)
-    provider.create_server_group(req)
+    provider.server_groups.create(req)
     ecs = moto_aws.client("ecs")
     service = ecs.describe_services(cluster=CLUSTER, services=[req.name])["services"][0]
     assert service["launchType"] == launch_type

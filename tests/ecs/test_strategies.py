@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cloudrig.deploy import DeploymentStatus
+from cloudrig.engine import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
 from support.proxy import Style, server_error, throttle
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from example_cloud import ExampleCloud, Token
 
-from cloudrig import ProviderContext
+from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig, RetryOptions
 from cloudrig_example import ExampleAccountSettings
 from cloudrig_example.provider import ExampleProvider

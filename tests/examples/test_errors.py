@@ -13,22 +13,8 @@ import httpx
 import pytest
 from example_cloud import ExampleCloud, Token
 
-from cloudrig import (
-    Capacity,
-    Conflict,
-    CreateServerGroup,
-    IngressRule,
-    InvalidSpec,
-    Moniker,
-    NoSettings,
-    NotFound,
-    PermissionDenied,
-    ProviderFailure,
-    SecurityGroupSpec,
-    ServerGroupMetadata,
-    ServerGroupSpec,
-    Throttled,
-)
+from cloudrig import Capacity, Conflict, IngressRule, InvalidSpec, Moniker, NotFound, PermissionDenied, ProviderFailure, SecurityGroupSpec, ServerGroupSpec, Throttled
+from cloudrig.provider import CreateServerGroup, NoSettings, ServerGroupMetadata
 from cloudrig_example import ExampleServerGroupSettings
 from cloudrig_example._client import ExampleClient
 from cloudrig_example.errors import parse_retry_after
@@ -64,7 +50,7 @@ def _create_request(name: str, **spec: object) -> CreateServerGroup:
 
 def test_400_is_invalid_spec_with_the_clouds_message(provider: ExampleProvider) -> None:
     with pytest.raises(InvalidSpec, match=r"unknown source security group 'ghost'.*HTTP 400"):
-        provider.upsert_security_group(_sg("web", "ghost"), NoSettings())
+        provider.security_groups.upsert(_sg("web", "ghost"), NoSettings())
 
 
 def test_401_for_a_wrong_token_is_permission_denied(
@@ -91,24 +77,24 @@ def test_403_read_only_token_may_read_but_not_write(
     assert result.identity.startswith("viewer@")
     assert "read-only" in result.detail
     with pytest.raises(PermissionDenied, match=r"read-only.*HTTP 403"):
-        provider.upsert_security_group(_sg("web"), NoSettings())
+        provider.security_groups.upsert(_sg("web"), NoSettings())
 
 
 def test_404_is_not_found_naming_the_resource(provider: ExampleProvider) -> None:
     with pytest.raises(NotFound, match="'nope-v001' does not exist") as info:
-        provider.get_server_group(REGION, "nope-v001")
+        provider.server_groups.get(REGION, "nope-v001")
     assert info.value.resource == "nope-v001"
 
 
 def test_409_security_group_in_use_is_conflict(provider: ExampleProvider) -> None:
-    provider.upsert_security_group(_sg("db"), NoSettings())
-    provider.upsert_security_group(_sg("app", "db"), NoSettings())
+    provider.security_groups.upsert(_sg("db"), NoSettings())
+    provider.security_groups.upsert(_sg("app", "db"), NoSettings())
     with pytest.raises(Conflict, match="in use by the rules of security group 'app'"):
-        provider.delete_security_group(REGION, "db")
+        provider.security_groups.delete(REGION, "db")
 
 
 def test_409_on_create_of_a_foreign_group_is_conflict(provider: ExampleProvider) -> None:
-    provider.create_server_group(_create_request("errs-v001"))
+    provider.server_groups.create(_create_request("errs-v001"))
     other = _create_request("errs-v001").model_copy(
         update={
             "metadata": ServerGroupMetadata(
@@ -117,7 +103,7 @@ def test_409_on_create_of_a_foreign_group_is_conflict(provider: ExampleProvider)
         }
     )
     with pytest.raises(Conflict, match="not adopted"):
-        provider.create_server_group(other)
+        provider.server_groups.create(other)
 
 
 def test_429_injected_carries_retry_after(
@@ -125,7 +111,7 @@ def test_429_injected_carries_retry_after(
 ) -> None:
     example_cloud.inject(429, retry_after=7)
     with pytest.raises(Throttled, match="HTTP 429") as info:
-        provider.list_load_balancers()
+        provider.load_balancers.list()
     assert info.value.retry_after == 7.0
 
 
@@ -147,7 +133,7 @@ def test_5xx_is_provider_failure(
 ) -> None:
     example_cloud.inject(status, path="/server-groups/")
     with pytest.raises(ProviderFailure, match=f"HTTP {status}"):
-        provider.get_server_group(REGION, "any-v001")
+        provider.server_groups.get(REGION, "any-v001")
 
 
 def test_405_is_provider_failure_not_the_callers_fault(provider: ExampleProvider) -> None:
@@ -172,7 +158,7 @@ def test_connection_refused_is_provider_failure(make_provider: MakeProvider) -> 
         port = sock.getsockname()[1]
     provider = make_provider(f"http://127.0.0.1:{port}")
     with pytest.raises(ProviderFailure, match=r"no answer.*ConnectError"):
-        provider.list_security_groups()
+        provider.security_groups.list()
 
 
 def test_an_unreadable_success_body_is_provider_failure(provider: ExampleProvider) -> None:
@@ -202,7 +188,7 @@ def test_a_bad_token_never_appears_in_errors_or_logs(
     caplog.set_level(logging.DEBUG)  # httpx, httpcore, the provider and the cloud, all of them
     provider = make_provider(example_cloud, token=bad)
     with pytest.raises(PermissionDenied) as info:
-        provider.list_server_groups("shop")
+        provider.server_groups.list("shop")
     texts = [str(info.value), repr(info.value), caplog.text, repr(provider.client._http.headers)]
     assert caplog.records, "the test must see the request logs it checks"
     assert not [t for t in texts if bad in t]

@@ -23,7 +23,8 @@ TEMPLATE = ROOT / "examples" / "provider-template"
 PROBE = r"""
 import importlib.metadata, json, sys
 import cloudrig
-registry = cloudrig.PluginRegistry(environment=False)
+import cloudrig._plugins
+registry = cloudrig._plugins.PluginRegistry(environment=False)
 eps = [ep for ep in importlib.metadata.entry_points(group="cloudrig") if ep.name == "example"]
 entry = registry.providers["example"]
 httpx_after_listing = "httpx" in sys.modules

@@ -15,22 +15,8 @@ import pytest
 from example_cloud import ExampleCloud
 
 import cloudrig
-from cloudrig import (
-    Capacity,
-    ConfigError,
-    Conflict,
-    CreateServerGroup,
-    HealthState,
-    InvalidSpec,
-    LoadBalancerSpec,
-    Moniker,
-    NoSettings,
-    SecurityGroupSpec,
-    ServerGroup,
-    ServerGroupMetadata,
-    ServerGroupSpec,
-    TrafficWeights,
-)
+from cloudrig import Capacity, ConfigError, Conflict, HealthState, InvalidSpec, LoadBalancerSpec, Moniker, SecurityGroupSpec, ServerGroup, ServerGroupSpec, TrafficWeights
+from cloudrig.provider import CreateServerGroup, NoSettings, ServerGroupMetadata
 from cloudrig_example import ExampleLoadBalancerSettings, ExampleServerGroupSettings
 from cloudrig_example.naming import NAMING
 from cloudrig_example.provider import ExampleProvider
@@ -59,12 +45,12 @@ def _request(
 
 def _lb(provider: ExampleProvider, name: str = "shop-front") -> str:
     spec = LoadBalancerSpec(name=name, account="example-test", region=REGION)
-    return provider.upsert_load_balancer(spec, ExampleLoadBalancerSettings()).name
+    return provider.load_balancers.upsert(spec, ExampleLoadBalancerSettings()).name
 
 
 def _wait_up(provider: ExampleProvider, name: str) -> ServerGroup:
     deadline = time.monotonic() + 5
-    while (group := provider.get_server_group(REGION, name)).healthy < group.capacity.desired:
+    while (group := provider.server_groups.get(REGION, name)).healthy < group.capacity.desired:
         assert time.monotonic() < deadline, f"{name} never became healthy: {group.counts}"
         time.sleep(0.05)
     return group
@@ -74,7 +60,7 @@ def test_metadata_is_written_in_the_create_call_itself(
     example_cloud: ExampleCloud, provider: ExampleProvider
 ) -> None:
     moniker = Moniker(app="shop", stack="prod", sequence=3)
-    provider.create_server_group(_request(moniker, tags={"team": "payments"}))
+    provider.server_groups.create(_request(moniker, tags={"team": "payments"}))
     assert [r[0] for r in example_cloud.requests] == ["POST"], "one call, no tagging afterwards"
     stored = example_cloud.state.get_server_group(REGION, "shop-prod-v003")
     assert stored["tags"] == {
@@ -86,7 +72,7 @@ def test_metadata_is_written_in_the_create_call_itself(
         "cloudrig:deployment-id": "dep-1",
     }
     assert stored["instance_type"] == "medium"
-    group = provider.get_server_group(REGION, "shop-prod-v003")
+    group = provider.server_groups.get(REGION, "shop-prod-v003")
     assert group.tags == {"team": "payments"}, "cloudrig's own tags are not the user's"
 
 
@@ -95,20 +81,20 @@ def test_reserved_tags_are_refused_before_any_request(
 ) -> None:
     request = _request(Moniker(app="shop", sequence=1), tags={"cloudrig:app": "other"})
     with pytest.raises(InvalidSpec, match="reserved"):
-        provider.create_server_group(request)
+        provider.server_groups.create(request)
     assert list(example_cloud.requests) == []
 
 
 def test_instances_boot_then_serve_and_stay_warm_when_disabled(provider: ExampleProvider) -> None:
     lb = _lb(provider)
-    created = provider.create_server_group(_request(Moniker(app="shop", sequence=1), lbs=(lb,)))
+    created = provider.server_groups.create(_request(Moniker(app="shop", sequence=1), lbs=(lb,)))
     name = created.name
     assert created.counts.starting == 2, "instances boot first"
     before = _wait_up(provider, name)
     sources = {d.source for i in before.instances for d in i.details}
     assert sources == {"instance", "load-balancer"}
-    provider.disable_server_group(REGION, name)
-    after = provider.get_server_group(REGION, name)
+    provider.server_groups.disable(REGION, name)
+    after = provider.server_groups.get(REGION, name)
     assert {i.id for i in after.instances} == {i.id for i in before.instances}
     assert {i.health for i in after.instances} == {HealthState.OUT_OF_SERVICE}
 
@@ -116,63 +102,63 @@ def test_instances_boot_then_serve_and_stay_warm_when_disabled(provider: Example
 def test_a_failed_boot_is_down(example_cloud: ExampleCloud, provider: ExampleProvider) -> None:
     example_cloud.fail_boot("broken-image")
     request = _request(Moniker(app="shop", sequence=1), artifact="broken-image")
-    name = provider.create_server_group(request).name
+    name = provider.server_groups.create(request).name
     time.sleep(0.3)
-    assert provider.get_server_group(REGION, name).counts.down == 2
+    assert provider.server_groups.get(REGION, name).counts.down == 2
 
 
 def test_weights_enable_and_disable_move_traffic(provider: ExampleProvider) -> None:
     lb = _lb(provider)
     a, b = (
-        provider.create_server_group(_request(Moniker(app="shop", sequence=n), lbs=(lb,))).name
+        provider.server_groups.create(_request(Moniker(app="shop", sequence=n), lbs=(lb,))).name
         for n in (1, 2)
     )
-    provider.set_traffic_weights(REGION, TrafficWeights(weights={a: 100, b: 0}))
-    assert not provider.get_server_group(REGION, b).enabled, "no share means out of traffic"
-    provider.enable_server_group(REGION, b)  # back into traffic, not enabled at weight 0
-    assert provider.get_traffic_weights(REGION, [a, b]).weights == {a: 50, b: 50}
-    provider.disable_server_group(REGION, a)
-    assert provider.get_traffic_weights(REGION, [a, b]).weights == {a: 0, b: 100}
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={a: 100, b: 0}))
+    assert not provider.server_groups.get(REGION, b).enabled, "no share means out of traffic"
+    provider.server_groups.enable(REGION, b)  # back into traffic, not enabled at weight 0
+    assert provider.traffic.get_weights(REGION, [a, b]).weights == {a: 50, b: 50}
+    provider.server_groups.disable(REGION, a)
+    assert provider.traffic.get_weights(REGION, [a, b]).weights == {a: 0, b: 100}
 
 
 def test_weights_need_a_load_balancer_and_at_most_four_groups(provider: ExampleProvider) -> None:
-    lonely = provider.create_server_group(_request(Moniker(app="solo", sequence=1))).name
+    lonely = provider.server_groups.create(_request(Moniker(app="solo", sequence=1))).name
     with pytest.raises(InvalidSpec, match="no load balancer"):
-        provider.set_traffic_weights(REGION, TrafficWeights(weights={lonely: 100}))
+        provider.traffic.set_weights(REGION, TrafficWeights(weights={lonely: 100}))
     lb = _lb(provider)
     names = [
-        provider.create_server_group(
+        provider.server_groups.create(
             _request(Moniker(app="shop", sequence=n), lbs=(lb,), capacity=Capacity.fixed(0))
         ).name
         for n in range(1, 6)
     ]
     with pytest.raises(InvalidSpec, match="at most 4"):
-        provider.set_traffic_weights(REGION, TrafficWeights(weights=dict.fromkeys(names, 20)))
+        provider.traffic.set_weights(REGION, TrafficWeights(weights=dict.fromkeys(names, 20)))
 
 
 def test_names_are_mapped_and_found_by_the_original(provider: ExampleProvider) -> None:
     moniker = Moniker(app="Café", stack="prod_1", sequence=1)
-    group = provider.create_server_group(_request(moniker, capacity=Capacity.fixed(0)))
+    group = provider.server_groups.create(_request(moniker, capacity=Capacity.fixed(0)))
     assert group.name.startswith("cafe-prod1-")
     assert group.name.endswith("-v001")
     assert len(group.name) <= 48
-    assert provider.list_server_groups("Café")[0].moniker == moniker
+    assert provider.server_groups.list("Café")[0].moniker == moniker
     lb = _lb(provider, "Shop Front")
     assert lb != "Shop Front"
-    assert provider.get_load_balancer(REGION, "Shop Front").name == lb
+    assert provider.load_balancers.get(REGION, "Shop Front").name == lb
 
 
 def test_a_security_group_in_use_by_a_server_group_cannot_be_deleted(
     provider: ExampleProvider,
 ) -> None:
-    provider.upsert_security_group(
+    provider.security_groups.upsert(
         SecurityGroupSpec(name="web", account="example-test", region=REGION), NoSettings()
     )
-    provider.create_server_group(
+    provider.server_groups.create(
         _request(Moniker(app="shop", sequence=1), security_groups=("web",))
     )
     with pytest.raises(Conflict, match="in use by shop-v001"):
-        provider.delete_security_group(REGION, "web")
+        provider.security_groups.delete(REGION, "web")
 
 
 def test_list_asks_each_region_once(
@@ -180,9 +166,9 @@ def test_list_asks_each_region_once(
 ) -> None:
     provider = make_provider(example_cloud, regions=["eu-west", "us-east"])
     for n, region in ((1, "eu-west"), (2, "us-east")):
-        provider.create_server_group(_request(Moniker(app="shop", sequence=n), region=region))
+        provider.server_groups.create(_request(Moniker(app="shop", sequence=n), region=region))
     example_cloud.requests.clear()
-    assert sorted(g.region for g in provider.list_server_groups("shop")) == ["eu-west", "us-east"]
+    assert sorted(g.region for g in provider.server_groups.list("shop")) == ["eu-west", "us-east"]
     assert len(example_cloud.requests) == 2
 
 

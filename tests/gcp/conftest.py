@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cloudrig import ProviderContext
+from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
 
 PROJECT = "cloudrig-test"

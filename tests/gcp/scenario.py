@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudrig import (
-    Capacity,
-    CreateServerGroup,
-    HealthCheck,
-    LoadBalancerSpec,
-    Moniker,
-    ServerGroupMetadata,
-    ServerGroupSpec,
-)
+from cloudrig import Capacity, HealthCheck, LoadBalancerSpec, Moniker, ServerGroupSpec
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 
 from .conftest import IMAGE, REGION
 
@@ -54,4 +47,4 @@ def upsert_load_balancer(provider: Any, name: str) -> Any:
     spec = LoadBalancerSpec(
         name=name, account="gcp-test", region=REGION, health_check=HealthCheck(port=8080)
     )
-    return provider.upsert_load_balancer(spec, GcpLoadBalancerSettings())
+    return provider.load_balancers.upsert(spec, GcpLoadBalancerSettings())

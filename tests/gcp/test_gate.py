@@ -30,12 +30,12 @@ def test_every_request_at_the_server_was_admitted_once(
     provider = make_gcp_provider(limiter=limiter)
     upsert_load_balancer(provider, "web")
     request = create_request("web", load_balancers=("web",))
-    provider.create_server_group(request)
-    provider.get_server_group(REGION, request.name)
-    provider.disable_server_group(REGION, request.name)
-    provider.enable_server_group(REGION, request.name)
-    provider.resize_server_group(REGION, request.name, Capacity(min=1, desired=1, max=3))
-    provider.destroy_server_group(REGION, request.name)
+    provider.server_groups.create(request)
+    provider.server_groups.get(REGION, request.name)
+    provider.server_groups.disable(REGION, request.name)
+    provider.server_groups.enable(REGION, request.name)
+    provider.server_groups.resize(REGION, request.name, Capacity(min=1, desired=1, max=3))
+    provider.server_groups.destroy(REGION, request.name)
     assert gcp_compute.count() > 20
     assert gcp_compute.count() == admitted(limiter)
     # Buckets are keyed by the project, the service, the region (global for global resources)
@@ -53,7 +53,7 @@ def test_throttling_slows_the_bucket_and_is_retried(
     limiter = Limiter(fast_limits())
     provider = make_gcp_provider(limiter=limiter)
     request = create_request("thr")
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     gcp_compute.faults.add("regionInstanceGroupManagers.get", 429, times=2)
     assert provider.server_groups.describe(REGION, request.name, fresh=True).name == request.name
     assert gcp_compute.count("regionInstanceGroupManagers.get") >= 3
@@ -69,7 +69,7 @@ def test_403_rate_limit_exceeded_is_throttling(
     limiter = Limiter(fast_limits())
     provider = make_gcp_provider(limiter=limiter)
     gcp_compute.faults.add("firewalls.list", 403, reason="rateLimitExceeded", times=1)
-    assert provider.list_security_groups(REGION) == []
+    assert provider.security_groups.list(REGION) == []
     assert sum(s.throttles for s in limiter.stats().values()) == 1
 
 
@@ -79,7 +79,7 @@ def test_throttling_past_every_attempt_is_throttled(
     provider = make_gcp_provider()
     gcp_compute.faults.add("backendServices.list", 429)
     with pytest.raises(Throttled):
-        provider.list_load_balancers(REGION)
+        provider.load_balancers.list(REGION)
     assert gcp_compute.count("backendServices.list") == 4, "the policy's 4 attempts, no more"
 
 
@@ -90,11 +90,11 @@ def test_server_errors_on_a_mutation_with_a_request_id_are_retried_once_applied(
     with the first operation instead of acting twice."""
     provider = make_gcp_provider()
     request = create_request("again")
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     gcp_compute.faults.add("regionInstanceGroupManagers.resize", 503, times=1)
-    provider.resize_server_group(REGION, request.name, Capacity.fixed(3))
+    provider.server_groups.resize(REGION, request.name, Capacity.fixed(3))
     assert gcp_compute.count("regionInstanceGroupManagers.resize") == 2
-    assert provider.get_server_group(REGION, request.name).capacity == Capacity.fixed(3)
+    assert provider.server_groups.get(REGION, request.name).capacity == Capacity.fixed(3)
 
 
 def test_operations_are_polled_on_the_configured_endpoint(
@@ -105,11 +105,11 @@ def test_operations_are_polled_on_the_configured_endpoint(
     limiter = Limiter(fast_limits())
     provider = make_gcp_provider(limiter=limiter)
     request = create_request("lro", capacity=Capacity.fixed(1))
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     gcp_compute.requests.clear()
     before = admitted(limiter)
     gcp_compute.operations.running_polls = 3
-    provider.resize_server_group(REGION, request.name, Capacity.fixed(2))
+    provider.server_groups.resize(REGION, request.name, Capacity.fixed(2))
     assert gcp_compute.count("regionInstanceGroupManagers.resize") == 1
     assert gcp_compute.count("regionOperations.wait") == 4, "RUNNING x3, then DONE"
     assert gcp_compute.count() == admitted(limiter) - before, "every poll passed the limiter"
@@ -120,12 +120,12 @@ def test_a_failed_operation_raises_the_mapped_error(
 ) -> None:
     provider = make_gcp_provider()
     request = create_request("opfail")
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     gcp_compute.faults.fail_operation(
         "regionInstanceGroupManagers.resize", status=503, code="INTERNAL_ERROR"
     )
     with pytest.raises(ProviderFailure, match="INTERNAL_ERROR"):
-        provider.resize_server_group(REGION, request.name, Capacity.fixed(3))
+        provider.server_groups.resize(REGION, request.name, Capacity.fixed(3))
 
 
 def test_a_stale_fingerprint_is_retried_with_a_fresh_read(
@@ -134,14 +134,14 @@ def test_a_stale_fingerprint_is_retried_with_a_fresh_read(
     provider = make_gcp_provider()
     upsert_load_balancer(provider, "web")
     request = create_request("fp", load_balancers=("web",))
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     reads = gcp_compute.count("backendServices.get")
     updates = gcp_compute.count("backendServices.update")
     gcp_compute.faults.add("backendServices.update", 412, reason="conditionNotMet", times=1)
-    provider.disable_server_group(REGION, request.name)
+    provider.server_groups.disable(REGION, request.name)
     assert gcp_compute.count("backendServices.update") == updates + 2
     assert gcp_compute.count("backendServices.get") == reads + 2, "each attempt reads fresh"
-    assert not provider.get_server_group(REGION, request.name).enabled
+    assert not provider.server_groups.get(REGION, request.name).enabled
 
 
 def test_a_fingerprint_that_stays_stale_is_a_conflict(
@@ -150,9 +150,9 @@ def test_a_fingerprint_that_stays_stale_is_a_conflict(
     provider = make_gcp_provider()
     upsert_load_balancer(provider, "web")
     request = create_request("fp2", load_balancers=("web",))
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     updates = gcp_compute.count("backendServices.update")
     gcp_compute.faults.add("backendServices.update", 412, reason="conditionNotMet")
     with pytest.raises(Conflict):
-        provider.disable_server_group(REGION, request.name)
+        provider.server_groups.disable(REGION, request.name)
     assert gcp_compute.count("backendServices.update") == updates + 4, "4 fresh reads and tries"

@@ -48,19 +48,19 @@ def test_traffic_weights_by_capacity_scaler(
     upsert_load_balancer(provider, "web")
     one = create_request("tw", sequence=1, load_balancers=("web",))
     two = create_request("tw", sequence=2, load_balancers=("web",))
-    provider.create_server_group(one)
-    provider.create_server_group(two)
-    provider.set_traffic_weights(REGION, TrafficWeights(weights={one.name: 75, two.name: 25}))
+    provider.server_groups.create(one)
+    provider.server_groups.create(two)
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={one.name: 75, two.name: 25}))
     service = gcp_compute.client(compute_v1.BackendServicesClient).get(
         project=PROJECT, backend_service="web"
     )
     scalers = {b.group.rsplit("/", 1)[-1]: round(b.capacity_scaler, 3) for b in service.backends}
     assert scalers == {one.name: 1.0, two.name: 0.333}
-    got = provider.get_traffic_weights(REGION, [one.name, two.name])
+    got = provider.traffic.get_weights(REGION, [one.name, two.name])
     assert dict(got.weights) == {one.name: 75, two.name: 25}
-    provider.set_traffic_weights(REGION, TrafficWeights(weights={one.name: 0, two.name: 100}))
-    assert not provider.get_server_group(REGION, one.name).enabled, "scaler 0: out of traffic"
-    assert len(provider.get_server_group(REGION, one.name).instances) == 2, "kept warm"
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={one.name: 0, two.name: 100}))
+    assert not provider.server_groups.get(REGION, one.name).enabled, "scaler 0: out of traffic"
+    assert len(provider.server_groups.get(REGION, one.name).instances) == 2, "kept warm"
 
 
 def test_security_group_is_firewall_rules_on_a_network_tag(
@@ -74,7 +74,7 @@ def test_security_group_is_firewall_rules_on_a_network_tag(
         IngressRule(from_port=8000, to_port=8100, source_groups=("lb",)),
     )
     spec = SecurityGroupSpec(name="web-in", account="gcp-test", region=REGION, ingress=rules)
-    group = provider.upsert_security_group(spec, GcpSecurityGroupSettings())
+    group = provider.security_groups.upsert(spec, GcpSecurityGroupSettings())
     assert group.ingress == rules
     made = {f.name: f for f in gcp_compute.client(compute_v1.FirewallsClient).list(project=PROJECT)}
     assert len(made) == 3  # the anchor + one rule per ingress rule
@@ -84,7 +84,7 @@ def test_security_group_is_firewall_rules_on_a_network_tag(
     assert any(list(f.source_tags) == ["sg-lb"] for f in allow)
     # The instances of a group that names the security group carry its tag.
     request = create_request("tagged", security_groups=("web-in",))
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     instances = gcp_compute.client(compute_v1.InstancesClient)
     vms = [vm for z in "abc" for vm in instances.list(project=PROJECT, zone=f"{REGION}-{z}")]
     assert len(vms) == 2
@@ -92,7 +92,7 @@ def test_security_group_is_firewall_rules_on_a_network_tag(
         assert "sg-web-in" in list(vm.tags.items)
     # An upsert with one rule less deletes that rule's firewall, keeps the group's identity.
     smaller = spec.model_copy(update={"ingress": rules[:1]})
-    again = provider.upsert_security_group(smaller, GcpSecurityGroupSettings())
+    again = provider.security_groups.upsert(smaller, GcpSecurityGroupSettings())
     assert (again.id, again.ingress) == (group.id, rules[:1])
     left = list(gcp_compute.client(compute_v1.FirewallsClient).list(project=PROJECT))
     assert len(left) == 2

@@ -42,7 +42,7 @@ def test_create_writes_the_facts_in_the_create_calls(
             "metadata": request.metadata.model_copy(update={"moniker": moniker}),
         }
     )
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     made = template(gcp_compute, request.name)
     stored = json.loads(made.description)
     assert (stored["app"], stored["detail"], stored["deployment_id"]) == (
@@ -55,8 +55,8 @@ def test_create_writes_the_facts_in_the_create_calls(
     assert len(labels["cloudrig-deployment"]) <= 63
     assert list(made.properties.tags.items) == [request.name, "sg-web-in"]
     assert made.properties.disks[0].initialize_params.source_image == request.spec.artifact
-    assert provider.read_metadata(REGION, request.name) == request.metadata
-    assert [g.moniker for g in provider.list_server_groups("Chéckout Ünïcode")] == [moniker]
+    assert provider.server_groups.read_metadata(REGION, request.name) == request.metadata
+    assert [g.moniker for g in provider.server_groups.list("Chéckout Ünïcode")] == [moniker]
 
 
 def test_health_follows_instance_status_and_backend_health(
@@ -66,18 +66,18 @@ def test_health_follows_instance_status_and_backend_health(
     upsert_load_balancer(provider, "web")
     gcp_compute.clock.freeze()
     request = create_request("hl", load_balancers=("web",))
-    provider.create_server_group(request)
-    starting = provider.get_server_group(REGION, request.name)
+    provider.server_groups.create(request)
+    starting = provider.server_groups.get(REGION, request.name)
     assert [i.health for i in starting.instances] == [HealthState.STARTING] * 2
     gcp_compute.clock.advance(5)  # PROVISIONING → STAGING → RUNNING
-    up = provider.get_server_group(REGION, request.name)
+    up = provider.server_groups.get(REGION, request.name)
     assert [i.health for i in up.instances] == [HealthState.UP] * 2
     sources = {d.source for d in up.instances[0].details}
     assert sources == {"instance", "backend-service:web"}
     sick, other = up.instances
     gcp_compute.set_health(sick.id, "UNHEALTHY")
     gcp_compute.set_instance_status(other.id, "TERMINATED")
-    down = provider.get_health(REGION, request.name)
+    down = provider.server_groups.health(REGION, request.name)
     assert [i.health for i in down] == [HealthState.DOWN, HealthState.DOWN]
 
 
@@ -88,10 +88,10 @@ def test_a_disabled_group_reports_its_instances_out_of_service(
     upsert_load_balancer(provider, "web")
     gcp_compute.clock.freeze()
     request = create_request("oos", load_balancers=("web",))
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     gcp_compute.clock.advance(5)
-    provider.disable_server_group(REGION, request.name)
-    group = provider.get_server_group(REGION, request.name)
+    provider.server_groups.disable(REGION, request.name)
+    group = provider.server_groups.get(REGION, request.name)
     assert not group.enabled
     assert [i.health for i in group.instances] == [HealthState.OUT_OF_SERVICE] * 2
 
@@ -101,15 +101,15 @@ def test_disable_without_load_balancer_denies_ingress_by_network_tag(
 ) -> None:
     provider = make_gcp_provider()
     request = create_request("nolb")
-    provider.create_server_group(request)
-    provider.disable_server_group(REGION, request.name)
+    provider.server_groups.create(request)
+    provider.server_groups.disable(REGION, request.name)
     rules = [f for f in firewalls(gcp_compute).values() if list(f.target_tags) == [request.name]]
     assert len(rules) == 1
     assert (rules[0].priority, rules[0].denied[0].I_p_protocol) == (0, "all")
-    assert not provider.get_server_group(REGION, request.name).enabled
-    provider.enable_server_group(REGION, request.name)
+    assert not provider.server_groups.get(REGION, request.name).enabled
+    provider.server_groups.enable(REGION, request.name)
     assert firewalls(gcp_compute) == {}
-    assert provider.get_server_group(REGION, request.name).enabled
+    assert provider.server_groups.get(REGION, request.name).enabled
 
 
 def test_capacity_bounds_live_on_an_autoscaler_in_mode_off(
@@ -117,17 +117,17 @@ def test_capacity_bounds_live_on_an_autoscaler_in_mode_off(
 ) -> None:
     provider = make_gcp_provider()
     request = create_request("cap", capacity=Capacity.fixed(1))
-    provider.create_server_group(request)
+    provider.server_groups.create(request)
     autoscalers = gcp_compute.client(compute_v1.RegionAutoscalersClient)
     assert list(autoscalers.list(project=PROJECT, region=REGION)) == [], "fixed size: none"
-    provider.resize_server_group(REGION, request.name, Capacity(min=1, desired=2, max=5))
+    provider.server_groups.resize(REGION, request.name, Capacity(min=1, desired=2, max=5))
     (made,) = autoscalers.list(project=PROJECT, region=REGION)
     policy = made.autoscaling_policy
     assert (policy.mode, policy.min_num_replicas, policy.max_num_replicas) == ("OFF", 1, 5)
-    assert provider.get_server_group(REGION, request.name).capacity == Capacity(
+    assert provider.server_groups.get(REGION, request.name).capacity == Capacity(
         min=1, desired=2, max=5
     )
-    provider.resize_server_group(REGION, request.name, Capacity.fixed(2))
+    provider.server_groups.resize(REGION, request.name, Capacity.fixed(2))
     assert list(autoscalers.list(project=PROJECT, region=REGION)) == []
 
 
@@ -139,9 +139,9 @@ def test_destroy_leaves_nothing_behind(
     request = create_request(
         "gone", load_balancers=("web",), capacity=Capacity(min=1, desired=2, max=3)
     )
-    provider.create_server_group(request)
-    provider.destroy_server_group(REGION, request.name)
-    assert provider.list_server_groups("gone") == []
+    provider.server_groups.create(request)
+    provider.server_groups.destroy(REGION, request.name)
+    assert provider.server_groups.list("gone") == []
     assert (
         list(
             gcp_compute.client(compute_v1.RegionInstanceTemplatesClient).list(
@@ -158,8 +158,8 @@ def test_destroy_leaves_nothing_behind(
         )
         == []
     )
-    assert provider.get_load_balancer(REGION, "web").server_groups == ()
-    provider.destroy_server_group(REGION, request.name)  # gone: success
+    assert provider.load_balancers.get(REGION, "web").server_groups == ()
+    provider.server_groups.destroy(REGION, request.name)  # gone: success
 
 
 def test_a_create_that_crashed_between_template_and_group_is_resumed(
@@ -172,12 +172,12 @@ def test_a_create_that_crashed_between_template_and_group_is_resumed(
     gcp_compute.faults.add("regionInstanceGroupManagers.insert", 500, times=1)
     rule = gcp_compute.faults.add("regionInstanceGroupManagers.insert", 400)  # "crash"
     with pytest.raises(InvalidSpec, match="400"):
-        provider.create_server_group(request)
+        provider.server_groups.create(request)
     gcp_compute.faults.remove(rule)
     assert template(gcp_compute, request.name).name == request.name
-    group = provider.create_server_group(request)
+    group = provider.server_groups.create(request)
     assert (group.name, group.deployment_id) == (request.name, "dep-crash")
-    assert [g.name for g in provider.list_server_groups("crash")] == [request.name]
+    assert [g.name for g in provider.server_groups.list("crash")] == [request.name]
 
 
 def test_a_leftover_template_of_another_moniker_is_a_conflict(
@@ -189,8 +189,8 @@ def test_a_leftover_template_of_another_moniker_is_a_conflict(
     mine = create_request("clash", deployment_id="dep-a")
     gcp_compute.faults.add("regionInstanceGroupManagers.insert", 400, times=1)
     with pytest.raises(InvalidSpec, match="400"):
-        provider.create_server_group(mine)
+        provider.server_groups.create(mine)
     rival = create_request("clash", deployment_id="dep-b")
     with pytest.raises(Conflict):
-        provider.create_server_group(rival)
-    assert provider.list_server_groups("clash") == []
+        provider.server_groups.create(rival)
+    assert provider.server_groups.list("clash") == []

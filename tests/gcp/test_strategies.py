@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cloudrig.deploy import DeploymentStatus
+from cloudrig.engine import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
 from support.proxy import Style, throttle
 
@@ -54,9 +54,9 @@ def test_red_black(rig: Any, gcp_compute: Any) -> None:
     assert groups["shop-prod-v002"].artifact == IMAGE_V2
     assert groups["shop-prod-v002"].deployment_id == second.id
     assert backends(gcp_compute) == {"shop-prod-v002": 1.0}, "v001 left the backend service"
-    old = rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v001")
+    old = rig.account(ACCOUNT).server_groups.get(REGION, "shop-prod-v001")
     assert len(old.instances) == 2, "disable keeps the instances warm"
-    assert rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v002").healthy == 2
+    assert rig.account(ACCOUNT).server_groups.get(REGION, "shop-prod-v002").healthy == 2
 
 
 def test_highlander(rig: Any, gcp_compute: Any) -> None:
@@ -119,7 +119,7 @@ def test_rollback_restores_the_previous_group(rig: Any, gcp_compute: Any) -> Non
     rig.rollback(ACCOUNT, "shop-prod", REGION).raise_for_status()
     groups = cluster(rig)
     assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
-    assert rig.account(ACCOUNT).get_server_group(REGION, "shop-prod-v001").healthy == 2
+    assert rig.account(ACCOUNT).server_groups.get(REGION, "shop-prod-v001").healthy == 2
     assert backends(gcp_compute) == {"shop-prod-v001": 1.0}
 
 
@@ -151,7 +151,7 @@ def test_server_errors_mid_deploy_roll_back(gcp_compute: Any, tmp_path: Path) ->
     groups = cluster(rig)
     old, new = groups["shop-prod-v001"], groups["shop-prod-v002"]
     assert (old.enabled, old.capacity.desired) == (True, 2)
-    assert rig.account(ACCOUNT).get_server_group(REGION, old.name).healthy == 2
+    assert rig.account(ACCOUNT).server_groups.get(REGION, old.name).healthy == 2
     assert backends(gcp_compute).get("shop-prod-v001") == 1.0
     assert new.capacity.desired == 0, "the new group is scaled down"
 

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 from kubernetes import client
 
-from cloudrig import Capacity, CreateServerGroup, Moniker, ServerGroupMetadata, ServerGroupSpec
+from cloudrig import Capacity, Moniker, ServerGroupSpec
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_kubernetes.naming import NAMING
 from cloudrig_kubernetes.settings import KubernetesServerGroupSettings
 from support.kube import KubeCluster

@@ -50,8 +50,8 @@ def test_429_with_retry_after_slows_the_bucket_and_is_retried(
     proxy, provider = proxied
     proxy.add(kubernetes_throttle(retry_after=1), method="POST", path=r"/replicasets$", times=1)
     proxy.add(server_error(Style.KUBERNETES, 503), method="GET", path=r"/pods$", times=1)
-    provider.create_server_group(create_request(kube_namespace))
-    group = provider.get_server_group(kube_namespace, "shop-prod-v001")  # lists pods: 503, retried
+    provider.server_groups.create(create_request(kube_namespace))
+    group = provider.server_groups.get(kube_namespace, "shop-prod-v001")  # lists pods: 503, retried
     assert group.name == "shop-prod-v001"
     assert proxy.answered() == 2
     sent, throttles = stats(provider)
@@ -65,7 +65,7 @@ def test_persistent_throttling_is_throttled_with_the_servers_delay(
     proxy, provider = proxied
     proxy.add(kubernetes_throttle(retry_after=1), method="GET", path=r"/replicasets/")
     with pytest.raises(Throttled) as raised:
-        provider.get_server_group(kube_namespace, "shop-prod-v001")
+        provider.server_groups.get(kube_namespace, "shop-prod-v001")
     assert raised.value.retry_after == 1.0
     assert proxy.answered() == 4  # the policy's four attempts, then the error
 
@@ -140,7 +140,7 @@ def test_in_cluster_configuration_uses_the_service_account(
     import yaml
     from kubernetes.config import incluster_config
 
-    from cloudrig import ProviderContext
+    from cloudrig.provider import ProviderContext
     from cloudrig_kubernetes import KubernetesProvider
 
     kubeconfig = yaml.safe_load(kube_cluster.kubeconfig().read_text())
@@ -160,6 +160,6 @@ def test_in_cluster_configuration_uses_the_service_account(
     provider = KubernetesProvider(ProviderContext(account="in-cluster", settings=settings))
     try:
         assert provider.check().identity.startswith(kube_cluster.api_url)
-        assert provider.list_server_groups("shop") == []
+        assert provider.server_groups.list("shop") == []
     finally:
         provider.kube.close()

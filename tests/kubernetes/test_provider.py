@@ -14,15 +14,7 @@ from typing import Any
 
 import pytest
 
-from cloudrig import (
-    Capacity,
-    HealthState,
-    IngressRule,
-    InvalidSpec,
-    LoadBalancerSpec,
-    Protocol,
-    SecurityGroupSpec,
-)
+from cloudrig import Capacity, HealthState, IngressRule, InvalidSpec, LoadBalancerSpec, Protocol, SecurityGroupSpec
 from cloudrig_kubernetes import metadata
 from cloudrig_kubernetes.settings import (
     KubernetesLoadBalancerSettings,
@@ -48,14 +40,14 @@ def admitted(provider: Any) -> int:
 
 def upsert_lb(provider: Any, namespace: str, name: str = "web") -> Any:
     spec = LoadBalancerSpec(name=name, account="kube-test", region=namespace, port=80)
-    return provider.upsert_load_balancer(spec, KubernetesLoadBalancerSettings())
+    return provider.load_balancers.upsert(spec, KubernetesLoadBalancerSettings())
 
 
 def test_create_writes_the_mapping_in_the_create_call(
     kube_provider: Any, kube_namespace: str, admin: Admin, kubelet: Any
 ) -> None:
     request = create_request(kube_namespace, load_balancers=("web",), ports=[8080])
-    kube_provider.create_server_group(request)
+    kube_provider.server_groups.create(request)
     rs = admin.apps.read_namespaced_replica_set(request.name, kube_namespace)
     assert rs.spec.selector.match_labels == {metadata.SERVER_GROUP: request.name}
     assert rs.metadata.labels[metadata.APP] == "shop"
@@ -81,15 +73,15 @@ def test_every_request_passes_the_limiter_once(
     mark = kube_cluster.mark()
     upsert_lb(kube_provider, kube_namespace)
     request = create_request(kube_namespace, load_balancers=("web",))
-    kube_provider.create_server_group(request)
-    kube_provider.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
-    kube_provider.disable_server_group(kube_namespace, request.name)
-    kube_provider.enable_server_group(kube_namespace, request.name)
-    kube_provider.resize_server_group(kube_namespace, request.name, Capacity.fixed(1))
-    kube_provider.list_server_groups("shop")
-    kube_provider.get_load_balancer(kube_namespace, "web")
-    kube_provider.destroy_server_group(kube_namespace, request.name)
-    kube_provider.delete_load_balancer(kube_namespace, "web")
+    kube_provider.server_groups.create(request)
+    kube_provider.server_groups.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
+    kube_provider.server_groups.disable(kube_namespace, request.name)
+    kube_provider.server_groups.enable(kube_namespace, request.name)
+    kube_provider.server_groups.resize(kube_namespace, request.name, Capacity.fixed(1))
+    kube_provider.server_groups.list("shop")
+    kube_provider.load_balancers.get(kube_namespace, "web")
+    kube_provider.server_groups.destroy(kube_namespace, request.name)
+    kube_provider.load_balancers.delete(kube_namespace, "web")
     kube_provider.check()
     sent = admitted(kube_provider)
     assert sent >= 20
@@ -104,28 +96,28 @@ def test_disable_drops_the_traffic_label_and_the_service_endpoints(
     old = create_request(kube_namespace, sequence=1, load_balancers=("web",))
     new = create_request(kube_namespace, sequence=2, load_balancers=("web",))
     for request in (old, new):
-        kube_provider.create_server_group(request)
-        kube_provider.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
+        kube_provider.server_groups.create(request)
+        kube_provider.server_groups.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
     eventually(lambda: admin.endpoint_ips("web"), lambda ips: len(ips) == 4)
-    assert kube_provider.get_load_balancer(kube_namespace, "web").server_groups == (
+    assert kube_provider.load_balancers.get(kube_namespace, "web").server_groups == (
         old.name,
         new.name,
     )
 
-    kube_provider.disable_server_group(kube_namespace, old.name)
+    kube_provider.server_groups.disable(kube_namespace, old.name)
     pods = admin.pods(metadata.group_selector(old.name))
     assert len(pods) == 2, "disable keeps the pods"
     assert all(metadata.TRAFFIC not in p.metadata.labels for p in pods)
     new_ips = {p.status.pod_ip for p in admin.pods(metadata.group_selector(new.name))}
     eventually(lambda: admin.endpoint_ips("web"), lambda ips: ips == new_ips)
-    assert not kube_provider.get_server_group(kube_namespace, old.name).enabled
+    assert not kube_provider.server_groups.get(kube_namespace, old.name).enabled
 
     # Pods created while disabled (a resize) come from the template: out of traffic too.
-    kube_provider.resize_server_group(kube_namespace, old.name, Capacity.fixed(3))
+    kube_provider.server_groups.resize(kube_namespace, old.name, Capacity.fixed(3))
     pods = eventually(lambda: admin.pods(metadata.group_selector(old.name)), lambda p: len(p) == 3)
     assert all(metadata.TRAFFIC not in p.metadata.labels for p in pods)
 
-    kube_provider.enable_server_group(kube_namespace, old.name)
+    kube_provider.server_groups.enable(kube_namespace, old.name)
     eventually(lambda: admin.endpoint_ips("web"), lambda ips: len(ips) == 5)
 
 
@@ -135,15 +127,15 @@ def test_health_starting_then_up_through_one_watch_then_down_on_crash_loop(
     request = create_request(kube_namespace)
     selector = {metadata.SERVER_GROUP: request.name}
     kubelet.ready(selector, after=1.5, namespace=kube_namespace)
-    kube_provider.create_server_group(request)
+    kube_provider.server_groups.create(request)
     starting = eventually(
-        lambda: kube_provider.get_server_group(kube_namespace, request.name),
+        lambda: kube_provider.server_groups.get(kube_namespace, request.name),
         lambda g: len(g.instances) == 2,
     )
     assert {i.health for i in starting.instances} == {HealthState.STARTING}
 
     mark, before = kube_cluster.mark(), admitted(kube_provider)
-    group = kube_provider.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
+    group = kube_provider.server_groups.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
     assert group.healthy == 2
     # Read the group, list its pods, one watch: never a poll loop. (The audit log records a
     # watch when the server has seen the client close it: a moment later.)
@@ -152,7 +144,7 @@ def test_health_starting_then_up_through_one_watch_then_down_on_crash_loop(
 
     kubelet.fail(selector, namespace=kube_namespace)
     down = eventually(
-        lambda: kube_provider.get_server_group(kube_namespace, request.name),
+        lambda: kube_provider.server_groups.get(kube_namespace, request.name),
         lambda g: {i.health for i in g.instances} == {HealthState.DOWN},
     )
     details = {d.source: d for d in down.instances[0].details}
@@ -168,7 +160,7 @@ def test_security_group_is_a_network_policy(
         IngressRule(from_port=5432, to_port=5432, source_groups=("web-sg",)),
     )
     spec = SecurityGroupSpec(name="db", account="kube-test", region=kube_namespace, ingress=rules)
-    group = kube_provider.upsert_security_group(spec, KubernetesSecurityGroupSettings())
+    group = kube_provider.security_groups.upsert(spec, KubernetesSecurityGroupSettings())
     assert group.ingress == rules
     policy = admin.networking.read_namespaced_network_policy("db", kube_namespace)
     assert policy.spec.pod_selector.match_labels == {"sg.cloudrig.io/db": "member"}
@@ -178,14 +170,14 @@ def test_security_group_is_a_network_policy(
     assert [p.port for p in cidr_rule.ports] == [5432]
 
     request = create_request(kube_namespace, security_groups=("db",))
-    kube_provider.create_server_group(request)
+    kube_provider.server_groups.create(request)
     pods = eventually(lambda: admin.pods(metadata.group_selector(request.name)), lambda p: len(p))
     assert pods[0].metadata.labels["sg.cloudrig.io/db"] == "member"
 
     icmp = IngressRule(protocol=Protocol.ICMP, from_port=0, to_port=0, cidrs=("0.0.0.0/0",))
     bad = spec.model_copy(update={"name": "ping", "ingress": (icmp,)})
     with pytest.raises(InvalidSpec, match="ICMP"):
-        kube_provider.upsert_security_group(bad, KubernetesSecurityGroupSettings())
+        kube_provider.security_groups.upsert(bad, KubernetesSecurityGroupSettings())
 
 
 def test_load_balancer_upsert_changes_only_what_differs(
@@ -198,7 +190,7 @@ def test_load_balancer_upsert_changes_only_what_differs(
     spec = LoadBalancerSpec(
         name="web", account="kube-test", region=kube_namespace, port=8080, target_port=9090
     )
-    kube_provider.upsert_load_balancer(spec, KubernetesLoadBalancerSettings())
+    kube_provider.load_balancers.upsert(spec, KubernetesLoadBalancerSettings())
     ports = admin.core.read_namespaced_service("web", kube_namespace).spec.ports
     assert [(p.port, p.target_port) for p in ports] == [(8080, 9090)]
 
@@ -206,7 +198,7 @@ def test_load_balancer_upsert_changes_only_what_differs(
 def test_an_invalid_pod_spec_is_invalid_spec(kube_provider: Any, kube_namespace: str) -> None:
     request = create_request(kube_namespace, ports=[70000])  # 422 from the API server
     with pytest.raises(InvalidSpec, match="422"):
-        kube_provider.create_server_group(request)
+        kube_provider.server_groups.create(request)
 
 
 def test_a_stale_resource_version_is_reread_and_retried(
@@ -215,7 +207,7 @@ def test_a_stale_resource_version_is_reread_and_retried(
     """Another writer changes the ReplicaSet between our read and our write: the API server
     refuses the stale write (409), the resize re-reads and succeeds, the other change stays."""
     request = create_request(kube_namespace)
-    kube_provider.create_server_group(request)
+    kube_provider.server_groups.create(request)
     groups = kube_provider.server_groups
     original: Callable[..., Any] = groups.read
     raced: list[bool] = []
@@ -229,7 +221,7 @@ def test_a_stale_resource_version_is_reread_and_retried(
         return rs
 
     groups.read = read_then_race
-    kube_provider.resize_server_group(
+    kube_provider.server_groups.resize(
         kube_namespace, request.name, Capacity(min=1, desired=3, max=5)
     )
     rs = admin.apps.read_namespaced_replica_set(request.name, kube_namespace)

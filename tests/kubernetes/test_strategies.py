@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cloudrig.deploy import DeploymentStatus
+from cloudrig.engine import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
 from cloudrig.testing import SimulatedCrash
 from cloudrig_kubernetes import metadata

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import cloudrig
-from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec, hookimpl
+from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
+from cloudrig.provider import hookimpl
 from cloudrig.canary import MetricSamples
-from cloudrig.deploy import SqliteStateStore
+from cloudrig.engine import SqliteStateStore
 
 from .conftest import KEY_ENV, REGION, SECRET_ENV
 

@@ -11,16 +11,8 @@ from typing import Any
 
 import pytest
 
-from cloudrig import (
-    Capacity,
-    Conflict,
-    CreateServerGroup,
-    InvalidSpec,
-    Moniker,
-    ServerGroupMetadata,
-    ServerGroupSpec,
-    TrafficWeights,
-)
+from cloudrig import Capacity, Conflict, InvalidSpec, Moniker, ServerGroupSpec, TrafficWeights
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_lambda import LambdaFunctionSettings
 from cloudrig_lambda.code import code_of
 from cloudrig_lambda.metadata import read_version, version_description
@@ -61,9 +53,9 @@ pytestmark = pytest.mark.moto
 def test_a_retried_create_returns_its_own_version(
     provider: Any, lambda_role: str, code_zip: Callable[[str], str], moto_aws: Any
 ) -> None:
-    first = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    first = provider.server_groups.create(request(code_zip(V1), lambda_role, 1))
     provider.functions.forget(REGION, first.name)  # a new process: nothing remembered
-    again = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    again = provider.server_groups.create(request(code_zip(V1), lambda_role, 1))
     assert (again.name, again.deployment_id) == (first.name, "dep-1")
     versions = moto_aws.client("lambda").list_versions_by_function(FunctionName="shop-prod")
     assert [v["Version"] for v in versions["Versions"]] == ["$LATEST", "1"]
@@ -74,7 +66,7 @@ def test_identical_code_and_configuration_is_said_so(
 ) -> None:
     """Lambda publishes nothing when neither code nor configuration changed: if it answers with
     another group's version, the create says so instead of pretending."""
-    first = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
+    first = provider.server_groups.create(request(code_zip(V1), lambda_role, 1))
     number = provider.functions.require(REGION, first.name).number
     with pytest.raises(Conflict, match=f"identical to version {number}"):
         provider.functions.publish(
@@ -102,9 +94,9 @@ def test_identical_code_to_the_serving_version_is_logged(
     handler.emit = records.append  # type: ignore[method-assign]
     logger.addHandler(handler)
     provider = make_lambda_provider(logger=logger)
-    first = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
-    provider.enable_server_group(REGION, first.name)
-    provider.create_server_group(request(code_zip(V1), lambda_role, 2))
+    first = provider.server_groups.create(request(code_zip(V1), lambda_role, 1))
+    provider.server_groups.enable(REGION, first.name)
+    provider.server_groups.create(request(code_zip(V1), lambda_role, 2))
     messages = [r.getMessage() for r in records]
     assert any("code identical to version 1 (shop-prod-v001)" in m for m in messages), messages
 
@@ -113,38 +105,38 @@ def test_alias_routes_to_two_versions_at_most_and_is_never_empty(
     provider: Any, lambda_role: str, code_zip: Callable[[str], str]
 ) -> None:
     names = [
-        provider.create_server_group(request(code_zip(v), lambda_role, n)).name
+        provider.server_groups.create(request(code_zip(v), lambda_role, n)).name
         for n, v in ((1, V1), (2, V2), (3, V3))
     ]
-    provider.enable_server_group(REGION, names[0])
+    provider.server_groups.enable(REGION, names[0])
     with pytest.raises(Conflict, match="only version"):
-        provider.disable_server_group(REGION, names[0])
-    provider.enable_server_group(REGION, names[1])  # beside one other: 50/50
-    assert dict(provider.get_traffic_weights(REGION, names).weights) == {
+        provider.server_groups.disable(REGION, names[0])
+    provider.server_groups.enable(REGION, names[1])  # beside one other: 50/50
+    assert dict(provider.traffic.get_weights(REGION, names).weights) == {
         names[0]: 50,
         names[1]: 50,
         names[2]: 0,
     }
     with pytest.raises(Conflict, match="two versions"):
-        provider.enable_server_group(REGION, names[2])
+        provider.server_groups.enable(REGION, names[2])
     with pytest.raises(InvalidSpec, match="two versions at most"):
-        provider.set_traffic_weights(
+        provider.traffic.set_weights(
             REGION, TrafficWeights(weights={names[0]: 40, names[1]: 30, names[2]: 30})
         )
-    provider.disable_server_group(REGION, names[0])  # its share goes to the other
-    assert dict(provider.get_traffic_weights(REGION, names[:2]).weights) == {
+    provider.server_groups.disable(REGION, names[0])  # its share goes to the other
+    assert dict(provider.traffic.get_weights(REGION, names[:2]).weights) == {
         names[0]: 0,
         names[1]: 100,
     }
     with pytest.raises(Conflict, match="receives traffic"):
-        provider.destroy_server_group(REGION, names[1])
+        provider.server_groups.destroy(REGION, names[1])
 
 
 def test_destroying_the_last_version_deletes_the_function(
     provider: Any, lambda_role: str, code_zip: Callable[[str], str], moto_aws: Any
 ) -> None:
-    group = provider.create_server_group(request(code_zip(V1), lambda_role, 1))
-    provider.destroy_server_group(REGION, group.name)
+    group = provider.server_groups.create(request(code_zip(V1), lambda_role, 1))
+    provider.server_groups.destroy(REGION, group.name)
     functions = moto_aws.client("lambda").list_functions()["Functions"]
     assert functions == []
 
@@ -211,7 +203,7 @@ def test_security_groups_are_the_functions_vpc_config(
     from cloudrig import IngressRule, SecurityGroupSpec
     from cloudrig_lambda import LambdaSecurityGroupSettings
 
-    sg = provider.upsert_security_group(
+    sg = provider.security_groups.upsert(
         SecurityGroupSpec(
             name="shop-fn",
             account="lambda-test",
@@ -226,14 +218,14 @@ def test_security_groups_are_the_functions_vpc_config(
     req = req.model_copy(
         update={"settings": LambdaFunctionSettings(role=lambda_role, subnets=(subnet,))}
     )
-    group = provider.create_server_group(req)
+    group = provider.server_groups.create(req)
     assert group.security_groups == ("shop-fn",)
     config = moto_aws.client("lambda").get_function_configuration(FunctionName="shop-prod")
     assert config["VpcConfig"]["SecurityGroupIds"] == [sg.id]
     assert config["VpcConfig"]["SubnetIds"] == [subnet]
     without_subnets = request(code_zip(V2), lambda_role, 2, security_groups=("shop-fn",))
     with pytest.raises(InvalidSpec, match="subnets"):
-        provider.create_server_group(without_subnets)
+        provider.server_groups.create(without_subnets)
 
 
 def test_code_from_an_s3_object(
@@ -244,7 +236,7 @@ def test_code_from_an_s3_object(
     s3 = moto_aws.client("s3")
     s3.create_bucket(Bucket="artifacts")
     s3.put_object(Bucket="artifacts", Key="shop/1.zip", Body=Path(code_zip(V1)).read_bytes())
-    group = provider.create_server_group(request("s3://artifacts/shop/1.zip", lambda_role, 1))
+    group = provider.server_groups.create(request("s3://artifacts/shop/1.zip", lambda_role, 1))
     with_zip = moto_aws.client("lambda").get_function(FunctionName="shop-prod", Qualifier="1")
     assert group.artifact == f"sha256:{with_zip['Configuration']['CodeSha256']}"
     assert with_zip["Configuration"]["Description"].startswith('{"cloudrig":1')

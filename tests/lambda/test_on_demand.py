@@ -65,7 +65,7 @@ def test_a_version_is_one_instance_gated_by_state_and_verification(
     req = req.model_copy(
         update={"settings": LambdaFunctionSettings(role=lambda_role, verify_payload={"ping": 1})}
     )
-    created = provider.create_server_group(req)
+    created = provider.server_groups.create(req)
     assert created.capacity == Capacity.fixed(1)
     (instance,) = created.instances
     assert instance.id == "shop-prod:1"
@@ -75,7 +75,7 @@ def test_a_version_is_one_instance_gated_by_state_and_verification(
     ]
     assert instance.health.value == "DOWN"
     with fresh_reads():
-        (healthy,) = provider.get_health(REGION, created.name)
+        (healthy,) = provider.server_groups.health(REGION, created.name)
     assert [(d.source, d.state.value) for d in healthy.details] == [
         ("lambda", "UP"),
         ("invoke", "UP"),
@@ -88,7 +88,7 @@ def test_desired_above_one_is_refused_naming_the_field_and_the_setting(
     provider: Any, lambda_endpoint: LambdaEndpoint, lambda_role: str, code_zip: Any, moto_aws: Any
 ) -> None:
     with pytest.raises(InvalidSpec) as refused:
-        provider.create_server_group(
+        provider.server_groups.create(
             sized(request(code_zip(V1), lambda_role, 1), Capacity(min=1, desired=2, max=3))
         )
     message = str(refused.value)
@@ -97,41 +97,41 @@ def test_desired_above_one_is_refused_naming_the_field_and_the_setting(
     assert refused.value.resource == "shop-prod-v001"
     assert writes(lambda_endpoint) == {}, "refused before anything was created"
     assert moto_aws.client("lambda").list_functions()["Functions"] == []
-    name = provider.create_server_group(request(code_zip(V1), lambda_role, 1)).name
+    name = provider.server_groups.create(request(code_zip(V1), lambda_role, 1)).name
     lambda_endpoint.proxy.clear_counts()
     with pytest.raises(InvalidSpec, match=r"capacity\.desired 3 .*provisioned_concurrency"):
-        provider.resize_server_group(REGION, name, Capacity.fixed(3))
+        provider.server_groups.resize(REGION, name, Capacity.fixed(3))
     assert writes(lambda_endpoint) == {}
-    assert provider.get_server_group(REGION, name).capacity == Capacity.fixed(1)
+    assert provider.server_groups.get(REGION, name).capacity == Capacity.fixed(1)
 
 
 def test_resize_one_zero_one_writes_only_the_capacity_tag(
     provider: Any, lambda_endpoint: LambdaEndpoint, lambda_role: str, code_zip: Any
 ) -> None:
-    name = provider.create_server_group(request(code_zip(V1), lambda_role, 1)).name
+    name = provider.server_groups.create(request(code_zip(V1), lambda_role, 1)).name
     proxy = lambda_endpoint.proxy
     proxy.clear_counts()
     tag = (
         "POST /2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Ashop-prod"
     )
     down = Capacity(min=0, desired=0, max=1)
-    provider.resize_server_group(REGION, name, down)
-    group = provider.get_server_group(REGION, name)
+    provider.server_groups.resize(REGION, name, down)
+    group = provider.server_groups.get(REGION, name)
     assert (group.capacity, group.instances) == (down, ())
     assert writes(lambda_endpoint) == {tag: 1}
-    provider.resize_server_group(REGION, name, down)  # already so: nothing written
+    provider.server_groups.resize(REGION, name, down)  # already so: nothing written
     assert writes(lambda_endpoint) == {tag: 1}
-    provider.resize_server_group(REGION, name, Capacity(min=1, desired=1, max=4))
-    group = provider.get_server_group(REGION, name)
+    provider.server_groups.resize(REGION, name, Capacity(min=1, desired=1, max=4))
+    group = provider.server_groups.get(REGION, name)
     assert group.capacity == Capacity(min=1, desired=1, max=4)
     assert [i.id for i in group.instances] == ["shop-prod:1"]
     assert group.healthy == 1
     assert writes(lambda_endpoint) == {tag: 2}
     assert provisioned_calls(lambda_endpoint) == {}
     # A listing reads the same recorded capacity, and no provisioned concurrency either.
-    (listed,) = provider.list_server_groups("shop", REGION)
+    (listed,) = provider.server_groups.list("shop", REGION)
     assert listed.capacity == Capacity(min=1, desired=1, max=4)
-    provider.destroy_server_group(REGION, name)
+    provider.server_groups.destroy(REGION, name)
     assert provisioned_calls(lambda_endpoint) == {}
 
 
@@ -151,7 +151,7 @@ def test_each_version_is_read_back_in_its_own_mode(
     )
     second = writer.create_server_group(second_req).name
     reader = make_lambda_provider()
-    groups = {g.name: g for g in reader.list_server_groups("shop", REGION)}
+    groups = {g.name: g for g in reader.server_groups.list("shop", REGION)}
     assert [i.id for i in groups[first].instances] == ["shop-prod:1"]
     assert [i.id for i in groups[second].instances] == ["shop-prod:2/1", "shop-prod:2/2"]
     assert (groups[first].capacity, groups[second].capacity) == (
@@ -161,7 +161,7 @@ def test_each_version_is_read_back_in_its_own_mode(
     assert reader.functions.require(REGION, first).facts.provisioned is False
     assert reader.functions.require(REGION, second).facts.provisioned is True
     # Resizes follow the version's mode, not a setting of the reader.
-    reader.resize_server_group(REGION, second, Capacity.fixed(3))
+    reader.server_groups.resize(REGION, second, Capacity.fixed(3))
     assert lambda_endpoint.provisioned.configs()[("shop-prod", "2")].requested == 3
     with pytest.raises(InvalidSpec, match="provisioned_concurrency"):
-        reader.resize_server_group(REGION, first, Capacity.fixed(3))
+        reader.server_groups.resize(REGION, first, Capacity.fixed(3))

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from cloudrig import Capacity, Conflict, CreateServerGroup, InvalidSpec
-from cloudrig.deploy import DeploymentStatus
+from cloudrig import Capacity, Conflict, InvalidSpec
+from cloudrig.provider import CreateServerGroup
+from cloudrig.engine import DeploymentStatus
 from cloudrig.ratelimit import Limiter, fresh_reads
 from cloudrig.strategies import Highlander, RedBlack
 from cloudrig_lambda import LambdaFunctionSettings
@@ -68,12 +69,12 @@ def test_create_puts_one_config_on_the_new_version(
     provider: Any, lambda_endpoint: LambdaEndpoint, lambda_role: str, code_zip: Any
 ) -> None:
     proxy, model = lambda_endpoint.proxy, lambda_endpoint.provisioned
-    on_demand = provider.create_server_group(
+    on_demand = provider.server_groups.create(
         sized(request(code_zip(V1), lambda_role, 1), Capacity.fixed(0))
     )
     assert proxy.answered(f"PUT {PC}") == 0, "desired 0 is on demand only: no config"
     assert (on_demand.capacity, on_demand.instances) == (Capacity.fixed(0), ())
-    warm = provider.create_server_group(
+    warm = provider.server_groups.create(
         sized(request(code_zip(V2), lambda_role, 2), Capacity(min=1, desired=2, max=5))
     )
     assert proxy.answered(f"PUT {PC}") == 1
@@ -85,7 +86,7 @@ def test_create_puts_one_config_on_the_new_version(
         FunctionName="shop-prod", Qualifier="2"
     )
     provider.functions.forget(REGION, warm.name)
-    again = provider.create_server_group(
+    again = provider.server_groups.create(
         sized(request(code_zip(V2), lambda_role, 2), Capacity(min=1, desired=2, max=5))
     )
     assert again.capacity.desired == 2
@@ -99,23 +100,23 @@ def test_health_follows_the_allocation(
     with Lambda's reason. The version's own state is a source of every instance."""
     model = lambda_endpoint.provisioned
     model.ready_after_reads = None  # the test moves the allocation on
-    group = provider.create_server_group(
+    group = provider.server_groups.create(
         sized(request(code_zip(V1), lambda_role, 1), Capacity.fixed(3))
     )
     starting = ("STARTING", "lambda=UP", "provisioned-concurrency=STARTING")
     assert states(group) == [starting] * 3
     model.allocate("shop-prod", "1", 1)
     with fresh_reads():
-        health = provider.get_health(REGION, group.name)
+        health = provider.server_groups.health(REGION, group.name)
     up = ("UP", "lambda=UP", "provisioned-concurrency=UP")
     assert states(health) == [up, starting, starting]
     model.ready("shop-prod", "1")
     with fresh_reads():
-        assert states(provider.get_server_group(REGION, group.name)) == [up] * 3
-        assert provider.get_server_group(REGION, group.name).healthy == 3
+        assert states(provider.server_groups.get(REGION, group.name)) == [up] * 3
+        assert provider.server_groups.get(REGION, group.name).healthy == 3
     model.fail("shop-prod", "1", "FUNCTION_ERROR_INIT_FAILURE")
     with fresh_reads():
-        health = provider.get_health(REGION, group.name)
+        health = provider.server_groups.health(REGION, group.name)
     assert states(health) == [("DOWN", "lambda=UP", "provisioned-concurrency=DOWN")] * 3
     assert "FUNCTION_ERROR_INIT_FAILURE" in health[0].details[1].description
 
@@ -140,11 +141,11 @@ def test_failed_verification_invoke_is_a_source_of_every_environment(
             )
         }
     )
-    created = provider.create_server_group(req)  # as the Put answered: still allocating
+    created = provider.server_groups.create(req)  # as the Put answered: still allocating
     allocating = ("DOWN", "lambda=UP", "provisioned-concurrency=STARTING", "invoke=DOWN")
     assert states(created) == [allocating] * 2
     with fresh_reads():
-        group = provider.get_server_group(REGION, created.name)
+        group = provider.server_groups.get(REGION, created.name)
     assert states(group) == [("DOWN", "lambda=UP", "provisioned-concurrency=UP", "invoke=DOWN")] * 2
     # One verification invoke per health read, shared by the environments.
     assert lambda_endpoint.proxy.answered("POST /2015-03-31/functions/shop-prod/invocations") == 2
@@ -158,29 +159,29 @@ def test_resize_up_down_and_to_zero(
     code_zip: Any,
 ) -> None:
     proxy, model = lambda_endpoint.proxy, lambda_endpoint.provisioned
-    name = provider.create_server_group(request(code_zip(V1), lambda_role, 1)).name
+    name = provider.server_groups.create(request(code_zip(V1), lambda_role, 1)).name
     for capacity in (Capacity(min=1, desired=3, max=4), Capacity.fixed(2)):
-        provider.resize_server_group(REGION, name, capacity)
-        assert provider.get_server_group(REGION, name).capacity == capacity
+        provider.server_groups.resize(REGION, name, capacity)
+        assert provider.server_groups.get(REGION, name).capacity == capacity
         assert model.configs()[("shop-prod", "1")].requested == capacity.desired
     puts = proxy.answered(f"PUT {PC}")
     assert puts == 3  # create, 3, 2
-    provider.resize_server_group(REGION, name, Capacity.fixed(2))  # already so: no write
+    provider.server_groups.resize(REGION, name, Capacity.fixed(2))  # already so: no write
     assert proxy.answered(f"PUT {PC}") == puts
-    provider.resize_server_group(REGION, name, Capacity(min=0, desired=0, max=2))
+    provider.server_groups.resize(REGION, name, Capacity(min=0, desired=0, max=2))
     assert model.configs() == {}
     assert proxy.answered(f"DELETE {PC}") == 1
-    group = provider.get_server_group(REGION, name)
+    group = provider.server_groups.get(REGION, name)
     assert (group.capacity, group.instances) == (Capacity(min=0, desired=0, max=2), ())
-    provider.resize_server_group(REGION, name, Capacity(min=0, desired=0, max=2))
+    provider.server_groups.resize(REGION, name, Capacity(min=0, desired=0, max=2))
     assert proxy.answered(f"DELETE {PC}") == 1, "nothing to delete twice"
     # A change made outside cloudrig shows: desired is Lambda's number, the bounds widen.
     provider.clients.client("lambda", REGION).raw.put_provisioned_concurrency_config(
         FunctionName="shop-prod", Qualifier="1", ProvisionedConcurrentExecutions=5
     )
     with fresh_reads():
-        assert provider.get_server_group(REGION, name).capacity == Capacity(min=0, desired=5, max=5)
-    provider.destroy_server_group(REGION, name)
+        assert provider.server_groups.get(REGION, name).capacity == Capacity(min=0, desired=5, max=5)
+    provider.server_groups.destroy(REGION, name)
     assert model.configs() == {}
     assert proxy.forwarded() + proxy.answered() == admitted(limiter)
 
@@ -189,7 +190,7 @@ def test_resize_of_a_missing_group_is_not_found(provider: Any) -> None:
     from cloudrig import NotFound
 
     with pytest.raises(NotFound):
-        provider.resize_server_group(REGION, "shop-prod-v009", Capacity.fixed(1))
+        provider.server_groups.resize(REGION, "shop-prod-v009", Capacity.fixed(1))
 
 
 def test_disable_keeps_the_environments_and_scale_down_deletes_them(
@@ -197,17 +198,17 @@ def test_disable_keeps_the_environments_and_scale_down_deletes_them(
 ) -> None:
     model = lambda_endpoint.provisioned
     first, second = (
-        provider.create_server_group(request(code_zip(v), lambda_role, n)).name
+        provider.server_groups.create(request(code_zip(v), lambda_role, n)).name
         for n, v in ((1, V1), (2, V2))
     )
-    provider.enable_server_group(REGION, first)
-    provider.enable_server_group(REGION, second)
-    provider.disable_server_group(REGION, first)
-    group = provider.get_server_group(REGION, first)
+    provider.server_groups.enable(REGION, first)
+    provider.server_groups.enable(REGION, second)
+    provider.server_groups.disable(REGION, first)
+    group = provider.server_groups.get(REGION, first)
     assert not group.enabled
     assert (group.capacity.desired, len(group.instances)) == (1, 1)
     assert set(model.configs()) == {("shop-prod", "1"), ("shop-prod", "2")}
-    provider.resize_server_group(REGION, first, Capacity(min=0, desired=0, max=1))
+    provider.server_groups.resize(REGION, first, Capacity(min=0, desired=0, max=1))
     assert set(model.configs()) == {("shop-prod", "2")}
 
 
@@ -216,14 +217,14 @@ def test_bad_capacity_is_one_clear_error_naming_the_field(
 ) -> None:
     lambda_endpoint.provisioned.account_limit = 10
     with pytest.raises(InvalidSpec, match=r"capacity\.desired 20 .*refused by Lambda") as info:
-        provider.create_server_group(
+        provider.server_groups.create(
             sized(request(code_zip(V1), lambda_role, 1), Capacity.fixed(20))
         )
     assert "InvalidParameterValueException" in str(info.value)
     name = info.value.resource
     assert name == "shop-prod-v001"
     with pytest.raises(InvalidSpec, match=r"capacity\.desired 11 "):
-        provider.resize_server_group(REGION, name, Capacity.fixed(11))
+        provider.server_groups.resize(REGION, name, Capacity.fixed(11))
     conflict = Respond(
         409,
         json.dumps({"Type": "User", "message": "An update is in progress"}).encode(),
@@ -231,7 +232,7 @@ def test_bad_capacity_is_one_clear_error_naming_the_field(
     )
     lambda_endpoint.proxy.add(conflict, method="PUT", path=PC + "$", times=1)
     with pytest.raises(Conflict, match=r"capacity\.desired 2 .*ResourceConflictException"):
-        provider.resize_server_group(REGION, name, Capacity.fixed(2))
+        provider.server_groups.resize(REGION, name, Capacity.fixed(2))
     with pytest.raises(ValueError, match="min <= desired <= max"):
         Capacity(min=3, desired=2, max=4)
 
@@ -247,7 +248,7 @@ def test_throttled_put_is_retried_through_the_limiter(
     is retried by cloudrig's policy, every attempt admitted by the limiter."""
     proxy = lambda_endpoint.proxy
     rule = proxy.add(aws_json_throttle("TooManyRequestsException", 429), path=PC + "$", times=1)
-    group = provider.create_server_group(
+    group = provider.server_groups.create(
         sized(request(code_zip(V1), lambda_role, 1), Capacity.fixed(2))
     )
     assert rule.fired == 1

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cloudrig import Capacity
-from cloudrig.deploy import DeploymentStatus
+from cloudrig.engine import DeploymentStatus
 from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
 from support.proxy import Request, Respond, Style, server_error, throttle
 
@@ -213,14 +213,14 @@ def test_failed_verification_invoke_rolls_back(
     assert proxy.answered("POST /2015-03-31/functions/shop-prod/invocations") >= 1
     assert alias(moto_aws)["FunctionVersion"] == "1"
     account = rig.account(ACCOUNT)
-    failed = account.get_server_group(REGION, "shop-prod-v002")
+    failed = account.server_groups.get(REGION, "shop-prod-v002")
     assert (failed.capacity.desired, failed.instances) == (0, ())
     assert not [k for k in proxy.counts()["answered"] if PC in k]
     groups = cluster(rig)
     assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
     # Scaled back up, its one instance says why it failed.
-    account.resize_server_group(REGION, "shop-prod-v002", Capacity.fixed(1))
-    (instance,) = account.get_server_group(REGION, "shop-prod-v002").instances
+    account.server_groups.resize(REGION, "shop-prod-v002", Capacity.fixed(1))
+    (instance,) = account.server_groups.get(REGION, "shop-prod-v002").instances
     assert [(d.source, d.state.value) for d in instance.details] == [
         ("lambda", "UP"),
         ("invoke", "DOWN"),

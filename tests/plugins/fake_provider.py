@@ -15,77 +15,100 @@ from pydantic import BaseModel
 from cloudrig import (
     Capacity,
     CheckResult,
-    CreateServerGroup,
     Instance,
     LoadBalancer,
     LoadBalancerSpec,
     NotFound,
     PermissionDenied,
-    Provider,
     SecurityGroup,
     SecurityGroupSpec,
     ServerGroup,
+)
+from cloudrig.provider import (
+    CreateServerGroup,
+    LoadBalancers,
+    Provider,
+    SecurityGroups,
     ServerGroupMetadata,
+    ServerGroups,
 )
 
 
-class EmptyCloud(Provider[Any]):
-    def _refuse(self, what: str) -> PermissionDenied:
-        return PermissionDenied(f"the empty cloud is read-only: cannot {what}")
+def _refuse(what: str) -> PermissionDenied:
+    return PermissionDenied(f"the empty cloud is read-only: cannot {what}")
 
-    def _missing(self, what: str, name: str) -> NotFound:
-        return NotFound(f"{what} {name!r} does not exist", resource=name)
 
-    def create_server_group(self, request: CreateServerGroup) -> ServerGroup:
-        raise self._refuse(f"create {request.name}")
+def _missing(what: str, name: str) -> NotFound:
+    return NotFound(f"{what} {name!r} does not exist", resource=name)
 
-    def get_server_group(self, region: str, name: str) -> ServerGroup:
-        raise self._missing("server group", name)
 
-    def list_server_groups(self, app: str, region: str | None = None) -> list[ServerGroup]:
+class EmptyServerGroups(ServerGroups[Any]):
+    def create(self, request: CreateServerGroup[Any]) -> ServerGroup:
+        raise _refuse(f"create {request.name}")
+
+    def get(self, region: str, name: str) -> ServerGroup:
+        raise _missing("server group", name)
+
+    def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
         return []
 
-    def resize_server_group(self, region: str, name: str, capacity: Capacity) -> None:
-        raise self._missing("server group", name)
+    def resize(self, region: str, name: str, capacity: Capacity) -> None:
+        raise _missing("server group", name)
 
-    def enable_server_group(self, region: str, name: str) -> None:
-        raise self._missing("server group", name)
+    def enable(self, region: str, name: str) -> None:
+        raise _missing("server group", name)
 
-    def disable_server_group(self, region: str, name: str) -> None:
-        raise self._missing("server group", name)
+    def disable(self, region: str, name: str) -> None:
+        raise _missing("server group", name)
 
-    def destroy_server_group(self, region: str, name: str) -> None:
+    def destroy(self, region: str, name: str) -> None:
         return None
 
-    def get_health(self, region: str, name: str) -> tuple[Instance, ...]:
-        raise self._missing("server group", name)
+    def health(self, region: str, name: str) -> tuple[Instance, ...]:
+        raise _missing("server group", name)
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
-        raise self._missing("server group", name)
+        raise _missing("server group", name)
 
-    def upsert_load_balancer(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
-        raise self._refuse(f"upsert load balancer {spec.name}")
 
-    def get_load_balancer(self, region: str, name: str) -> LoadBalancer:
-        raise self._missing("load balancer", name)
+class EmptyLoadBalancers(LoadBalancers[BaseModel]):
+    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
+        raise _refuse(f"upsert load balancer {spec.name}")
 
-    def list_load_balancers(self, region: str | None = None) -> list[LoadBalancer]:
+    def get(self, region: str, name: str) -> LoadBalancer:
+        raise _missing("load balancer", name)
+
+    def list(self, region: str | None = None) -> list[LoadBalancer]:
         return []
 
-    def delete_load_balancer(self, region: str, name: str) -> None:
+    def delete(self, region: str, name: str) -> None:
         return None
 
-    def upsert_security_group(self, spec: SecurityGroupSpec, settings: BaseModel) -> SecurityGroup:
-        raise self._refuse(f"upsert security group {spec.name}")
 
-    def get_security_group(self, region: str, name: str) -> SecurityGroup:
-        raise self._missing("security group", name)
+class EmptySecurityGroups(SecurityGroups[BaseModel]):
+    def upsert(self, spec: SecurityGroupSpec, settings: BaseModel) -> SecurityGroup:
+        raise _refuse(f"upsert security group {spec.name}")
 
-    def list_security_groups(self, region: str | None = None) -> list[SecurityGroup]:
+    def get(self, region: str, name: str) -> SecurityGroup:
+        raise _missing("security group", name)
+
+    def list(self, region: str | None = None) -> list[SecurityGroup]:
         return []
 
-    def delete_security_group(self, region: str, name: str) -> None:
+    def delete(self, region: str, name: str) -> None:
         return None
+
+
+class EmptyCloud(Provider[Any]):
+    server_groups: EmptyServerGroups
+    load_balancers: EmptyLoadBalancers
+    security_groups: EmptySecurityGroups
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.server_groups = EmptyServerGroups()
+        self.load_balancers = EmptyLoadBalancers()
+        self.security_groups = EmptySecurityGroups()
 
     def check(self) -> CheckResult:
         if getattr(self.settings, "fail_check", False):

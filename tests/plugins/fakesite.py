@@ -27,9 +27,7 @@ FAKE_PROVIDER = Path(__file__).with_name("fake_provider.py")
 
 DESCRIPTOR = '''\
 """Fake plugin {module!r}: contributes provider {name!r} (written by the cloudrig tests)."""
-from cloudrig import (
-    AccountSettings, Capabilities, NamingPolicy, ProviderDescriptor, Secret, TrafficSplit, hookimpl,
-)
+from cloudrig.provider import AccountSettings, Capabilities, NamingPolicy, ProviderDescriptor, Secret, TrafficSplit, hookimpl
 
 
 class Settings(AccountSettings):
@@ -79,7 +77,7 @@ class FakeSite:
         module: str,
         name: str,
         *,
-        contract: str = "1.0",
+        contract: str = "2.0",
         implementation: str | None = None,
     ) -> None:
         """Write plugin module ``module`` contributing provider ``name``; its implementation is

@@ -12,7 +12,7 @@ from cloudrig import AuthorizationDenied, Capacity, Moniker, PermissionDenied, S
 from plugins.fakesite import FakeSite
 
 FREEZE = """
-from cloudrig import Decision, hookimpl
+from cloudrig.provider import Decision, hookimpl
 
 ASKED = []
 
@@ -79,5 +79,5 @@ def test_abstaining_lets_the_operation_reach_the_provider(rig: cloudrig.Rig) -> 
 def test_reads_are_not_authorized(rig: cloudrig.Rig) -> None:
     freeze = importlib.import_module("freeze")
 
-    assert rig.account("empty-prod").list_server_groups("checkout") == []
+    assert rig.account("empty-prod").server_groups.list("checkout") == []
     assert freeze.ASKED == []

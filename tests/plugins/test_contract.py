@@ -7,13 +7,9 @@ from __future__ import annotations
 import pytest
 
 import cloudrig
-from cloudrig import (
-    CONTRACT_VERSION,
-    ConfigError,
-    ContractVersionError,
-    PluginError,
-    PluginRegistry,
-)
+from cloudrig.provider import CONTRACT_VERSION
+from cloudrig import ConfigError, ContractVersionError, PluginError
+from cloudrig._plugins import PluginRegistry
 from plugins.fakesite import FAKE_PROVIDER, FakeSite
 
 ACCOUNTS = {"accounts": {"future-prod": {"provider": "future", "regions": ["eu-1"]}}}
@@ -21,7 +17,7 @@ ACCOUNTS = {"accounts": {"future-prod": {"provider": "future", "regions": ["eu-1
 
 @pytest.fixture
 def future(site: FakeSite) -> FakeSite:
-    site.provider_distribution("cloudrig-future", "futurecloud", "future", contract="2.0")
+    site.provider_distribution("cloudrig-future", "futurecloud", "future", contract="3.0")
     return site
 
 
@@ -29,7 +25,7 @@ def test_doctor_reports_contract_mismatch_naming_both_versions(future: FakeSite)
     doctor = future.run("doctor")
     assert doctor.returncode == 1
     assert (
-        "provider 'future' (cloudrig-future 1.0) was written for contract version 2.0; "
+        "provider 'future' (cloudrig-future 1.0) was written for contract version 3.0; "
         f"this cloudrig implements contract version {CONTRACT_VERSION}" in doctor.stdout
     )
 
@@ -37,24 +33,24 @@ def test_doctor_reports_contract_mismatch_naming_both_versions(future: FakeSite)
 def test_providers_marks_incompatible_contract(future: FakeSite) -> None:
     listing = future.run("providers")
     assert listing.returncode == 0
-    assert "2.0 (incompatible)" in listing.stdout
+    assert "3.0 (incompatible)" in listing.stdout
 
     as_json = future.run("providers", "--json")
     assert '"compatible": false' in as_json.stdout
 
 
 def test_connect_refuses_incompatible_provider(installed_site: FakeSite) -> None:
-    installed_site.provider_distribution("cloudrig-future", "futurecloud", "future", contract="2.0")
+    installed_site.provider_distribution("cloudrig-future", "futurecloud", "future", contract="3.0")
     with pytest.raises(ConfigError) as caught:
         cloudrig.connect(ACCOUNTS)
     assert caught.value.problems == [
         (
             "account 'future-prod'",
-            "provider 'future' (cloudrig-future 1.0) was written for contract version 2.0; "
+            "provider 'future' (cloudrig-future 1.0) was written for contract version 3.0; "
             f"this cloudrig implements contract version {CONTRACT_VERSION}",
         )
     ]
-    with pytest.raises(ContractVersionError, match=r"version 2\.0; .* version 1\.0"):
+    with pytest.raises(ContractVersionError, match=r"version 3\.0; .* version 2\.0"):
         PluginRegistry().implementation("future")
 
 
@@ -68,12 +64,16 @@ def test_compatible_minor_version_is_accepted(installed_site: FakeSite) -> None:
 
 
 PARTIAL = """
-from cloudrig import Provider
-from emptycloud import EmptyCloud
+from cloudrig.provider import ServerGroups
+from emptycloud import EmptyCloud, EmptyServerGroups
+
+
+class PartialServerGroups(EmptyServerGroups):
+    health = ServerGroups.health  # as if the author never wrote it
 
 
 class PartialCloud(EmptyCloud):
-    get_health = Provider.get_health  # as if the author never wrote it
+    server_groups: PartialServerGroups
 """
 
 

@@ -45,7 +45,7 @@ def test_bad_provider_hook_is_isolated(good: FakeSite, hook_body: str, error: st
     good.module(
         "badhook",
         f"""
-        from cloudrig import hookimpl
+        from cloudrig.provider import hookimpl
 
         @hookimpl
         def cloudrig_providers():

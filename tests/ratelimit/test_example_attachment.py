@@ -10,7 +10,8 @@ import httpx
 import pytest
 from example_cloud import ExampleCloud, Token
 
-from cloudrig import NotFound, ProviderContext, ProviderFailure
+from cloudrig import NotFound, ProviderFailure
+from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig, RetryOptions
 from cloudrig_example import ExampleAccountSettings
 from cloudrig_example._client import build_transport
@@ -61,9 +62,9 @@ def test_requests_seen_by_the_cloud_equal_requests_admitted(make_provider, cloud
     provider, limiter = make_provider()
     cloud.inject(503, times=2, method="GET")  # two transient failures: retried (reads are safe)
     cloud.inject(429, times=1, method="GET", retry_after=2)
-    assert provider.list_server_groups("checkout") == []
+    assert provider.server_groups.list("checkout") == []
     with pytest.raises(NotFound):
-        provider.get_server_group(REGION, "checkout-prod-v001")
+        provider.server_groups.get(REGION, "checkout-prod-v001")
     assert len(cloud.requests) == admitted(limiter) == 5
     statuses = [status for _, _, status in cloud.requests]
     assert statuses == [503, 503, 429, 200, 404]
@@ -76,7 +77,7 @@ def test_mutations_are_not_repeated(make_provider, cloud) -> None:
     provider, limiter = make_provider()
     cloud.inject(503, times=1, method="DELETE")
     with pytest.raises(ProviderFailure):
-        provider.destroy_server_group(REGION, "checkout-prod-v001")
+        provider.server_groups.destroy(REGION, "checkout-prod-v001")
     assert [status for _, _, status in cloud.requests] == [503]
     assert admitted(limiter) == 1
 
@@ -92,7 +93,7 @@ def test_no_retry_below_cloudrigs_policy(make_provider) -> None:
 
     provider.client._http._transport = httpx.MockTransport(answer)  # the transport below the gate
     with pytest.raises(ProviderFailure):
-        provider.list_server_groups("checkout")
+        provider.server_groups.list("checkout")
     assert seen == ["GET"] * 4  # RetryOptions(attempts=4), nothing more
     assert admitted(limiter) == 4
     # and the real transport is built without httpx's own connect retries

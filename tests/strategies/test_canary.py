@@ -10,7 +10,7 @@ from strategies.invariants import Checker
 from strategies.world import World
 
 from cloudrig import InvalidSpec
-from cloudrig.deploy import DeploymentStatus, EventKind
+from cloudrig.engine import DeploymentStatus, EventKind
 from cloudrig.strategies import Canary, MetricSpec, RedBlack
 
 METRICS = (MetricSpec(name="latency", critical=True), MetricSpec(name="errors"))
@@ -113,7 +113,7 @@ def test_without_a_baseline_slot_the_production_group_is_the_baseline(tmp_path: 
 
 
 def test_a_provider_with_too_few_weighted_groups_is_refused(tmp_path: Path) -> None:
-    from cloudrig import Capabilities
+    from cloudrig.provider import Capabilities
     from cloudrig.strategies import Canary as C
 
     caps = Capabilities(traffic_split="exact", max_weighted_groups=2, baseline_beside_canary=True)
@@ -122,7 +122,7 @@ def test_a_provider_with_too_few_weighted_groups_is_refused(tmp_path: Path) -> N
 
 
 def test_a_judge_from_a_plugin_replaces_the_builtin(serving: World) -> None:
-    from cloudrig import hookimpl
+    from cloudrig.provider import hookimpl
     from cloudrig.canary import Analysis, JudgeRequest, Outcome
 
     class Pessimist:

@@ -7,7 +7,7 @@ from strategies.invariants import Checker
 from strategies.world import World
 
 from cloudrig import Capacity
-from cloudrig.deploy import Step
+from cloudrig.engine import Step
 from cloudrig.strategies import RedBlack, Run, Strategy
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cli.clirun import invoke, write
 
-from cloudrig import MUTATING
+from cloudrig.provider import MUTATING
 from cloudrig.testing import ReferenceCloud
 
 CLOUD = "cli-deploy"

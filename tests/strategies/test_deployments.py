@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from strategies.world import World
 
-from cloudrig import MUTATING, hookimpl
-from cloudrig.deploy import (
+from cloudrig.provider import MUTATING, hookimpl
+from cloudrig.engine import (
     DeploymentConflict,
     DeploymentStatus,
     Draining,
@@ -172,7 +172,7 @@ def test_a_stalled_worker_is_taken_over_without_a_second_group(world: World) -> 
 def test_the_same_spec_requested_twice_meanwhile_is_deployed_once(world: World) -> None:
     """A request that waited for the lease while another worker deployed the very same spec is
     answered by that deployment, not by a second one."""
-    from cloudrig.deploy import SqliteStateStore
+    from cloudrig.engine import SqliteStateStore
 
     world.main.deploy(world.spec("img-0"), RedBlack()).raise_for_status()
     rival_rig = world.rig()  # another worker, with a plain store
@@ -201,7 +201,7 @@ def test_the_same_spec_requested_twice_meanwhile_is_deployed_once(world: World) 
 def test_a_busy_cluster_makes_a_new_deployment_wait_then_give_up(world: World) -> None:
     world.main.deploy(world.spec("img-0"), RedBlack()).raise_for_status()
     store = world.main.deployer.store
-    from cloudrig.deploy import lease_key
+    from cloudrig.engine import lease_key
 
     assert store.acquire_lease(lease_key("test", "reference-1", world.moniker), "other", 3600)
     with pytest.raises(LeaseHeld, match="another worker"):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from strategies.scenarios import CASES, FAULTS, clean_trace, run
 
-from cloudrig.deploy import DeploymentStatus
+from cloudrig.engine import DeploymentStatus
 
 OK = {DeploymentStatus.SUCCEEDED}
 EITHER = {DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED, DeploymentStatus.ROLLED_BACK}

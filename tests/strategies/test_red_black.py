@@ -5,7 +5,7 @@ from __future__ import annotations
 from strategies.invariants import Checker
 from strategies.world import World
 
-from cloudrig.deploy import DeploymentStatus, EventKind
+from cloudrig.engine import DeploymentStatus, EventKind
 from cloudrig.strategies import Highlander, RedBlack
 
 

@@ -10,7 +10,7 @@ from strategies.invariants import Checker
 from strategies.world import World
 
 from cloudrig import Capacity, InvalidSpec
-from cloudrig.deploy import DeploymentStatus
+from cloudrig.engine import DeploymentStatus
 from cloudrig.strategies import RedBlack
 
 

@@ -10,7 +10,7 @@ from strategies.invariants import Checker
 from strategies.world import World
 
 from cloudrig import Capacity
-from cloudrig.deploy import DeploymentStatus, EventKind
+from cloudrig.engine import DeploymentStatus, EventKind
 from cloudrig.strategies import PRESETS, RedBlack, RollingRedBlack, canary_10_then_all, linear_10
 
 

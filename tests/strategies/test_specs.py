@@ -11,7 +11,7 @@ import yaml
 from cli.clirun import invoke
 
 from cloudrig import ConfigError
-from cloudrig.deploy._spec import load_deploy_spec
+from cloudrig.engine._spec import load_deploy_spec
 from cloudrig.strategies import BUILTIN, RollingRedBlack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deploy_spec.yaml"

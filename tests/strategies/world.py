@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import cloudrig
-from cloudrig import Capabilities, Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec, hookimpl
+import cloudrig.provider
+from cloudrig.provider import Capabilities, hookimpl
+from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
 from cloudrig.canary import MetricSamples
-from cloudrig.deploy import SqliteStateStore
+from cloudrig.engine import SqliteStateStore
 from cloudrig.testing import ManualClock, ReferenceCloud, reference_plugin
 
 ACCOUNT, REGION = "test", "reference-1"
@@ -152,7 +154,7 @@ class World:
         return len(refused) + self.after_errors
 
     def mutating_calls(self) -> int:
-        return sum(1 for e in self.cloud.calls() if e.operation in cloudrig.MUTATING)
+        return sum(1 for e in self.cloud.calls() if e.operation in cloudrig.provider.MUTATING)
 
     def after_mutations(self, k: int, action: Callable[[], None]) -> None:
         """Run ``action`` right after the k-th mutating call from now (k=0: at once)."""
@@ -162,7 +164,7 @@ class World:
         seen = [0]
 
         def observer(cloud: ReferenceCloud, event: Any) -> None:
-            if event.kind == "call" and event.operation in cloudrig.MUTATING:
+            if event.kind == "call" and event.operation in cloudrig.provider.MUTATING:
                 seen[0] += 1
                 if seen[0] == k:
                     action()

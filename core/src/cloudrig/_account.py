@@ -1,29 +1,32 @@
-"""An account as the library hands it out: the provider's operations behind the core's guards.
+"""An account as the library hands it out: the provider's nouns behind the core's guards.
 
 Every call passes through here, so the same rules hold for every provider: specs are validated with
 the provider's own settings models, names come from the provider's naming policy, mutating calls
-are authorized first, and no exception other than cloudrig's escapes.
+are authorized first, and no exception other than cloudrig's escapes. The guarded nouns
+(``account.server_groups.get(...)``) are derived from the contract's declaration, so an operation
+added there is guarded here without a line of this module changing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cloudrig._authorization import Decision
-from cloudrig._capabilities import Capabilities
-from cloudrig._config import validation_problems
-from cloudrig._contract import Provider
-from cloudrig._descriptor import ProviderDescriptor
-from cloudrig._errors import AuthorizationDenied, CloudrigError, InvalidSpec, ProviderFailure
-from cloudrig._model import (
-    Capacity,
+from cloudrig._config._file import validation_problems
+from cloudrig._errors import (
+    AuthorizationDenied,
+    CloudrigError,
+    InvalidSpec,
+    NotSupported,
+    ProviderFailure,
+)
+from cloudrig._model._names import next_sequence, parse_name
+from cloudrig._model._resources import (
     CheckResult,
     Cluster,
     CreateServerGroup,
-    Instance,
     LoadBalancer,
     LoadBalancerSpec,
     Moniker,
@@ -32,10 +35,21 @@ from cloudrig._model import (
     ServerGroup,
     ServerGroupMetadata,
     ServerGroupSpec,
-    TrafficWeights,
 )
-from cloudrig._names import next_sequence, parse_name
-from cloudrig._naming_policy import NamingPolicy
+from cloudrig.provider._authorization import Decision
+from cloudrig.provider._capabilities import Capabilities
+from cloudrig.provider._contract import (
+    NOUNS,
+    OPERATIONS,
+    LoadBalancers,
+    Operation,
+    Provider,
+    SecurityGroups,
+    ServerGroups,
+    Traffic,
+)
+from cloudrig.provider._descriptor import ProviderDescriptor
+from cloudrig.provider._naming_policy import NamingPolicy
 
 T = TypeVar("T")
 Authorizer = Callable[[str, str, str], Decision]  # (action, account, resource) -> decision
@@ -57,6 +71,9 @@ class Account:
         self.provider = provider
         self._authorize = authorize
         self._principal = principal
+        self._nouns = {
+            noun: _GuardedNoun(self, noun, getattr(provider, noun, None)) for noun in NOUNS
+        }
 
     def __repr__(self) -> str:
         return f"<Account {self.name!r} provider={self.descriptor.name!r}>"
@@ -74,7 +91,33 @@ class Account:
         regions: tuple[str, ...] = getattr(self.provider.settings, "regions", ())
         return regions
 
-    # -- guards ----------------------------------------------------------------------------------
+    # -- the guarded nouns (derived from the contract's declaration) ----------------------------
+    @property
+    def server_groups(self) -> ServerGroups[Any]:
+        """The provider's server groups behind the guards; create versions with
+        ``create_server_group(spec)``, which decides the name and sequence."""
+        return self._nouns["server_groups"]  # type: ignore[return-value]
+
+    @property
+    def load_balancers(self) -> LoadBalancers[Any]:
+        """The provider's load balancers behind the guards; ``upsert_load_balancer(spec)``
+        validates the spec's settings on the way."""
+        return self._nouns["load_balancers"]  # type: ignore[return-value]
+
+    @property
+    def security_groups(self) -> SecurityGroups[Any]:
+        """The provider's security groups behind the guards; ``upsert_security_group(spec)``
+        validates the spec's settings on the way."""
+        return self._nouns["security_groups"]  # type: ignore[return-value]
+
+    @property
+    def traffic(self) -> Traffic:
+        """Weighted traffic; every call raises ``NotSupported`` when the provider cannot split."""
+        return self._nouns["traffic"]  # type: ignore[return-value]
+
+    def check(self) -> CheckResult:
+        return self._call("check", self.provider.check)
+
     def _call(self, operation: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
@@ -88,13 +131,16 @@ class Account:
                 account=self.name,
             ) from exc
 
-    def _mutate(self, operation: str, resource: str, fn: Callable[..., T], *args: Any) -> T:
-        decision = self._authorize(operation, self.name, resource)
-        if not decision.allowed:
-            raise AuthorizationDenied(
-                self._principal, operation, self.name, resource, decision.reason or "denied"
-            )
-        return self._call(operation, fn, *args)
+    def _guarded(self, op: Operation, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if op.mutating:
+            bound = op.signature().bind(None, *args, **kwargs)
+            resource = op.resource(bound.arguments) if op.resource else ""
+            decision = self._authorize(op.name, self.name, resource)
+            if not decision.allowed:
+                raise AuthorizationDenied(
+                    self._principal, op.name, self.name, resource, decision.reason or "denied"
+                )
+        return self._call(op.name, fn, *args, **kwargs)
 
     def _settings(self, model: type[BaseModel], raw: Any, what: str) -> BaseModel:
         try:
@@ -116,7 +162,7 @@ class Account:
                 account=self.name,
             )
 
-    # -- server groups ---------------------------------------------------------------------------
+    # -- versions of a cluster ---------------------------------------------------------------------
     def validate_spec(self, spec: ServerGroupSpec) -> BaseModel:
         """Check a spec against this account; return its validated provider settings."""
         if spec.account != self.name:
@@ -133,7 +179,8 @@ class Account:
         deployment_id: str | None = None,
         sequence: int | None = None,
     ) -> ServerGroup:
-        """Create the next version of the spec's cluster (or ``sequence`` when given)."""
+        """Create the next version of the spec's cluster (or ``sequence`` when given): the name
+        comes from the naming policy, the settings are validated, then ``server_groups.create``."""
         settings = self.validate_spec(spec)
         if sequence is None:
             existing = self.get_cluster(spec.moniker).server_groups
@@ -141,54 +188,29 @@ class Account:
             latest = existing[-1].moniker.sequence if existing else None
             sequence = next_sequence(taken, latest)
         moniker = spec.moniker.with_sequence(sequence)
-        name = self.naming.server_group_name(moniker)
-        request = CreateServerGroup(
-            name=name,
+        request = CreateServerGroup[BaseModel](
+            name=self.naming.server_group_name(moniker),
             spec=spec.model_copy(update={"moniker": moniker}),
             metadata=ServerGroupMetadata(moniker=moniker, deployment_id=deployment_id),
             settings=settings,
         )
-        return self._mutate("create_server_group", name, self.provider.create_server_group, request)
+        return self.server_groups.create(request)
 
-    def get_server_group(self, region: str, name: str) -> ServerGroup:
-        return self._call("get_server_group", self.provider.get_server_group, region, name)
-
-    def list_server_groups(self, app: str, region: str | None = None) -> list[ServerGroup]:
-        return self._call("list_server_groups", self.provider.list_server_groups, app, region)
-
-    def resize_server_group(self, region: str, name: str, capacity: Capacity) -> None:
-        self._mutate(
-            "resize_server_group", name, self.provider.resize_server_group, region, name, capacity
+    def upsert_load_balancer(self, spec: LoadBalancerSpec) -> LoadBalancer:
+        """Validate the spec's settings with the provider's model, then ``load_balancers.upsert``."""
+        self._check_region(spec.region)
+        settings = self._settings(
+            self.descriptor.load_balancer_settings, spec.settings, "load balancer"
         )
+        return self.load_balancers.upsert(spec, settings)
 
-    def enable_server_group(self, region: str, name: str) -> None:
-        self._mutate("enable_server_group", name, self.provider.enable_server_group, region, name)
-
-    def disable_server_group(self, region: str, name: str) -> None:
-        self._mutate("disable_server_group", name, self.provider.disable_server_group, region, name)
-
-    def destroy_server_group(self, region: str, name: str) -> None:
-        self._mutate("destroy_server_group", name, self.provider.destroy_server_group, region, name)
-
-    def get_health(self, region: str, name: str) -> tuple[Instance, ...]:
-        return self._call("get_health", self.provider.get_health, region, name)
-
-    def wait_for_health(
-        self, region: str, name: str, *, healthy: int, timeout: float
-    ) -> ServerGroup:
-        """The provider's efficient wait (``capabilities.efficient_wait``); ``NotSupported``
-        otherwise — the deployment engine then polls with backoff."""
-        return self._call(
-            "wait_for_health",
-            self.provider.wait_for_health,
-            region,
-            name,
-            healthy=healthy,
-            timeout=timeout,
+    def upsert_security_group(self, spec: SecurityGroupSpec) -> SecurityGroup:
+        """Validate the spec's settings with the provider's model, then ``security_groups.upsert``."""
+        self._check_region(spec.region)
+        settings = self._settings(
+            self.descriptor.security_group_settings, spec.settings, "security group"
         )
-
-    def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
-        return self._call("read_metadata", self.provider.read_metadata, region, name)
+        return self.security_groups.upsert(spec, settings)
 
     # -- clusters (derived from list_server_groups, the same for every provider) -----------------
     def get_cluster(self, cluster: str | Moniker, region: str | None = None) -> Cluster:
@@ -197,7 +219,7 @@ class Account:
         moniker = parse_name(cluster) if isinstance(cluster, str) else cluster
         groups = [
             g
-            for g in self.list_server_groups(moniker.app, region)
+            for g in self.server_groups.list(moniker.app, region)
             if g.moniker.same_cluster(moniker)
         ]
         return Cluster(
@@ -211,7 +233,7 @@ class Account:
 
     def list_clusters(self, app: str, region: str | None = None) -> list[Cluster]:
         by_cluster: dict[tuple[str, str, str], list[ServerGroup]] = {}
-        for group in self.list_server_groups(app, region):
+        for group in self.server_groups.list(app, region):
             m = group.moniker
             by_cluster.setdefault((m.app, m.stack, m.detail), []).append(group)
         return [
@@ -226,63 +248,38 @@ class Account:
             for (a, s, d), gs in sorted(by_cluster.items())
         ]
 
-    # -- traffic ---------------------------------------------------------------------------------
-    def set_traffic_weights(self, region: str, weights: TrafficWeights) -> None:
-        self._mutate(
-            "set_traffic_weights",
-            ",".join(weights.weights),
-            self.provider.set_traffic_weights,
-            region,
-            weights,
-        )
 
-    def get_traffic_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
-        return self._call(
-            "get_traffic_weights", self.provider.get_traffic_weights, region, server_groups
-        )
+class _GuardedNoun:
+    """One noun of a provider behind its account's guards, exposing only the contract's operations
+    of that noun (derived from ``OPERATIONS``)."""
 
-    # -- load balancers and security groups ------------------------------------------------------
-    def upsert_load_balancer(self, spec: LoadBalancerSpec) -> LoadBalancer:
-        self._check_region(spec.region)
-        settings = self._settings(
-            self.descriptor.load_balancer_settings, spec.settings, "load balancer"
-        )
-        return self._mutate(
-            "upsert_load_balancer", spec.name, self.provider.upsert_load_balancer, spec, settings
-        )
+    def __init__(self, account: Account, noun: str, impl: object | None) -> None:
+        self._account = account
+        self._noun = noun
+        self._impl = impl
+        self._operations = {op.method: op for op in OPERATIONS if op.noun == noun}
 
-    def get_load_balancer(self, region: str, name: str) -> LoadBalancer:
-        return self._call("get_load_balancer", self.provider.get_load_balancer, region, name)
+    def __repr__(self) -> str:
+        return f"<{self._noun} of {self._account!r}>"
 
-    def list_load_balancers(self, region: str | None = None) -> list[LoadBalancer]:
-        return self._call("list_load_balancers", self.provider.list_load_balancers, region)
+    def __dir__(self) -> list[str]:
+        return sorted(self._operations)
 
-    def delete_load_balancer(self, region: str, name: str) -> None:
-        self._mutate("delete_load_balancer", name, self.provider.delete_load_balancer, region, name)
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        op = self._operations.get(method)
+        if op is None:
+            raise AttributeError(f"{self._noun} has no operation {method!r}")
+        account, impl = self._account, self._impl
 
-    def upsert_security_group(self, spec: SecurityGroupSpec) -> SecurityGroup:
-        self._check_region(spec.region)
-        settings = self._settings(
-            self.descriptor.security_group_settings, spec.settings, "security group"
-        )
-        return self._mutate(
-            "upsert_security_group", spec.name, self.provider.upsert_security_group, spec, settings
-        )
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if impl is None:
+                raise NotSupported(
+                    f"provider {account.descriptor.name!r} cannot split traffic by weight"
+                )
+            return account._guarded(op, getattr(impl, method), *args, **kwargs)
 
-    def get_security_group(self, region: str, name: str) -> SecurityGroup:
-        return self._call("get_security_group", self.provider.get_security_group, region, name)
-
-    def list_security_groups(self, region: str | None = None) -> list[SecurityGroup]:
-        return self._call("list_security_groups", self.provider.list_security_groups, region)
-
-    def delete_security_group(self, region: str, name: str) -> None:
-        self._mutate(
-            "delete_security_group", name, self.provider.delete_security_group, region, name
-        )
-
-    # -- check -------------------------------------------------------------------------------------
-    def check(self) -> CheckResult:
-        return self._call("check", self.provider.check)
+        guarded.__name__ = guarded.__qualname__ = op.name
+        return guarded
 
 
 def _creation_order(group: ServerGroup) -> tuple[float, int]:

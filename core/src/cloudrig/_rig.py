@@ -9,18 +9,18 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from cloudrig._account import Account
-from cloudrig._authorization import Decision
 from cloudrig._clock import Clock, SystemClock
-from cloudrig._config import Config, load_config
-from cloudrig._contract import ProviderContext
+from cloudrig._config._file import Config, load_config
 from cloudrig._errors import ConfigError
-from cloudrig._model import Cluster, Moniker, ServerGroupSpec
-from cloudrig._plugins import PluginRegistry
+from cloudrig._model._resources import Cluster, Moniker, ServerGroupSpec
+from cloudrig._plugins._registry import PluginRegistry
+from cloudrig.provider._authorization import Decision
+from cloudrig.provider._contract import ProviderContext
 from cloudrig.ratelimit import Limiter
 
 if TYPE_CHECKING:
-    from cloudrig.deploy import Deployment, DeploymentRecord, EventCallback, StateStore
-    from cloudrig.deploy._service import Deployer
+    from cloudrig.engine import Deployment, DeploymentRecord, EventCallback, StateStore
+    from cloudrig.engine._service import Deployer
     from cloudrig.strategies import Strategy
 
 
@@ -90,12 +90,12 @@ class Rig:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- deployments (cloudrig.deploy, cloudrig.strategies) ----------------------------------------
+    # -- deployments (cloudrig.engine, cloudrig.strategies) ----------------------------------------
     @property
     def deployer(self) -> Deployer:
         """Deployments of this rig, with the configured (or given) state store, opened lazily."""
         if self._deployer is None:
-            from cloudrig.deploy._service import Deployer
+            from cloudrig.engine._service import Deployer
 
             self._deployer = Deployer(self, self.config.deployments, self._state_store)
         return self._deployer

@@ -14,8 +14,8 @@ import typer
 from cloudrig._cli import config, doctor, providers
 from cloudrig._cli import deploy as deploy_commands
 from cloudrig._cli._output import CloudrigGroup
-from cloudrig._contract import CONTRACT_VERSION
 from cloudrig._version import __version__
+from cloudrig.provider._contract import CONTRACT_VERSION
 
 app = typer.Typer(
     cls=CloudrigGroup,

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from cloudrig._capabilities import Capabilities
 from cloudrig._errors import CloudrigError
-from cloudrig._plugins import PluginFailure, PluginRegistry
+from cloudrig._plugins._registry import PluginFailure, PluginRegistry
+from cloudrig.provider._capabilities import Capabilities
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cloudrig._cli._output import registry, stderr, stdout, warn_failures
-from cloudrig._config import load_config
+from cloudrig._config._file import load_config
 from cloudrig._errors import ConfigError
 
 app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)

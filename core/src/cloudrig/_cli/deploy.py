@@ -21,9 +21,9 @@ from cloudrig._cli._output import stdout
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from cloudrig._model import Cluster
+    from cloudrig._model._resources import Cluster
     from cloudrig._rig import Rig
-    from cloudrig.deploy import Deployment, DeploymentEvent
+    from cloudrig.engine import Deployment, DeploymentEvent
 
 ConfigOption = Annotated[
     Path,
@@ -106,7 +106,7 @@ def deploy(
     """Deploy SPEC with its strategy (an unfinished deployment of it resumes)."""
     from rich.text import Text
 
-    from cloudrig.deploy._spec import load_deploy_spec
+    from cloudrig.engine._spec import load_deploy_spec
 
     rig = _rig(ctx, config)
     group_spec, strategy = load_deploy_spec(spec, rig.deployer.strategies())
@@ -195,14 +195,14 @@ def cluster_table(cluster: Cluster, rig: Rig, region: str | None) -> Table:
 
 
 def _traffic(cluster: Cluster, rig: Rig) -> dict[str, int]:
-    from cloudrig.deploy._run import even_shares
+    from cloudrig.engine._run import even_shares
 
     account = rig.account(cluster.account)
     shares: dict[str, int] = {}
     for region in sorted({g.region for g in cluster.server_groups}):
         enabled = [g.name for g in cluster.server_groups if g.region == region and g.enabled]
         if enabled and account.capabilities.splits_traffic:
-            shares.update(account.get_traffic_weights(region, enabled).weights)
+            shares.update(account.traffic.get_weights(region, enabled).weights)
         else:
             shares.update(even_shares(enabled))
     return shares
@@ -256,7 +256,7 @@ def drain(
 def schema(ctx: typer.Context) -> None:
     """Print the JSON Schema of deployment spec files (with every installed strategy)."""
     from cloudrig._cli._output import registry
-    from cloudrig.deploy._spec import deploy_spec_schema
+    from cloudrig.engine._spec import deploy_spec_schema
     from cloudrig.strategies import BUILTIN
 
     strategies = dict(BUILTIN)

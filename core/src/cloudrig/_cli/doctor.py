@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cloudrig._cli._output import registry, stderr, stdout
-from cloudrig._config import Config, load_config
+from cloudrig._config._file import Config, load_config
 from cloudrig._errors import CloudrigError, ConfigError
-from cloudrig._plugins import PluginRegistry
+from cloudrig._plugins._registry import PluginRegistry
 from cloudrig._rig import Rig
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from cloudrig._cli._output import capability_summary, registry, stdout, warn_failures
-from cloudrig._contract import CONTRACT_VERSION
-from cloudrig._plugins import PluginRegistry, ProviderEntry
+from cloudrig._plugins._registry import PluginRegistry, ProviderEntry
+from cloudrig.provider._contract import CONTRACT_VERSION
 
 
 def providers(

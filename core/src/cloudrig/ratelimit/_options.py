@@ -22,7 +22,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from cloudrig._settings import Secret
+from cloudrig._config._secrets import Secret
 
 
 class CallClass(StrEnum):

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 from cloudrig.canary._models import MetricSpec
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._run import Run
+from cloudrig.engine._plan import Step
+from cloudrig.engine._run import Run
 from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 from cloudrig.strategies._canary import Canary
 from cloudrig.strategies._highlander import Highlander

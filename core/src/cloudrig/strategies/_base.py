@@ -13,14 +13,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloudrig._capabilities import Capabilities
-from cloudrig._deploy_options import Duration
-from cloudrig._model import Capacity, ServerGroupSpec
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._records import EventKind
-from cloudrig.deploy._restore import restore
-from cloudrig.deploy._run import Run
-from cloudrig.deploy._waiting import healthy_target
+from cloudrig._config._deployments import Duration
+from cloudrig._model._resources import Capacity, ServerGroupSpec
+from cloudrig.engine._plan import Step
+from cloudrig.engine._records import EventKind
+from cloudrig.engine._restore import restore
+from cloudrig.engine._run import Run
+from cloudrig.engine._waiting import healthy_target
+from cloudrig.provider._capabilities import Capabilities
 
 
 class Strategy(BaseModel):

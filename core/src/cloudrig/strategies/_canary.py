@@ -16,10 +16,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from cloudrig._capabilities import Capabilities
-from cloudrig._deploy_options import Duration
+from cloudrig._config._deployments import Duration
 from cloudrig._errors import InvalidSpec
-from cloudrig._model import Capacity, ServerGroupSpec
+from cloudrig._model._resources import Capacity, ServerGroupSpec
 from cloudrig.canary._models import (
     Analysis,
     JudgeRequest,
@@ -29,10 +28,11 @@ from cloudrig.canary._models import (
     NoDataPolicy,
     Outcome,
 )
-from cloudrig.deploy._errors import AnalysisFailed
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._records import EventKind
-from cloudrig.deploy._run import Run
+from cloudrig.engine._errors import AnalysisFailed
+from cloudrig.engine._plan import Step
+from cloudrig.engine._records import EventKind
+from cloudrig.engine._run import Run
+from cloudrig.provider._capabilities import Capabilities
 from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._run import Run
+from cloudrig.engine._plan import Step
+from cloudrig.engine._run import Run
 from cloudrig.strategies._base import Strategy, switch_traffic
 
 

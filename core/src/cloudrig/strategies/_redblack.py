@@ -7,9 +7,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from cloudrig._deploy_options import Duration
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._run import Run
+from cloudrig._config._deployments import Duration
+from cloudrig.engine._plan import Step
+from cloudrig.engine._run import Run
 from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 
 

@@ -15,12 +15,12 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from cloudrig._errors import InvalidSpec
-from cloudrig._health import HealthState
-from cloudrig._model import Capacity, ServerGroup
-from cloudrig.deploy._errors import DeploymentNotFound
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._records import DeploymentStatus, EventKind
-from cloudrig.deploy._run import Run
+from cloudrig._model._health import HealthState
+from cloudrig._model._resources import Capacity, ServerGroup
+from cloudrig.engine._errors import DeploymentNotFound
+from cloudrig.engine._plan import Step
+from cloudrig.engine._records import DeploymentStatus, EventKind
+from cloudrig.engine._run import Run
 from cloudrig.strategies._base import Strategy, switch_traffic
 
 CLOUD_SOURCE = "cloud"

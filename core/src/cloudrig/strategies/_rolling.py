@@ -15,12 +15,12 @@ from typing import ClassVar
 
 from pydantic import ConfigDict, Field, field_validator
 
-from cloudrig._capabilities import Capabilities
-from cloudrig._deploy_options import Duration
+from cloudrig._config._deployments import Duration
 from cloudrig._errors import InvalidSpec
-from cloudrig._model import Capacity, ServerGroupSpec
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._run import Run
+from cloudrig._model._resources import Capacity, ServerGroupSpec
+from cloudrig.engine._plan import Step
+from cloudrig.engine._run import Run
+from cloudrig.provider._capabilities import Capabilities
 from cloudrig.strategies._base import Retention, Strategy, note, switch_traffic
 
 

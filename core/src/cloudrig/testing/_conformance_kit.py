@@ -16,7 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from cloudrig._errors import NotFound, NotSupported, ProviderError
-from cloudrig._model import (
+from cloudrig._model._resources import (
     Capacity,
     CreateServerGroup,
     LoadBalancer,
@@ -26,12 +26,15 @@ from cloudrig._model import (
     ServerGroupMetadata,
     ServerGroupSpec,
 )
+from cloudrig.provider._contract import OPERATIONS
 from cloudrig.testing._target import ConformanceTarget
 
 T = TypeVar("T")
 E = TypeVar("E", bound=BaseException)
 
 # Operations a provider may refuse with NotSupported, and the capability that says it may.
+_BY_NAME = {op.name: op for op in OPERATIONS}
+
 _OPTIONAL: dict[str, Callable[[ConformanceTarget], bool]] = {
     "set_traffic_weights": lambda t: not t.capabilities.splits_traffic,
     "get_traffic_weights": lambda t: not t.capabilities.splits_traffic,
@@ -71,9 +74,8 @@ class ConformanceKit:
     def call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
         """Call a provider operation; fail the check if anything but a ProviderError escapes (or
         NotSupported from an operation the declared capabilities leave out)."""
-        fn = getattr(self.provider, operation)
         try:
-            return fn(*args, **kwargs)
+            return _BY_NAME[operation].of(self.provider)(*args, **kwargs)
         except ProviderError:
             raise
         except NotSupported:
@@ -120,7 +122,7 @@ class ConformanceKit:
         capacity: Capacity | None = None,
         name: str | None = None,
         load_balancers: tuple[str, ...] = (),
-    ) -> CreateServerGroup:
+    ) -> CreateServerGroup[Any]:
         """A create request as the core would make it (``name`` overrides the policy's name)."""
         spec = ServerGroupSpec(
             moniker=moniker,
@@ -131,14 +133,14 @@ class ConformanceKit:
             load_balancers=load_balancers,
             settings=dict(self.target.spec_settings),
         )
-        return CreateServerGroup(
+        return CreateServerGroup[Any](
             name=name or self.target.naming.server_group_name(moniker),
             spec=spec,
             metadata=ServerGroupMetadata(moniker=moniker, deployment_id=deployment_id),
             settings=self.spec_settings,
         )
 
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: CreateServerGroup[Any]) -> ServerGroup:
         """Create (and remember to destroy) a server group."""
         self._groups.append((request.spec.region, request.name))
         group: ServerGroup = self.call("create_server_group", request)
@@ -213,6 +215,6 @@ class ConformanceKit:
         ):
             for region, name in reversed(created):
                 try:
-                    getattr(self.provider, operation)(region, name)
+                    _BY_NAME[operation].of(self.provider)(region, name)
                 except Exception:  # the check itself already reported any failure
                     continue

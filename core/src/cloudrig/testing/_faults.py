@@ -1,6 +1,6 @@
 """Fault injection for the reference provider: errors, latency, throttling and crashes, per operation.
 
-Each rule targets one contract operation, a set of them (``cloudrig.MUTATING`` for every mutating
+Each rule targets one contract operation, a set of them (``cloudrig.provider.MUTATING`` for every mutating
 call, as a fault matrix "crash at the k-th mutation" needs) or ``"*"`` for all, and fires on a
 chosen window of the matching calls counted from when it was added: ``nth=3`` only on the third call, ``times=2`` on the next two,
 both to start at the nth and fire ``times`` times, neither to fire on every call.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from cloudrig._naming_policy import NamingPolicy
+from cloudrig.provider._naming_policy import NamingPolicy
 
 
 def name_problem(policy: NamingPolicy, name: str) -> str | None:

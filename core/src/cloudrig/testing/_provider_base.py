@@ -5,25 +5,23 @@ Split from the operations so each module stays one concept; ``ReferenceProvider`
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from cloudrig._capabilities import Capabilities
-from cloudrig._contract import Provider, ProviderContext
 from cloudrig._errors import InvalidSpec, NotFound, ProviderError
-from cloudrig._model import (
+from cloudrig._model._resources import (
     ServerGroup,
 )
-from cloudrig._naming_policy import NamingPolicy
+from cloudrig.provider._capabilities import Capabilities
+from cloudrig.provider._contract import NOUNS, Provider, ProviderContext
+from cloudrig.provider._naming_policy import NamingPolicy
 from cloudrig.testing._faults import SimulatedCrash
 from cloudrig.testing._naming import name_problem
 from cloudrig.testing._settings import (
     REFERENCE_CAPABILITIES,
     REFERENCE_NAMING,
     ReferenceAccountSettings,
-    ReferenceServerGroupSettings,
 )
 from cloudrig.testing._world import (
     Event,
@@ -47,6 +45,11 @@ class ReferenceBase(Provider[ReferenceAccountSettings]):
         super().__init__(context)
         self.cloud = ReferenceCloud.get(getattr(context.settings, "cloud", "default"))
         self.clock = context.clock
+        # The nouns are the classes the provider's annotations name, so a subclass replaces one
+        # by narrowing its annotation (``server_groups: MyServerGroups``).
+        hints = typing.get_type_hints(type(self))
+        for noun in NOUNS:
+            setattr(self, noun, hints[noun](self))
 
     # -- plumbing ----------------------------------------------------------------------------------
     def _error(self, cls: type[E], message: str, resource: str | None = None) -> E:
@@ -126,10 +129,9 @@ class ReferenceBase(Provider[ReferenceAccountSettings]):
             tags=dict(group.tags),
         )
 
-    def _spec_settings(self, settings: BaseModel) -> ReferenceServerGroupSettings:
-        if isinstance(settings, ReferenceServerGroupSettings):
-            return settings
-        try:
-            return ReferenceServerGroupSettings.model_validate(settings.model_dump())
-        except ValidationError as exc:
-            raise self._error(InvalidSpec, f"invalid server group settings: {exc}") from None
+
+class ReferenceNoun:
+    """A noun of the reference provider; the provider holds the cloud and the plumbing."""
+
+    def __init__(self, provider: ReferenceBase) -> None:
+        self.provider = provider

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from cloudrig._capabilities import Capabilities, TrafficSplit
-from cloudrig._naming_policy import NamingPolicy
-from cloudrig._settings import AccountSettings, ProviderSettings
+from cloudrig.provider._capabilities import Capabilities, TrafficSplit
+from cloudrig.provider._naming_policy import NamingPolicy
+from cloudrig.provider._settings import AccountSettings, ProviderSettings
 
 REFERENCE_CAPABILITIES = Capabilities(
     traffic_split=TrafficSplit.EXACT,

@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cloudrig._capabilities import Capabilities
-from cloudrig._contract import Provider, ProviderContext
-from cloudrig._descriptor import ProviderDescriptor
-from cloudrig._naming_policy import NamingPolicy
+from cloudrig.provider._capabilities import Capabilities
+from cloudrig.provider._contract import Provider, ProviderContext
+from cloudrig.provider._descriptor import ProviderDescriptor
+from cloudrig.provider._naming_policy import NamingPolicy
 from cloudrig.testing._manual_clock import ManualClock
 from cloudrig.testing._settings import ReferenceAccountSettings
 from cloudrig.testing._world import ReferenceCloud

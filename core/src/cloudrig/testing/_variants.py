@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from cloudrig._capabilities import Capabilities
-from cloudrig._naming_policy import NamingPolicy
+from cloudrig.provider._capabilities import Capabilities
+from cloudrig.provider._naming_policy import NamingPolicy
 
 
 @dataclass(frozen=True)

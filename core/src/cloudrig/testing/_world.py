@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from cloudrig._health import HealthDetail, HealthState
-from cloudrig._model import (
+from cloudrig._model._health import HealthDetail, HealthState
+from cloudrig._model._resources import (
     Capacity,
     HealthCheck,
     IngressRule,

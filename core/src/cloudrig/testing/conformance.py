@@ -5,7 +5,7 @@ entry point, no ``pytest_plugins`` line needed)::
 
     # tests/test_conformance.py of a provider distribution
     import pytest
-    from cloudrig import ProviderContext
+    from cloudrig.provider import ProviderContext
     from cloudrig.testing import ConformanceTarget
     from cloudrig.testing.conformance import ConformanceSuite
 
@@ -46,10 +46,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cloudrig._contract import contract_compatible, contract_problems
 from cloudrig._errors import Conflict, NotFound, NotSupported, ProviderError
-from cloudrig._health import HealthState, aggregate_health
-from cloudrig._model import (
+from cloudrig._model._health import HealthState, aggregate_health
+from cloudrig._model._resources import (
     Capacity,
     CheckResult,
     IngressRule,
@@ -58,6 +57,7 @@ from cloudrig._model import (
     ServerGroup,
     TrafficWeights,
 )
+from cloudrig.provider._contract import contract_compatible, contract_problems
 from cloudrig.testing._conformance_kit import ConformanceKit
 from cloudrig.testing._naming import name_problem
 from cloudrig.testing._target import ConformanceTarget

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cloudrig._capabilities import Capabilities
-from cloudrig._contract import CONTRACT_VERSION
-from cloudrig._descriptor import ProviderDescriptor
-from cloudrig._hookspecs import hookimpl
-from cloudrig._naming_policy import NamingPolicy
+from cloudrig._plugins._hookspecs import hookimpl
+from cloudrig.provider._capabilities import Capabilities
+from cloudrig.provider._contract import CONTRACT_VERSION
+from cloudrig.provider._descriptor import ProviderDescriptor
+from cloudrig.provider._naming_policy import NamingPolicy
 from cloudrig.testing import _variants
 from cloudrig.testing._settings import (
     REFERENCE_CAPABILITIES,

@@ -15,14 +15,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from cloudrig import (
-    Conflict,
-    InvalidSpec,
-    LoadBalancer,
-    LoadBalancerSpec,
-    NotFound,
-    TrafficWeights,
-)
+from cloudrig import Conflict, InvalidSpec, LoadBalancer, LoadBalancerSpec, NotFound, TrafficWeights
 from cloudrig_example._client import ExampleClient, Json
 from cloudrig_example.errors import PROVIDER, unexpected_answer
 from cloudrig_example.naming import cloud_name

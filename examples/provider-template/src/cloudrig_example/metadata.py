@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cloudrig import InvalidSpec, Moniker, ServerGroupMetadata
+from cloudrig import InvalidSpec, Moniker
+from cloudrig.provider import ServerGroupMetadata
 
 PREFIX = "cloudrig:"
 APP, STACK, DETAIL = f"{PREFIX}app", f"{PREFIX}stack", f"{PREFIX}detail"

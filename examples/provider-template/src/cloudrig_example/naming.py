@@ -12,7 +12,7 @@ idempotent, so callers may pass either the name they chose or the cloud name.
 
 from __future__ import annotations
 
-from cloudrig import NamingPolicy
+from cloudrig.provider import NamingPolicy
 
 NAMING = NamingPolicy(max_length=48, allowed="a-z0-9", lowercase=True, must_start_with_letter=True)
 

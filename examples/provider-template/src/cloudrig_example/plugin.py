@@ -7,7 +7,7 @@ named as a string and imported when an account is connected.
 
 from __future__ import annotations
 
-from cloudrig import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
+from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
 from cloudrig_example.naming import NAMING
 from cloudrig_example.settings import (
     ExampleAccountSettings,
@@ -19,7 +19,7 @@ DESCRIPTOR = ProviderDescriptor(
     name="example",
     # The contract version this provider was written for — a literal, not the core's constant:
     # a core that moves to an incompatible contract must refuse this provider, not adopt it.
-    contract_version="1.0",
+    contract_version="2.0",
     description="The example cloud (a tiny REST API): the template of every cloudrig provider",
     capabilities=Capabilities(
         traffic_split=TrafficSplit.EXACT,  # load balancer weights, honoured exactly

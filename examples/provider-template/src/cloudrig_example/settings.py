@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, Field
 
-from cloudrig import AccountSettings, ProviderSettings, Secret
+from cloudrig.provider import AccountSettings, ProviderSettings, Secret
 
 
 class ExampleAccountSettings(AccountSettings):

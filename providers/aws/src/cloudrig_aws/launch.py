@@ -14,14 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from cloudrig import (
-    Conflict,
-    CreateServerGroup,
-    InvalidSpec,
-    NotFound,
-    ServerGroup,
-    ServerGroupMetadata,
-)
+from cloudrig import Conflict, InvalidSpec, NotFound, ServerGroup
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_aws import metadata, user_data
 from cloudrig_aws.clients import ClientFactory
 from cloudrig_aws.naming import load_balancer_name, security_group_name

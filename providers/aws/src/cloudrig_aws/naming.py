@@ -15,7 +15,7 @@ original moniker travels in tags (``metadata``), so nothing depends on parsing n
 
 from __future__ import annotations
 
-from cloudrig import NamingPolicy
+from cloudrig.provider import NamingPolicy
 
 NAMING = NamingPolicy(max_length=128, allowed="a-zA-Z0-9._")
 """Server groups (Auto Scaling group + launch template)."""

@@ -7,7 +7,7 @@ and imported when an account is connected.
 
 from __future__ import annotations
 
-from cloudrig import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
+from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
 from cloudrig_aws.naming import NAMING
 from cloudrig_aws.settings import (
     AwsAccountSettings,
@@ -18,7 +18,7 @@ from cloudrig_aws.settings import (
 
 DESCRIPTOR = ProviderDescriptor(
     name="aws",
-    contract_version="1.0",
+    contract_version="2.0",
     description="AWS EC2: Auto Scaling groups + launch templates behind ALB/NLB target groups",
     capabilities=Capabilities(
         traffic_split=TrafficSplit.EXACT,  # ALB weighted forward actions

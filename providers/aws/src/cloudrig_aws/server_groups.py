@@ -18,16 +18,8 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from cloudrig import (
-    Capacity,
-    CreateServerGroup,
-    Instance,
-    InvalidSpec,
-    NotFound,
-    ServerGroup,
-    ServerGroupMetadata,
-    parse_name,
-)
+from cloudrig import Capacity, Instance, InvalidSpec, NotFound, ServerGroup, parse_name
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_aws import health, metadata
 from cloudrig_aws.clients import AwsClient, ClientFactory
 from cloudrig_aws.launch import Launcher

@@ -12,7 +12,7 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from cloudrig import AccountSettings, ProviderSettings, Secret
+from cloudrig.provider import AccountSettings, ProviderSettings, Secret
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/.+$")
 

@@ -13,17 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cloudrig import (
-    Conflict,
-    IngressRule,
-    InvalidSpec,
-    NamingPolicy,
-    NotFound,
-    Protocol,
-    ProviderSettings,
-    SecurityGroup,
-    SecurityGroupSpec,
-)
+from cloudrig import Conflict, IngressRule, InvalidSpec, NotFound, Protocol, SecurityGroup, SecurityGroupSpec
+from cloudrig.provider import NamingPolicy, ProviderSettings
 from cloudrig_aws.clients import ClientFactory
 
 Perm = tuple[str, int, int, str]  # (protocol, from, to, cidr)

@@ -26,7 +26,8 @@ import hashlib
 import threading
 from typing import Any
 
-from cloudrig import Conflict, CreateServerGroup, ServerGroup
+from cloudrig import Conflict, ServerGroup
+from cloudrig.provider import CreateServerGroup
 from cloudrig_ecs import metadata as meta
 from cloudrig_ecs.load_balancers import LoadBalancers
 from cloudrig_ecs.network import Network

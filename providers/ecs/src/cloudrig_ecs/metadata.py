@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cloudrig import Capacity, InvalidSpec, Moniker, ServerGroupMetadata
+from cloudrig import Capacity, InvalidSpec, Moniker
+from cloudrig.provider import ServerGroupMetadata
 
 P = "cloudrig:"
 APP, STACK, DETAIL, SEQUENCE = f"{P}app", f"{P}stack", f"{P}detail", f"{P}sequence"

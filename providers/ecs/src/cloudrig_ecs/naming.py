@@ -9,7 +9,7 @@ it never collides with a load balancer's own target group.
 
 from __future__ import annotations
 
-from cloudrig import NamingPolicy
+from cloudrig.provider import NamingPolicy
 
 NAMING = NamingPolicy(max_length=255, allowed="a-zA-Z0-9_")
 """Server groups (service + task definition family)."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from cloudrig import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
+from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
 from cloudrig_ecs.naming import NAMING
 from cloudrig_ecs.settings import (
     EcsAccountSettings,
@@ -14,7 +14,7 @@ from cloudrig_ecs.settings import (
 
 DESCRIPTOR = ProviderDescriptor(
     name="ecs",
-    contract_version="1.0",
+    contract_version="2.0",
     description="Amazon ECS: one service per version behind weighted ALB target groups",
     capabilities=Capabilities(
         traffic_split=TrafficSplit.EXACT,  # ALB weighted forward to per-version target groups

@@ -24,14 +24,8 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from cloudrig import (
-    Capacity,
-    Conflict,
-    Instance,
-    NotFound,
-    ServerGroup,
-    ServerGroupMetadata,
-)
+from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
+from cloudrig.provider import ServerGroupMetadata
 from cloudrig_aws import ClientFactory
 from cloudrig_ecs import metadata as meta
 from cloudrig_ecs.autoscaling import Autoscaling

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cloudrig import ProviderSettings
+from cloudrig.provider import ProviderSettings
 from cloudrig_aws import AwsAccountSettings
 
 

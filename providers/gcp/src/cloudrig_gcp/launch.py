@@ -13,7 +13,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from cloudrig import Conflict, CreateServerGroup, InvalidSpec, NotFound, ServerGroup
+from cloudrig import Conflict, InvalidSpec, NotFound, ServerGroup
+from cloudrig.provider import CreateServerGroup
 from cloudrig_gcp import metadata
 from cloudrig_gcp.autoscalers import needs_bounds
 from cloudrig_gcp.clients import ComputeClients

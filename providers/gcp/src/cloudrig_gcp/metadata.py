@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudrig import InvalidSpec, Moniker, ServerGroupMetadata
+from cloudrig import InvalidSpec, Moniker
+from cloudrig.provider import ServerGroupMetadata
 from cloudrig_gcp.naming import NAMING
 
 MARKER = "cloudrig/v1"

@@ -9,7 +9,7 @@ characters, no dots), so the original moniker travels in descriptions (``metadat
 
 from __future__ import annotations
 
-from cloudrig import NamingPolicy
+from cloudrig.provider import NamingPolicy
 
 NAMING = NamingPolicy(max_length=63, allowed="a-z0-9", lowercase=True, must_start_with_letter=True)
 """Server groups (regional MIG + regional instance template of the same name)."""

@@ -7,7 +7,7 @@ named as a string and imported when an account is connected.
 
 from __future__ import annotations
 
-from cloudrig import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
+from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
 from cloudrig_gcp.naming import NAMING
 from cloudrig_gcp.settings import (
     GcpAccountSettings,
@@ -18,7 +18,7 @@ from cloudrig_gcp.settings import (
 
 DESCRIPTOR = ProviderDescriptor(
     name="gcp",
-    contract_version="1.0",
+    contract_version="2.0",
     description="GCP Compute: regional managed instance groups behind backend services",
     capabilities=Capabilities(
         traffic_split=TrafficSplit.APPROXIMATE,  # capacityScaler on backend services

@@ -10,21 +10,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from cloudrig import (
-    Capacity,
-    CheckResult,
-    CreateServerGroup,
-    Instance,
-    LoadBalancer,
-    LoadBalancerSpec,
-    Provider,
-    ProviderContext,
-    SecurityGroup,
-    SecurityGroupSpec,
-    ServerGroup,
-    ServerGroupMetadata,
-    TrafficWeights,
-)
+from cloudrig import Capacity, CheckResult, Instance, LoadBalancer, LoadBalancerSpec, SecurityGroup, SecurityGroupSpec, ServerGroup, TrafficWeights
+from cloudrig.provider import CreateServerGroup, Provider, ProviderContext, ServerGroupMetadata
 from cloudrig_gcp.backends import Backends
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.load_balancers import LoadBalancers

@@ -18,15 +18,8 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from cloudrig import (
-    Capacity,
-    CreateServerGroup,
-    Instance,
-    NotFound,
-    ServerGroup,
-    ServerGroupMetadata,
-    parse_name,
-)
+from cloudrig import Capacity, Instance, NotFound, ServerGroup, parse_name
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_gcp import health, metadata
 from cloudrig_gcp.autoscalers import Autoscalers
 from cloudrig_gcp.backends import Backends, short

@@ -11,7 +11,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from cloudrig import AccountSettings, ProviderSettings, Secret
+from cloudrig.provider import AccountSettings, ProviderSettings, Secret
 
 _PROJECT = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z][a-z0-9.:-]{2,62}$"
 

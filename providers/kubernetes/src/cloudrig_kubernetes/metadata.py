@@ -37,7 +37,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cloudrig import Capacity, CreateServerGroup, Moniker, ServerGroupMetadata
+from cloudrig import Capacity, Moniker
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_kubernetes.naming import NAMING, app_label, resource_name
 
 MANAGED_BY, MANAGER = "app.kubernetes.io/managed-by", "cloudrig"

@@ -14,7 +14,7 @@ suffixed with a 65-bit hash of the original.
 
 from __future__ import annotations
 
-from cloudrig import NamingPolicy
+from cloudrig.provider import NamingPolicy
 
 NAMING = NamingPolicy(max_length=63, allowed="a-z0-9", lowercase=True, must_start_with_letter=True)
 """Server groups (ReplicaSets), Services, NetworkPolicies."""

@@ -6,7 +6,7 @@ providers``, config validation and ``cloudrig schema`` never load the SDK.
 
 from __future__ import annotations
 
-from cloudrig import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
+from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
 from cloudrig_kubernetes.naming import NAMING
 from cloudrig_kubernetes.settings import (
     KubernetesAccountSettings,
@@ -17,7 +17,7 @@ from cloudrig_kubernetes.settings import (
 
 DESCRIPTOR = ProviderDescriptor(
     name="kubernetes",
-    contract_version="1.0",
+    contract_version="2.0",
     description="Kubernetes: a ReplicaSet per version behind Services, NetworkPolicies",
     capabilities=Capabilities(
         # A Service spreads over ready endpoints: traffic follows replica counts, no weights.

@@ -8,20 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from cloudrig import (
-    Capacity,
-    CheckResult,
-    CreateServerGroup,
-    Instance,
-    LoadBalancer,
-    LoadBalancerSpec,
-    Provider,
-    ProviderContext,
-    SecurityGroup,
-    SecurityGroupSpec,
-    ServerGroup,
-    ServerGroupMetadata,
-)
+from cloudrig import Capacity, CheckResult, Instance, LoadBalancer, LoadBalancerSpec, SecurityGroup, SecurityGroupSpec, ServerGroup
+from cloudrig.provider import CreateServerGroup, Provider, ProviderContext, ServerGroupMetadata
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.errors import map_error
 from cloudrig_kubernetes.load_balancers import LoadBalancers

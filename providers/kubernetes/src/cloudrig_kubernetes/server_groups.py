@@ -15,15 +15,8 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from cloudrig import (
-    Capacity,
-    Conflict,
-    CreateServerGroup,
-    Instance,
-    NotFound,
-    ServerGroup,
-    ServerGroupMetadata,
-)
+from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_kubernetes import health, metadata
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.concurrency import optimistic

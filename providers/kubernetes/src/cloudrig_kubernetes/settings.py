@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from cloudrig import AccountSettings, ProviderSettings
+from cloudrig.provider import AccountSettings, ProviderSettings
 
 
 class KubernetesAccountSettings(AccountSettings):

@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cloudrig import Capacity, InvalidSpec, Moniker, ServerGroupMetadata
+from cloudrig import Capacity, InvalidSpec, Moniker
+from cloudrig.provider import ServerGroupMetadata
 
 LIMIT = 256
 MARK = "cloudrig"

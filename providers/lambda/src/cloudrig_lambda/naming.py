@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-from cloudrig import InvalidSpec, NamingPolicy
+from cloudrig import InvalidSpec
+from cloudrig.provider import NamingPolicy
 
 NAMING = NamingPolicy(max_length=64, allowed="a-zA-Z0-9_")
 """Server groups (``<function>-vNNN``) and the functions (clusters) they belong to."""

@@ -6,7 +6,7 @@ string and imported when an account is connected.
 
 from __future__ import annotations
 
-from cloudrig import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
+from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
 from cloudrig_lambda.naming import NAMING
 from cloudrig_lambda.settings import (
     LambdaAccountSettings,
@@ -17,7 +17,7 @@ from cloudrig_lambda.settings import (
 
 DESCRIPTOR = ProviderDescriptor(
     name="lambda",
-    contract_version="1.0",
+    contract_version="2.0",
     description="AWS Lambda: published function versions behind the cluster's weighted alias",
     capabilities=Capabilities(
         traffic_split=TrafficSplit.EXACT,  # alias routing: AdditionalVersionWeights

@@ -25,16 +25,8 @@ import logging
 from datetime import datetime
 from typing import Any, Literal
 
-from cloudrig import (
-    Capacity,
-    Conflict,
-    CreateServerGroup,
-    Instance,
-    InvalidSpec,
-    NotFound,
-    ServerGroup,
-    ServerGroupMetadata,
-)
+from cloudrig import Capacity, Conflict, Instance, InvalidSpec, NotFound, ServerGroup
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_lambda.capacity import (
     capacity_tag,
     check_on_demand,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from cloudrig import ProviderSettings
+from cloudrig.provider import ProviderSettings
 from cloudrig_aws import AwsAccountSettings
 
 

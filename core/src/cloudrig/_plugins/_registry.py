@@ -18,11 +18,16 @@ from typing import Any
 
 import pluggy
 
-from cloudrig import _hookspecs
-from cloudrig._authorization import Decision
-from cloudrig._contract import CONTRACT_VERSION, Provider, contract_compatible, contract_problems
-from cloudrig._descriptor import ProviderDescriptor
 from cloudrig._errors import ContractVersionError, PluginError
+from cloudrig._plugins import _hookspecs
+from cloudrig.provider._authorization import Decision
+from cloudrig.provider._contract import (
+    CONTRACT_VERSION,
+    Provider,
+    contract_compatible,
+    contract_problems,
+)
+from cloudrig.provider._descriptor import ProviderDescriptor
 
 ENTRY_POINT_GROUP = "cloudrig"
 PLUGINS_ENV = "CLOUDRIG_PLUGINS"
@@ -111,7 +116,7 @@ class PluginRegistry:
 
     def add(self, plugin: str | ModuleType | object) -> None:
         """Register a plugin besides the entry points: a module name, a module, or any object whose
-        methods are marked with ``cloudrig.hookimpl`` (handy for tests and embedders)."""
+        methods are marked with ``cloudrig.provider.hookimpl`` (handy for tests and embedders)."""
         if isinstance(plugin, str):
             name = plugin
         elif isinstance(plugin, ModuleType):

@@ -2,7 +2,7 @@
 
 A plugin is a module registered under the ``cloudrig`` entry-point group (or loaded by name with
 ``connect(plugins=[...])``, ``cloudrig -p`` or ``CLOUDRIG_PLUGINS``) whose functions are marked with
-``cloudrig.hookimpl``.
+``cloudrig.provider.hookimpl``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import pluggy
 
-from cloudrig._authorization import Decision
-from cloudrig._descriptor import ProviderDescriptor
+from cloudrig.provider._authorization import Decision
+from cloudrig.provider._descriptor import ProviderDescriptor
 
 hookspec = pluggy.HookspecMarker("cloudrig")
 hookimpl = pluggy.HookimplMarker("cloudrig")
@@ -31,13 +31,13 @@ def cloudrig_authorize(
     """Allow or deny a mutating operation; ``None`` abstains. Any deny wins; no answer allows."""
 
 
-# -- deployments (cloudrig.deploy, cloudrig.strategies, cloudrig.canary) -------------------------
+# -- deployments (cloudrig.engine, cloudrig.strategies, cloudrig.canary) -------------------------
 # Typed loosely here so this module stays import-light; the types are named in the docstrings.
 
 
 @hookspec
 def cloudrig_deployment_event(event: Any) -> None:
-    """Observe every step of every deployment (a ``cloudrig.deploy.DeploymentEvent``): started,
+    """Observe every step of every deployment (a ``cloudrig.engine.DeploymentEvent``): started,
     created, waiting, healthy, traffic moved, disabled, approval needed, rolled back, failed, done.
     An exception here is logged and ignored: observing never fails or rolls back a deployment."""
 

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cloudrig._config import read_config, validation_problems
+from cloudrig._config._file import read_config, validation_problems
 from cloudrig._errors import ConfigError
-from cloudrig._model import Capacity, Moniker, ServerGroupSpec
+from cloudrig._model._resources import Capacity, Moniker, ServerGroupSpec
 
 if TYPE_CHECKING:
     from cloudrig.strategies import Strategy

@@ -18,7 +18,7 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cloudrig._model import Moniker
+from cloudrig._model._resources import Moniker
 
 # 13 base32 characters = 65 bits of SHA-256.
 HASH_LENGTH = 13

@@ -12,22 +12,28 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudrig._account import Account
-from cloudrig._capabilities import Capabilities
 from cloudrig._clock import Clock
 from cloudrig._errors import Conflict, NotFound, ProviderFailure, Throttled
-from cloudrig._model import Capacity, Cluster, ServerGroup, ServerGroupSpec, TrafficWeights
-from cloudrig.deploy._errors import WaitTimeout
-from cloudrig.deploy._lease import Lease
-from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord, EventKind
-from cloudrig.deploy._store import StateStore
-from cloudrig.deploy._waiting import ready, wait_for_health
+from cloudrig._model._resources import (
+    Capacity,
+    Cluster,
+    ServerGroup,
+    ServerGroupSpec,
+    TrafficWeights,
+)
+from cloudrig.engine._errors import WaitTimeout
+from cloudrig.engine._lease import Lease
+from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, EventKind
+from cloudrig.engine._store import StateStore
+from cloudrig.engine._waiting import ready, wait_for_health
+from cloudrig.provider._capabilities import Capabilities
 from cloudrig.ratelimit import Classification, RetryPolicy, Verdict, fresh_reads
 
 if TYPE_CHECKING:
-    from cloudrig.deploy._deployment import Deployment
+    from cloudrig.engine._deployment import Deployment
 
 T = TypeVar("T")
-log = logging.getLogger("cloudrig.deploy")
+log = logging.getLogger("cloudrig.engine")
 
 
 def classify(outcome: Any) -> Classification:
@@ -154,12 +160,12 @@ class Run:
 
     def find(self, name: str) -> ServerGroup | None:
         try:
-            return self.read(lambda: self.account.get_server_group(self.region, name))
+            return self.read(lambda: self.account.server_groups.get(self.region, name))
         except NotFound:
             return None
 
     def get(self, name: str) -> ServerGroup:
-        return self.read(lambda: self.account.get_server_group(self.region, name))
+        return self.read(lambda: self.account.server_groups.get(self.region, name))
 
     # -- mutations (lease checked, retried, observable) ------------------------------------------
     def mutate(self, fn: Callable[[], T]) -> T:
@@ -195,7 +201,7 @@ class Run:
         group = self.find(name)
         if group is None or group.capacity == capacity:
             return
-        self.mutate(lambda: self.account.resize_server_group(self.region, name, capacity))
+        self.mutate(lambda: self.account.server_groups.resize(self.region, name, capacity))
         kind = EventKind.SCALED
         if why == "pin":
             kind = EventKind.PINNED
@@ -212,20 +218,20 @@ class Run:
         group = self.find(name)
         if group is None or group.enabled:
             return
-        self.mutate(lambda: self.account.enable_server_group(self.region, name))
+        self.mutate(lambda: self.account.server_groups.enable(self.region, name))
         self.emit(EventKind.TRAFFIC_MOVED, f"{name} enabled: in traffic", name)
 
     def disable(self, name: str) -> None:
         group = self.find(name)
         if group is None or not group.enabled:
             return
-        self.mutate(lambda: self.account.disable_server_group(self.region, name))
+        self.mutate(lambda: self.account.server_groups.disable(self.region, name))
         self.emit(EventKind.DISABLED, f"{name} disabled: out of traffic", name)
 
     def destroy(self, name: str) -> None:
         if self.find(name) is None:
             return
-        self.mutate(lambda: self.account.destroy_server_group(self.region, name))
+        self.mutate(lambda: self.account.server_groups.destroy(self.region, name))
         self.emit(EventKind.DESTROYED, f"destroyed {name}", name)
 
     def weights(self) -> dict[str, int]:
@@ -235,7 +241,7 @@ class Run:
         if not enabled:
             return {}
         if self.capabilities.splits_traffic:
-            answer = self.read(lambda: self.account.get_traffic_weights(self.region, enabled))
+            answer = self.read(lambda: self.account.traffic.get_weights(self.region, enabled))
             return dict(answer.weights)
         return even_shares(enabled)
 
@@ -246,7 +252,7 @@ class Run:
         if current == wanted:
             return
         tw = TrafficWeights(weights=weights)
-        self.mutate(lambda: self.account.set_traffic_weights(self.region, tw))
+        self.mutate(lambda: self.account.traffic.set_weights(self.region, tw))
         shares = ", ".join(f"{n} {w}%" for n, w in weights.items())
         self.emit(EventKind.TRAFFIC_MOVED, f"traffic: {shares}", weights=dict(weights))
         for name in sorted(set(current) - set(wanted)):

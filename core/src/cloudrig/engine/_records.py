@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloudrig._model import Moniker, ServerGroupSpec
+from cloudrig._model._resources import Moniker, ServerGroupSpec
 
 
 class DeploymentStatus(StrEnum):

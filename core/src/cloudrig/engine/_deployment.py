@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 
-from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord, DeploymentStatus
+from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, DeploymentStatus
 
 EventCallback = Callable[[DeploymentEvent], None]
 
@@ -35,7 +35,7 @@ class Deployment:
             try:
                 self._on_event(event)
             except Exception:  # like the hooks: an observer never fails a deployment
-                logging.getLogger("cloudrig.deploy").exception("on_event callback failed")
+                logging.getLogger("cloudrig.engine").exception("on_event callback failed")
 
     def _finish(self, exception: BaseException | None = None) -> None:
         with self._cond:
@@ -83,7 +83,7 @@ class Deployment:
 
     def raise_for_status(self) -> Deployment:
         """Raise ``DeploymentFailed`` unless the deployment succeeded or awaits approval."""
-        from cloudrig.deploy._errors import DeploymentError
+        from cloudrig.engine._errors import DeploymentError
 
         if self.status not in (DeploymentStatus.SUCCEEDED, DeploymentStatus.AWAITING_APPROVAL):
             raise DeploymentError(f"deployment {self.id} {self.status.value}: {self.error}")

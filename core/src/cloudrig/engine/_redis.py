@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import redis
 
 from cloudrig._clock import Clock
-from cloudrig.deploy._errors import DeploymentNotFound, LeaseLost, StateStoreUnavailable
-from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord
+from cloudrig.engine._errors import DeploymentNotFound, LeaseLost, StateStoreUnavailable
+from cloudrig.engine._records import DeploymentEvent, DeploymentRecord
 from cloudrig.ratelimit import RedisOptions, make_client
 
 T = TypeVar("T")

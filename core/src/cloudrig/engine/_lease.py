@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 
 from cloudrig._clock import Clock
-from cloudrig.deploy._errors import LeaseHeld, LeaseLost
-from cloudrig.deploy._store import StateStore
+from cloudrig.engine._errors import LeaseHeld, LeaseLost
+from cloudrig.engine._store import StateStore
 
 
 class Lease:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from cloudrig._account import Account
 from cloudrig._clock import Clock
-from cloudrig._model import Moniker, ServerGroupSpec
-from cloudrig._names import next_sequence
-from cloudrig.deploy._records import DeploymentRecord
-from cloudrig.deploy._run import classify, even_shares
+from cloudrig._model._names import next_sequence
+from cloudrig._model._resources import Moniker, ServerGroupSpec
+from cloudrig.engine._records import DeploymentRecord
+from cloudrig.engine._run import classify, even_shares
 from cloudrig.ratelimit import RetryPolicy
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def new_record(
     enabled = [g.name for g in groups if g.enabled]
     shares = even_shares(enabled)
     if enabled and account.capabilities.splits_traffic:
-        shares = dict(read(lambda: account.get_traffic_weights(region, enabled)).weights)
+        shares = dict(read(lambda: account.traffic.get_weights(region, enabled)).weights)
     original = {
         g.name: {
             "capacity": g.capacity.model_dump(),

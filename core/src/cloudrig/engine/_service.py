@@ -17,24 +17,23 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cloudrig._account import Account
-from cloudrig._deploy_options import DeploymentsConfig
+from cloudrig._config._deployments import DeploymentsConfig
 from cloudrig._errors import InvalidSpec
-from cloudrig._model import Moniker, ServerGroupSpec
-from cloudrig._names import parse_name
-from cloudrig.deploy._deployment import Deployment, EventCallback
-from cloudrig.deploy._errors import (
+from cloudrig._model._names import parse_name
+from cloudrig._model._resources import Moniker, ServerGroupSpec
+from cloudrig.engine._deployment import Deployment, EventCallback
+from cloudrig.engine._errors import (
     DeploymentConflict,
     DeploymentError,
     Draining,
     StateStoreUnavailable,
 )
-from cloudrig.deploy._executor import execute, request_rollback
-from cloudrig.deploy._lease import Lease
-from cloudrig.deploy._records import DeploymentRecord, DeploymentStatus, EventKind, lease_key
-from cloudrig.deploy._run import Run
-from cloudrig.deploy._snapshot import new_record
-from cloudrig.deploy._store import StateStore
-from cloudrig.deploy._stores import PreviewStore, open_store
+from cloudrig.engine._executor import execute, request_rollback
+from cloudrig.engine._lease import Lease
+from cloudrig.engine._records import DeploymentRecord, DeploymentStatus, EventKind, lease_key
+from cloudrig.engine._run import Run
+from cloudrig.engine._snapshot import new_record
+from cloudrig.engine._store import PreviewStore, StateStore, open_store
 from cloudrig.ratelimit import RetryPolicy, read_your_writes
 
 if TYPE_CHECKING:

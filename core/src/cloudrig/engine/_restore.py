@@ -17,10 +17,10 @@ again from the top.
 
 from __future__ import annotations
 
-from cloudrig._model import Capacity
-from cloudrig.deploy._records import EventKind
-from cloudrig.deploy._run import Run, even_shares
-from cloudrig.deploy._waiting import healthy_target
+from cloudrig._model._resources import Capacity
+from cloudrig.engine._records import EventKind
+from cloudrig.engine._run import Run, even_shares
+from cloudrig.engine._waiting import healthy_target
 
 
 def restore(run: Run, *, timeout: float, healthy_percent: float = 100.0) -> None:

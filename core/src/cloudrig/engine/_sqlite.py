@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cloudrig._clock import Clock, SystemClock
-from cloudrig.deploy._errors import DeploymentNotFound, LeaseLost, StateStoreUnavailable
-from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord, DeploymentStatus
+from cloudrig.engine._errors import DeploymentNotFound, LeaseLost, StateStoreUnavailable
+from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, DeploymentStatus
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deployments (

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from cloudrig._health import HealthDetail, HealthState, InstanceCounts, aggregate_health
+from cloudrig._model._health import HealthDetail, HealthState, InstanceCounts, aggregate_health
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -121,12 +121,16 @@ class ServerGroupMetadata(BaseModel):
     deployment_id: str | None = None
 
 
-class CreateServerGroup(BaseModel):
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class CreateServerGroup(BaseModel, Generic[SettingsT]):
     """A create request as the core hands it to a provider: the spec with everything decided.
 
     ``name`` is the cloud name from the provider's naming policy; ``metadata`` must be written in the
     create call itself so a crash right after creating can be recovered by deployment id;
-    ``settings`` is the spec's provider block, validated by the provider's spec-settings model.
+    ``settings`` is the spec's provider block, already validated by the provider's spec-settings
+    model (the noun's type parameter), so a provider reads it without checking it again.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -134,7 +138,7 @@ class CreateServerGroup(BaseModel):
     name: str
     spec: ServerGroupSpec
     metadata: ServerGroupMetadata
-    settings: BaseModel
+    settings: SettingsT
 
 
 class Instance(BaseModel):

@@ -6,9 +6,9 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cloudrig._capabilities import Capabilities
-from cloudrig._naming_policy import NamingPolicy
-from cloudrig._settings import AccountSettings, NoSettings, ProviderSettings
+from cloudrig.provider._capabilities import Capabilities
+from cloudrig.provider._naming_policy import NamingPolicy
+from cloudrig.provider._settings import AccountSettings, NoSettings, ProviderSettings
 
 
 class ProviderDescriptor(BaseModel):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection
 
 from cloudrig._errors import Conflict
-from cloudrig._model import Moniker
+from cloudrig._model._resources import Moniker
 
 SEQUENCES = 1000
 _SEQUENCE = re.compile(r"^(?P<cluster>.+)-v(?P<seq>\d{3})$")

@@ -1,4 +1,4 @@
-"""Base models of the settings a provider declares, and secret references in configuration."""
+"""Secret references in configuration: ``env:NAME`` or ``file:PATH``, never a literal."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import BeforeValidator, SecretStr
 
 
 def _resolve_secret(value: Any) -> Any:
@@ -35,21 +35,3 @@ def _resolve_secret(value: Any) -> Any:
 
 Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
 """A credential in account settings: given as ``env:NAME`` or ``file:PATH``, held as ``SecretStr``."""
-
-
-class AccountSettings(BaseModel):
-    """Base of every provider's account settings model: unknown fields are errors."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    regions: tuple[str, ...] = Field(min_length=1, description="Regions this account deploys to")
-
-
-class ProviderSettings(BaseModel):
-    """Base of a provider's spec-settings blocks (server groups, load balancers, security groups)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class NoSettings(ProviderSettings):
-    """For specs of a provider that takes no provider-specific settings."""

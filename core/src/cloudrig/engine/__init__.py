@@ -1,4 +1,4 @@
-"""cloudrig.deploy: durable, resumable deployments (DESIGN §6).
+"""cloudrig.engine: durable, resumable deployments (DESIGN §6).
 
 A deployment is a plan of steps (``cloudrig.strategies``) whose progress lives in a state store —
 SQLite in a local file by default, Redis for many workers — beside a per-cluster lease that is
@@ -6,9 +6,9 @@ checked before every mutation and fails closed. ``rig.deploy`` returns a ``Deplo
 events can be iterated or sent to a callback.
 """
 
-from cloudrig._deploy_options import DeploymentsConfig, Duration, parse_duration
-from cloudrig.deploy._deployment import Deployment, EventCallback
-from cloudrig.deploy._errors import (
+from cloudrig._config._deployments import DeploymentsConfig, Duration, parse_duration
+from cloudrig.engine._deployment import Deployment, EventCallback
+from cloudrig.engine._errors import (
     AnalysisFailed,
     ApprovalRejected,
     DeploymentConflict,
@@ -20,19 +20,18 @@ from cloudrig.deploy._errors import (
     StateStoreUnavailable,
     WaitTimeout,
 )
-from cloudrig.deploy._lease import Lease
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._records import (
+from cloudrig.engine._lease import Lease
+from cloudrig.engine._plan import Step
+from cloudrig.engine._records import (
     DeploymentEvent,
     DeploymentRecord,
     DeploymentStatus,
     EventKind,
     lease_key,
 )
-from cloudrig.deploy._run import Run
-from cloudrig.deploy._sqlite import SqliteStateStore
-from cloudrig.deploy._store import StateStore
-from cloudrig.deploy._stores import open_store
+from cloudrig.engine._run import Run
+from cloudrig.engine._sqlite import SqliteStateStore
+from cloudrig.engine._store import StateStore, open_store
 
 __all__ = [
     "AnalysisFailed",

@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from cloudrig._account import Account
 from cloudrig._clock import Clock
-from cloudrig._health import HealthState, aggregate_health
-from cloudrig._model import ServerGroup
-from cloudrig.deploy._errors import WaitTimeout
+from cloudrig._model._health import HealthState, aggregate_health
+from cloudrig._model._resources import ServerGroup
+from cloudrig.engine._errors import WaitTimeout
 
 FIRST_POLL, MAX_POLL, BACKOFF = 2.0, 30.0, 1.5
 
@@ -74,14 +74,14 @@ def wait_for_health(
         if efficient and remaining > 0 and enabled:
             chunk = min(remaining, slice_seconds)
             group = read(
-                lambda chunk=chunk: account.wait_for_health(  # type: ignore[misc]
+                lambda chunk=chunk: account.server_groups.wait_for_health(  # type: ignore[misc]
                     region, name, healthy=healthy, timeout=chunk
                 )
             )
         else:
-            group = cached_read(lambda: account.get_server_group(region, name))
+            group = cached_read(lambda: account.server_groups.get(region, name))
             if ready(group) >= healthy and cached_read is not read:
-                group = read(lambda: account.get_server_group(region, name))  # confirm, fresh
+                group = read(lambda: account.server_groups.get(region, name))  # confirm, fresh
         enabled = group.enabled
         if ready(group) >= healthy:
             return group

@@ -1,4 +1,4 @@
-"""The state store contract, shared by the SQLite and Redis stores.
+"""The state store contract, shared by the SQLite and Redis stores, and opening the configured one.
 
 Two promises matter: ``save`` is *fenced* (it succeeds only while the caller holds the cluster's
 lease, checked in the same transaction), and every failure to reach the store raises
@@ -7,9 +7,11 @@ lease, checked in the same transaction), and every failure to reach the store ra
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from cloudrig.deploy._records import DeploymentEvent, DeploymentRecord
+from cloudrig._clock import Clock
+from cloudrig._config._deployments import DeploymentsConfig
+from cloudrig.engine._records import DeploymentEvent, DeploymentRecord
 
 
 @runtime_checkable
@@ -60,3 +62,36 @@ class StateStore(Protocol):
     def draining(self) -> bool: ...
 
     def close(self) -> None: ...
+
+
+def open_store(config: DeploymentsConfig, clock: Clock) -> StateStore:
+    if config.store == "redis":
+        from cloudrig.engine._redis import RedisStateStore
+
+        assert config.redis is not None  # checked by the model
+        store = RedisStateStore.from_options(config.redis, prefix=config.key_prefix)
+        store.lease_ttl = config.lease_ttl
+        return store
+    from cloudrig.engine._sqlite import SqliteStateStore
+
+    return SqliteStateStore(config.sqlite_path, clock=clock)
+
+
+class PreviewStore:
+    """For dry runs: reads from the real store (when there is one), writes nothing."""
+
+    def __init__(self, store: StateStore | None) -> None:
+        self._store = store
+
+    def find(self, **kwargs: Any) -> list[DeploymentRecord]:
+        return self._store.find(**kwargs) if self._store else []
+
+    def get(self, deployment_id: str) -> DeploymentRecord:
+        from cloudrig.engine._errors import DeploymentNotFound
+
+        if self._store is None:
+            raise DeploymentNotFound(deployment_id)
+        return self._store.get(deployment_id)
+
+    def append_event(self, event: DeploymentEvent) -> None:
+        pass

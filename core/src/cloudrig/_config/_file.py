@@ -21,11 +21,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from cloudrig._contract import CONTRACT_VERSION
-from cloudrig._deploy_options import DeploymentsConfig
+from cloudrig._config._deployments import DeploymentsConfig
 from cloudrig._errors import ConfigError
-from cloudrig._plugins import PluginRegistry
-from cloudrig._settings import AccountSettings
+from cloudrig._plugins._registry import PluginRegistry
+from cloudrig.provider._contract import CONTRACT_VERSION
+from cloudrig.provider._settings import AccountSettings
 from cloudrig.ratelimit import LimitsConfig
 
 TOP_LEVEL_KEYS = frozenset({"accounts", "limits", "deployments"})
@@ -47,7 +47,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     """The rate limiter's section (``cloudrig.ratelimit.LimitsConfig``); defaults when absent."""
     deployments: DeploymentsConfig = field(default_factory=DeploymentsConfig)
-    """Where deployment state and leases live (``cloudrig.deploy.DeploymentsConfig``)."""
+    """Where deployment state and leases live (``cloudrig.engine.DeploymentsConfig``)."""
 
 
 def read_config(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:

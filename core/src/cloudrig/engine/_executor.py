@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from cloudrig.deploy._errors import (
+from cloudrig.engine._errors import (
     ApprovalRejected,
     DeploymentError,
     LeaseLost,
     StateStoreUnavailable,
 )
-from cloudrig.deploy._plan import Step
-from cloudrig.deploy._records import DeploymentStatus, EventKind
-from cloudrig.deploy._run import Run
+from cloudrig.engine._plan import Step
+from cloudrig.engine._records import DeploymentStatus, EventKind
+from cloudrig.engine._run import Run
 
 
 class Plan(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cloudrig.deploy._run import Run
+    from cloudrig.engine._run import Run
 
 
 @dataclass(frozen=True)
