@@ -9,14 +9,19 @@ Groups are found by their original name, kept in the tag ``cloudrig:name``.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, TypeVar
 
 from cloudrig import Conflict, IngressRule, InvalidSpec, NotFound, Protocol, SecurityGroup, SecurityGroupSpec
-from cloudrig.provider import NamingPolicy, ProviderSettings
+from cloudrig.provider import NamingPolicy, ProviderSettings, SecurityGroups
 from cloudrig_aws.clients import ClientFactory
 
+class VpcSettings(ProviderSettings):
+    """What ``VpcSecurityGroups`` reads of a provider's security group settings."""
+
+    vpc_id: str | None = None
+
+
+VpcSettingsT = TypeVar("VpcSettingsT", bound=VpcSettings)
 Perm = tuple[str, int, int, str]  # (protocol, from, to, cidr)
 _PROTOCOLS = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "all": "-1"}
 
@@ -54,11 +59,13 @@ def _rules(group: dict[str, Any]) -> tuple[IngressRule, ...]:
     )
 
 
-class VpcSecurityGroups:
-    """EC2 security groups, by their original names (tag ``cloudrig:name``), CIDR rules only.
+class VpcSecurityGroups(SecurityGroups[VpcSettingsT]):
+    """EC2 security groups, by their original names (tag ``cloudrig:name``), CIDR rules only: the
+    ``security_groups`` noun of a provider whose resources join a VPC.
 
-    ``naming`` maps names to EC2 group names, ``settings_model`` is the provider's security group
-    settings block (it must have ``vpc_id``), ``service`` names the provider in errors.
+    ``naming`` maps names to EC2 group names, ``regions`` are the account's (listed when no region
+    is given), ``service`` names the provider in errors. The type parameter is the provider's
+    security group settings block, which must have ``vpc_id``.
     """
 
     def __init__(
@@ -66,13 +73,13 @@ class VpcSecurityGroups:
         factory: ClientFactory,
         *,
         naming: NamingPolicy,
-        settings_model: type[ProviderSettings],
+        regions: tuple[str, ...],
         service: str,
     ) -> None:
         self._factory = factory
         self._account = factory.account
         self._naming = naming
-        self._settings_model = settings_model
+        self._regions = regions
         self._service = service
 
     def _ec2(self, region: str) -> Any:
@@ -102,10 +109,8 @@ class VpcSecurityGroups:
             ingress=_rules(group),
         )
 
-    def upsert(self, spec: SecurityGroupSpec, settings: BaseModel) -> SecurityGroup:
-        if not isinstance(settings, self._settings_model):
-            settings = self._settings_model.model_validate(settings.model_dump())
-        vpc_id: str | None = getattr(settings, "vpc_id", None)
+    def upsert(self, spec: SecurityGroupSpec, settings: VpcSettingsT) -> SecurityGroup:
+        vpc_id = settings.vpc_id
         ec2, region = self._ec2(spec.region), spec.region
         group = self._find(region, spec.name)
         if group is None:
@@ -153,17 +158,17 @@ class VpcSecurityGroups:
     def get(self, region: str, name: str) -> SecurityGroup:
         return self._model(region, name, self.require(region, name))
 
-    def list(self, regions: tuple[str, ...]) -> list[SecurityGroup]:
+    def list(self, region: str | None = None) -> list[SecurityGroup]:
         found = []
-        for region in regions:
-            groups = self._ec2(region).pages(
+        for where in (region,) if region else self._regions:
+            groups = self._ec2(where).pages(
                 "describe_security_groups",
                 "SecurityGroups",
                 Filters=[{"Name": "tag-key", "Values": ["cloudrig:name"]}],
             )
             for group in groups:
                 tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
-                found.append(self._model(region, tags["cloudrig:name"], group))
+                found.append(self._model(where, tags["cloudrig:name"], group))
         return found
 
     def delete(self, region: str, name: str) -> None:
