@@ -19,7 +19,17 @@ from rich.console import Console
 from rich.table import Table
 
 import cloudrig
-from cloudrig import Account, Capacity, Cluster, IngressRule, LoadBalancerSpec, Moniker, SecurityGroupSpec, ServerGroup, ServerGroupSpec
+from cloudrig import (
+    Account,
+    Capacity,
+    Cluster,
+    IngressRule,
+    LoadBalancerSpec,
+    Moniker,
+    SecurityGroupSpec,
+    ServerGroup,
+    ServerGroupSpec,
+)
 
 ACCOUNT, REGION = "example-demo", "eu-west"
 TOKEN_ENV = "CLOUDRIG_DEMO_TOKEN"

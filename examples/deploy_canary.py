@@ -16,8 +16,8 @@ from typing import Any
 
 import cloudrig
 from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
-from cloudrig.provider import hookimpl
 from cloudrig.canary import MetricSamples
+from cloudrig.provider import hookimpl
 from cloudrig.strategies import Canary, MetricSpec, RedBlack
 from cloudrig.testing import ManualClock
 

@@ -126,7 +126,9 @@ class Scenario:
 
 
 def installed_providers(env: dict[str, str]) -> list[str]:
-    code = "import cloudrig; print('\\n'.join(sorted(cloudrig._plugins.PluginRegistry().providers)))"
+    code = (
+        "import cloudrig; print('\\n'.join(sorted(cloudrig._plugins.PluginRegistry().providers)))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )

@@ -8,9 +8,9 @@ from typing import Any
 
 import cloudrig
 from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
-from cloudrig.provider import hookimpl
 from cloudrig.canary import MetricSamples
 from cloudrig.engine import SqliteStateStore
+from cloudrig.provider import hookimpl
 
 from .conftest import KEY_ENV, REGION, SECRET_ENV, ZONES
 

@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 import cloudrig
 from cli.clirun import invoke
-from cloudrig.provider import CONTRACT_VERSION
 from cloudrig import PluginError
 from cloudrig._cli._output import CloudrigGroup
+from cloudrig.provider import CONTRACT_VERSION
 
 
 def test_cloudrig_error_is_one_line_and_exit_1() -> None:

@@ -7,8 +7,8 @@ import json
 from plugins.fakesite import FakeSite
 
 from cli.clirun import invoke
-from cloudrig.provider import CONTRACT_VERSION, Capabilities, TrafficSplit
 from cloudrig._cli._output import capability_summary
+from cloudrig.provider import CONTRACT_VERSION, Capabilities, TrafficSplit
 
 
 def test_table_lists_name_distribution_version_contract_capabilities(empty: FakeSite) -> None:

@@ -13,9 +13,9 @@ import pytest
 from core.refkit import REGION, Connect, spec
 
 import cloudrig
-from cloudrig.provider import Capabilities, TrafficSplit
 from cloudrig import Capacity, NotSupported
 from cloudrig._plugins import PluginRegistry
+from cloudrig.provider import Capabilities, TrafficSplit
 from cloudrig.testing import (
     REFERENCE_CAPABILITIES,
     ManualClock,

@@ -13,7 +13,19 @@ import httpx
 import pytest
 from example_cloud import ExampleCloud, Token
 
-from cloudrig import Capacity, Conflict, IngressRule, InvalidSpec, Moniker, NotFound, PermissionDenied, ProviderFailure, SecurityGroupSpec, ServerGroupSpec, Throttled
+from cloudrig import (
+    Capacity,
+    Conflict,
+    IngressRule,
+    InvalidSpec,
+    Moniker,
+    NotFound,
+    PermissionDenied,
+    ProviderFailure,
+    SecurityGroupSpec,
+    ServerGroupSpec,
+    Throttled,
+)
 from cloudrig.provider import CreateServerGroup, NoSettings, ServerGroupMetadata
 from cloudrig_example import ExampleServerGroupSettings
 from cloudrig_example._client import ExampleClient

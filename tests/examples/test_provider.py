@@ -15,7 +15,19 @@ import pytest
 from example_cloud import ExampleCloud
 
 import cloudrig
-from cloudrig import Capacity, ConfigError, Conflict, HealthState, InvalidSpec, LoadBalancerSpec, Moniker, SecurityGroupSpec, ServerGroup, ServerGroupSpec, TrafficWeights
+from cloudrig import (
+    Capacity,
+    ConfigError,
+    Conflict,
+    HealthState,
+    InvalidSpec,
+    LoadBalancerSpec,
+    Moniker,
+    SecurityGroupSpec,
+    ServerGroup,
+    ServerGroupSpec,
+    TrafficWeights,
+)
 from cloudrig.provider import CreateServerGroup, NoSettings, ServerGroupMetadata
 from cloudrig_example import ExampleLoadBalancerSettings, ExampleServerGroupSettings
 from cloudrig_example.naming import NAMING

@@ -8,9 +8,9 @@ from typing import Any
 
 import cloudrig
 from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
-from cloudrig.provider import hookimpl
 from cloudrig.canary import MetricSamples
 from cloudrig.engine import SqliteStateStore
+from cloudrig.provider import hookimpl
 
 ACCOUNT = "kube-test"
 IMAGE_V1, IMAGE_V2 = "registry.example/shop:1", "registry.example/shop:2"

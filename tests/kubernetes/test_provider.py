@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from cloudrig import Capacity, HealthState, IngressRule, InvalidSpec, LoadBalancerSpec, Protocol, SecurityGroupSpec
+from cloudrig import (
+    Capacity,
+    HealthState,
+    IngressRule,
+    InvalidSpec,
+    LoadBalancerSpec,
+    Protocol,
+    SecurityGroupSpec,
+)
 from cloudrig_kubernetes import metadata
 from cloudrig_kubernetes.settings import (
     KubernetesLoadBalancerSettings,
@@ -97,7 +105,9 @@ def test_disable_drops_the_traffic_label_and_the_service_endpoints(
     new = create_request(kube_namespace, sequence=2, load_balancers=("web",))
     for request in (old, new):
         kube_provider.server_groups.create(request)
-        kube_provider.server_groups.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
+        kube_provider.server_groups.wait_for_health(
+            kube_namespace, request.name, healthy=2, timeout=15
+        )
     eventually(lambda: admin.endpoint_ips("web"), lambda ips: len(ips) == 4)
     assert kube_provider.load_balancers.get(kube_namespace, "web").server_groups == (
         old.name,
@@ -135,7 +145,9 @@ def test_health_starting_then_up_through_one_watch_then_down_on_crash_loop(
     assert {i.health for i in starting.instances} == {HealthState.STARTING}
 
     mark, before = kube_cluster.mark(), admitted(kube_provider)
-    group = kube_provider.server_groups.wait_for_health(kube_namespace, request.name, healthy=2, timeout=15)
+    group = kube_provider.server_groups.wait_for_health(
+        kube_namespace, request.name, healthy=2, timeout=15
+    )
     assert group.healthy == 2
     # Read the group, list its pods, one watch: never a poll loop. (The audit log records a
     # watch when the server has seen the client close it: a moment later.)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from cloudrig import Capacity, Conflict, InvalidSpec
-from cloudrig.provider import CreateServerGroup
 from cloudrig.engine import DeploymentStatus
+from cloudrig.provider import CreateServerGroup
 from cloudrig.ratelimit import Limiter, fresh_reads
 from cloudrig.strategies import Highlander, RedBlack
 from cloudrig_lambda import LambdaFunctionSettings
@@ -180,7 +180,9 @@ def test_resize_up_down_and_to_zero(
         FunctionName="shop-prod", Qualifier="1", ProvisionedConcurrentExecutions=5
     )
     with fresh_reads():
-        assert provider.server_groups.get(REGION, name).capacity == Capacity(min=0, desired=5, max=5)
+        assert provider.server_groups.get(REGION, name).capacity == Capacity(
+            min=0, desired=5, max=5
+        )
     provider.server_groups.destroy(REGION, name)
     assert model.configs() == {}
     assert proxy.forwarded() + proxy.answered() == admitted(limiter)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 import cloudrig
-from cloudrig.provider import CONTRACT_VERSION
 from cloudrig import ConfigError, ContractVersionError, PluginError
 from cloudrig._plugins import PluginRegistry
+from cloudrig.provider import CONTRACT_VERSION
 from plugins.fakesite import FAKE_PROVIDER, FakeSite
 
 ACCOUNTS = {"accounts": {"future-prod": {"provider": "future", "regions": ["eu-1"]}}}

@@ -13,9 +13,9 @@ from typing import Any
 
 from strategies.world import World
 
-from cloudrig.provider import MUTATING
 from cloudrig import Capacity, HealthState
 from cloudrig.engine import DeploymentRecord, DeploymentStatus
+from cloudrig.provider import MUTATING
 from cloudrig.testing import ReferenceCloud
 
 

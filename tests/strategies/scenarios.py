@@ -12,9 +12,9 @@ from typing import Any
 from strategies.invariants import Checker
 from strategies.world import ACCOUNT, REGION, World
 
-from cloudrig.provider import MUTATING
 from cloudrig import ProviderFailure, Throttled
 from cloudrig.engine import DeploymentRecord, DeploymentStatus, LeaseLost, lease_key
+from cloudrig.provider import MUTATING
 from cloudrig.strategies import (
     Canary,
     Highlander,

@@ -122,8 +122,8 @@ def test_a_provider_with_too_few_weighted_groups_is_refused(tmp_path: Path) -> N
 
 
 def test_a_judge_from_a_plugin_replaces_the_builtin(serving: World) -> None:
-    from cloudrig.provider import hookimpl
     from cloudrig.canary import Analysis, JudgeRequest, Outcome
+    from cloudrig.provider import hookimpl
 
     class Pessimist:
         def judge(self, request: JudgeRequest) -> Analysis:

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from strategies.world import World
 
-from cloudrig.provider import MUTATING, hookimpl
 from cloudrig.engine import (
     DeploymentConflict,
     DeploymentStatus,
@@ -21,6 +20,7 @@ from cloudrig.engine import (
     StateStoreUnavailable,
     Step,
 )
+from cloudrig.provider import MUTATING, hookimpl
 from cloudrig.strategies import Highlander, RedBlack, RollingRedBlack, Run, Strategy
 from cloudrig.testing import SimulatedCrash
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from strategies.world import ACCOUNT, REGION, World
 
-from cloudrig.provider import MUTATING
 from cloudrig.engine import DeploymentStatus, StateStoreUnavailable, lease_key
 from cloudrig.engine._redis import RedisStateStore
+from cloudrig.provider import MUTATING
 from cloudrig.ratelimit import RedisOptions, make_client
 from cloudrig.strategies import RedBlack, RollingRedBlack
 from cloudrig.testing import SimulatedCrash

@@ -12,10 +12,10 @@ from typing import Any
 
 import cloudrig
 import cloudrig.provider
-from cloudrig.provider import Capabilities, hookimpl
 from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
 from cloudrig.canary import MetricSamples
 from cloudrig.engine import SqliteStateStore
+from cloudrig.provider import Capabilities, hookimpl
 from cloudrig.testing import ManualClock, ReferenceCloud, reference_plugin
 
 ACCOUNT, REGION = "test", "reference-1"

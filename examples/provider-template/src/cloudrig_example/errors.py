@@ -24,7 +24,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from cloudrig import Conflict, InvalidSpec, NotFound, PermissionDenied, ProviderError, ProviderFailure, Throttled
+from cloudrig import (
+    Conflict,
+    InvalidSpec,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    ProviderFailure,
+    Throttled,
+)
 
 PROVIDER = "example"
 

@@ -12,7 +12,17 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from cloudrig import Capacity, CheckResult, Instance, LoadBalancer, LoadBalancerSpec, SecurityGroup, SecurityGroupSpec, ServerGroup, TrafficWeights
+from cloudrig import (
+    Capacity,
+    CheckResult,
+    Instance,
+    LoadBalancer,
+    LoadBalancerSpec,
+    SecurityGroup,
+    SecurityGroupSpec,
+    ServerGroup,
+    TrafficWeights,
+)
 from cloudrig.provider import CreateServerGroup, Provider, ProviderContext, ServerGroupMetadata
 from cloudrig_example._client import ExampleClient, classify
 from cloudrig_example.load_balancers import LoadBalancers

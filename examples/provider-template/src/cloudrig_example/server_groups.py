@@ -14,7 +14,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from cloudrig import Capacity, Conflict, HealthDetail, HealthState, Instance, InvalidSpec, NotFound, ServerGroup, parse_name
+from cloudrig import (
+    Capacity,
+    Conflict,
+    HealthDetail,
+    HealthState,
+    Instance,
+    InvalidSpec,
+    NotFound,
+    ServerGroup,
+    parse_name,
+)
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_example import metadata
 from cloudrig_example._client import ExampleClient, Json

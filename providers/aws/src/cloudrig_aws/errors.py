@@ -38,7 +38,15 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
-from cloudrig import Conflict, InvalidSpec, NotFound, PermissionDenied, ProviderError, ProviderFailure, Throttled
+from cloudrig import (
+    Conflict,
+    InvalidSpec,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    ProviderFailure,
+    Throttled,
+)
 from cloudrig.ratelimit import Classification, RateLimited, Verdict
 
 PROVIDER = "aws"

@@ -10,7 +10,17 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from cloudrig import Capacity, CheckResult, Instance, LoadBalancer, LoadBalancerSpec, SecurityGroup, SecurityGroupSpec, ServerGroup, TrafficWeights
+from cloudrig import (
+    Capacity,
+    CheckResult,
+    Instance,
+    LoadBalancer,
+    LoadBalancerSpec,
+    SecurityGroup,
+    SecurityGroupSpec,
+    ServerGroup,
+    TrafficWeights,
+)
 from cloudrig.provider import CreateServerGroup, Provider, ProviderContext, ServerGroupMetadata
 from cloudrig_aws.clients import ClientFactory
 from cloudrig_aws.errors import map_error

@@ -14,7 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cloudrig import Conflict, IngressRule, InvalidSpec, NotFound, Protocol, SecurityGroup, SecurityGroupSpec
+from cloudrig import (
+    Conflict,
+    IngressRule,
+    InvalidSpec,
+    NotFound,
+    Protocol,
+    SecurityGroup,
+    SecurityGroupSpec,
+)
 from cloudrig_aws.clients import ClientFactory
 from cloudrig_aws.naming import security_group_name
 from cloudrig_aws.settings import AwsSecurityGroupSettings

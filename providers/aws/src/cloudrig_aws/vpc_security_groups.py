@@ -11,9 +11,18 @@ from __future__ import annotations
 import contextlib
 from typing import Any, TypeVar
 
-from cloudrig import Conflict, IngressRule, InvalidSpec, NotFound, Protocol, SecurityGroup, SecurityGroupSpec
+from cloudrig import (
+    Conflict,
+    IngressRule,
+    InvalidSpec,
+    NotFound,
+    Protocol,
+    SecurityGroup,
+    SecurityGroupSpec,
+)
 from cloudrig.provider import NamingPolicy, ProviderSettings, SecurityGroups
 from cloudrig_aws.clients import ClientFactory
+
 
 class VpcSettings(ProviderSettings):
     """What ``VpcSecurityGroups`` reads of a provider's security group settings."""

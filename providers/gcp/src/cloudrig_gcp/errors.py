@@ -22,7 +22,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cloudrig import Conflict, InvalidSpec, NotFound, PermissionDenied, ProviderError, ProviderFailure, Throttled
+from cloudrig import (
+    Conflict,
+    InvalidSpec,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    ProviderFailure,
+    Throttled,
+)
 from cloudrig.ratelimit import Classification, RateLimited, Verdict
 
 PROVIDER = "gcp"

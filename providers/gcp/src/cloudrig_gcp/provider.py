@@ -10,7 +10,17 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from cloudrig import Capacity, CheckResult, Instance, LoadBalancer, LoadBalancerSpec, SecurityGroup, SecurityGroupSpec, ServerGroup, TrafficWeights
+from cloudrig import (
+    Capacity,
+    CheckResult,
+    Instance,
+    LoadBalancer,
+    LoadBalancerSpec,
+    SecurityGroup,
+    SecurityGroupSpec,
+    ServerGroup,
+    TrafficWeights,
+)
 from cloudrig.provider import CreateServerGroup, Provider, ProviderContext, ServerGroupMetadata
 from cloudrig_gcp.backends import Backends
 from cloudrig_gcp.clients import ComputeClients

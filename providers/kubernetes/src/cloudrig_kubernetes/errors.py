@@ -28,7 +28,15 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 from kubernetes.client.rest import RESTResponse
 
-from cloudrig import Conflict, InvalidSpec, NotFound, PermissionDenied, ProviderError, ProviderFailure, Throttled
+from cloudrig import (
+    Conflict,
+    InvalidSpec,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    ProviderFailure,
+    Throttled,
+)
 from cloudrig.ratelimit import Classification, RateLimited, Verdict
 
 PROVIDER = "kubernetes"

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from cloudrig import Capacity, CheckResult, Instance, LoadBalancer, LoadBalancerSpec, SecurityGroup, SecurityGroupSpec, ServerGroup
+from cloudrig import (
+    Capacity,
+    CheckResult,
+    Instance,
+    LoadBalancer,
+    LoadBalancerSpec,
+    SecurityGroup,
+    SecurityGroupSpec,
+    ServerGroup,
+)
 from cloudrig.provider import CreateServerGroup, Provider, ProviderContext, ServerGroupMetadata
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.errors import map_error

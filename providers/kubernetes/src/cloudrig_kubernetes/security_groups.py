@@ -18,7 +18,15 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from pydantic import BaseModel, TypeAdapter
 
-from cloudrig import Conflict, IngressRule, InvalidSpec, NotFound, Protocol, SecurityGroup, SecurityGroupSpec
+from cloudrig import (
+    Conflict,
+    IngressRule,
+    InvalidSpec,
+    NotFound,
+    Protocol,
+    SecurityGroup,
+    SecurityGroupSpec,
+)
 from cloudrig_kubernetes import metadata
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.errors import is_already_exists, is_not_found, map_error
