@@ -18,7 +18,8 @@ import cloudrig
 from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
 from cloudrig.canary import MetricSamples
 from cloudrig.provider import hookimpl
-from cloudrig.strategies import Canary, MetricSpec, RedBlack
+from cloudrig.canary import MetricSpec
+from cloudrig.strategies import Canary, RedBlack
 from cloudrig.testing import ManualClock
 
 

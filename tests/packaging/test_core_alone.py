@@ -1,4 +1,4 @@
-"""`pip install ./core` alone works and never pulls a cloud SDK (DESIGN §1).
+"""`pip install ./core` alone works and never pulls a cloud SDK (docs/architecture.md §1).
 
 A fresh virtual environment without the workspace's packages gets only the core distribution from
 its folder, as a user installing ``cloudrig`` would; then the CLI runs and the environment is checked

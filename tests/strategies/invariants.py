@@ -1,4 +1,4 @@
-"""The invariants of DESIGN §6, checked on the reference cloud's own state.
+"""The invariants of docs/architecture.md §6, checked on the reference cloud's own state.
 
 Invariants 1-3 after every mutating call (an observer of the cloud's history, so a violation that
 lasts one call is caught), the others at the end and after resuming. The checker reads the cloud's

@@ -13,12 +13,12 @@ from strategies.invariants import Checker
 from strategies.world import ACCOUNT, REGION, World
 
 from cloudrig import ProviderFailure, Throttled
+from cloudrig.canary import MetricSpec
 from cloudrig.engine import DeploymentRecord, DeploymentStatus, LeaseLost, lease_key
 from cloudrig.provider import MUTATING
 from cloudrig.strategies import (
     Canary,
     Highlander,
-    MetricSpec,
     RedBlack,
     Rollback,
     RollingRedBlack,

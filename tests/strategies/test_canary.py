@@ -10,8 +10,9 @@ from strategies.invariants import Checker
 from strategies.world import World
 
 from cloudrig import InvalidSpec
+from cloudrig.canary import MetricSpec
 from cloudrig.engine import DeploymentStatus, EventKind
-from cloudrig.strategies import Canary, MetricSpec, RedBlack
+from cloudrig.strategies import Canary, RedBlack
 
 METRICS = (MetricSpec(name="latency", critical=True), MetricSpec(name="errors"))
 

@@ -7,8 +7,8 @@ from strategies.invariants import Checker
 from strategies.world import World
 
 from cloudrig import Capacity
-from cloudrig.engine import Step
-from cloudrig.strategies import RedBlack, Run, Strategy
+from cloudrig.engine import Run, Step
+from cloudrig.strategies import RedBlack, Strategy
 
 
 class DisablesFirst(Strategy):

@@ -17,11 +17,12 @@ from cloudrig.engine import (
     EventKind,
     LeaseHeld,
     LeaseLost,
+    Run,
     StateStoreUnavailable,
     Step,
 )
 from cloudrig.provider import MUTATING, hookimpl
-from cloudrig.strategies import Highlander, RedBlack, RollingRedBlack, Run, Strategy
+from cloudrig.strategies import Highlander, RedBlack, RollingRedBlack, Strategy
 from cloudrig.testing import SimulatedCrash
 
 
@@ -279,7 +280,8 @@ def test_first_deployment_of_a_cluster(tmp_path: Path, provider: str, strategy: 
 
 def test_a_canary_needs_something_to_compare_with(world: World) -> None:
     from cloudrig import InvalidSpec
-    from cloudrig.strategies import Canary, MetricSpec
+    from cloudrig.canary import MetricSpec
+    from cloudrig.strategies import Canary
 
     with pytest.raises(InvalidSpec, match="serving group"):
         world.main.deploy(world.spec("img-0"), Canary(metrics=(MetricSpec(name="x"),)))

@@ -1,4 +1,4 @@
-"""The fault matrix (DESIGN §6): every strategy, each fault, injected before and after every
+"""The fault matrix (docs/architecture.md §6): every strategy, each fault, injected before and after every
 mutating call of its fault-free run, on the reference provider in virtual time.
 
 Faults: a crash (the worker dies; a fresh one resumes from the state store), a 5xx and throttling

@@ -2,7 +2,7 @@
 # Builds kube-apiserver and kube-controller-manager 1.20.2 from Debian's `kubernetes` source package
 # and caches the two binaries outside the work tree. Why a source build: Debian packages no
 # kube-apiserver binary, the Go module proxy is out of reach, and the PyPI fakes lack label
-# selectors, resourceVersion and PUT (see /work/shared/TEST-TARGETS.md).
+# selectors, resourceVersion and PUT (see tests/README.md).
 #
 # Usage: build.sh            prints the cache folder holding both binaries (builds them if missing)
 # Env:   CLOUDRIG_CACHE_DIR  cache root (default ~/.cache/cloudrig); binaries go to <root>/kube/1.20.2

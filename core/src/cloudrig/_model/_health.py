@@ -27,7 +27,7 @@ class HealthDetail(BaseModel):
     description: str = ""
 
 
-# The order in which one source's verdict overrides the others (DESIGN §2).
+# The order in which one source's verdict overrides the others (docs/architecture.md §2).
 _PRECEDENCE = (
     HealthState.DOWN,
     HealthState.OUT_OF_SERVICE,

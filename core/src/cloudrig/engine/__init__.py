@@ -1,9 +1,13 @@
-"""cloudrig.engine: durable, resumable deployments (DESIGN §6).
+"""cloudrig.engine: durable, resumable deployments (docs/architecture.md §6).
 
 A deployment is a plan of steps (``cloudrig.strategies``) whose progress lives in a state store —
 SQLite in a local file by default, Redis for many workers — beside a per-cluster lease that is
 checked before every mutation and fails closed. ``rig.deploy`` returns a ``Deployment`` whose
 events can be iterated or sent to a callback.
+
+Strategies (``cloudrig.strategies`` and plugins') are the engine's clients: a ``Strategy`` returns
+``Step``s whose bodies act through the ``Run`` they are given (reads, fenced mutations, waits,
+events), and may use ``restore`` and ``healthy_target``; nothing else of the engine is theirs.
 """
 
 from cloudrig._config._deployments import DeploymentsConfig, Duration, parse_duration
@@ -29,9 +33,11 @@ from cloudrig.engine._records import (
     EventKind,
     lease_key,
 )
+from cloudrig.engine._restore import restore
 from cloudrig.engine._run import Run
 from cloudrig.engine._sqlite import SqliteStateStore
 from cloudrig.engine._store import StateStore, open_store
+from cloudrig.engine._waiting import healthy_target
 
 __all__ = [
     "AnalysisFailed",
@@ -57,7 +63,9 @@ __all__ = [
     "StateStoreUnavailable",
     "Step",
     "WaitTimeout",
+    "healthy_target",
     "lease_key",
     "open_store",
     "parse_duration",
+    "restore",
 ]

@@ -1,4 +1,4 @@
-"""Putting a cluster back the way it was before a deployment (DESIGN §6, invariant 4 and 10).
+"""Putting a cluster back the way it was before a deployment (docs/architecture.md §6, invariant 4 and 10).
 
 One converging procedure for every strategy, so each exit path restores the same things:
 

@@ -1,4 +1,4 @@
-"""cloudrig.strategies: deployment strategies that behave the same on every cloud (DESIGN §6).
+"""cloudrig.strategies: deployment strategies that behave the same on every cloud (docs/architecture.md §6).
 
     from cloudrig.strategies import RedBlack
     deployment = rig.deploy(spec, strategy=RedBlack(max_remaining=2, scale_down_after="10m"))
@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-from cloudrig.canary._models import MetricSpec
-from cloudrig.engine._plan import Step
-from cloudrig.engine._run import Run
 from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 from cloudrig.strategies._canary import Canary
 from cloudrig.strategies._highlander import Highlander
@@ -30,13 +27,10 @@ __all__ = [
     "PRESETS",
     "Canary",
     "Highlander",
-    "MetricSpec",
     "RedBlack",
     "Retention",
     "Rollback",
     "RollingRedBlack",
-    "Run",
-    "Step",
     "Strategy",
     "canary_10_then_all",
     "linear_10",

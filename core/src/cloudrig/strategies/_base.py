@@ -13,13 +13,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloudrig._config._deployments import Duration
 from cloudrig._model._resources import Capacity, ServerGroupSpec
-from cloudrig.engine._plan import Step
-from cloudrig.engine._records import EventKind
-from cloudrig.engine._restore import restore
-from cloudrig.engine._run import Run
-from cloudrig.engine._waiting import healthy_target
+from cloudrig.engine import Duration, EventKind, Run, Step, healthy_target, restore
 from cloudrig.provider._capabilities import Capabilities
 
 

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from cloudrig._config._deployments import Duration
 from cloudrig._errors import InvalidSpec
 from cloudrig._model._resources import Capacity, ServerGroupSpec
 from cloudrig.canary._models import (
@@ -28,10 +27,7 @@ from cloudrig.canary._models import (
     NoDataPolicy,
     Outcome,
 )
-from cloudrig.engine._errors import AnalysisFailed
-from cloudrig.engine._plan import Step
-from cloudrig.engine._records import EventKind
-from cloudrig.engine._run import Run
+from cloudrig.engine import AnalysisFailed, Duration, EventKind, Run, Step
 from cloudrig.provider._capabilities import Capabilities
 from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 

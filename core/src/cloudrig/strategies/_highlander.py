@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from cloudrig.engine._plan import Step
-from cloudrig.engine._run import Run
+from cloudrig.engine import Run, Step
 from cloudrig.strategies._base import Strategy, switch_traffic
 
 

@@ -7,9 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from cloudrig._config._deployments import Duration
-from cloudrig.engine._plan import Step
-from cloudrig.engine._run import Run
+from cloudrig.engine import Duration, Run, Step
 from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 
 

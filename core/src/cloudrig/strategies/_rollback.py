@@ -17,10 +17,7 @@ from pydantic import Field
 from cloudrig._errors import InvalidSpec
 from cloudrig._model._health import HealthState
 from cloudrig._model._resources import Capacity, ServerGroup
-from cloudrig.engine._errors import DeploymentNotFound
-from cloudrig.engine._plan import Step
-from cloudrig.engine._records import DeploymentStatus, EventKind
-from cloudrig.engine._run import Run
+from cloudrig.engine import DeploymentNotFound, DeploymentStatus, EventKind, Run, Step
 from cloudrig.strategies._base import Strategy, switch_traffic
 
 CLOUD_SOURCE = "cloud"

@@ -15,11 +15,9 @@ from typing import ClassVar
 
 from pydantic import ConfigDict, Field, field_validator
 
-from cloudrig._config._deployments import Duration
 from cloudrig._errors import InvalidSpec
 from cloudrig._model._resources import Capacity, ServerGroupSpec
-from cloudrig.engine._plan import Step
-from cloudrig.engine._run import Run
+from cloudrig.engine import Duration, Run, Step
 from cloudrig.provider._capabilities import Capabilities
 from cloudrig.strategies._base import Retention, Strategy, note, switch_traffic
 
