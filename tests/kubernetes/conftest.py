@@ -1,5 +1,9 @@
 """Kubernetes provider tests: ``KubernetesProvider`` against the session's real kube-apiserver.
 
+``KUBE`` is the tests' ``RigFactory``: a Rig with one Kubernetes account found through the
+``cloudrig-kubernetes`` entry point; the namespace and kubeconfig are the test's, passed with
+``KUBE.connect(tmp_path, settings=where(kubeconfig, namespace))``.
+
 Fixtures:
 - ``make_kube_provider(namespaces=None, limiter=None, user=TEST_USER, **settings)``: a provider
   for the test's namespace (``kube_namespace``) as the counted test user, with its own limiter
@@ -10,6 +14,7 @@ Fixtures:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +22,16 @@ import pytest
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
 from support.kube import TEST_USER, KubeCluster
+from support.rig import RigFactory
+
+ACCOUNT = "kube-test"
+IMAGE_V1, IMAGE_V2 = "registry.example/shop:1", "registry.example/shop:2"
+KUBE = RigFactory(provider="kubernetes", account=ACCOUNT, settings={})
+
+
+def where(kubeconfig: Path, namespace: str) -> dict[str, Any]:
+    """The per-test part of the account's settings, for ``KUBE.connect(settings=...)``."""
+    return {"namespaces": [namespace], "kubeconfig": str(kubeconfig)}
 
 
 def fast_limits(**overrides: Any) -> LimitsConfig:
@@ -51,7 +66,7 @@ def make_kube_provider(
     def make(
         namespaces: list[str] | None = None,
         limiter: Limiter | None = None,
-        account: str = "kube-test",
+        account: str = ACCOUNT,
         **settings: Any,
     ) -> Any:
         context = ProviderContext(

@@ -27,7 +27,7 @@ def create_request(
     load_balancers: tuple[str, ...] = (),
     security_groups: tuple[str, ...] = (),
     **settings: Any,
-) -> CreateServerGroup:
+) -> CreateServerGroup[KubernetesServerGroupSettings]:
     moniker = Moniker(app="shop", stack=stack, sequence=sequence)
     spec = ServerGroupSpec(
         moniker=moniker,
@@ -40,7 +40,7 @@ def create_request(
         environment={"COLOR": "blue"},
         settings=settings,
     )
-    return CreateServerGroup(
+    return CreateServerGroup[KubernetesServerGroupSettings](
         name=NAMING.server_group_name(moniker),
         spec=spec,
         metadata=ServerGroupMetadata(moniker=moniker, deployment_id=deployment_id),

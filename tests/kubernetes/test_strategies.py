@@ -10,16 +10,17 @@ from typing import Any
 
 import pytest
 
+from cloudrig.canary import MetricSpec
 from cloudrig.engine import DeploymentStatus
-from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
+from cloudrig.strategies import Canary, Highlander, RedBlack, RollingRedBlack
 from cloudrig.testing import SimulatedCrash
 from cloudrig_kubernetes import metadata
 from support.kube import KubeCluster
 from support.kube.kubeconfig import retarget
 from support.proxy import FaultProxy, Style, server_error
 
+from .conftest import ACCOUNT, IMAGE_V1, IMAGE_V2, KUBE, where
 from .helpers import Admin, eventually
-from .rig import ACCOUNT, IMAGE_V1, IMAGE_V2, make_rig, spec, upsert_web
 
 pytestmark = pytest.mark.kube
 
@@ -37,8 +38,8 @@ def admin(kube_cluster: KubeCluster, kube_namespace: str) -> Iterator[Admin]:
 
 @pytest.fixture
 def rig(kube_cluster: KubeCluster, kube_namespace: str, kubelet: Any, tmp_path: Path) -> Any:
-    rig = make_rig(kube_cluster.kubeconfig(), kube_namespace, tmp_path)
-    upsert_web(rig, kube_namespace)
+    rig = KUBE.connect(tmp_path, settings=where(kube_cluster.kubeconfig(), kube_namespace))
+    KUBE.upsert_web(rig, kube_namespace)
     return rig
 
 
@@ -48,8 +49,8 @@ def traffic_pods(admin: Admin, name: str) -> int:
 
 
 def test_red_black(rig: Any, kube_namespace: str, admin: Admin) -> None:
-    first = rig.deploy(spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
-    second = rig.deploy(spec(kube_namespace, IMAGE_V2), RedBlack()).raise_for_status()
+    first = rig.deploy(KUBE.spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
+    second = rig.deploy(KUBE.spec(kube_namespace, IMAGE_V2), RedBlack()).raise_for_status()
     assert first.id != second.id
     groups = cluster(rig, kube_namespace)
     assert {n: g.enabled for n, g in groups.items()} == {
@@ -66,8 +67,8 @@ def test_red_black(rig: Any, kube_namespace: str, admin: Admin) -> None:
 
 
 def test_highlander(rig: Any, kube_namespace: str, admin: Admin) -> None:
-    rig.deploy(spec(kube_namespace, IMAGE_V1), Highlander()).raise_for_status()
-    rig.deploy(spec(kube_namespace, IMAGE_V2), Highlander()).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V1), Highlander()).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V2), Highlander()).raise_for_status()
     assert list(cluster(rig, kube_namespace)) == ["shop-prod-v002"]
     # Foreground deletion: the old ReplicaSet goes after its pods.
     eventually(lambda: admin.pods(metadata.group_selector("shop-prod-v001")), lambda p: not p)
@@ -76,18 +77,18 @@ def test_highlander(rig: Any, kube_namespace: str, admin: Admin) -> None:
 def test_rolling_red_black_moves_capacity(rig: Any, kube_namespace: str) -> None:
     """CAPACITY_ONLY: the new group grows step by step (verified at each), the old one shrinks
     by the same share, and ends out of traffic."""
-    rig.deploy(spec(kube_namespace, IMAGE_V1, desired=4), RedBlack()).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V1, desired=4), RedBlack()).raise_for_status()
     provider = rig.account(ACCOUNT).provider
-    resize = provider.resize_server_group
+    resize = provider.server_groups.resize
     sizes: list[tuple[str, int]] = []
 
     def recording(region: str, name: str, capacity: Any) -> None:
         sizes.append((name, capacity.desired))
         resize(region, name, capacity)
 
-    provider.resize_server_group = recording
+    provider.server_groups.resize = recording
     deployment = rig.deploy(
-        spec(kube_namespace, IMAGE_V2, desired=4), RollingRedBlack(steps=(50, 100))
+        KUBE.spec(kube_namespace, IMAGE_V2, desired=4), RollingRedBlack(steps=(50, 100))
     ).raise_for_status()
     assert deployment.status is DeploymentStatus.SUCCEEDED
     grown = [n for name, n in sizes if name == "shop-prod-v002"]
@@ -100,7 +101,7 @@ def test_rolling_red_black_moves_capacity(rig: Any, kube_namespace: str) -> None
 
 
 def test_canary_promotes(rig: Any, kube_namespace: str) -> None:
-    rig.deploy(spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
     canary = Canary(
         metrics=(MetricSpec(name="latency"),),
         intervals=1,
@@ -108,7 +109,7 @@ def test_canary_promotes(rig: Any, kube_namespace: str) -> None:
         traffic_percent=25,
         canary_capacity=1,
     )
-    rig.deploy(spec(kube_namespace, IMAGE_V2), canary).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V2), canary).raise_for_status()
     groups = cluster(rig, kube_namespace)
     enabled = [n for n, g in groups.items() if g.enabled]
     assert len(enabled) == 1
@@ -116,8 +117,8 @@ def test_canary_promotes(rig: Any, kube_namespace: str) -> None:
 
 
 def test_rollback_restores_the_previous_group(rig: Any, kube_namespace: str) -> None:
-    rig.deploy(spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
-    rig.deploy(spec(kube_namespace, IMAGE_V2), RedBlack()).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V2), RedBlack()).raise_for_status()
     rig.rollback(ACCOUNT, "shop-prod", kube_namespace).raise_for_status()
     groups = cluster(rig, kube_namespace)
     assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
@@ -125,9 +126,9 @@ def test_rollback_restores_the_previous_group(rig: Any, kube_namespace: str) -> 
 
 
 def test_a_crash_looping_version_rolls_back(rig: Any, kube_namespace: str, kubelet: Any) -> None:
-    rig.deploy(spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
     kubelet.fail({metadata.SERVER_GROUP: "shop-prod-v002"}, namespace=kube_namespace)
-    deployment = rig.deploy(spec(kube_namespace, IMAGE_V2), RedBlack(health_timeout=3))
+    deployment = rig.deploy(KUBE.spec(kube_namespace, IMAGE_V2), RedBlack(health_timeout=3))
     assert deployment.status is DeploymentStatus.FAILED
     groups = cluster(rig, kube_namespace)
     old, new = groups["shop-prod-v001"], groups["shop-prod-v002"]
@@ -150,13 +151,13 @@ def test_server_errors_mid_deploy_roll_back(
     kubeconfig = retarget(
         kube_cluster.kubeconfig(), tmp_path / "kubeconfig", server=proxy.url, ca_pem=proxy.ca_bundle
     )
-    rig = make_rig(kubeconfig, kube_namespace, tmp_path)
-    upsert_web(rig, kube_namespace)
-    rig.deploy(spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
+    rig = KUBE.connect(tmp_path, settings=where(kubeconfig, kube_namespace))
+    KUBE.upsert_web(rig, kube_namespace)
+    rig.deploy(KUBE.spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
     proxy.add(
         server_error(Style.KUBERNETES, 503), method="PATCH", path=r"/pods/shop-prod-v001-", times=4
     )
-    deployment = rig.deploy(spec(kube_namespace, IMAGE_V2), RedBlack())
+    deployment = rig.deploy(KUBE.spec(kube_namespace, IMAGE_V2), RedBlack())
     assert deployment.status is DeploymentStatus.FAILED, deployment.error
     assert proxy.answered() == 4
     groups = cluster(rig, kube_namespace)
@@ -174,20 +175,21 @@ def test_a_crashed_run_is_resumed_by_its_id_without_a_second_group(
     re-runs the same deployment: it resumes by id and finishes, with one new ReplicaSet."""
     # A crashed worker's lease frees itself after lease_ttl: short, so the test need not wait.
     short = {"deployments": {"lease_ttl": "3s"}}
-    first = make_rig(kube_cluster.kubeconfig(), kube_namespace, tmp_path, **short)
-    upsert_web(first, kube_namespace)
-    first.deploy(spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
+    settings = where(kube_cluster.kubeconfig(), kube_namespace)
+    first = KUBE.connect(tmp_path, settings=settings, **short)
+    KUBE.upsert_web(first, kube_namespace)
+    first.deploy(KUBE.spec(kube_namespace, IMAGE_V1), RedBlack()).raise_for_status()
     provider = first.account(ACCOUNT).provider
 
     def die(region: str, name: str) -> None:
         raise SimulatedCrash(f"process died before disabling {name}")
 
-    provider.disable_server_group = die
+    provider.server_groups.disable = die
     with pytest.raises(SimulatedCrash):
-        first.deploy(spec(kube_namespace, IMAGE_V2), RedBlack())
-    second = make_rig(kube_cluster.kubeconfig(), kube_namespace, tmp_path, **short)
+        first.deploy(KUBE.spec(kube_namespace, IMAGE_V2), RedBlack())
+    second = KUBE.connect(tmp_path, settings=settings, **short)
     (pending,) = second.deployments()
-    resumed = second.deploy(spec(kube_namespace, IMAGE_V2), RedBlack())
+    resumed = second.deploy(KUBE.spec(kube_namespace, IMAGE_V2), RedBlack())
     assert resumed.id == pending.id
     assert resumed.status is DeploymentStatus.SUCCEEDED
     sets = admin.apps.list_namespaced_replica_set(kube_namespace).items

@@ -7,9 +7,9 @@ settings only; names that need the kubernetes client load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cloudrig.provider import lazy_exports
 from cloudrig_kubernetes.settings import (
     KubernetesAccountSettings,
     KubernetesLoadBalancerSettings,
@@ -22,13 +22,7 @@ if TYPE_CHECKING:
     from cloudrig_kubernetes.errors import classify, map_error
     from cloudrig_kubernetes.provider import KubernetesProvider
 
-_LAZY = {
-    "KubeClient": "cloudrig_kubernetes.clients",
-    "attach": "cloudrig_kubernetes.clients",
-    "classify": "cloudrig_kubernetes.errors",
-    "map_error": "cloudrig_kubernetes.errors",
-    "KubernetesProvider": "cloudrig_kubernetes.provider",
-}
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "KubeClient",
@@ -41,9 +35,3 @@ __all__ = [
     "classify",
     "map_error",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

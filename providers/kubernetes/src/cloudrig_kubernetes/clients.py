@@ -154,6 +154,11 @@ class KubeClient:
         self._lock = threading.Lock()
         self._cached: set[Hashable] = set()
 
+    def namespaces(self, region: str | None) -> tuple[str, ...]:
+        """The namespaces an operation covers: ``region``, or every namespace of the account
+        when it is None (the contract's ``list(..., region=None)``)."""
+        return (region,) if region else self.settings.namespaces
+
     def read(
         self,
         fn: Callable[..., Any],

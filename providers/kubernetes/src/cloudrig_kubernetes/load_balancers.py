@@ -2,8 +2,8 @@
 
 The selector is ``lb.cloudrig.io/<service>=member`` plus ``cloudrig.io/traffic=enabled``: server
 groups join a load balancer by naming it in their spec (a pod label set at create), and leave
-traffic by losing the traffic label (``traffic``). An upsert of an existing Service changes it only
-when its ports, type or selector differ, so a repeated upsert costs one read.
+traffic by losing the traffic label (``server_groups.disable``). An upsert of an existing Service
+changes it only when its ports, type or selector differ, so a repeated upsert costs one read.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
-from pydantic import BaseModel
 
 from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig.provider import LoadBalancers
 from cloudrig_kubernetes import metadata
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.errors import is_already_exists, is_not_found, map_error
@@ -54,7 +54,9 @@ def _differs(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return seen != [{k: p.get(k) for k in keys} for p in wanted["ports"]]
 
 
-class LoadBalancers:
+class KubeLoadBalancers(LoadBalancers[KubernetesLoadBalancerSettings]):
+    """The ``load_balancers`` noun: Services in the account's namespaces."""
+
     def __init__(self, kube: KubeClient) -> None:
         self.kube = kube
         self.account = kube.account
@@ -98,8 +100,9 @@ class LoadBalancers:
                     members[service].append(rs["metadata"]["name"])
         return members
 
-    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
-        assert isinstance(settings, KubernetesLoadBalancerSettings)
+    def upsert(
+        self, spec: LoadBalancerSpec, settings: KubernetesLoadBalancerSettings
+    ) -> LoadBalancer:
         namespace, name = spec.region, resource_name(spec.name)
         wanted = desired_spec(spec, settings)
         body = {
@@ -138,14 +141,14 @@ class LoadBalancers:
                 )
         return self._model(service, self._members(namespace, [name])[name])
 
-    def get(self, namespace: str, name: str) -> LoadBalancer:
-        service = self._read(namespace, name)
+    def get(self, region: str, name: str) -> LoadBalancer:
+        service = self._read(region, name)
         service_name = service["metadata"]["name"]
-        return self._model(service, self._members(namespace, [service_name])[service_name])
+        return self._model(service, self._members(region, [service_name])[service_name])
 
-    def list(self, namespaces: tuple[str, ...]) -> list[LoadBalancer]:
+    def list(self, region: str | None = None) -> list[LoadBalancer]:
         found: list[LoadBalancer] = []
-        for namespace in namespaces:
+        for namespace in self.kube.namespaces(region):
             services = self.kube.call(
                 self.kube.core.list_namespaced_service,
                 namespace,
@@ -158,9 +161,9 @@ class LoadBalancers:
             found += [self._model(s, members[s["metadata"]["name"]]) for s in services]
         return sorted(found, key=lambda lb: (lb.region, lb.name))
 
-    def delete(self, namespace: str, name: str) -> None:
+    def delete(self, region: str, name: str) -> None:
         try:
-            service = self._read(namespace, name)
+            service = self._read(region, name)
         except NotFound:
             return
         body = {"preconditions": {"uid": service["metadata"]["uid"]}}
@@ -170,7 +173,7 @@ class LoadBalancers:
             self.kube.raw(
                 self.kube.core.delete_namespaced_service,
                 service["metadata"]["name"],
-                namespace,
+                region,
                 body=body,
             )
         except ApiException as exc:

@@ -40,6 +40,7 @@ from typing import Any
 from cloudrig import Capacity, Moniker
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_kubernetes.naming import NAMING, app_label, resource_name
+from cloudrig_kubernetes.settings import KubernetesServerGroupSettings
 
 MANAGED_BY, MANAGER = "app.kubernetes.io/managed-by", "cloudrig"
 APP = "cloudrig.io/app"
@@ -75,7 +76,7 @@ def group_selector(name: str) -> str:
     return f"{SERVER_GROUP}={name}"
 
 
-def group_labels(request: CreateServerGroup) -> dict[str, str]:
+def group_labels(request: CreateServerGroup[KubernetesServerGroupSettings]) -> dict[str, str]:
     """Labels of the ReplicaSet itself (and, with the traffic ones, of its pods)."""
     moniker = request.metadata.moniker
     return {
@@ -86,7 +87,7 @@ def group_labels(request: CreateServerGroup) -> dict[str, str]:
     }
 
 
-def pod_labels(request: CreateServerGroup) -> dict[str, str]:
+def pod_labels(request: CreateServerGroup[KubernetesServerGroupSettings]) -> dict[str, str]:
     """The pod template's labels: identity, traffic, load balancer and security group members."""
     labels = group_labels(request) | {TRAFFIC: TRAFFIC_ON}
     labels |= {lb_label(lb): MEMBER for lb in request.spec.load_balancers}
@@ -101,7 +102,7 @@ def identity_annotations(metadata: ServerGroupMetadata) -> dict[str, str]:
     return values
 
 
-def group_annotations(request: CreateServerGroup) -> dict[str, str]:
+def group_annotations(request: CreateServerGroup[KubernetesServerGroupSettings]) -> dict[str, str]:
     spec = request.spec
     return identity_annotations(request.metadata) | {
         CAPACITY: json.dumps({"min": spec.capacity.min, "max": spec.capacity.max}),

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
 from cloudrig import (
     Conflict,
@@ -27,10 +27,12 @@ from cloudrig import (
     SecurityGroup,
     SecurityGroupSpec,
 )
+from cloudrig.provider import SecurityGroups
 from cloudrig_kubernetes import metadata
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.errors import is_already_exists, is_not_found, map_error
 from cloudrig_kubernetes.naming import resource_name
+from cloudrig_kubernetes.settings import KubernetesSecurityGroupSettings
 
 _RULES = TypeAdapter(tuple[IngressRule, ...])
 SG_KIND = "cloudrig.io/kind"
@@ -75,7 +77,9 @@ def policy_spec(spec: SecurityGroupSpec) -> dict[str, Any]:
     }
 
 
-class SecurityGroups:
+class KubeSecurityGroups(SecurityGroups[KubernetesSecurityGroupSettings]):
+    """The ``security_groups`` noun: NetworkPolicies in the account's namespaces."""
+
     def __init__(self, kube: KubeClient) -> None:
         self.kube = kube
         self.account = kube.account
@@ -105,7 +109,9 @@ class SecurityGroups:
             raise NotFound(f"security group {name} not found in {namespace}", **self._where(name))
         return policy
 
-    def upsert(self, spec: SecurityGroupSpec, settings: BaseModel) -> SecurityGroup:
+    def upsert(
+        self, spec: SecurityGroupSpec, settings: KubernetesSecurityGroupSettings
+    ) -> SecurityGroup:
         namespace, name = spec.region, resource_name(spec.name)
         wanted = policy_spec(spec)
         annotations = {
@@ -156,12 +162,12 @@ class SecurityGroups:
             )
         return self._model(policy)
 
-    def get(self, namespace: str, name: str) -> SecurityGroup:
-        return self._model(self._read(namespace, name))
+    def get(self, region: str, name: str) -> SecurityGroup:
+        return self._model(self._read(region, name))
 
-    def list(self, namespaces: tuple[str, ...]) -> list[SecurityGroup]:
+    def list(self, region: str | None = None) -> list[SecurityGroup]:
         found: list[SecurityGroup] = []
-        for namespace in namespaces:
+        for namespace in self.kube.namespaces(region):
             policies = self.kube.call(
                 self.kube.networking.list_namespaced_network_policy,
                 namespace,
@@ -172,9 +178,9 @@ class SecurityGroups:
             ]
         return sorted(found, key=lambda sg: (sg.region, sg.name))
 
-    def delete(self, namespace: str, name: str) -> None:
+    def delete(self, region: str, name: str) -> None:
         try:
-            policy = self._read(namespace, name)
+            policy = self._read(region, name)
         except NotFound:
             return
         body = {"preconditions": {"uid": policy["metadata"]["uid"]}}
@@ -182,7 +188,7 @@ class SecurityGroups:
             self.kube.raw(
                 self.kube.networking.delete_namespaced_network_policy,
                 policy["metadata"]["name"],
-                namespace,
+                region,
                 body=body,
             )
         except ApiException as exc:

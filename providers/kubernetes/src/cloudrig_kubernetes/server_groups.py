@@ -1,22 +1,38 @@
 """Server groups: a ReplicaSet per version, created from a pod template, found by labels.
 
-Creates write every identity fact in the create call (``metadata``); a create that meets an
-existing ReplicaSet (409 AlreadyExists) reads it and returns it when its moniker and deployment
-id match, else raises Conflict (never adopts). Destroy is a foreground delete: the ReplicaSet
-disappears after its pods, so a destroyed group never leaves pods serving behind it.
-A ReplicaSet being deleted is reported as gone.
+Regions are namespaces. Creates write every identity fact in the create call (``metadata``); a
+create that meets an existing ReplicaSet (409 AlreadyExists) reads it and returns it when its
+moniker and deployment id match, else raises Conflict (never adopts). Destroy is a foreground
+delete: the ReplicaSet disappears after its pods, so a destroyed group never leaves pods serving
+behind it. A ReplicaSet being deleted is reported as gone.
+
+Enable and disable move the traffic label on the pod template and on the running pods. A Service
+selects ``lb.cloudrig.io/<service>=member`` AND ``cloudrig.io/traffic=enabled``. Disable removes
+the traffic label from the ReplicaSet's pod template (so pods it creates later stay out) and then
+from each of its pods (so the Service drops them from its endpoints at once); the pods keep running
+(warm). Enable puts it back. The ReplicaSet's own selector is only ``cloudrig.io/server-group``, so
+relabelling never orphans or replaces a pod. Traffic between enabled groups follows their ready pod
+counts (CAPACITY_ONLY): a Service spreads connections over its endpoints, so the share is the
+replica ratio, not a weight; the provider has no ``traffic`` noun.
+
+The efficient wait is a watch on the group's pods, not a poll loop: one read of the ReplicaSet,
+one list of its pods (which gives the resourceVersion to watch from), then one watch request that
+streams every pod change until enough pods are Up or the deadline passes: three requests however
+long the wait. The server ends a watch at ``timeoutSeconds``; an expired resourceVersion (410 Gone)
+re-lists and watches again.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
-from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
+from cloudrig import Capacity, Conflict, HealthState, Instance, NotFound, ServerGroup
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_kubernetes import health, metadata
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.concurrency import optimistic
@@ -24,10 +40,9 @@ from cloudrig_kubernetes.errors import is_already_exists, is_not_found, map_erro
 from cloudrig_kubernetes.settings import KubernetesServerGroupSettings
 
 
-def pod_spec(request: CreateServerGroup) -> dict[str, Any]:
+def pod_spec(request: CreateServerGroup[KubernetesServerGroupSettings]) -> dict[str, Any]:
     """The pod spec: the settings' PodSpec with the artifact as the main container's image."""
     settings = request.settings
-    assert isinstance(settings, KubernetesServerGroupSettings)
     spec: dict[str, Any] = json.loads(json.dumps(dict(settings.pod_spec)))  # a deep copy
     containers: list[dict[str, Any]] = spec.setdefault("containers", [])
     main = next((c for c in containers if c.get("name") == settings.container), None)
@@ -44,9 +59,8 @@ def pod_spec(request: CreateServerGroup) -> dict[str, Any]:
     return spec
 
 
-def replica_set(request: CreateServerGroup) -> dict[str, Any]:
+def replica_set(request: CreateServerGroup[KubernetesServerGroupSettings]) -> dict[str, Any]:
     settings = request.settings
-    assert isinstance(settings, KubernetesServerGroupSettings)
     identity = metadata.identity_annotations(request.metadata)
     return {
         "apiVersion": "apps/v1",
@@ -69,7 +83,18 @@ def replica_set(request: CreateServerGroup) -> dict[str, Any]:
     }
 
 
-class ServerGroups:
+def _up(pods: dict[str, dict[str, Any]]) -> int:
+    return sum(
+        1
+        for pod in pods.values()
+        if not pod["metadata"].get("deletionTimestamp")
+        and health.instance(pod).health is HealthState.UP
+    )
+
+
+class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
+    """The ``server_groups`` noun: ReplicaSets in the account's namespaces."""
+
     def __init__(self, kube: KubeClient) -> None:
         self.kube = kube
         self.account = kube.account
@@ -126,17 +151,17 @@ class ServerGroups:
             tags=tags,
         )
 
-    def get(self, namespace: str, name: str) -> ServerGroup:
-        rs = self.read(namespace, name, fresh=False)
-        pods = self.pods(namespace, metadata.group_selector(name), fresh=False)["items"]
+    def get(self, region: str, name: str) -> ServerGroup:
+        rs = self.read(region, name, fresh=False)
+        pods = self.pods(region, metadata.group_selector(name), fresh=False)["items"]
         return self.build(rs, pods)
 
-    def of_app(self, app: str, namespaces: tuple[str, ...]) -> list[ServerGroup]:
+    def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
         """Every group of ``app``: one list of ReplicaSets and one of pods per namespace, by
         the app label; the exact app is then compared from the moniker annotation."""
         groups: list[ServerGroup] = []
         selector = metadata.app_selector(app)
-        for namespace in namespaces:
+        for namespace in self.kube.namespaces(region):
             sets = self.kube.read(
                 self.kube.apps.list_namespaced_replica_set, namespace, label_selector=selector
             )["items"]
@@ -156,14 +181,14 @@ class ServerGroups:
             groups += [self.build(rs, by_group.get(rs["metadata"]["name"], [])) for rs in sets]
         return sorted(groups, key=lambda g: (g.region, g.created_at or 0, g.name))
 
-    def health(self, namespace: str, name: str) -> tuple[Instance, ...]:
-        return self.get(namespace, name).instances
+    def health(self, region: str, name: str) -> tuple[Instance, ...]:
+        return self.get(region, name).instances
 
-    def read_metadata(self, namespace: str, name: str) -> ServerGroupMetadata:
-        return metadata.read_metadata(self.read(namespace, name, fresh=False))
+    def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
+        return metadata.read_metadata(self.read(region, name, fresh=False))
 
     # -- mutations -------------------------------------------------------------------------------
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: CreateServerGroup[KubernetesServerGroupSettings]) -> ServerGroup:
         namespace, name = request.spec.region, request.name
         try:
             created = self.kube.raw(
@@ -190,7 +215,7 @@ class ServerGroups:
                 ) from exc
         return self.get(namespace, name)
 
-    def resize(self, namespace: str, name: str, capacity: Capacity) -> None:
+    def resize(self, region: str, name: str, capacity: Capacity) -> None:
         bounds = json.dumps({"min": capacity.min, "max": capacity.max})
 
         def write(rs: dict[str, Any]) -> None:
@@ -201,20 +226,62 @@ class ServerGroups:
                 },
                 "spec": {"replicas": capacity.desired},
             }
-            self.kube.raw(self.kube.apps.patch_namespaced_replica_set, name, namespace, patch)
+            self.kube.raw(self.kube.apps.patch_namespaced_replica_set, name, region, patch)
 
         optimistic(
-            lambda: self.read(namespace, name),
+            lambda: self.read(region, name),
             write,
             what="resize",
             account=self.account,
             resource=name,
         )
 
-    def destroy(self, namespace: str, name: str) -> None:
+    def enable(self, region: str, name: str) -> None:
+        self._set_traffic(region, name, enabled=True)
+
+    def disable(self, region: str, name: str) -> None:
+        self._set_traffic(region, name, enabled=False)
+
+    def _set_traffic(self, namespace: str, name: str, *, enabled: bool) -> None:
+        """The traffic label on the pod template first, then on each running pod."""
+        value = metadata.TRAFFIC_ON if enabled else None  # None deletes the label in a patch
+
+        def write(rs: dict[str, Any]) -> None:
+            labels = rs["spec"]["template"]["metadata"].get("labels") or {}
+            if labels.get(metadata.TRAFFIC) == value:
+                return  # the template is right already: no write
+            patch = {
+                "metadata": {"resourceVersion": rs["metadata"]["resourceVersion"]},
+                "spec": {"template": {"metadata": {"labels": {metadata.TRAFFIC: value}}}},
+            }
+            self.kube.raw(self.kube.apps.patch_namespaced_replica_set, name, namespace, patch)
+
+        optimistic(
+            lambda: self.read(namespace, name),
+            write,
+            what="enable" if enabled else "disable",
+            account=self.account,
+            resource=name,
+        )
+        # Pods listed after the template changed: any pod created later has the new labels.
+        pods = self.pods(namespace, metadata.group_selector(name))["items"]
+        for pod in pods:
+            pod_name = pod["metadata"]["name"]
+            if (pod["metadata"].get("labels") or {}).get(metadata.TRAFFIC) == value:
+                continue
+            patch = {"metadata": {"labels": {metadata.TRAFFIC: value}}}
+            try:
+                self.kube.raw(self.kube.core.patch_namespaced_pod, pod_name, namespace, patch)
+            except ApiException as exc:
+                if not is_not_found(exc):  # a pod deleted meanwhile needs no label
+                    raise map_error(
+                        exc, "patch_namespaced_pod", account=self.account, resource=pod_name
+                    ) from exc
+
+    def destroy(self, region: str, name: str) -> None:
         """Foreground deletion, preconditioned on the uid read (never someone else's object)."""
         try:
-            rs = self.read(namespace, name)
+            rs = self.read(region, name)
         except NotFound:
             return
         body = {
@@ -222,9 +289,71 @@ class ServerGroups:
             "preconditions": {"uid": rs["metadata"]["uid"]},
         }
         try:
-            self.kube.raw(self.kube.apps.delete_namespaced_replica_set, name, namespace, body=body)
+            self.kube.raw(self.kube.apps.delete_namespaced_replica_set, name, region, body=body)
         except ApiException as exc:
             if not is_not_found(exc):
                 raise map_error(
                     exc, "delete_namespaced_replica_set", account=self.account, resource=name
                 ) from exc
+
+    # -- the efficient wait: a watch ---------------------------------------------------------------
+    def wait_for_health(
+        self, region: str, name: str, *, healthy: int, timeout: float
+    ) -> ServerGroup:
+        deadline = time.monotonic() + timeout
+        rs = self.read(region, name)
+        selector = metadata.group_selector(name)
+        pods, listed_version = self._list_pods(region, selector)
+        version: str | None = listed_version
+        while _up(pods) < healthy:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if version is None:  # history expired: start over from a fresh list
+                pods, version = self._list_pods(region, selector)
+                continue
+            version = self._watch_pods(region, selector, pods, version, healthy, remaining)
+        # What the watch saw is newer than any cached listing: later reads get it, free.
+        listing = {"metadata": {"resourceVersion": version}, "items": list(pods.values())}
+        self.kube.remember(
+            self.kube.core.list_namespaced_pod, region, label_selector=selector, value=listing
+        )
+        return self.build(rs, list(pods.values()))
+
+    def _list_pods(self, namespace: str, selector: str) -> tuple[dict[str, dict[str, Any]], str]:
+        listed = self.pods(namespace, selector)
+        pods = {p["metadata"]["name"]: p for p in listed["items"]}
+        return pods, str(listed["metadata"]["resourceVersion"])
+
+    def _watch_pods(
+        self,
+        namespace: str,
+        selector: str,
+        pods: dict[str, dict[str, Any]],
+        version: str,
+        healthy: int,
+        remaining: float,
+    ) -> str | None:
+        """Apply the events of one watch to ``pods``; the version to resume from, or None."""
+        events = self.kube.stream(
+            self.kube.core.list_namespaced_pod,
+            namespace,
+            timeout=remaining,
+            label_selector=selector,
+            resource_version=version,
+        )
+        try:
+            for event in events:
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    return None  # 410 Gone: the resourceVersion is too old
+                version = str(obj.get("metadata", {}).get("resourceVersion") or version)
+                if kind == "DELETED":
+                    pods.pop(obj["metadata"]["name"], None)
+                elif kind in ("ADDED", "MODIFIED"):
+                    pods[obj["metadata"]["name"]] = obj
+                if _up(pods) >= healthy:
+                    break
+        finally:
+            events.close()
+        return version
