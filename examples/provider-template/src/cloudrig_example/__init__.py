@@ -6,8 +6,9 @@ client) is imported on first use, so listing providers stays cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cloudrig.provider import lazy_exports
 from cloudrig_example.settings import (
     ExampleAccountSettings,
     ExampleLoadBalancerSettings,
@@ -17,17 +18,11 @@ from cloudrig_example.settings import (
 if TYPE_CHECKING:
     from cloudrig_example.provider import ExampleProvider
 
+__getattr__, __dir__ = lazy_exports(__name__)
+
 __all__ = [
     "ExampleAccountSettings",
     "ExampleLoadBalancerSettings",
     "ExampleProvider",
     "ExampleServerGroupSettings",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "ExampleProvider":
-        from cloudrig_example.provider import ExampleProvider
-
-        return ExampleProvider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,25 +1,27 @@
 """Load balancers, and the traffic weights they give the server groups behind them.
 
-An example cloud load balancer targets server groups (a group joins the load balancers named in its
-create request) and routes to the *enabled* ones in proportion to their weights (0-100): exact
-traffic splitting over at most 4 groups per weights update (``max_weighted_groups``).
+Two nouns of the provider live here because the weights live on the load balancer:
+``ExampleLoadBalancers`` (``cloudrig.provider.LoadBalancers``, typed by the load balancer settings
+block) and ``ExampleTraffic`` (``cloudrig.provider.Traffic``). An example cloud load balancer
+targets server groups (a group joins the load balancers named in its create request) and routes to
+the *enabled* ones in proportion to their weights (0-100): exact traffic splitting over at most 4
+groups per weights update (``max_weighted_groups``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import NamedTuple
 from urllib.parse import quote
 
-from pydantic import BaseModel
-
 from cloudrig import Conflict, InvalidSpec, LoadBalancer, LoadBalancerSpec, NotFound, TrafficWeights
+from cloudrig.provider import LoadBalancers, Traffic
 from cloudrig_example._client import ExampleClient, Json
 from cloudrig_example.errors import PROVIDER, unexpected_answer
 from cloudrig_example.naming import cloud_name
-from cloudrig_example.server_groups import ServerGroups
+from cloudrig_example.server_groups import ExampleServerGroups
 from cloudrig_example.settings import ExampleLoadBalancerSettings
 
 
@@ -28,18 +30,16 @@ def _path(region: str, name: str | None = None) -> str:
     return base if name is None else f"{base}/{quote(name, safe='')}"
 
 
-class LoadBalancers:
-    """The load balancer and traffic operations of one account."""
+class ExampleLoadBalancers(LoadBalancers[ExampleLoadBalancerSettings]):
+    """The load balancers of one account, in its ``regions``."""
 
-    def __init__(self, client: ExampleClient, account: str, server_groups: ServerGroups) -> None:
+    def __init__(self, client: ExampleClient, account: str, regions: tuple[str, ...]) -> None:
         self._client = client
         self._account = account
-        self._server_groups = server_groups  # traffic puts groups in and out of service
+        self._regions = regions
 
-    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
+    def upsert(self, spec: LoadBalancerSpec, settings: ExampleLoadBalancerSettings) -> LoadBalancer:
         """Create, or replace the settings of an existing one (its targets are kept)."""
-        if not isinstance(settings, ExampleLoadBalancerSettings):
-            settings = ExampleLoadBalancerSettings.model_validate(settings.model_dump())
         name = cloud_name(spec.name)
         check = spec.health_check
         body: Json = {
@@ -67,11 +67,11 @@ class LoadBalancers:
         name = cloud_name(name)
         return self._to_model(self._client.get(_path(region, name), resource=name))
 
-    def list(self, regions: Iterable[str]) -> list[LoadBalancer]:
+    def list(self, region: str | None = None) -> list[LoadBalancer]:
         return [
             self._to_model(item)
-            for region in regions
-            for item in self._client.get(_path(region)).get("items", [])
+            for where in ((region,) if region else self._regions)
+            for item in self._client.get(_path(where)).get("items", [])
         ]
 
     def delete(self, region: str, name: str) -> None:
@@ -79,7 +79,34 @@ class LoadBalancers:
         with suppress(NotFound):  # already gone: delete is idempotent
             self._client.request("DELETE", _path(region, name), resource=name)
 
-    # -- traffic -----------------------------------------------------------------------------------
+    def _to_model(self, item: Json) -> LoadBalancer:
+        try:
+            return LoadBalancer(
+                name=item["name"],
+                account=self._account,
+                region=item["region"],
+                protocol=item["protocol"],
+                port=item["port"],
+                endpoint=item.get("dns_name"),
+                server_groups=tuple(t["server_group"] for t in item.get("targets", [])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise unexpected_answer(
+                f"unreadable load balancer in the cloud's answer ({type(exc).__name__})",
+                account=self._account,
+            ) from exc
+
+
+class ExampleTraffic(Traffic):
+    """Weighted traffic between the server groups behind one account's load balancers."""
+
+    def __init__(
+        self, client: ExampleClient, account: str, server_groups: ExampleServerGroups
+    ) -> None:
+        self._client = client
+        self._account = account
+        self._server_groups = server_groups  # weights put groups in and out of service
+
     def set_weights(self, region: str, weights: TrafficWeights) -> None:
         """Give each named group its weight on every load balancer that targets it, and put in
         traffic exactly the groups with a weight above 0: one list call, one weights update per
@@ -109,8 +136,10 @@ class LoadBalancers:
             self._client.request("PUT", path, json={"weights": mine}, resource=lb)
         for group, was_enabled in enabled.items():
             serves = wanted.get(group, 0) > 0
-            if serves != was_enabled:
-                self._server_groups.set_enabled(region, group, serves)
+            if serves and not was_enabled:
+                self._server_groups.enable(region, group)
+            elif was_enabled and not serves:
+                self._server_groups.disable(region, group)
 
     def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
         """The traffic shares the cloud reports, in whole percent summing to 100: the named
@@ -148,23 +177,6 @@ class LoadBalancers:
         except (KeyError, TypeError, ValueError) as exc:
             raise unexpected_answer(
                 f"unreadable load balancer targets in the cloud's answer ({type(exc).__name__})",
-                account=self._account,
-            ) from exc
-
-    def _to_model(self, item: Json) -> LoadBalancer:
-        try:
-            return LoadBalancer(
-                name=item["name"],
-                account=self._account,
-                region=item["region"],
-                protocol=item["protocol"],
-                port=item["port"],
-                endpoint=item.get("dns_name"),
-                server_groups=tuple(t["server_group"] for t in item.get("targets", [])),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise unexpected_answer(
-                f"unreadable load balancer in the cloud's answer ({type(exc).__name__})",
                 account=self._account,
             ) from exc
 

@@ -1,18 +1,18 @@
 """Security groups: the example cloud's security groups, with ingress rules by CIDR or group.
 
-Source groups in rules are names the user chose, mapped like every resource name. Deleting a group
-still used by a server group or by another group's rules is refused by the cloud (409, ``Conflict``).
+``ExampleSecurityGroups`` is the provider's ``security_groups`` noun. Security group specs take no
+settings block on the example cloud, so its type parameter is ``NoSettings``. Source groups in rules
+are names the user chose, mapped like every resource name. Deleting a group still used by a server
+group or by another group's rules is refused by the cloud (409, ``Conflict``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from contextlib import suppress
 from urllib.parse import quote
 
-from pydantic import BaseModel
-
 from cloudrig import Conflict, IngressRule, NotFound, Protocol, SecurityGroup, SecurityGroupSpec
+from cloudrig.provider import NoSettings, SecurityGroups
 from cloudrig_example._client import ExampleClient, Json
 from cloudrig_example.errors import unexpected_answer
 from cloudrig_example.naming import cloud_name
@@ -23,14 +23,15 @@ def _path(region: str, name: str | None = None) -> str:
     return base if name is None else f"{base}/{quote(name, safe='')}"
 
 
-class SecurityGroups:
-    """The security group operations of one account."""
+class ExampleSecurityGroups(SecurityGroups[NoSettings]):
+    """The security groups of one account, in its ``regions``."""
 
-    def __init__(self, client: ExampleClient, account: str) -> None:
+    def __init__(self, client: ExampleClient, account: str, regions: tuple[str, ...]) -> None:
         self._client = client
         self._account = account
+        self._regions = regions
 
-    def upsert(self, spec: SecurityGroupSpec, settings: BaseModel) -> SecurityGroup:
+    def upsert(self, spec: SecurityGroupSpec, settings: NoSettings) -> SecurityGroup:
         """Create, or replace the description and rules of an existing group."""
         name = cloud_name(spec.name)
         body: Json = {
@@ -57,11 +58,11 @@ class SecurityGroups:
         name = cloud_name(name)
         return self._to_model(self._client.get(_path(region, name), resource=name))
 
-    def list(self, regions: Iterable[str]) -> list[SecurityGroup]:
+    def list(self, region: str | None = None) -> list[SecurityGroup]:
         return [
             self._to_model(item)
-            for region in regions
-            for item in self._client.get(_path(region)).get("items", [])
+            for where in ((region,) if region else self._regions)
+            for item in self._client.get(_path(where)).get("items", [])
         ]
 
     def delete(self, region: str, name: str) -> None:

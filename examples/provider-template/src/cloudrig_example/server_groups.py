@@ -1,5 +1,9 @@
 """Server groups: the example cloud's server groups, one per version of a cluster.
 
+``ExampleServerGroups`` is the provider's ``server_groups`` noun: it implements the methods of
+``cloudrig.provider.ServerGroups`` itself. Its type parameter is the spec settings block, which the
+core validates before calling, so ``request.settings`` is already an ``ExampleServerGroupSettings``.
+
 Enable and disable flip the group's ``enabled`` flag: load balancers route only to enabled groups,
 and a disabled group keeps its instances (``disable_keeps_instances``). Health has two sources:
 the instance's own status, and — when the group is behind a load balancer — the load balancer's
@@ -8,7 +12,6 @@ view of it (out of service while the group is disabled).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -25,7 +28,7 @@ from cloudrig import (
     ServerGroup,
     parse_name,
 )
-from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_example import metadata
 from cloudrig_example._client import ExampleClient, Json
 from cloudrig_example.errors import PROVIDER, unexpected_answer
@@ -51,14 +54,15 @@ def _path(region: str, name: str | None = None) -> str:
     return base if name is None else f"{base}/{quote(name, safe='')}"
 
 
-class ServerGroups:
-    """The server group operations of one account."""
+class ExampleServerGroups(ServerGroups[ExampleServerGroupSettings]):
+    """The server groups of one account, in its ``regions``."""
 
-    def __init__(self, client: ExampleClient, account: str) -> None:
+    def __init__(self, client: ExampleClient, account: str, regions: tuple[str, ...]) -> None:
         self._client = client
         self._account = account
+        self._regions = regions
 
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: CreateServerGroup[ExampleServerGroupSettings]) -> ServerGroup:
         """Create with the metadata as tags in the same call; an identical group is returned."""
         spec = request.spec
         if spec.zones:
@@ -67,13 +71,10 @@ class ServerGroups:
                 account=self._account,
                 resource=request.name,
             )
-        settings = request.settings
-        if not isinstance(settings, ExampleServerGroupSettings):
-            settings = ExampleServerGroupSettings.model_validate(settings.model_dump())
         body: Json = {
             "name": request.name,
             "image": spec.artifact,
-            "instance_type": settings.instance_type,
+            "instance_type": request.settings.instance_type,
             "capacity": spec.capacity.model_dump(),
             "tags": metadata.to_tags(request.metadata, spec.tags),
             "security_groups": [cloud_name(n) for n in spec.security_groups],
@@ -90,7 +91,9 @@ class ServerGroups:
             return self._existing(spec.region, request)
         return self._to_model(created or {})
 
-    def _existing(self, region: str, request: CreateServerGroup) -> ServerGroup:
+    def _existing(
+        self, region: str, request: CreateServerGroup[ExampleServerGroupSettings]
+    ) -> ServerGroup:
         """A create met a group of the same name: it is ours only if its metadata matches."""
         group = self.get(region, request.name)
         found = (group.moniker, group.deployment_id)
@@ -109,19 +112,24 @@ class ServerGroups:
     def get(self, region: str, name: str) -> ServerGroup:
         return self._to_model(self._client.get(_path(region, name), resource=name))
 
-    def list(self, app: str, regions: Iterable[str]) -> list[ServerGroup]:
+    def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
         """One filtered list call per region: the cloud matches the stored app tag."""
         groups: list[ServerGroup] = []
-        for region in regions:
-            answer = self._client.get(_path(region), params={f"tag.{metadata.APP}": app})
+        for where in (region,) if region else self._regions:
+            answer = self._client.get(_path(where), params={f"tag.{metadata.APP}": app})
             groups += [self._to_model(item) for item in answer.get("items", [])]
         return groups
 
     def resize(self, region: str, name: str, capacity: Capacity) -> None:
         self._patch(region, name, {"capacity": capacity.model_dump()})
 
-    def set_enabled(self, region: str, name: str, enabled: bool) -> None:
-        self._patch(region, name, {"enabled": enabled})
+    def enable(self, region: str, name: str) -> None:
+        """Into traffic: the cloud routes to enabled groups, and gives one at weight 0 back 100."""
+        self._patch(region, name, {"enabled": True})
+
+    def disable(self, region: str, name: str) -> None:
+        """Out of traffic; the instances keep running."""
+        self._patch(region, name, {"enabled": False})
 
     def destroy(self, region: str, name: str) -> None:
         with suppress(NotFound):  # already gone: destroy is idempotent

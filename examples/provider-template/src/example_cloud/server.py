@@ -281,22 +281,22 @@ class ExampleCloud:
         sec = f"{_REGION}/security-groups"
         table: list[tuple[str, str, Callable[[Call], Any]]] = [
             ("GET", "/v1/whoami", _whoami),
-            ("GET", sg, lambda c: s.server_groups.list(c.region, c.tags)),
+            ("GET", sg, lambda c: s.list_server_groups(c.region, c.tags)),
             ("POST", sg, lambda c: s.create_server_group(c.region, c.body)),
-            ("GET", sg + _NAME, lambda c: s.server_groups.get(c.region, c.name)),
+            ("GET", sg + _NAME, lambda c: s.get_server_group(c.region, c.name)),
             ("PATCH", sg + _NAME, lambda c: s.update_server_group(c.region, c.name, c.body)),
             ("DELETE", sg + _NAME, lambda c: s.delete_server_group(c.region, c.name)),
-            ("GET", lb, lambda c: s.load_balancers.list(c.region)),
+            ("GET", lb, lambda c: s.list_load_balancers(c.region)),
             ("POST", lb, lambda c: s.create_load_balancer(c.region, c.body)),
-            ("GET", lb + _NAME, lambda c: s.load_balancers.get(c.region, c.name)),
+            ("GET", lb + _NAME, lambda c: s.get_load_balancer(c.region, c.name)),
             ("PUT", lb + _NAME, lambda c: s.replace_load_balancer(c.region, c.name, c.body)),
             ("PUT", lb + _NAME + "/weights", lambda c: s.set_weights(c.region, c.name, c.body)),
-            ("DELETE", lb + _NAME, lambda c: s.load_balancers.delete(c.region, c.name)),
-            ("GET", sec, lambda c: s.security_groups.list(c.region)),
+            ("DELETE", lb + _NAME, lambda c: s.delete_load_balancer(c.region, c.name)),
+            ("GET", sec, lambda c: s.list_security_groups(c.region)),
             ("POST", sec, lambda c: s.create_security_group(c.region, c.body)),
-            ("GET", sec + _NAME, lambda c: s.security_groups.get(c.region, c.name)),
+            ("GET", sec + _NAME, lambda c: s.get_security_group(c.region, c.name)),
             ("PUT", sec + _NAME, lambda c: s.replace_security_group(c.region, c.name, c.body)),
-            ("DELETE", sec + _NAME, lambda c: s.security_groups.delete(c.region, c.name)),
+            ("DELETE", sec + _NAME, lambda c: s.delete_security_group(c.region, c.name)),
         ]
         return [(verb, re.compile(pattern), fn) for verb, pattern, fn in table]
 
