@@ -16,9 +16,8 @@ from typing import Any
 
 import cloudrig
 from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
-from cloudrig.canary import MetricSamples
+from cloudrig.canary import MetricSamples, MetricSpec
 from cloudrig.provider import hookimpl
-from cloudrig.canary import MetricSpec
 from cloudrig.strategies import Canary, RedBlack
 from cloudrig.testing import ManualClock
 
