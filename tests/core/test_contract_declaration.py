@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,3 +168,22 @@ def test_lazy_exports_load_on_first_use_and_list_in_dir() -> None:
     assert inspect.isfunction(cloudrig.connect)
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         cloudrig.nothing_here  # type: ignore[attr-defined]  # noqa: B018
+
+
+def expected_docs_table() -> list[tuple[str, str, str]]:
+    return [(op.method, op.name, "yes" if op.mutating else "") for op in OPERATIONS]
+
+
+def test_the_docs_operations_table_is_the_declaration() -> None:
+    """docs/writing-a-provider.md lists every operation in declaration order, with its method, its
+    contract name and whether it is mutating; a change to the contract fails here until the table
+    follows (the message prints the rows to paste)."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "writing-a-provider.md").read_text()
+    rows = []
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"`\w+\(.*\)`", cells[1]):
+            method = cells[1].strip("`").split("(")[0]
+            rows.append((method, cells[2].strip("`"), cells[3]))
+    expected = expected_docs_table()
+    assert rows == expected, "\n".join(f"| | `{m}(…)` | `{n}` | {mu} |" for m, n, mu in expected)
