@@ -1,5 +1,6 @@
 """AWS provider tests: ``AwsProvider`` against moto in server mode, over real HTTP.
 
+``AWS`` is the account the ``Rig`` tests connect (``AWS.connect(tmp, {"endpoint_url": url})``).
 Fixtures:
 - ``aws_env``: dummy credentials as the environment variables the account settings reference;
 - ``make_aws_provider(endpoint_url=None, limiter=None, **settings)``: an ``AwsProvider`` for the
@@ -15,10 +16,22 @@ import pytest
 
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+from support.rig import RigFactory
 
 REGION = "us-east-1"
 ZONES = ("us-east-1a", "us-east-1b")
 KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
+ACCOUNT = "aws-test"
+AMI_V1, AMI_V2 = "ami-00000001", "ami-00000002"
+AWS = RigFactory(
+    provider="aws",
+    account=ACCOUNT,
+    settings={
+        "regions": [REGION],
+        "access_key_id": f"env:{KEY_ENV}",
+        "secret_access_key": f"env:{SECRET_ENV}",
+    },
+)
 
 
 def fast_limits(**overrides: Any) -> LimitsConfig:

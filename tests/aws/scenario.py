@@ -26,7 +26,7 @@ def create_request(
     capacity: Capacity | None = None,
     load_balancers: tuple[str, ...] = (),
     deployment_id: str | None = "dep-1",
-) -> CreateServerGroup:
+) -> CreateServerGroup[AwsServerGroupSettings]:
     from cloudrig_aws.naming import NAMING
 
     moniker = Moniker(app=app, stack=stack, sequence=sequence)

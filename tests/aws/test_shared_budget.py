@@ -18,7 +18,7 @@ import pytest
 from support.proxy import FaultProxy
 from support.proxy.rules import Request
 
-from .rig import make_rig, upsert_web
+from .conftest import AWS, REGION
 
 pytestmark = [pytest.mark.moto, pytest.mark.redis, pytest.mark.slow]
 WORKER = Path(__file__).with_name("budget_worker.py")
@@ -63,7 +63,7 @@ def test_two_processes_share_one_budget(
     moto_aws: Any, aws_env: None, redis_server: Any, tmp_path: Path
 ) -> None:
     redis_server.flushall()
-    upsert_web(make_rig(moto_aws.url, tmp_path))
+    AWS.upsert_web(AWS.connect(tmp_path, {"endpoint_url": moto_aws.url}), REGION)
     proxy = TimedProxy(moto_aws.url).start()
     try:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

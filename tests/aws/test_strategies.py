@@ -9,14 +9,20 @@ from typing import Any
 
 import pytest
 
+from cloudrig import ServerGroupSpec
+from cloudrig.canary import MetricSpec
 from cloudrig.engine import DeploymentStatus
-from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
+from cloudrig.strategies import Canary, Highlander, RedBlack, RollingRedBlack
 from support.proxy import Style, server_error, throttle
+from support.rig import limits
 
-from .conftest import REGION
-from .rig import ACCOUNT, AMI_V1, AMI_V2, make_rig, spec, upsert_web
+from .conftest import ACCOUNT, AMI_V1, AMI_V2, AWS, REGION, ZONES
 
 pytestmark = pytest.mark.moto
+
+
+def spec(artifact: str, desired: int = 2) -> ServerGroupSpec:
+    return AWS.spec(REGION, artifact, desired, zones=ZONES)
 
 
 def cluster(rig: Any) -> dict[str, Any]:
@@ -35,8 +41,8 @@ def suspended(group: dict[str, Any]) -> set[str]:
 
 @pytest.fixture
 def rig(moto_aws: Any, aws_env: None, tmp_path: Path) -> Any:
-    rig = make_rig(moto_aws.url, tmp_path)
-    upsert_web(rig)
+    rig = AWS.connect(tmp_path, {"endpoint_url": moto_aws.url})
+    AWS.upsert_web(rig, REGION)
     return rig
 
 
@@ -123,8 +129,8 @@ def test_throttling_mid_deploy_slows_down_and_succeeds(
     moto_aws: Any, aws_env: None, tmp_path: Path, fault_proxy: Callable[..., Any]
 ) -> None:
     proxy = fault_proxy(moto_aws.url)
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = AWS.connect(tmp_path, {"endpoint_url": proxy.url})
+    AWS.upsert_web(rig, REGION)
     rig.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
     proxy.add(throttle(Style.AWS_QUERY), operation="DescribeAutoScalingGroups", times=1)
     proxy.add(throttle(Style.EC2), operation="CreateLaunchTemplate", times=1)
@@ -145,8 +151,8 @@ def test_server_errors_mid_deploy_roll_back(
     2 in the deployment): the deployment fails and restores v001 with all the traffic; v002 is
     disabled and scaled down."""
     proxy = fault_proxy(moto_aws.url)
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = AWS.connect(tmp_path, {"endpoint_url": proxy.url})
+    AWS.upsert_web(rig, REGION)
     rig.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
     proxy.add(server_error(Style.AWS_QUERY, 503), operation="SuspendProcesses", times=4)
     deployment = rig.deploy(spec(AMI_V2), RedBlack())
@@ -206,13 +212,9 @@ def test_red_black_and_rollback_under_random_throttling(
     """A fifth of all requests throttled (seeded), in each service's own wire shape: every
     deployment still succeeds, slowed down and retried, and the server saw only admitted
     requests."""
-    from .rig import limits
-
     proxy = fault_proxy(moto_aws.url)
-    rig = make_rig(
-        proxy.url, tmp_path, limits=limits(retries={"attempts": 6, "base": 0.01, "cap": 0.05})
-    )
-    upsert_web(rig)
+    rig = AWS.connect(tmp_path, {"endpoint_url": proxy.url}, limits=limits(attempts=6))
+    AWS.upsert_web(rig, REGION)
     rig.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
     proxy.add(throttle(Style.AWS_QUERY), path="^/$", method="POST", probability=0.2, seed=7)
     rig.deploy(spec(AMI_V2), RedBlack()).raise_for_status()

@@ -10,9 +10,9 @@ first use, so listing providers and validating configuration never import the SD
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cloudrig.provider import lazy_exports
 from cloudrig_aws.settings import (
     AwsAccountSettings,
     AwsLoadBalancerSettings,
@@ -26,17 +26,7 @@ if TYPE_CHECKING:
     from cloudrig_aws.provider import AwsProvider
     from cloudrig_aws.vpc_security_groups import VpcSecurityGroups
 
-_LAZY = {
-    "AwsClient": "cloudrig_aws.clients",
-    "ClientFactory": "cloudrig_aws.clients",
-    "attach": "cloudrig_aws.clients",
-    "call_class": "cloudrig_aws.clients",
-    "THROTTLING_CODES": "cloudrig_aws.errors",
-    "classify": "cloudrig_aws.errors",
-    "map_error": "cloudrig_aws.errors",
-    "AwsProvider": "cloudrig_aws.provider",
-    "VpcSecurityGroups": "cloudrig_aws.vpc_security_groups",
-}
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "THROTTLING_CODES",
@@ -53,9 +43,3 @@ __all__ = [
     "classify",
     "map_error",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,10 +23,12 @@ from cloudrig_aws.settings import AwsServerGroupSettings
 from cloudrig_aws.target_groups import TargetGroups
 
 if TYPE_CHECKING:
-    from cloudrig_aws.server_groups import ServerGroups
+    from cloudrig_aws.server_groups import AwsServerGroups
+
+Request = CreateServerGroup[AwsServerGroupSettings]
 
 
-def _client_token(request: CreateServerGroup) -> str:
+def _client_token(request: Request) -> str:
     """Deterministic per (name, deployment): a retried CreateLaunchTemplate is the same request."""
     raw = f"{request.name}\0{request.metadata.deployment_id or ''}".encode()
     return hashlib.sha256(raw).hexdigest()[:64]
@@ -37,20 +39,18 @@ def _tag_list(tags: dict[str, str], **extra: Any) -> list[dict[str, Any]]:
 
 
 class Launcher:
-    def __init__(self, factory: ClientFactory, tgs: TargetGroups, groups: ServerGroups) -> None:
+    def __init__(self, factory: ClientFactory, tgs: TargetGroups, groups: AwsServerGroups) -> None:
         self._factory = factory
         self._tgs = tgs
         self._groups = groups
         self._account = factory.account
 
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: Request) -> ServerGroup:
         """Launch template, then Auto Scaling group, both carrying the metadata tags. Meeting
         either one already there: ours (same moniker and deployment id) is returned or finished,
         anything else is a ``Conflict`` — never adopted."""
         spec, name, region = request.spec, request.name, request.spec.region
         settings = request.settings
-        if not isinstance(settings, AwsServerGroupSettings):
-            settings = AwsServerGroupSettings.model_validate(settings.model_dump())
         lb_names = [load_balancer_name(n) for n in spec.load_balancers]
         tags = metadata.to_tags(
             request.metadata, spec.tags, lb_names, spec.artifact, spec.security_groups
@@ -143,7 +143,7 @@ class Launcher:
             tags=dict(spec.tags),
         )
 
-    def _existing(self, request: CreateServerGroup) -> ServerGroup | None:
+    def _existing(self, request: Request) -> ServerGroup | None:
         """The group (or the launch template a crashed create left) if it is ours; ``None``
         when only our launch template exists (the create goes on); else ``Conflict``."""
         region, name = request.spec.region, request.name
@@ -170,7 +170,7 @@ class Launcher:
             return None
         self._conflict(request, found)
 
-    def _conflict(self, request: CreateServerGroup, found: ServerGroupMetadata | None) -> NoReturn:
+    def _conflict(self, request: Request, found: ServerGroupMetadata | None) -> NoReturn:
         who = (
             (
                 f"moniker {found.moniker.cluster!r} v{found.moniker.sequence}, deployment "

@@ -8,12 +8,10 @@ health check is brought to the spec.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
-
 from cloudrig import Conflict, InvalidSpec, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig.provider import LoadBalancers
 from cloudrig_aws.clients import ClientFactory
 from cloudrig_aws.naming import load_balancer_name
 from cloudrig_aws.settings import AwsLoadBalancerSettings
@@ -40,19 +38,18 @@ def _protocols(lb_type: str, protocol: str) -> tuple[str, str]:
     return p.upper(), "HTTP"
 
 
-class LoadBalancers:
+class AwsLoadBalancers(LoadBalancers[AwsLoadBalancerSettings]):
     def __init__(self, factory: ClientFactory, target_groups: TargetGroups) -> None:
         self._factory = factory
         self._tgs = target_groups
         self._account = factory.account
+        self._regions = factory.settings.regions
 
     def _elb(self, region: str) -> Any:
         return self._factory.client("elbv2", region)
 
     # -- upsert ----------------------------------------------------------------------------------
-    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
-        if not isinstance(settings, AwsLoadBalancerSettings):
-            settings = AwsLoadBalancerSettings.model_validate(settings.model_dump())
+    def upsert(self, spec: LoadBalancerSpec, settings: AwsLoadBalancerSettings) -> LoadBalancer:
         region, name = spec.region, load_balancer_name(spec.name)
         listener_protocol, target_protocol = _protocols(settings.type, spec.protocol)
         subnets = list(settings.subnets) or self._default_subnets(region)
@@ -186,14 +183,14 @@ class LoadBalancers:
         lb: dict[str, Any] = found[0]
         return lb
 
-    def get(self, region: str, name: str, server_groups: Iterable[str] = ()) -> LoadBalancer:
-        return self._to_model(region, self.describe(region, name), tuple(server_groups))
+    def get(self, region: str, name: str) -> LoadBalancer:
+        return self._to_model(region, self.describe(region, name), ())
 
-    def list(self, regions: Iterable[str]) -> list[LoadBalancer]:
+    def list(self, region: str | None = None) -> list[LoadBalancer]:
         out: list[LoadBalancer] = []
-        for region in regions:
-            for lb in self._elb(region).pages("describe_load_balancers", "LoadBalancers"):
-                out.append(self._to_model(region, lb, ()))
+        for where in (region,) if region else self._regions:
+            for lb in self._elb(where).pages("describe_load_balancers", "LoadBalancers"):
+                out.append(self._to_model(where, lb, ()))
         return out
 
     def _to_model(self, region: str, lb: dict[str, Any], groups: tuple[str, ...]) -> LoadBalancer:

@@ -12,8 +12,6 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
-
 from cloudrig import (
     Conflict,
     IngressRule,
@@ -23,6 +21,7 @@ from cloudrig import (
     SecurityGroup,
     SecurityGroupSpec,
 )
+from cloudrig.provider import SecurityGroups
 from cloudrig_aws.clients import ClientFactory
 from cloudrig_aws.naming import security_group_name
 from cloudrig_aws.settings import AwsSecurityGroupSettings
@@ -35,10 +34,11 @@ def _aws_protocol(protocol: Protocol) -> str:
     return {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "all": "-1"}[protocol.value]
 
 
-class SecurityGroups:
+class AwsSecurityGroups(SecurityGroups[AwsSecurityGroupSettings]):
     def __init__(self, factory: ClientFactory) -> None:
         self._factory = factory
         self._account = factory.account
+        self._regions = factory.settings.regions
 
     def _ec2(self, region: str) -> Any:
         return self._factory.client("ec2", region)
@@ -52,9 +52,7 @@ class SecurityGroups:
         )["SecurityGroups"]
         return found[0] if found else None
 
-    def upsert(self, spec: SecurityGroupSpec, settings: BaseModel) -> SecurityGroup:
-        if not isinstance(settings, AwsSecurityGroupSettings):
-            settings = AwsSecurityGroupSettings.model_validate(settings.model_dump())
+    def upsert(self, spec: SecurityGroupSpec, settings: AwsSecurityGroupSettings) -> SecurityGroup:
         region, name = spec.region, security_group_name(spec.name)
         ec2 = self._ec2(region)
         group = self._find(region, name)
@@ -140,11 +138,11 @@ class SecurityGroups:
             )
         return self._to_model(region, group)
 
-    def list(self, regions: Iterable[str]) -> list[SecurityGroup]:
+    def list(self, region: str | None = None) -> list[SecurityGroup]:
         return [
-            self._to_model(region, g)
-            for region in regions
-            for g in self._ec2(region).pages("describe_security_groups", "SecurityGroups")
+            self._to_model(where, g)
+            for where in ((region,) if region else self._regions)
+            for g in self._ec2(where).pages("describe_security_groups", "SecurityGroups")
         ]
 
     def delete(self, region: str, name: str) -> None:

@@ -9,36 +9,38 @@ Enable/disable (the Clouddriver way, DESIGN §4): a disabled group is detached f
 balancers' target groups (its targets deregister and drain; instances keep running) and has
 ``AddToLoadBalancer`` suspended so scaling cannot put instances back into traffic; enable resumes
 it and attaches again. ``enabled`` is read back from that suspension. A disabled group can still
-be resized (scaled down after the strategy's delay).
+be resized (scaled down after the strategy's delay). Both end any weighted split on the group's
+load balancers first (``traffic``: the ``Traffic`` noun built here, on these groups).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 from typing import Any
 
 from cloudrig import Capacity, Instance, InvalidSpec, NotFound, ServerGroup, parse_name
-from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_aws import health, metadata
 from cloudrig_aws.clients import AwsClient, ClientFactory
 from cloudrig_aws.launch import Launcher
+from cloudrig_aws.settings import AwsServerGroupSettings
 from cloudrig_aws.target_groups import TargetGroups, name_of
+from cloudrig_aws.traffic import ADD_TO_LB, AwsTraffic, is_enabled
 
-ADD_TO_LB = "AddToLoadBalancer"
 _SNAPSHOT = "cloudrig-groups"
 
 
-def is_enabled(group: dict[str, Any]) -> bool:
-    return ADD_TO_LB not in {p["ProcessName"] for p in group.get("SuspendedProcesses", [])}
+class AwsServerGroups(ServerGroups[AwsServerGroupSettings]):
+    """Auto Scaling groups of one account; ``traffic`` is the account's ``Traffic`` noun, which
+    reads and switches these same groups."""
 
-
-class ServerGroups:
     def __init__(self, factory: ClientFactory, target_groups: TargetGroups) -> None:
         self._factory = factory
         self._tgs = target_groups
         self._account = factory.account
+        self._regions = factory.settings.regions
         self._launcher = Launcher(factory, target_groups, self)
+        self.traffic = AwsTraffic(factory, target_groups, self)
 
     def _asg(self, region: str) -> AwsClient:
         return self._factory.client("autoscaling", region)
@@ -86,15 +88,15 @@ class ServerGroups:
         group = self.describe(region, name, fresh=fresh)
         return self.to_model(region, group, with_target_health=True, fresh=fresh)
 
-    def of_app(self, app: str, regions: Iterable[str]) -> list[ServerGroup]:
+    def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
         """Groups whose stored app is ``app``; health from the Auto Scaling view only (target
-        health costs a call per target group: ``get_server_group`` adds it)."""
+        health costs a call per target group: ``get`` adds it)."""
         out: list[ServerGroup] = []
-        for region in regions:
-            for group in self.snapshot(region).values():
+        for where in (region,) if region else self._regions:
+            for group in self.snapshot(where).values():
                 tags = metadata.as_dict(group.get("Tags", []))
                 if tags.get(metadata.APP) == app and group.get("Status") != "Delete in progress":
-                    out.append(self.to_model(region, group, with_target_health=False))
+                    out.append(self.to_model(where, group, with_target_health=False))
         return out
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
@@ -106,7 +108,7 @@ class ServerGroups:
         return self.get(region, name).instances
 
     # -- create ----------------------------------------------------------------------------------
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: CreateServerGroup[AwsServerGroupSettings]) -> ServerGroup:
         """Launch template, then Auto Scaling group (see ``launch``)."""
         return self._launcher.create(request)
 
@@ -124,9 +126,15 @@ class ServerGroups:
         finally:
             self.invalidate(region)
 
-    def set_enabled(self, region: str, name: str, enabled: bool) -> None:
-        """Attach + resume, or suspend + detach, deciding from a fresh read of the group."""
-        self.apply_enabled(region, self.describe(region, name, fresh=True), enabled)
+    def enable(self, region: str, name: str) -> None:
+        """End a split on its load balancers, then resume + attach (decided from a fresh read)."""
+        self.traffic.end_split_for(region, name)
+        self.apply_enabled(region, self.describe(region, name, fresh=True), True)
+
+    def disable(self, region: str, name: str) -> None:
+        """End a split on its load balancers, then suspend + detach (decided from a fresh read)."""
+        self.traffic.end_split_for(region, name)
+        self.apply_enabled(region, self.describe(region, name, fresh=True), False)
 
     def apply_enabled(self, region: str, group: dict[str, Any], enabled: bool) -> None:
         """Bring ``group`` (a description read just before) into or out of traffic, calling only

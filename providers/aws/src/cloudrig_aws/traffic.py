@@ -2,11 +2,11 @@
 
 Normally the groups of a cluster share their load balancer's target group and traffic follows
 their instances (``server_groups``): the split is read as each enabled group's share of the
-desired instances. ``set_traffic_weights`` with two or more groups above 0 switches the load
+desired instances. ``set_weights`` with two or more groups above 0 switches the load
 balancer to an exact split: each named group gets a target group of its own (``w-…``, created
 from the shared one's settings and attached to its Auto Scaling group) and every listener of the
 load balancer forwards to those with the given weights (ALB: at most 5 target groups per forward
-action). After any ``set_traffic_weights`` the cluster's groups behind those load balancers are
+action). After any ``set_weights`` the cluster's groups behind those load balancers are
 enabled exactly when their weight is above 0 (groups left out count as 0).
 
 A split that gives one group everything — and any enable/disable of a group on a split load
@@ -22,17 +22,26 @@ import contextlib
 import math
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudrig import Conflict, InvalidSpec, NotFound, TrafficWeights
+from cloudrig.provider import Traffic
 from cloudrig_aws import metadata
 from cloudrig_aws.clients import ClientFactory
 from cloudrig_aws.naming import weight_target_group_name
-from cloudrig_aws.server_groups import ServerGroups, is_enabled
 from cloudrig_aws.target_groups import TargetGroups, name_of
 
+if TYPE_CHECKING:
+    from cloudrig_aws.server_groups import AwsServerGroups
+
 MAX_WEIGHTED = 5
+ADD_TO_LB = "AddToLoadBalancer"
 Groups = dict[str, dict[str, Any]]
+
+
+def is_enabled(group: dict[str, Any]) -> bool:
+    """In traffic: its Auto Scaling group does not have ``AddToLoadBalancer`` suspended."""
+    return ADD_TO_LB not in {p["ProcessName"] for p in group.get("SuspendedProcesses", [])}
 
 
 def _lbs(group: dict[str, Any]) -> tuple[str, ...]:
@@ -52,8 +61,11 @@ def _split_active(peers: Groups) -> bool:
     )
 
 
-class Traffic:
-    def __init__(self, factory: ClientFactory, tgs: TargetGroups, groups: ServerGroups) -> None:
+class AwsTraffic(Traffic):
+    """Weights over the groups of ``groups`` (which builds this noun and calls ``end_split_for``
+    before each enable and disable)."""
+
+    def __init__(self, factory: ClientFactory, tgs: TargetGroups, groups: AwsServerGroups) -> None:
         self._factory = factory
         self._tgs = tgs
         self._groups = groups
@@ -230,10 +242,10 @@ class Traffic:
             self._groups.invalidate(region)
 
     # -- get ---------------------------------------------------------------------------------------
-    def get_weights(self, region: str, names: Sequence[str]) -> TrafficWeights:
+    def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
         """The named groups' shares, and any other group of their clusters that has traffic."""
-        _, lbs, peers = self._groups_and_peers(region, names, fresh=False)
-        shares: dict[str, float] = dict.fromkeys(names, 0.0)
+        _, lbs, peers = self._groups_and_peers(region, server_groups, fresh=False)
+        shares: dict[str, float] = dict.fromkeys(server_groups, 0.0)
         if _split_active(peers):
             by_target = {weight_target_group_name(n): n for n in peers}
             for listener in self._listeners(region, lbs[0])[:1]:
@@ -248,10 +260,10 @@ class Traffic:
             for n, g in peers.items():
                 if is_enabled(g) and shared & set(g.get("TargetGroupARNs", [])):
                     shares[n] = float(g.get("DesiredCapacity", 0))
-        shares = {n: s for n, s in shares.items() if n in names or s > 0}
+        shares = {n: s for n, s in shares.items() if n in server_groups or s > 0}
         if sum(shares.values()) <= 0:
             raise Conflict(
-                f"none of {', '.join(names)} receives traffic in {region}",
+                f"none of {', '.join(server_groups)} receives traffic in {region}",
                 provider="aws",
                 account=self._account,
             )
