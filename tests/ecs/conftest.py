@@ -1,6 +1,8 @@
 """ECS provider tests: ``EcsProvider`` against moto in server mode, over real HTTP, with the test
 support's ECS task model (tasks PENDING → RUNNING, container health, target registration).
 
+``ECS`` is the account the ``Rig`` tests connect (``ECS.connect(tmp, {"endpoint_url": url})``),
+found through the ``cloudrig-ecs`` entry point like any installed provider.
 Fixtures:
 - ``ecs_cluster``: the ECS cluster ``cloudrig`` created in moto (its name);
 - ``make_ecs_provider(endpoint_url=None, limiter=None, **settings)``: an ``EcsProvider`` for the
@@ -16,11 +18,24 @@ import pytest
 
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+from support.rig import RigFactory
 
 REGION = "us-east-1"
 CLUSTER = "cloudrig"
 KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
 IMAGE_V1, IMAGE_V2 = "public.ecr.aws/shop/web:1", "public.ecr.aws/shop/web:2"
+ACCOUNT = "ecs-test"
+ECS = RigFactory(
+    provider="ecs",
+    account=ACCOUNT,
+    settings={
+        "regions": [REGION],
+        "access_key_id": f"env:{KEY_ENV}",
+        "secret_access_key": f"env:{SECRET_ENV}",
+        "account_id": "123456789012",
+        "cluster": CLUSTER,
+    },
+)
 
 
 def fast_limits(**overrides: Any) -> LimitsConfig:
@@ -50,15 +65,9 @@ def ecs_cluster(moto_aws: Any) -> str:
 def account_settings(endpoint_url: str, **extra: Any) -> Any:
     from cloudrig_ecs import EcsAccountSettings
 
-    values: dict[str, Any] = {
-        "regions": [REGION],
-        "access_key_id": f"env:{KEY_ENV}",
-        "secret_access_key": f"env:{SECRET_ENV}",
-        "endpoint_url": endpoint_url,
-        "account_id": "123456789012",
-        "cluster": CLUSTER,
-    }
-    return EcsAccountSettings.model_validate(values | extra)
+    return EcsAccountSettings.model_validate(
+        {**ECS.settings, "endpoint_url": endpoint_url, **extra}
+    )
 
 
 @pytest.fixture
@@ -68,7 +77,7 @@ def make_ecs_provider(moto_aws: Any, ecs_env: None, ecs_cluster: str) -> Callabl
     def make(
         endpoint_url: str | None = None,
         limiter: Limiter | None = None,
-        account: str = "ecs-test",
+        account: str = ACCOUNT,
         **settings: Any,
     ) -> Any:
         context = ProviderContext(

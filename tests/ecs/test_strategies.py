@@ -11,14 +11,19 @@ from typing import Any
 
 import pytest
 
+from cloudrig import ServerGroupSpec
+from cloudrig.canary import MetricSpec
 from cloudrig.engine import DeploymentStatus
-from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
+from cloudrig.strategies import Canary, Highlander, RedBlack, RollingRedBlack
 from support.proxy import Style, server_error, throttle
 
-from .conftest import CLUSTER, IMAGE_V1, IMAGE_V2, REGION
-from .rig import ACCOUNT, make_rig, spec, upsert_web
+from .conftest import ACCOUNT, CLUSTER, ECS, IMAGE_V1, IMAGE_V2, REGION
 
 pytestmark = pytest.mark.moto
+
+
+def spec(image: str, desired: int = 2, **settings: Any) -> ServerGroupSpec:
+    return ECS.spec(REGION, image, desired, settings=settings)
 
 
 def cluster(rig: Any) -> dict[str, Any]:
@@ -41,8 +46,8 @@ def running(moto: Any, service: str) -> int:
 
 @pytest.fixture
 def rig(moto_aws: Any, ecs_env: None, ecs_cluster: str, tmp_path: Path) -> Any:
-    rig = make_rig(moto_aws.url, tmp_path)
-    upsert_web(rig)
+    rig = ECS.connect(tmp_path, {"endpoint_url": moto_aws.url})
+    ECS.upsert_web(rig, REGION)
     return rig
 
 
@@ -159,8 +164,8 @@ def test_listener_update_failing_rolls_back(
     fault_proxy: Callable[..., Any],
 ) -> None:
     proxy = fault_proxy(moto_aws.url)
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = ECS.connect(tmp_path, {"endpoint_url": proxy.url})
+    ECS.upsert_web(rig, REGION)
     rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
     # The create's own weight-0 join passes; the switch fails past every retry.
     proxy.add(server_error(Style.AWS_QUERY, 503), operation="ModifyListener", nth=2, times=4)
@@ -180,8 +185,8 @@ def test_throttling_mid_deploy_slows_down_and_succeeds(
     fault_proxy: Callable[..., Any],
 ) -> None:
     proxy = fault_proxy(moto_aws.url)
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = ECS.connect(tmp_path, {"endpoint_url": proxy.url})
+    ECS.upsert_web(rig, REGION)
     rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
     proxy.add(throttle(Style.AWS_JSON), operation="DescribeServices", times=1)
     proxy.add(throttle(Style.AWS_JSON), operation="CreateService", times=1)

@@ -6,9 +6,9 @@ first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cloudrig.provider import lazy_exports
 from cloudrig_ecs.settings import (
     EcsAccountSettings,
     EcsLoadBalancerSettings,
@@ -19,6 +19,8 @@ from cloudrig_ecs.settings import (
 if TYPE_CHECKING:
     from cloudrig_ecs.provider import EcsProvider
 
+__getattr__, __dir__ = lazy_exports(__name__)
+
 __all__ = [
     "EcsAccountSettings",
     "EcsLoadBalancerSettings",
@@ -26,9 +28,3 @@ __all__ = [
     "EcsSecurityGroupSettings",
     "EcsServiceSettings",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "EcsProvider":
-        return importlib.import_module("cloudrig_ecs.provider").EcsProvider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,20 +1,16 @@
-"""Creating a server group: its task definition revision, its target groups, its service.
+"""What a new service runs on: its task definition revision, its target groups, its network.
 
-Idempotent end to end: a service of that name with our moniker and deployment id is returned
-(another one is a ``Conflict``); the task definition family is the group's own, and the revision
-registered for this deployment is remembered in process until its service exists, so a retry
-reuses it (a deployment resumed by another process registers one more revision of the family,
-which ``destroy`` deregisters with the rest); target groups are created with
-``CreateTargetGroup`` (which returns a matching existing one); ``CreateService`` carries a
-``clientToken`` derived from the name and deployment id, so a retry after a lost answer does not
-make a second service. The moniker, deployment id and capacity bounds are tags written in the
-create calls themselves.
+``EcsServices.create`` owns the operation (the conflict check, ``CreateService``, the cache);
+``ServiceCreation.arguments`` prepares the rest of the ``CreateService`` call, idempotently: the
+task definition family is the group's own, and the revision registered for this deployment is
+remembered in process until its service exists, so a retry reuses it (a deployment resumed by
+another process registers one more revision of the family, which ``destroy`` deregisters with
+the rest); target groups are created with ``CreateTargetGroup`` (which returns a matching
+existing one); the ``clientToken`` is derived from the name and deployment id, so a retry after a
+lost answer does not make a second service.
 
-Requests: the fresh conflict check (``DescribeServices``), ``RegisterTaskDefinition``,
-``CreateTargetGroup`` and the fresh listener read + ``ModifyListener`` per load balancer,
-``CreateService``. The service is not read back: ``CreateService`` answers with it, and that
-answer is put into the read cache (``Services.created``); its tasks and target health are read
-only when the answer already counts tasks (AWS answers before any exists).
+Requests: ``RegisterTaskDefinition``, ``CreateTargetGroup`` and the fresh listener read +
+``ModifyListener`` per load balancer.
 
 A group behind load balancers joins their listeners with weight 0: its tasks are registered
 and health-checked, but take traffic only once enabled. A group behind none is enabled.
@@ -26,27 +22,25 @@ import hashlib
 import threading
 from typing import Any
 
-from cloudrig import Conflict, ServerGroup
 from cloudrig.provider import CreateServerGroup
+from cloudrig_aws import ClientFactory, VpcSecurityGroups
 from cloudrig_ecs import metadata as meta
-from cloudrig_ecs.load_balancers import LoadBalancers
+from cloudrig_ecs.load_balancers import EcsLoadBalancers
 from cloudrig_ecs.network import Network
-from cloudrig_ecs.security_groups import SecurityGroups
-from cloudrig_ecs.services import ARTIFACT, HEALTH_CHECKED, Services
-from cloudrig_ecs.settings import EcsServiceSettings
+from cloudrig_ecs.settings import EcsSecurityGroupSettings, EcsServiceSettings
 from cloudrig_ecs.traffic import ListenerWeights
 
 
-class Creator:
+class ServiceCreation:
     def __init__(
         self,
-        services: Services,
-        load_balancers: LoadBalancers,
+        factory: ClientFactory,
+        load_balancers: EcsLoadBalancers,
         weights: ListenerWeights,
         network: Network,
-        security_groups: SecurityGroups,
+        security_groups: VpcSecurityGroups[EcsSecurityGroupSettings],
     ) -> None:
-        self._services = services
+        self._factory = factory
         self._lbs = load_balancers
         self._weights = weights
         self._network = network
@@ -56,29 +50,15 @@ class Creator:
         # until its service exists.
         self._registered: dict[tuple[str, str, str | None], str] = {}
 
-    def create(self, request: CreateServerGroup) -> ServerGroup:
-        settings = request.settings
-        if not isinstance(settings, EcsServiceSettings):
-            settings = EcsServiceSettings.model_validate(settings.model_dump())
+    def arguments(
+        self, request: CreateServerGroup[EcsServiceSettings], tags: dict[str, str]
+    ) -> dict[str, Any]:
+        """The ``CreateService`` arguments beyond its name, count and tags: the task definition,
+        the target groups (joined to their listeners with weight 0), the network, the placement
+        and the client token."""
         spec, name, region = request.spec, request.name, request.spec.region
-        existing = self._services.describe(region, name, fresh=True)
-        if existing is not None:
-            found = meta.read_metadata(meta.as_dict(existing.get("tags")))
-            if found != request.metadata:
-                raise Conflict(
-                    f"service {name} exists with moniker {found.moniker if found else None} "
-                    f"and deployment {found.deployment_id if found else None}",
-                    resource=name,
-                )
-            return self._services.group(region, existing)
-        tags = dict(spec.tags) | meta.metadata_tags(name, request.metadata, spec.capacity)
-        tags |= {
-            meta.LBS: ",".join(spec.load_balancers),
-            meta.SGS: ",".join(spec.security_groups),
-            HEALTH_CHECKED: "true" if settings.health_check_command else "false",
-            ARTIFACT: spec.artifact[:256],
-        }
-        task_definition = self._task_definition(request, settings, tags)
+        settings = request.settings
+        task_definition = self._task_definition(request, tags)
         balancers = []
         for lb in spec.load_balancers:
             arn = self._lbs.version_target_group(region, lb, name)
@@ -105,16 +85,10 @@ class Creator:
             }
         )
         token = hashlib.sha256(f"{name}\0{request.metadata.deployment_id}".encode()).hexdigest()
-        answer = self._services.ecs(region).call(
-            "create_service",
-            resource=name,
-            safe=True,
-            cluster=self._services.cluster,
-            serviceName=name,
-            taskDefinition=task_definition,
-            desiredCount=spec.capacity.desired,
-            loadBalancers=balancers,
-            networkConfiguration={
+        return {
+            "taskDefinition": task_definition,
+            "loadBalancers": balancers,
+            "networkConfiguration": {
                 "awsvpcConfiguration": {
                     "subnets": subnets,
                     "securityGroups": groups
@@ -122,20 +96,21 @@ class Creator:
                     "assignPublicIp": "ENABLED" if settings.assign_public_ip else "DISABLED",
                 }
             },
-            tags=meta.as_list(tags),
-            propagateTags="SERVICE",
-            clientToken=token[:32],
+            "clientToken": token[:32],
             **placement,
-        )
-        self._services.created(region, answer["service"], tags)
+        }
+
+    def done(self, request: CreateServerGroup[EcsServiceSettings]) -> None:
+        """The service exists: a later create of this name registers anew."""
         with self._lock:
-            self._registered.pop((region, name, request.metadata.deployment_id), None)
-        return self._services.get(region, name)
+            self._registered.pop(
+                (request.spec.region, request.name, request.metadata.deployment_id), None
+            )
 
     def _task_definition(
-        self, request: CreateServerGroup, settings: EcsServiceSettings, tags: dict[str, str]
+        self, request: CreateServerGroup[EcsServiceSettings], tags: dict[str, str]
     ) -> str:
-        region, name = request.spec.region, request.name
+        region, name, settings = request.spec.region, request.name, request.settings
         remembered = (region, name, request.metadata.deployment_id)
         with self._lock:
             known = self._registered.get(remembered)
@@ -155,7 +130,7 @@ class Creator:
             extra["executionRoleArn"] = settings.execution_role_arn
         if settings.task_role_arn:
             extra["taskRoleArn"] = settings.task_role_arn
-        registered = self._services.ecs(region).call(
+        registered = self._factory.client("ecs", region).call(
             "register_task_definition",
             resource=name,
             family=name,

@@ -7,7 +7,10 @@ check) and put in the listener's forward action with weight 0: its targets are h
 the group is enabled. The template target group has no targets; it takes the traffic when no
 version has any, so clients see 503 rather than a listener error. ARNs are immutable for a load
 balancer's life, so they are remembered in process after the first lookup, with the template's
-settings that version target groups copy (``upsert_load_balancer`` refreshes them).
+settings that version target groups copy (``upsert`` refreshes them).
+
+``EcsLoadBalancers`` is the provider's ``load_balancers`` noun; the traffic and the server groups
+use its lookups (``info``) and per-version target groups.
 """
 
 from __future__ import annotations
@@ -17,9 +20,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
 from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig.provider import LoadBalancers
 from cloudrig_aws import ClientFactory
 from cloudrig_ecs.naming import load_balancer_name, version_target_group_name
 from cloudrig_ecs.network import Network
@@ -40,10 +42,13 @@ class LbInfo:
     """What a version's target group copies from the template (protocol, port, VPC, check)."""
 
 
-class LoadBalancers:
-    def __init__(self, factory: ClientFactory, network: Network) -> None:
+class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
+    """ALBs of the account's ``regions`` (all of them listed when no region is given)."""
+
+    def __init__(self, factory: ClientFactory, network: Network, regions: tuple[str, ...]) -> None:
         self._factory = factory
         self._network = network
+        self._regions = regions
         self._account = factory.account
         self._lock = threading.Lock()
         self._known: dict[tuple[str, str], LbInfo] = {}
@@ -101,9 +106,7 @@ class LoadBalancers:
         )
 
     # -- the contract ----------------------------------------------------------------------------
-    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
-        if not isinstance(settings, EcsLoadBalancerSettings):
-            settings = EcsLoadBalancerSettings.model_validate(settings.model_dump())
+    def upsert(self, spec: LoadBalancerSpec, settings: EcsLoadBalancerSettings) -> LoadBalancer:
         region, elb, aws_name = spec.region, self.elb(spec.region), load_balancer_name(spec.name)
         subnets = list(settings.subnets) or self._network.default_subnets(region)
         tags = [{"Key": TAG_NAME, "Value": spec.name}]
@@ -155,10 +158,10 @@ class LoadBalancers:
     def get(self, region: str, name: str) -> LoadBalancer:
         return self._model(region, self.info(region, name))
 
-    def list(self, regions: tuple[str, ...]) -> list[LoadBalancer]:
+    def list(self, region: str | None = None) -> list[LoadBalancer]:
         found = []
-        for region in regions:
-            elb = self.elb(region)
+        for where in (region,) if region else self._regions:
+            elb = self.elb(where)
             lbs = elb.pages("describe_load_balancers", "LoadBalancers")
             for start in range(0, len(lbs), 20):  # DescribeTags takes 20 ARNs
                 arns = [lb["LoadBalancerArn"] for lb in lbs[start : start + 20]]
@@ -166,7 +169,7 @@ class LoadBalancers:
                     tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
                     if TAG_NAME in tags:
                         with contextlib.suppress(NotFound):
-                            found.append(self.get(region, tags[TAG_NAME]))
+                            found.append(self.get(where, tags[TAG_NAME]))
         return found
 
     def delete(self, region: str, name: str) -> None:

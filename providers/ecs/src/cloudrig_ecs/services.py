@@ -1,13 +1,14 @@
-"""Server groups as ECS services: reading them (with their tasks and target health), resizing,
-destroying. Creation is in ``create``, traffic in ``switching``.
+"""Server groups as ECS services: the provider's ``server_groups`` noun. Reading them (with their
+tasks and target health), creating (what the service runs on is prepared in ``create``),
+enabling and disabling, resizing, destroying. Weighted splits are ``switching``'s.
 
 Reads, all through the limiter's short read cache (N deployments polling in one process share
 one request per poll; a deployment never sees an answer older than its own write):
 
-- the cluster listing (``list_server_groups``, several groups at once): one snapshot of the
-  cluster's services, ``ListServices`` + ``DescribeServices`` (tags included) per 10 services;
-- one group (``get_server_group``, the health polls): ``DescribeServices`` of that name — one
-  request whatever the cluster's size, where the listing costs one per 10 services;
+- the cluster listing (``list``, several groups at once): one snapshot of the cluster's
+  services, ``ListServices`` + ``DescribeServices`` (tags included) per 10 services;
+- one group (``get``, the health polls): ``DescribeServices`` of that name — one request
+  whatever the cluster's size, where the listing costs one per 10 services;
 - a group's tasks: ``ListTasks`` + ``DescribeTasks``; each target group's health: one
   ``DescribeTargetHealth``.
 
@@ -16,6 +17,18 @@ so is everything the core reads inside ``fresh_reads()``. ``CreateService`` answ
 service: ``created`` puts it (and its still empty tasks and target health) into the cache rather
 than reading it back. Services ``DRAINING`` or ``INACTIVE`` (being deleted, deleted) do not
 exist for cloudrig.
+
+Create is idempotent: a service of that name with our moniker and deployment id is returned
+(another one is a ``Conflict``); the moniker, deployment id and capacity bounds are tags written
+in ``CreateService`` itself. Requests: the fresh conflict check (``DescribeServices``), those of
+``ServiceCreation.arguments``, ``CreateService``; its tasks and target health are read only when
+its answer already counts tasks (AWS answers before any exists).
+
+enable gives the group an equal share with the groups already enabled behind each of its load
+balancers (as groups sharing a load balancer do on EC2) and resumes its Application Auto Scaling;
+disable sets its weights to 0 — its tasks keep running, warm — and suspends its autoscaling
+(the strategies scale it to 0 after their delay, not disable). A group behind no load balancer
+has no traffic to move: its enabled flag is the tag ``cloudrig:enabled``.
 """
 
 from __future__ import annotations
@@ -25,12 +38,14 @@ from datetime import datetime
 from typing import Any
 
 from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
-from cloudrig.provider import ServerGroupMetadata
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_aws import ClientFactory
 from cloudrig_ecs import metadata as meta
 from cloudrig_ecs.autoscaling import Autoscaling
+from cloudrig_ecs.create import ServiceCreation
 from cloudrig_ecs.health import instance
-from cloudrig_ecs.load_balancers import LoadBalancers
+from cloudrig_ecs.load_balancers import EcsLoadBalancers
+from cloudrig_ecs.settings import EcsServiceSettings
 from cloudrig_ecs.traffic import ListenerWeights
 
 HEALTH_CHECKED = "cloudrig:health-checked"
@@ -46,20 +61,31 @@ def lbs_of(service: dict[str, Any]) -> list[tuple[str, str]]:
     return list(zip(names, arns, strict=False))
 
 
-class Services:
+def _equal(arns: list[str]) -> dict[str, int]:
+    share, rest = divmod(100, len(arns))
+    return {a: share + (1 if i < rest else 0) for i, a in enumerate(arns)}
+
+
+class EcsServices(ServerGroups[EcsServiceSettings]):
+    """The services of one ECS ``cluster`` in the account's ``regions``."""
+
     def __init__(
         self,
         factory: ClientFactory,
         cluster: str,
-        load_balancers: LoadBalancers,
+        regions: tuple[str, ...],
+        load_balancers: EcsLoadBalancers,
         weights: ListenerWeights,
         autoscaling: Autoscaling,
+        creation: ServiceCreation,
     ) -> None:
         self._factory = factory
         self.cluster = cluster
+        self._regions = regions
         self._lbs = load_balancers
         self._weights = weights
         self._autoscaling = autoscaling
+        self._creation = creation
         self._account = factory.account
 
     def ecs(self, region: str) -> Any:
@@ -202,8 +228,48 @@ class Services:
             tags={k: v for k, v in tags.items() if not k.startswith("cloudrig:")},
         )
 
+    # -- the contract ----------------------------------------------------------------------------
+    def create(self, request: CreateServerGroup[EcsServiceSettings]) -> ServerGroup:
+        spec, name, region = request.spec, request.name, request.spec.region
+        settings = request.settings
+        existing = self.describe(region, name, fresh=True)
+        if existing is not None:
+            found = meta.read_metadata(meta.as_dict(existing.get("tags")))
+            if found != request.metadata:
+                raise Conflict(
+                    f"service {name} exists with moniker {found.moniker if found else None} "
+                    f"and deployment {found.deployment_id if found else None}",
+                    resource=name,
+                )
+            return self.group(region, existing)
+        tags = dict(spec.tags) | meta.metadata_tags(name, request.metadata, spec.capacity)
+        tags |= {
+            meta.LBS: ",".join(spec.load_balancers),
+            meta.SGS: ",".join(spec.security_groups),
+            HEALTH_CHECKED: "true" if settings.health_check_command else "false",
+            ARTIFACT: spec.artifact[:256],
+        }
+        arguments = self._creation.arguments(request, tags)
+        answer = self.ecs(region).call(
+            "create_service",
+            resource=name,
+            safe=True,
+            cluster=self.cluster,
+            serviceName=name,
+            desiredCount=spec.capacity.desired,
+            tags=meta.as_list(tags),
+            propagateTags="SERVICE",
+            **arguments,
+        )
+        self.created(region, answer["service"], tags)
+        self._creation.done(request)
+        return self.get(region, name)
+
     def get(self, region: str, name: str) -> ServerGroup:
         return self.group(region, self.require(region, name))
+
+    def health(self, region: str, name: str) -> tuple[Instance, ...]:
+        return self.instances(region, self.require(region, name))
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
         found = meta.read_metadata(meta.as_dict(self.require(region, name).get("tags")))
@@ -211,13 +277,48 @@ class Services:
             raise NotFound(f"{name} is not a cloudrig server group", resource=name)
         return found
 
-    def of_app(self, app: str, regions: tuple[str, ...]) -> list[ServerGroup]:
+    def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
         groups = []
-        for region in regions:
-            for service in self.snapshot(region).values():
+        for where in (region,) if region else self._regions:
+            for service in self.snapshot(where).values():
                 if meta.as_dict(service.get("tags")).get(meta.APP) == app:
-                    groups.append(self.group(region, service))
+                    groups.append(self.group(where, service))
         return groups
+
+    def enable(self, region: str, name: str) -> None:
+        self._set_enabled(region, name, True)
+
+    def disable(self, region: str, name: str) -> None:
+        self._set_enabled(region, name, False)
+
+    def _set_enabled(self, region: str, name: str, enabled: bool) -> None:
+        service = self.require(region, name, fresh=True)
+        behind = lbs_of(service)
+        if enabled:
+            self._autoscaling.set_suspended(region, name, False)
+        for lb, arn in behind:
+            current = self._weights.read(region, lb, fresh=True)
+            on = [a for a, w in current.items() if w > 0 and a != arn]
+            if enabled and arn not in on and current.get(arn, 0) == 0:
+                wanted = {a: 0 for a in current} | _equal([*on, arn])
+            elif not enabled and current.get(arn, 0) > 0:
+                wanted = {a: 0 for a in current} | (_equal(on) if on else {})
+            else:
+                continue
+            self._weights.write(region, lb, wanted)
+        if not behind:
+            flag = "true" if enabled else "false"
+            if meta.as_dict(service.get("tags")).get(meta.ENABLED, "true") != flag:
+                self.ecs(region).call(
+                    "tag_resource",
+                    resource=name,
+                    safe=True,
+                    resourceArn=service["serviceArn"],
+                    tags=[{"key": meta.ENABLED, "value": flag}],
+                )
+                self.changed(region, name)
+        if not enabled:
+            self._autoscaling.set_suspended(region, name, True)
 
     # -- resize and destroy ----------------------------------------------------------------------
     def resize(self, region: str, name: str, capacity: Capacity) -> None:

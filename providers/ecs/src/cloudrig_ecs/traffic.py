@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cloudrig import Conflict
-from cloudrig_ecs.load_balancers import LoadBalancers, forward
+from cloudrig_ecs.load_balancers import EcsLoadBalancers, forward
 
 MAX_GROUPS = 5
 
 
 class ListenerWeights:
-    def __init__(self, load_balancers: LoadBalancers) -> None:
+    def __init__(self, load_balancers: EcsLoadBalancers) -> None:
         self._lbs = load_balancers
 
     def read(self, region: str, lb: str, fresh: bool = False) -> dict[str, int]:
