@@ -5,10 +5,14 @@ Fixtures:
 - ``make_gcp_provider(endpoint=None, limiter=None, **settings)``: a ``GcpProvider`` for the
   emulator (or a FaultProxy in front of it), anonymous credentials, its own limiter unless one
   is given.
+
+``GCP`` connects a ``Rig`` with the GCP account ``ACCOUNT`` (``support.rig.RigFactory``): give it
+the emulator's (or a proxy's) endpoint, ``GCP.connect(tmp, {"api_endpoint": url})``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -16,10 +20,36 @@ import pytest
 
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+from support.rig import RigFactory, limits
 
 PROJECT = "cloudrig-test"
 REGION = "us-central1"
+ACCOUNT = "gcp-test"
 IMAGE = "projects/debian-cloud/global/images/family/debian-12"
+IMAGE_V1 = "projects/cloudrig-test/global/images/shop-1"
+IMAGE_V2 = "projects/cloudrig-test/global/images/shop-2"
+
+gcp_limits = functools.partial(limits, rate=500, burst=50, attempts=3, ttl=0.2)
+"""The rig's limits on GCP (``support.rig.limits`` with GCP's budgets); overrides as there."""
+
+GCP = RigFactory(
+    provider="gcp",
+    account=ACCOUNT,
+    settings={
+        "project": PROJECT,
+        "regions": [REGION],
+        "anonymous": True,
+        "operation_timeout": 20,
+    },
+    default_limits=gcp_limits(),
+)
+
+
+def fast_boot(emulator: Any) -> None:
+    """VMs RUNNING 0.2 s after they are created (2 s by default), deleted after 0.1 s."""
+    emulator.fleet.provisioning_seconds = 0.1
+    emulator.fleet.staging_seconds = 0.1
+    emulator.fleet.deleting_seconds = 0.1
 
 
 def fast_limits(**overrides: Any) -> LimitsConfig:
@@ -54,7 +84,7 @@ def make_gcp_provider(gcp_compute: Any) -> Callable[..., Any]:
     def make(
         endpoint: str | None = None,
         limiter: Limiter | None = None,
-        account: str = "gcp-test",
+        account: str = ACCOUNT,
         **settings: Any,
     ) -> Any:
         context = ProviderContext(

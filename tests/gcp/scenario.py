@@ -19,7 +19,7 @@ def create_request(
     load_balancers: tuple[str, ...] = (),
     security_groups: tuple[str, ...] = (),
     deployment_id: str = "dep-1",
-) -> CreateServerGroup:
+) -> CreateServerGroup[Any]:
     from cloudrig_gcp import GcpServerGroupSettings
     from cloudrig_gcp.naming import NAMING
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from cloudrig.canary import MetricSpec
 from cloudrig.engine import DeploymentStatus
-from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
+from cloudrig.strategies import Canary, Highlander, RedBlack, RollingRedBlack
 from support.proxy import Style, throttle
 
-from .conftest import PROJECT, REGION
-from .rig import ACCOUNT, IMAGE_V1, IMAGE_V2, fast_boot, limits, make_rig, spec, upsert_web
+from .conftest import ACCOUNT, GCP, IMAGE_V1, IMAGE_V2, PROJECT, REGION, fast_boot, gcp_limits
 
 pytestmark = pytest.mark.gcp
 
@@ -37,14 +37,14 @@ def backends(emulator: Any) -> dict[str, float]:
 @pytest.fixture
 def rig(gcp_compute: Any, tmp_path: Path) -> Any:
     fast_boot(gcp_compute)
-    rig = make_rig(gcp_compute.endpoint, tmp_path)
-    upsert_web(rig)
+    rig = GCP.connect(tmp_path, {"api_endpoint": gcp_compute.endpoint})
+    GCP.upsert_web(rig, REGION)
     return rig
 
 
 def test_red_black(rig: Any, gcp_compute: Any) -> None:
-    first = rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
-    second = rig.deploy(spec(IMAGE_V2), RedBlack()).raise_for_status()
+    first = rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
+    second = rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack()).raise_for_status()
     assert first.id != second.id
     groups = cluster(rig)
     assert {n: g.enabled for n, g in groups.items()} == {
@@ -62,8 +62,8 @@ def test_red_black(rig: Any, gcp_compute: Any) -> None:
 def test_highlander(rig: Any, gcp_compute: Any) -> None:
     from google.cloud import compute_v1
 
-    rig.deploy(spec(IMAGE_V1), Highlander()).raise_for_status()
-    rig.deploy(spec(IMAGE_V2), Highlander()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), Highlander()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V2), Highlander()).raise_for_status()
     assert list(cluster(rig)) == ["shop-prod-v002"]
     templates = gcp_compute.client(compute_v1.RegionInstanceTemplatesClient).list(
         project=PROJECT, region=REGION
@@ -73,7 +73,7 @@ def test_highlander(rig: Any, gcp_compute: Any) -> None:
 
 
 def test_rolling_red_black_moves_traffic_by_capacity_scaler(rig: Any, gcp_compute: Any) -> None:
-    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
     moved: list[dict[str, int]] = []
     scalers: list[dict[str, float]] = []
 
@@ -83,7 +83,7 @@ def test_rolling_red_black_moves_traffic_by_capacity_scaler(rig: Any, gcp_comput
             scalers.append(backends(gcp_compute))
 
     rig.deploy(
-        spec(IMAGE_V2), RollingRedBlack(steps=(25, 50, 100)), on_event=on_event
+        GCP.spec(REGION, IMAGE_V2), RollingRedBlack(steps=(25, 50, 100)), on_event=on_event
     ).raise_for_status()
     assert [w.get("shop-prod-v002") for w in moved] == [25, 50, 100], moved
     # Until the last step both groups are backends; each scaler follows the group's share of
@@ -99,7 +99,7 @@ def test_rolling_red_black_moves_traffic_by_capacity_scaler(rig: Any, gcp_comput
 
 
 def test_canary_promotes(rig: Any) -> None:
-    rig.deploy(spec(IMAGE_V1, desired=2), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V1, desired=2), RedBlack()).raise_for_status()
     canary = Canary(
         metrics=(MetricSpec(name="latency"),),
         intervals=1,
@@ -107,15 +107,15 @@ def test_canary_promotes(rig: Any) -> None:
         traffic_percent=10,
         canary_capacity=1,
     )
-    rig.deploy(spec(IMAGE_V2, desired=2), canary).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V2, desired=2), canary).raise_for_status()
     enabled = [n for n, g in cluster(rig).items() if g.enabled]
     assert len(enabled) == 1
     assert cluster(rig)[enabled[0]].artifact == IMAGE_V2
 
 
 def test_rollback_restores_the_previous_group(rig: Any, gcp_compute: Any) -> None:
-    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
-    rig.deploy(spec(IMAGE_V2), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack()).raise_for_status()
     rig.rollback(ACCOUNT, "shop-prod", REGION).raise_for_status()
     groups = cluster(rig)
     assert (groups["shop-prod-v001"].enabled, groups["shop-prod-v002"].enabled) == (True, False)
@@ -124,11 +124,11 @@ def test_rollback_restores_the_previous_group(rig: Any, gcp_compute: Any) -> Non
 
 
 def test_throttling_mid_deploy_slows_down_and_succeeds(rig: Any, gcp_compute: Any) -> None:
-    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
     gcp_compute.faults.add("regionInstanceGroupManagers.list", 429, times=1)
     gcp_compute.faults.add("regionInstanceTemplates.insert", 429, times=1)
     gcp_compute.faults.add("backendServices.update", 429, times=1)
-    rig.deploy(spec(IMAGE_V2), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack()).raise_for_status()
     stats = rig.limiter.stats()
     assert sum(s.throttles for s in stats.values()) == 3
     assert min(s.factor for s in stats.values()) < 1.0
@@ -140,12 +140,16 @@ def test_server_errors_mid_deploy_roll_back(gcp_compute: Any, tmp_path: Path) ->
     """Taking v001 out of its backend service fails with 503s past every retry: the deployment
     fails and restores v001 with all the traffic; v002 is disabled and scaled down."""
     fast_boot(gcp_compute)
-    rig = make_rig(gcp_compute.endpoint, tmp_path, limits=limits(retries={"attempts": 2}))
-    upsert_web(rig)
-    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
+    rig = GCP.connect(
+        tmp_path,
+        {"api_endpoint": gcp_compute.endpoint},
+        limits=gcp_limits(retries={"attempts": 2}),
+    )
+    GCP.upsert_web(rig, REGION)
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
     # The new group joins the service (update 1), then v001's removal fails every attempt.
     gcp_compute.faults.add("backendServices.update", 503, times=None)
-    deployment = rig.deploy(spec(IMAGE_V2), RedBlack())
+    deployment = rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack())
     gcp_compute.faults.clear()
     assert deployment.status is DeploymentStatus.FAILED, deployment.error
     groups = cluster(rig)
@@ -160,11 +164,11 @@ def test_failed_operation_mid_deploy_rolls_back(rig: Any, gcp_compute: Any) -> N
     """GCE accepts the new MIG but its operation ends DONE with an error (asynchronous failure,
     seen only by polling the operation on the configured endpoint): the deployment fails and
     the previous group keeps all the traffic."""
-    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
     gcp_compute.faults.fail_operation(
         "regionInstanceGroupManagers.insert", status=400, code="ZONE_RESOURCE_POOL_EXHAUSTED"
     )
-    deployment = rig.deploy(spec(IMAGE_V2), RedBlack())
+    deployment = rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack())
     assert deployment.status is DeploymentStatus.FAILED
     assert "ZONE_RESOURCE_POOL_EXHAUSTED" in (deployment.error or "")
     groups = cluster(rig)
@@ -176,11 +180,11 @@ def test_failed_operation_mid_deploy_rolls_back(rig: Any, gcp_compute: Any) -> N
 def test_new_group_that_never_gets_healthy_rolls_back(rig: Any, gcp_compute: Any) -> None:
     """The new version's instances fail their backend health checks: the deadline runs out, the
     deployment fails, v001 keeps all the traffic, v002 is disabled and scaled down."""
-    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
     for instance in cluster(rig)["shop-prod-v001"].instances:
         gcp_compute.set_health(instance.id, "HEALTHY")
     gcp_compute.fleet.default_health = "UNHEALTHY"
-    deployment = rig.deploy(spec(IMAGE_V2), RedBlack(health_timeout=3))
+    deployment = rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack(health_timeout=3))
     assert deployment.status is DeploymentStatus.FAILED
     assert "healthy" in (deployment.error or "")
     groups = cluster(rig)
@@ -198,11 +202,15 @@ def test_red_black_and_rollback_under_random_throttling(
     admitted requests."""
     fast_boot(gcp_compute)
     proxy = fault_proxy(gcp_compute.endpoint)
-    rig = make_rig(proxy.url, tmp_path, limits=limits(retries={"attempts": 8, "cap": 0.05}))
-    upsert_web(rig)
-    rig.deploy(spec(IMAGE_V1), RedBlack()).raise_for_status()
+    rig = GCP.connect(
+        tmp_path,
+        {"api_endpoint": proxy.url},
+        limits=gcp_limits(retries={"attempts": 8, "cap": 0.05}),
+    )
+    GCP.upsert_web(rig, REGION)
+    rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
     proxy.add(throttle(Style.GCP), probability=0.2, seed=11)
-    rig.deploy(spec(IMAGE_V2), RedBlack()).raise_for_status()
+    rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack()).raise_for_status()
     rig.rollback(ACCOUNT, "shop-prod", REGION).raise_for_status()
     assert proxy.answered() >= 3
     stats = rig.limiter.stats()

@@ -10,27 +10,16 @@ google-cloud-compute: without it, only the tests that ask for the emulator skip 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cloudrig.provider import lazy_exports
 
 if TYPE_CHECKING:
-    from .errors import ComputeError
-    from .faults import FaultRule
-    from .server import ComputeEmulator, make_client
-    from .waiting import wait_for_operation
+    from support.gcp.errors import ComputeError
+    from support.gcp.faults import FaultRule
+    from support.gcp.server import ComputeEmulator, make_client
+    from support.gcp.waiting import wait_for_operation
+
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = ["ComputeEmulator", "ComputeError", "FaultRule", "make_client", "wait_for_operation"]
-
-_HOMES = {
-    "ComputeEmulator": "server",
-    "make_client": "server",
-    "ComputeError": "errors",
-    "FaultRule": "faults",
-    "wait_for_operation": "waiting",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(name)
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -9,9 +9,9 @@ settings only; names that need google-cloud-compute load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cloudrig.provider import lazy_exports
 from cloudrig_gcp.settings import (
     GcpAccountSettings,
     GcpLoadBalancerSettings,
@@ -25,13 +25,7 @@ if TYPE_CHECKING:
     from cloudrig_gcp.provider import GcpProvider
     from cloudrig_gcp.transport import attach
 
-_LAZY = {
-    "ComputeClients": "cloudrig_gcp.clients",
-    "classify": "cloudrig_gcp.errors",
-    "map_error": "cloudrig_gcp.errors",
-    "GcpProvider": "cloudrig_gcp.provider",
-    "attach": "cloudrig_gcp.transport",
-}
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "ComputeClients",
@@ -44,9 +38,3 @@ __all__ = [
     "classify",
     "map_error",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

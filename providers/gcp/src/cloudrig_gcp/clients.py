@@ -69,6 +69,10 @@ class ComputeClients:
         except Exception as exc:
             raise map_error(exc, "loading credentials", account=account) from exc
 
+    def regions(self, region: str | None = None) -> tuple[str, ...]:
+        """``region`` alone, or every region of the account when None (the nouns' ``list``)."""
+        return (region,) if region else self.settings.regions
+
     def client(self, client_cls: type[C]) -> C:
         """The gated client of ``client_cls`` (e.g. ``compute_v1.FirewallsClient``)."""
         from google.api_core.client_options import ClientOptions

@@ -22,7 +22,7 @@ from cloudrig_gcp.naming import group_tag, security_group_tag
 from cloudrig_gcp.settings import GcpServerGroupSettings
 
 if TYPE_CHECKING:
-    from cloudrig_gcp.server_groups import ServerGroups
+    from cloudrig_gcp.server_groups import GcpServerGroups
 
 _NAMESPACE = uuid.UUID("8f6b1d7e-3c1a-4e55-9d0b-6a2f1c0e9b11")
 MAX_BASE_INSTANCE_NAME = 58  # GCE appends "-xxxx" to reach its 63 characters
@@ -37,7 +37,7 @@ def _network(project: str, name: str, kind: str = "networks") -> str:
 
 
 class Launcher:
-    def __init__(self, clients: ComputeClients, groups: ServerGroups) -> None:
+    def __init__(self, clients: ComputeClients, groups: GcpServerGroups) -> None:
         self.clients = clients
         self.groups = groups
 
@@ -51,13 +51,10 @@ class Launcher:
                 resource=name,
             )
 
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: CreateServerGroup[GcpServerGroupSettings]) -> ServerGroup:
         from google.cloud import compute_v1
 
-        spec, name = request.spec, request.name
-        settings = request.settings
-        if not isinstance(settings, GcpServerGroupSettings):
-            settings = GcpServerGroupSettings.model_validate(settings.model_dump())
+        spec, name, settings = request.spec, request.name, request.settings
         facts = metadata.Facts(
             metadata=request.metadata,
             load_balancers=tuple(spec.load_balancers),
@@ -140,7 +137,9 @@ class Launcher:
             )
         return self._created(request, facts)
 
-    def _created(self, request: CreateServerGroup, facts: metadata.Facts) -> ServerGroup:
+    def _created(
+        self, request: CreateServerGroup[GcpServerGroupSettings], facts: metadata.Facts
+    ) -> ServerGroup:
         """The group just created, from what the DONE operations confirmed: no read (its
         instances were created a moment ago; the caller polls their health anyway)."""
         spec = request.spec
@@ -161,7 +160,7 @@ class Launcher:
 
     def _template(
         self,
-        request: CreateServerGroup,
+        request: CreateServerGroup[GcpServerGroupSettings],
         settings: GcpServerGroupSettings,
         description: str,
         labels: dict[str, str],

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
-
 from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig.provider import LoadBalancers
 from cloudrig_gcp.backends import Backends, short
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.naming import resource_name
@@ -40,7 +38,9 @@ def _facts(service: Any) -> dict[str, Any] | None:
     return body if isinstance(body, dict) and body.get("by") == MARKER else None
 
 
-class LoadBalancers:
+class GcpLoadBalancers(LoadBalancers[GcpLoadBalancerSettings]):
+    """The ``load_balancers`` noun: a global backend service and its health check each."""
+
     def __init__(self, clients: ComputeClients, backends: Backends) -> None:
         self.clients = clients
         self.backends = backends
@@ -73,10 +73,8 @@ class LoadBalancers:
             )
         return compute_v1.HealthCheck(**fields)
 
-    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
+    def upsert(self, spec: LoadBalancerSpec, settings: GcpLoadBalancerSettings) -> LoadBalancer:
         compute_v1 = _compute()
-        if not isinstance(settings, GcpLoadBalancerSettings):
-            settings = GcpLoadBalancerSettings.model_validate(settings.model_dump())
         name = resource_name(spec.name)
         wanted_check = self._health_check(name, spec)
         try:
@@ -165,8 +163,9 @@ class LoadBalancers:
         service = self.backends.get(resource_name(name), fresh=fresh)
         return self.to_model(service, region)
 
-    def list(self, regions: Iterable[str]) -> list[LoadBalancer]:
-        wanted = set(regions)
+    def list(self, region: str | None = None) -> list[LoadBalancer]:
+        """Every backend service of cloudrig whose spec named one of these regions (one list)."""
+        wanted = set(self.clients.regions(region))
         out = []
         for service in self.backends.snapshot().values():
             facts = _facts(service)

@@ -20,12 +20,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
-
 from cloudrig import IngressRule, NotFound, SecurityGroup, SecurityGroupSpec
+from cloudrig.provider import SecurityGroups
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.naming import resource_name, security_group_tag
 from cloudrig_gcp.settings import GcpSecurityGroupSettings
@@ -56,7 +54,9 @@ def rule_name(group: str, rule: IngressRule) -> str:
     return f"{resource_name(group)[:50].rstrip('-')}-{digest}"
 
 
-class SecurityGroups:
+class GcpSecurityGroups(SecurityGroups[GcpSecurityGroupSettings]):
+    """The ``security_groups`` noun: firewall rules on a network tag (see the module doc)."""
+
     def __init__(self, clients: ComputeClients) -> None:
         self.clients = clients
 
@@ -74,6 +74,23 @@ class SecurityGroups:
 
     def _of(self, name: str, *, fresh: bool = False) -> list[tuple[Any, dict[str, Any]]]:
         return [(r, f) for r, f in self._rules(fresh=fresh) if f.get("name") == name]
+
+    def _model(self, rules: list[tuple[Any, dict[str, Any]]]) -> SecurityGroup | None:
+        anchor = next(((r, f) for r, f in rules if f.get("rule") is None), None)
+        if anchor is None:
+            return None
+        rule, facts = anchor
+        ingress = tuple(
+            IngressRule.model_validate(f["rule"]) for _, f in rules if f.get("rule") is not None
+        )
+        return SecurityGroup(
+            name=str(facts["name"]),
+            id=str(rule.id),
+            account=self.clients.account,
+            region=str(facts.get("region", "")),
+            description=str(facts.get("description", "")),
+            ingress=ingress,
+        )
 
     def _firewall(
         self, spec: SecurityGroupSpec, settings: GcpSecurityGroupSettings, rule: IngressRule | None
@@ -118,10 +135,8 @@ class SecurityGroups:
             firewall.source_tags = [security_group_tag(g) for g in rule.source_groups]
         return firewall
 
-    def upsert(self, spec: SecurityGroupSpec, settings: BaseModel) -> SecurityGroup:
+    def upsert(self, spec: SecurityGroupSpec, settings: GcpSecurityGroupSettings) -> SecurityGroup:
         compute_v1 = _compute()
-        if not isinstance(settings, GcpSecurityGroupSettings):
-            settings = GcpSecurityGroupSettings.model_validate(settings.model_dump())
         wanted = [self._firewall(spec, settings, None)] + [
             self._firewall(spec, settings, rule) for rule in dict.fromkeys(spec.ingress)
         ]
@@ -168,8 +183,9 @@ class SecurityGroups:
             )
         return found
 
-    def of_regions(self, regions: Iterable[str]) -> list[SecurityGroup]:
-        wanted = set(regions)
+    def list(self, region: str | None = None) -> list[SecurityGroup]:
+        """cloudrig's groups whose spec named one of these regions (one list of firewalls)."""
+        wanted = set(self.clients.regions(region))
         by_name: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
         for rule, facts in self._rules():
             if facts.get("region") in wanted:
@@ -184,20 +200,3 @@ class SecurityGroups:
                 self._delete_rule(rule.name)
         finally:
             self.clients.limiter.cache.invalidate(self._key())
-
-    def _model(self, rules: list[tuple[Any, dict[str, Any]]]) -> SecurityGroup | None:
-        anchor = next(((r, f) for r, f in rules if f.get("rule") is None), None)
-        if anchor is None:
-            return None
-        rule, facts = anchor
-        ingress = tuple(
-            IngressRule.model_validate(f["rule"]) for _, f in rules if f.get("rule") is not None
-        )
-        return SecurityGroup(
-            name=str(facts["name"]),
-            id=str(rule.id),
-            account=self.clients.account,
-            region=str(facts.get("region", "")),
-            description=str(facts.get("description", "")),
-            ingress=ingress,
-        )

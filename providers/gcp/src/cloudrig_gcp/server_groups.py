@@ -15,17 +15,17 @@ load balancer has no backend service to leave: disable writes a deny-all ingress
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 from typing import Any
 
 from cloudrig import Capacity, Instance, NotFound, ServerGroup, parse_name
-from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
+from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_gcp import health, metadata
 from cloudrig_gcp.autoscalers import Autoscalers
 from cloudrig_gcp.backends import Backends, short
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.launch import Launcher
 from cloudrig_gcp.naming import disable_rule_name, group_tag, resource_name
+from cloudrig_gcp.settings import GcpServerGroupSettings
 from cloudrig_gcp.transport import SERVICE
 
 _SNAPSHOT = "cloudrig-migs"
@@ -39,7 +39,10 @@ def _compute() -> Any:
     return compute_v1
 
 
-class ServerGroups:
+class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
+    """The ``server_groups`` noun: regional MIGs with their templates, autoscalers (bounds) and
+    places in backend services (``backends``)."""
+
     def __init__(self, clients: ComputeClients, backends: Backends) -> None:
         self.clients = clients
         self.backends = backends
@@ -98,20 +101,20 @@ class ServerGroups:
         manager = self.describe(region, name, fresh=fresh)
         return self.to_model(region, manager, self._view(region, fresh), with_health=with_health)
 
-    def of_app(self, app: str, regions: Iterable[str]) -> list[ServerGroup]:
-        """Groups whose stored app is ``app``; without instances (``get_server_group`` adds
-        them: they cost two reads per group)."""
+    def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
+        """Groups whose stored app is ``app`` (in every region of the account when ``region`` is
+        None); without instances (``get`` adds them: they cost two reads per group)."""
         out: list[ServerGroup] = []
-        for region in regions:
+        for where in self.clients.regions(region):
             mine = [
                 m
-                for m in self.snapshot(region).values()
+                for m in self.snapshot(where).values()
                 if (f := metadata.parse(m.description)) is not None
                 and f.metadata.moniker.app == app
             ]
             if mine:
-                view = self._view(region, False)
-                out.extend(self.to_model(region, m, view, with_health=False) for m in mine)
+                view = self._view(where, False)
+                out.extend(self.to_model(where, m, view, with_health=False) for m in mine)
         return out
 
     def _view(self, region: str, fresh: bool) -> _View:
@@ -125,7 +128,8 @@ class ServerGroups:
         return self.get(region, name, fresh=True).instances
 
     # -- create ----------------------------------------------------------------------------------
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: CreateServerGroup[GcpServerGroupSettings]) -> ServerGroup:
+        """The template, then the MIG (``launch.Launcher``: idempotent by request ids)."""
         return self._launcher.create(request)
 
     # -- mutations -------------------------------------------------------------------------------
@@ -144,7 +148,15 @@ class ServerGroups:
             self.invalidate(region)
         self.autoscalers.apply(region, name, capacity)
 
-    def set_enabled(self, region: str, name: str, enabled: bool) -> None:
+    def enable(self, region: str, name: str) -> None:
+        """Back into every backend service it names; without any, its deny rule deleted."""
+        self._set_enabled(region, name, True)
+
+    def disable(self, region: str, name: str) -> None:
+        """Out of every backend service it names (instances kept); without any, a deny rule."""
+        self._set_enabled(region, name, False)
+
+    def _set_enabled(self, region: str, name: str, enabled: bool) -> None:
         manager = self.describe(region, name, fresh=True)
         facts = metadata.parse(manager.description)
         link = self.instance_group(region, name)
@@ -310,7 +322,7 @@ class _View:
     ``fresh_reads()`` every cache read reaches the cloud, so reading them per group or per field
     would multiply requests)."""
 
-    def __init__(self, groups: ServerGroups, region: str, fresh: bool) -> None:
+    def __init__(self, groups: GcpServerGroups, region: str, fresh: bool) -> None:
         self._groups, self._region, self._fresh = groups, region, fresh
         self._services: dict[str, Any] | None = None
         self._rules: set[str] | None = None

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from cloudrig import InvalidSpec, NotFound, TrafficWeights
+from cloudrig.provider import Traffic
 from cloudrig_gcp import metadata
 from cloudrig_gcp.backends import Backends, same_group
-from cloudrig_gcp.server_groups import ServerGroups
+from cloudrig_gcp.naming import resource_name
+from cloudrig_gcp.server_groups import GcpServerGroups
 
 MIN_SCALER = 0.1
 
@@ -46,8 +48,10 @@ def shares(capacities: dict[str, float]) -> dict[str, int]:
     return out
 
 
-class Traffic:
-    def __init__(self, groups: ServerGroups, backends: Backends) -> None:
+class GcpTraffic(Traffic):
+    """The ``traffic`` noun: weights as capacityScalers of the groups' common backend services."""
+
+    def __init__(self, groups: GcpServerGroups, backends: Backends) -> None:
         self.groups = groups
         self.backends = backends
 
@@ -85,9 +89,10 @@ class Traffic:
                     scaler=scaler,
                 )
 
-    def get_weights(self, region: str, names: Sequence[str]) -> TrafficWeights:
-        lbs, managers = self._common_lbs(region, list(names))
-        service = self.backends.get(self._gce(lbs[0]))
+    def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
+        names = list(server_groups)
+        lbs, managers = self._common_lbs(region, names)
+        service = self.backends.get(resource_name(lbs[0]))
         capacities: dict[str, float] = {}
         for name, manager in managers.items():
             link = str(manager.instance_group)
@@ -102,9 +107,3 @@ class Traffic:
                 f"none of {', '.join(names)} receives traffic from {lbs[0]!r}", provider="gcp"
             )
         return TrafficWeights(weights=split)
-
-    @staticmethod
-    def _gce(lb: str) -> str:
-        from cloudrig_gcp.naming import resource_name
-
-        return resource_name(lb)
