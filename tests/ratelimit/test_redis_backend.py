@@ -127,8 +127,8 @@ def test_script_reloads_itself_after_a_flush(
     b = Bucket("b", Limit(rate=100))
     redis_backend.reserve(b, 1)
     raw_redis.script_flush()
-    assert redis_backend.reserve(b, 1).granted  # NOSCRIPT → EVAL, same call
-    assert raw_redis.info("memory")["number_of_cached_scripts"] == 1  # cached again by EVAL
+    assert redis_backend.reserve(b, 1).granted  # NOSCRIPT → SCRIPT LOAD + EVALSHA, same call
+    assert raw_redis.info("memory")["number_of_cached_scripts"] == 1  # cached again
     assert redis_backend.reserve(b, 1).granted
 
 

@@ -16,9 +16,9 @@ Throttling answers slow a bucket down for every process and it recovers linearly
 retry policy; a short-TTL read cache with coalescing; per-bucket counters (``Limiter.stats()``).
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cloudrig._lazy import lazy_exports
 from cloudrig.ratelimit._backend import Backend, Reservation
 from cloudrig.ratelimit._bucket import Bucket, resolve_bucket
 from cloudrig.ratelimit._cache import ReadCache, fresh_reads, read_your_writes
@@ -41,23 +41,11 @@ from cloudrig.ratelimit._retry import Classification, Classifier, RetryPolicy, V
 from cloudrig.ratelimit._stats import BucketStats
 
 # The Redis-backed names load redis-py on first use only: `import cloudrig` must stay light.
-_LAZY = {
-    "CircuitBreaker": "cloudrig.ratelimit._failover",
-    "FailoverBackend": "cloudrig.ratelimit._failover",
-    "RedisBackend": "cloudrig.ratelimit._redis",
-    "make_client": "cloudrig.ratelimit._redis",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'cloudrig.ratelimit' has no attribute {name!r}")
-
-
 if TYPE_CHECKING:
     from cloudrig.ratelimit._failover import CircuitBreaker, FailoverBackend
     from cloudrig.ratelimit._redis import RedisBackend, make_client
+
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "AdaptiveOptions",
