@@ -11,6 +11,10 @@ Fixtures:
   faults, read counts), ``.provisioned`` (the model: drive IN_PROGRESS → READY / FAILED);
 - ``make_lambda_provider(endpoint_url=None, limiter=None, logger=None, **settings)``: a ``LambdaProvider``
   for ``lambda_endpoint`` (or another endpoint), with its own fast limiter.
+
+Rigs: ``LAMBDA`` (``support.rig.RigFactory``) connects the account ``ACCOUNT`` through the
+entry point (``LAMBDA.connect(tmp_path, {"endpoint_url": url})``); ``spec(artifact, role,
+**settings)`` is its spec of ``shop-prod`` at one unit (a version on demand).
 """
 
 from __future__ import annotations
@@ -25,11 +29,21 @@ from typing import Any
 
 import pytest
 
+from cloudrig import ServerGroupSpec
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+from support.rig import RigFactory
 
 REGION = "us-east-1"
+ACCOUNT = "lambda-test"
 KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
+SETTINGS: dict[str, Any] = {
+    "regions": [REGION],
+    "access_key_id": f"env:{KEY_ENV}",
+    "secret_access_key": f"env:{SECRET_ENV}",
+    "account_id": "123456789012",
+}
+"""The account's settings but its ``endpoint_url`` (the test's moto, or a proxy in front)."""
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -40,6 +54,16 @@ TRUST = {
         }
     ],
 }
+
+
+LAMBDA = RigFactory(provider="lambda", account=ACCOUNT, settings=SETTINGS, headroom=0)
+V1 = "def handler(event, context):\n    return {'version': 1}\n"
+V2 = "def handler(event, context):\n    return {'version': 2}\n"
+
+
+def spec(artifact: str, role: str, **settings: Any) -> ServerGroupSpec:
+    """``shop-prod`` behind ``web`` at one unit (``Capacity.fixed(1)``), run by ``role``."""
+    return LAMBDA.spec(REGION, artifact, desired=1, settings={"role": role, **settings})
 
 
 def fast_limits(**overrides: Any) -> LimitsConfig:
@@ -103,13 +127,7 @@ def code_zip(tmp_path: Path) -> Callable[[str], str]:
 def account_settings(endpoint_url: str, **extra: Any) -> Any:
     from cloudrig_lambda import LambdaAccountSettings
 
-    values: dict[str, Any] = {
-        "regions": [REGION],
-        "access_key_id": f"env:{KEY_ENV}",
-        "secret_access_key": f"env:{SECRET_ENV}",
-        "endpoint_url": endpoint_url,
-        "account_id": "123456789012",
-    }
+    values = SETTINGS | {"endpoint_url": endpoint_url}
     return LambdaAccountSettings.model_validate(values | extra)
 
 
@@ -120,7 +138,7 @@ def make_lambda_provider(lambda_endpoint: LambdaEndpoint, lambda_env: None) -> C
     def make(
         endpoint_url: str | None = None,
         limiter: Limiter | None = None,
-        account: str = "lambda-test",
+        account: str = ACCOUNT,
         logger: logging.Logger | None = None,
         **settings: Any,
     ) -> Any:

@@ -144,12 +144,12 @@ def test_each_version_is_read_back_in_its_own_mode(
     """Version 1 on demand, version 2 provisioned, in one function: another provider instance
     (another process: nothing remembered) reads each in the mode its description records."""
     writer = make_lambda_provider()
-    first = writer.create_server_group(request(code_zip(V1), lambda_role, 1)).name
+    first = writer.server_groups.create(request(code_zip(V1), lambda_role, 1)).name
     second_req = sized(request(code_zip(V2), lambda_role, 2), Capacity.fixed(2))
     second_req = second_req.model_copy(
         update={"settings": LambdaFunctionSettings(role=lambda_role, provisioned_concurrency=True)}
     )
-    second = writer.create_server_group(second_req).name
+    second = writer.server_groups.create(second_req).name
     reader = make_lambda_provider()
     groups = {g.name: g for g in reader.server_groups.list("shop", REGION)}
     assert [i.id for i in groups[first].instances] == ["shop-prod:1"]

@@ -22,8 +22,7 @@ from cloudrig.strategies import Highlander, RedBlack
 from cloudrig_lambda import LambdaFunctionSettings
 from support.proxy import Respond, aws_json_throttle
 
-from .conftest import REGION, LambdaEndpoint, fast_limits
-from .rig import ACCOUNT, V1, V2, make_rig, spec, upsert_web
+from .conftest import ACCOUNT, LAMBDA, REGION, V1, V2, LambdaEndpoint, fast_limits, spec
 from .test_functions import request as on_demand_request
 
 pytestmark = pytest.mark.moto
@@ -270,8 +269,8 @@ def test_red_black_waits_for_ready_then_scales_the_old_version_down(
     """The new version's environments are allocated before traffic moves to it; the previous
     version keeps its own until the scale-down deletes them."""
     model = lambda_endpoint.provisioned
-    rig = make_rig(lambda_endpoint.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": lambda_endpoint.url})
+    LAMBDA.upsert_web(rig, REGION)
     rig.deploy(spec(code_zip(V1), lambda_role, **PROVISIONED), RedBlack()).raise_for_status()
     model.ready_after_reads = None
     seen: dict[str, str] = {}
@@ -304,8 +303,8 @@ def test_highlander_deletes_the_old_versions_config_with_it(
     lambda_role: str,
     code_zip: Any,
 ) -> None:
-    rig = make_rig(lambda_endpoint.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": lambda_endpoint.url})
+    LAMBDA.upsert_web(rig, REGION)
     rig.deploy(spec(code_zip(V1), lambda_role, **PROVISIONED), Highlander()).raise_for_status()
     rig.deploy(spec(code_zip(V2), lambda_role, **PROVISIONED), Highlander()).raise_for_status()
     assert set(lambda_endpoint.provisioned.configs()) == {("shop-prod", "2")}
@@ -322,8 +321,8 @@ def test_red_black_fails_when_the_allocation_fails(
     """FAILED is Down: the new version never gets healthy, traffic stays on the previous one,
     and the core's restore scales the failed version back to 0 (its config deleted)."""
     model = lambda_endpoint.provisioned
-    rig = make_rig(lambda_endpoint.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": lambda_endpoint.url})
+    LAMBDA.upsert_web(rig, REGION)
     rig.deploy(spec(code_zip(V1), lambda_role, **PROVISIONED), RedBlack()).raise_for_status()
     model.fail_next("shop-prod", "2", "FUNCTION_ERROR_INIT_FAILURE")
     deployment = rig.deploy(

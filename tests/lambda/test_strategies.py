@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from cloudrig import Capacity
+from cloudrig.canary import MetricSpec
 from cloudrig.engine import DeploymentStatus
-from cloudrig.strategies import Canary, Highlander, MetricSpec, RedBlack, RollingRedBlack
+from cloudrig.strategies import Canary, Highlander, RedBlack, RollingRedBlack
 from support.proxy import Request, Respond, Style, server_error, throttle
 
-from .conftest import REGION, LambdaEndpoint
-from .rig import ACCOUNT, V1, V2, make_rig, spec, upsert_web
+from .conftest import ACCOUNT, LAMBDA, REGION, V1, V2, LambdaEndpoint, spec
 
 pytestmark = pytest.mark.moto
 
@@ -36,8 +36,8 @@ def alias(moto: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def rig(lambda_endpoint: LambdaEndpoint, lambda_env: None, tmp_path: Path) -> Any:
-    rig = make_rig(lambda_endpoint.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": lambda_endpoint.url})
+    LAMBDA.upsert_web(rig, REGION)
     return rig
 
 
@@ -172,8 +172,8 @@ def test_rollback_is_one_alias_switch(
     code_zip: Any,
 ) -> None:
     proxy = lambda_endpoint.proxy
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": proxy.url})
+    LAMBDA.upsert_web(rig, REGION)
     rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
     rig.deploy(spec(code_zip(V2), lambda_role), RedBlack()).raise_for_status()
     proxy.clear_counts()
@@ -198,8 +198,8 @@ def test_failed_verification_invoke_rolls_back(
     fails, version 1 keeps the whole alias, and the core's restore scales the failed version
     down to 0 (recorded in a tag: no provisioned concurrency is involved)."""
     proxy = lambda_endpoint.proxy
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": proxy.url})
+    LAMBDA.upsert_web(rig, REGION)
     verify = {"verify_payload": {"ping": True}}
     rig.deploy(spec(code_zip(V1), lambda_role, **verify), RedBlack()).raise_for_status()
     error = Respond(
@@ -238,8 +238,8 @@ def test_alias_update_failing_rolls_back(
     """The switch itself fails with 503s past every retry: the deployment fails and version 1
     keeps all the traffic."""
     proxy = lambda_endpoint.proxy
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": proxy.url})
+    LAMBDA.upsert_web(rig, REGION)
     rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
     proxy.add(server_error(Style.AWS_JSON, 503), method="PUT", path=r"/aliases/live$", times=4)
     deployment = rig.deploy(spec(code_zip(V2), lambda_role), RedBlack())
@@ -258,8 +258,8 @@ def test_throttling_mid_deploy_slows_down_and_succeeds(
     code_zip: Any,
 ) -> None:
     proxy = lambda_endpoint.proxy
-    rig = make_rig(proxy.url, tmp_path)
-    upsert_web(rig)
+    rig = LAMBDA.connect(tmp_path, {"endpoint_url": proxy.url})
+    LAMBDA.upsert_web(rig, REGION)
     rig.deploy(spec(code_zip(V1), lambda_role), RedBlack()).raise_for_status()
     too_many = throttle(Style.AWS_JSON)
     rules = [

@@ -50,6 +50,8 @@ class RigFactory:
     account: str
     settings: Mapping[str, Any]
     default_limits: Mapping[str, Any] = field(default_factory=limits)
+    headroom: int = 2
+    """How far above ``desired`` a spec's ``capacity.max`` is."""
 
     def connect(
         self, tmp: Path, settings: Mapping[str, Any] | None = None, **config: Any
@@ -81,13 +83,13 @@ class RigFactory:
         app: str = "shop",
         **fields: Any,
     ) -> ServerGroupSpec:
-        """The cluster ``{app}-prod`` behind ``web`` at ``desired`` (max two more)."""
+        """The cluster ``{app}-prod`` behind ``web`` at ``desired`` (max ``headroom`` more)."""
         return ServerGroupSpec(
             moniker=Moniker(app=app, stack="prod"),
             account=self.account,
             region=region,
             artifact=artifact,
-            capacity=Capacity(min=desired, desired=desired, max=desired + 2),
+            capacity=Capacity(min=desired, desired=desired, max=desired + self.headroom),
             load_balancers=("web",),
             **fields,
         )

@@ -6,9 +6,9 @@ first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cloudrig.provider import lazy_exports
 from cloudrig_lambda.settings import (
     LambdaAccountSettings,
     LambdaFunctionSettings,
@@ -19,6 +19,8 @@ from cloudrig_lambda.settings import (
 if TYPE_CHECKING:
     from cloudrig_lambda.provider import LambdaProvider
 
+__getattr__, __dir__ = lazy_exports(__name__)
+
 __all__ = [
     "LambdaAccountSettings",
     "LambdaFunctionSettings",
@@ -26,9 +28,3 @@ __all__ = [
     "LambdaProvider",
     "LambdaSecurityGroupSettings",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "LambdaProvider":
-        return importlib.import_module("cloudrig_lambda.provider").LambdaProvider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from cloudrig import Clock, Conflict, InvalidSpec, NotFound, ProviderFailure
 from cloudrig_aws import ClientFactory
+from cloudrig_lambda.code import is_image
 from cloudrig_lambda.metadata import VersionFacts, read_version
 from cloudrig_lambda.naming import function_name
 
@@ -122,6 +123,68 @@ class Functions:
         self.client(region).invalidate(("versions", function_name(name)))
 
     # -- writing ---------------------------------------------------------------------------------
+    def write(
+        self,
+        region: str,
+        name: str,
+        code: dict[str, Any],
+        config: dict[str, Any],
+        tags: dict[str, str],
+    ) -> None:
+        """Bring ``$LATEST`` to ``code`` and ``config`` (whose ``FunctionName`` is the cluster's
+        function) for server group ``name``: create the function on the cluster's first
+        deployment, else update its configuration, code and changed tags, settled after each
+        write. A function whose description is not ``config``'s — another cluster's, or no
+        cloudrig cluster's — is refused (``Conflict``), never adopted."""
+        function = config["FunctionName"]
+        client = self.client(region)
+        current = self._current(region, function)
+        if current is None:
+            last = client.call(
+                "create_function",
+                resource=function,
+                Code=code,
+                PackageType="Image" if is_image(code) else "Zip",
+                Publish=False,
+                Tags=tags,
+                **config,
+            )
+        else:
+            if current.get("Description") != config["Description"]:
+                raise Conflict(
+                    f"function {current['FunctionName']} belongs to another cluster or to no "
+                    "cloudrig cluster; it is not adopted",
+                    resource=name,
+                )
+            self.settle(region, function, current)
+            last = client.call(
+                "update_function_configuration", resource=function, safe=True, **config
+            )
+            self.settle(region, function, last)
+            last = client.call(
+                "update_function_code",
+                resource=function,
+                safe=True,
+                FunctionName=function,
+                **code,
+            )
+            stale = {k: v for k, v in tags.items() if current["_tags"].get(k) != v}
+            if stale:
+                client.call("tag_resource", safe=True, Resource=current["FunctionArn"], Tags=stale)
+                client.invalidate(("tags", current["FunctionArn"]))
+        # Each write answers with the function's configuration: a settled one needs no read.
+        self.settle(region, function, last)
+
+    def _current(self, region: str, function: str) -> dict[str, Any] | None:
+        try:
+            answer = self.client(region).call(
+                "get_function", resource=function, FunctionName=function
+            )
+        except NotFound:
+            return None
+        config: dict[str, Any] = answer["Configuration"]
+        return config | {"_tags": dict(answer.get("Tags", {}))}
+
     def settle(
         self, region: str, function: str, seen: dict[str, Any] | None = None
     ) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Server groups: published versions of the cluster's function.
 
-Create writes ``$LATEST`` (the function is created on the first deployment, updated on the next
-ones) and publishes it with the group's facts in the version description. The group's name is
-also set as the environment variable ``CLOUDRIG_SERVER_GROUP``: every group differs from the
-previous one in configuration, so Lambda publishes a new version even for identical code, and a
-retried create after a crash finds its own version (``PublishVersion`` returns it unchanged).
+Create writes ``$LATEST`` with the spec's configuration (``configuration``; the function is
+created on the first deployment, updated on the next ones) and publishes it with the group's facts
+in the version description. The group's name is also set as the environment variable
+``CLOUDRIG_SERVER_GROUP``: every group differs from the previous one in configuration, so Lambda
+publishes a new version even for identical code, and a retried create after a crash finds its own
+version (``PublishVersion`` returns it unchanged).
 Code identical to the version in traffic is logged, not hidden.
 
 A new version is out of traffic until enabled (it is not in the alias), so a strategy can verify
@@ -15,18 +16,26 @@ it before any request reaches it: its state and verification invoke are its inst
 after the version is published when the spec's ``desired`` is above 0, changed by a resize,
 removed before the version is destroyed. Versions on demand never call the provisioned
 concurrency API.
+
+Enabling and disabling a group move its version in and out of the cluster's alias (``traffic``):
+
+- enable: the alias is created for the version; if it routes to one other version, the two
+  share it 50/50 (both in traffic, as two groups behind one load balancer do elsewhere); if it
+  already routes to two others, Conflict.
+- disable: the version's weight moves to the other version; the alias is never left empty, so
+  disabling the only version it routes to is a Conflict (enable another one first).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from cloudrig import Capacity, Conflict, Instance, InvalidSpec, NotFound, ServerGroup
-from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
+from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
+from cloudrig.provider import ServerGroupMetadata, ServerGroups
+from cloudrig_aws import VpcSecurityGroups
 from cloudrig_lambda.capacity import (
     capacity_tag,
     check_on_demand,
@@ -34,39 +43,36 @@ from cloudrig_lambda.capacity import (
     provisioned_capacity,
     tag_key,
 )
-from cloudrig_lambda.code import code_of, is_image
+from cloudrig_lambda.code import code_of
+from cloudrig_lambda.configuration import (
+    TAG_SGS,
+    Request,
+    function_configuration,
+    function_tags,
+)
 from cloudrig_lambda.functions import Functions, Version
-from cloudrig_lambda.health import TAG_VERIFY, instances
-from cloudrig_lambda.metadata import function_description, version_description
+from cloudrig_lambda.health import instances
+from cloudrig_lambda.metadata import version_description
 from cloudrig_lambda.naming import NAMING, function_name
 from cloudrig_lambda.provisioned import Provisioned, ProvisionedConcurrency
-from cloudrig_lambda.security_groups import SecurityGroups
-from cloudrig_lambda.settings import LambdaFunctionSettings
+from cloudrig_lambda.settings import LambdaFunctionSettings, LambdaSecurityGroupSettings
 from cloudrig_lambda.target_groups import TAG_LBS
-from cloudrig_lambda.traffic import Traffic
-
-TAG_SGS = "cloudrig:security-groups"
-GROUP_ENV = "CLOUDRIG_SERVER_GROUP"
+from cloudrig_lambda.traffic import LambdaTraffic
 
 
-def _tags(spec_tags: dict[str, str], request: CreateServerGroup, verify: Any) -> dict[str, str]:
-    tags = dict(spec_tags)
-    tags[TAG_LBS] = ",".join(request.spec.load_balancers)
-    tags[TAG_SGS] = ",".join(request.spec.security_groups)
-    if verify is not None:
-        tags[TAG_VERIFY] = json.dumps(verify, separators=(",", ":"))
-    return tags
+class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
+    """The ``server_groups`` noun: the published versions of the account's functions in its
+    ``regions``."""
 
-
-class ServerGroups:
     def __init__(
         self,
         functions: Functions,
-        traffic: Traffic,
-        security_groups: SecurityGroups,
+        traffic: LambdaTraffic,
+        security_groups: VpcSecurityGroups[LambdaSecurityGroupSettings],
         provisioned: ProvisionedConcurrency,
         *,
         account: str,
+        regions: tuple[str, ...],
         logger: logging.Logger,
     ) -> None:
         self._functions = functions
@@ -74,13 +80,12 @@ class ServerGroups:
         self._traffic = traffic
         self._security_groups = security_groups
         self._account = account
+        self._regions = regions
         self._logger = logger
 
     # -- create ----------------------------------------------------------------------------------
-    def create(self, request: CreateServerGroup) -> ServerGroup:
+    def create(self, request: Request) -> ServerGroup:
         settings = request.settings
-        if not isinstance(settings, LambdaFunctionSettings):
-            settings = LambdaFunctionSettings.model_validate(settings.model_dump())
         spec, name, region = request.spec, request.name, request.spec.region
         function = function_name(name)
         if function != NAMING.cluster_name(request.metadata.moniker):
@@ -93,40 +98,8 @@ class ServerGroups:
         if existing is not None:
             return self._existing(existing, request)
         code = code_of(spec.artifact)
-        config = self._configuration(request, settings, code)
-        tags = _tags(dict(spec.tags), request, settings.verify_payload)
-        client = self._functions.client(region)
-        current = self._current(region, function)
-        if current is None:
-            last = client.call(
-                "create_function",
-                resource=function,
-                Code=code,
-                PackageType="Image" if is_image(code) else "Zip",
-                Publish=False,
-                Tags=tags,
-                **config,
-            )
-        else:
-            self._check_cluster(current, request)
-            self._functions.settle(region, function, current)
-            last = client.call(
-                "update_function_configuration", resource=function, safe=True, **config
-            )
-            self._functions.settle(region, function, last)
-            last = client.call(
-                "update_function_code",
-                resource=function,
-                safe=True,
-                FunctionName=function,
-                **code,
-            )
-            stale = {k: v for k, v in tags.items() if current["_tags"].get(k) != v}
-            if stale:
-                client.call("tag_resource", safe=True, Resource=current["FunctionArn"], Tags=stale)
-                client.invalidate(("tags", current["FunctionArn"]))
-        # Each write answers with the function's configuration: a settled one needs no read.
-        self._functions.settle(region, function, last)
+        config = function_configuration(request, code, self._security_groups)
+        self._functions.write(region, name, code, config, function_tags(request))
         version = self._functions.publish(region, function, name, description)
         self._warn_if_identical(region, function, version)
         # A new version has no config but the one put here: its answer needs no read.
@@ -137,26 +110,7 @@ class ServerGroups:
             )
         return self.get(region, name, provisioned)
 
-    def _current(self, region: str, function: str) -> dict[str, Any] | None:
-        try:
-            answer = self._functions.client(region).call(
-                "get_function", resource=function, FunctionName=function
-            )
-        except NotFound:
-            return None
-        config: dict[str, Any] = answer["Configuration"]
-        return config | {"_tags": dict(answer.get("Tags", {}))}
-
-    def _check_cluster(self, current: dict[str, Any], request: CreateServerGroup) -> None:
-        wanted = function_description(request.metadata.moniker)
-        if current.get("Description") != wanted:
-            raise Conflict(
-                f"function {current['FunctionName']} belongs to another cluster or to no "
-                "cloudrig cluster; it is not adopted",
-                resource=request.name,
-            )
-
-    def _existing(self, version: Version, request: CreateServerGroup) -> ServerGroup:
+    def _existing(self, version: Version, request: Request) -> ServerGroup:
         if version.facts.metadata != request.metadata:
             raise Conflict(
                 f"{request.name} exists as version {version.number} with moniker "
@@ -178,31 +132,6 @@ class ServerGroups:
                     region, version.function, version.number, desired, request.name
                 )
         return self.get(region, request.name)
-
-    def _configuration(
-        self, request: CreateServerGroup, settings: LambdaFunctionSettings, code: dict[str, Any]
-    ) -> dict[str, Any]:
-        spec = request.spec
-        config: dict[str, Any] = {
-            "FunctionName": function_name(request.name),
-            "Role": settings.role,
-            "Description": function_description(request.metadata.moniker),
-            "Timeout": settings.timeout,
-            "MemorySize": settings.memory_size,
-            "Environment": {"Variables": dict(spec.environment) | {GROUP_ENV: request.name}},
-        }
-        if not is_image(code):
-            config["Runtime"] = settings.runtime
-            config["Handler"] = settings.handler
-        if spec.security_groups:
-            if not settings.subnets:
-                raise InvalidSpec(f"{request.name}: security groups need settings.subnets")
-            ids = [
-                self._security_groups.require(spec.region, g)["GroupId"]
-                for g in spec.security_groups
-            ]
-            config["VpcConfig"] = {"SubnetIds": list(settings.subnets), "SecurityGroupIds": ids}
-        return config
 
     def _warn_if_identical(self, region: str, function: str, version: Version) -> None:
         serving = self._traffic.serving_versions(region, function)
@@ -235,18 +164,18 @@ class ServerGroups:
         tags = version.config.get("_tags", {})
         return self._group(region, version, tags, weights, provisioned)
 
-    def of_app(self, app: str, regions: tuple[str, ...]) -> list[ServerGroup]:
+    def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
         groups = []
-        for region in regions:
-            for function, tags in self._functions.of_app(region, app):
-                weights = self._traffic.version_weights(region, function)
-                versions = self._functions.versions(region, function)
+        for where in (region,) if region else self._regions:
+            for function, tags in self._functions.of_app(where, app):
+                weights = self._traffic.version_weights(where, function)
+                versions = self._functions.versions(where, function)
                 configs: dict[str, Provisioned] = {}
                 if any(v.facts.provisioned for v in versions):  # one read for all of them
-                    configs = self._provisioned.configs(region, function)
+                    configs = self._provisioned.configs(where, function)
                 for version in versions:
                     config = configs.get(version.number) if version.facts.provisioned else None
-                    groups.append(self._group(region, version, tags, weights, config))
+                    groups.append(self._group(where, version, tags, weights, config))
         return groups
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
@@ -299,6 +228,34 @@ class ServerGroups:
             deployment_id=facts.metadata.deployment_id,
             tags={k: v for k, v in tags.items() if not k.startswith("cloudrig:")},
         )
+
+    # -- traffic ---------------------------------------------------------------------------------
+    def enable(self, region: str, name: str) -> None:
+        function, number = function_name(name), self._functions.require(region, name).number
+        current = self._traffic.version_weights(region, function, fresh=True)
+        if number in current:
+            return
+        if len(current) >= 2:
+            raise Conflict(f"the alias of {function} already routes to two versions", resource=name)
+        if not current:
+            self._traffic.route(region, function, {number: 100})
+            return
+        (other,) = current
+        self._traffic.route(region, function, {other: 50, number: 50})
+
+    def disable(self, region: str, name: str) -> None:
+        function, number = function_name(name), self._functions.require(region, name).number
+        current = self._traffic.version_weights(region, function, fresh=True)
+        if number not in current:
+            return
+        rest = {v: w for v, w in current.items() if v != number}
+        if not rest:
+            raise Conflict(
+                f"{name} is the only version the alias {self._traffic.alias} routes to; enable "
+                "another group first",
+                resource=name,
+            )
+        self._traffic.route(region, function, {v: 100 for v in rest})
 
     # -- resize ----------------------------------------------------------------------------------
     def resize(self, region: str, name: str, capacity: Capacity) -> None:

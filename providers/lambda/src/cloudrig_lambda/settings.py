@@ -6,12 +6,17 @@ and validating configuration never load the SDK.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from cloudrig.provider import ProviderSettings
 from cloudrig_aws import AwsAccountSettings
+
+if TYPE_CHECKING:
+    from cloudrig_aws.vpc_security_groups import VpcSettings
+else:  # its module loads boto3: at run time the field below is all ``VpcSecurityGroups`` reads
+    VpcSettings = ProviderSettings
 
 
 class LambdaAccountSettings(AwsAccountSettings):
@@ -63,7 +68,8 @@ class LambdaLoadBalancerSettings(ProviderSettings):
     health_check: bool = Field(default=False, description="ELB health checks on the function")
 
 
-class LambdaSecurityGroupSettings(ProviderSettings):
-    """The ``settings`` block of a security group spec (an EC2 security group for the VPC)."""
+class LambdaSecurityGroupSettings(VpcSettings):
+    """The ``settings`` block of a security group spec (an EC2 security group for the VPC): the
+    settings of ``cloudrig_aws.VpcSecurityGroups``, the ``security_groups`` noun."""
 
     vpc_id: str | None = Field(default=None, description="Default: the region's default VPC")

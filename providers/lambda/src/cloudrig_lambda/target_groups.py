@@ -15,9 +15,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
-
 from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig.provider import LoadBalancers
 from cloudrig_aws import ClientFactory
 from cloudrig_lambda.naming import target_group_name
 from cloudrig_lambda.settings import LambdaLoadBalancerSettings
@@ -26,10 +25,14 @@ TAG_NAME = "cloudrig:name"
 TAG_LBS = "cloudrig:load-balancers"
 
 
-class TargetGroups:
-    def __init__(self, factory: ClientFactory) -> None:
+class LambdaLoadBalancers(LoadBalancers[LambdaLoadBalancerSettings]):
+    """The ``load_balancers`` noun: target groups of type ``lambda`` in the account's
+    ``regions``."""
+
+    def __init__(self, factory: ClientFactory, *, regions: tuple[str, ...]) -> None:
         self._factory = factory
         self._account = factory.account
+        self._regions = regions
 
     def _elb(self, region: str) -> Any:
         return self._factory.client("elbv2", region)
@@ -48,9 +51,7 @@ class TargetGroups:
             name=name, account=self._account, region=region, protocol="lambda", port=443
         )
 
-    def upsert(self, spec: LoadBalancerSpec, settings: BaseModel) -> LoadBalancer:
-        if not isinstance(settings, LambdaLoadBalancerSettings):
-            settings = LambdaLoadBalancerSettings.model_validate(settings.model_dump())
+    def upsert(self, spec: LoadBalancerSpec, settings: LambdaLoadBalancerSettings) -> LoadBalancer:
         group = self._find(spec.region, spec.name)
         if group is not None and group.get("TargetType") != "lambda":
             raise Conflict(f"target group of {spec.name} exists and is not of type lambda")
@@ -79,10 +80,10 @@ class TargetGroups:
             raise NotFound(f"load balancer {name} not found", resource=name)
         return self._model(region, name)
 
-    def list(self, regions: tuple[str, ...]) -> list[LoadBalancer]:
+    def list(self, region: str | None = None) -> list[LoadBalancer]:
         found = []
-        for region in regions:
-            elb = self._elb(region)
+        for where in (region,) if region else self._regions:
+            elb = self._elb(where)
             groups = [
                 g
                 for g in elb.pages("describe_target_groups", "TargetGroups")
@@ -93,7 +94,7 @@ class TargetGroups:
                 for described in elb.call("describe_tags", ResourceArns=arns)["TagDescriptions"]:
                     tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
                     if TAG_NAME in tags:
-                        found.append(self._model(region, tags[TAG_NAME]))
+                        found.append(self._model(where, tags[TAG_NAME]))
         return found
 
     def delete(self, region: str, name: str) -> None:

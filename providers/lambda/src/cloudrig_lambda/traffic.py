@@ -2,18 +2,13 @@
 
 The alias (``settings.alias``, ``live`` by default) routes to one version, or to two with
 ``RoutingConfig.AdditionalVersionWeights`` (Lambda's limit, hence ``max_weighted_groups=2``).
-A group is enabled exactly when the alias gives its version a weight above 0. Every change is one
-``UpdateAlias`` (or the first ``CreateAlias``), so a switch — the core's rollback included — is
-atomic: no moment where both or neither version serve unless asked.
+A group is enabled exactly when the alias gives its version a weight above 0 (enabling and
+disabling a group are the server groups' operations, written through ``route`` here). Every change
+is one ``UpdateAlias`` (or the first ``CreateAlias``), so a switch — the core's rollback included —
+is atomic: no moment where both or neither version serve unless asked.
 
-- enable: the alias is created for the version; if it routes to one other version, the two
-  share it 50/50 (both in traffic, as two groups behind one load balancer do elsewhere); if it
-  already routes to two others, Conflict.
-- disable: the version's weight moves to the other version; the alias is never left empty, so
-  disabling the only version it routes to is a Conflict (enable another one first).
-- weights: up to two versions above 0, in whole percent; the larger share is the primary.
-
-Weights are stored as fractions (``0.8``) and read back rounded to whole percent.
+Weights: up to two versions above 0, in whole percent; the larger share is the primary. They are
+stored as fractions (``0.8``) and read back rounded to whole percent.
 """
 
 from __future__ import annotations
@@ -21,19 +16,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cloudrig import Conflict, InvalidSpec, NotFound, TrafficWeights
+from cloudrig import InvalidSpec, NotFound, TrafficWeights
+from cloudrig.provider import Traffic
 from cloudrig_aws import ClientFactory
 from cloudrig_lambda.functions import Functions
 from cloudrig_lambda.naming import function_name
-from cloudrig_lambda.target_groups import TAG_LBS, TargetGroups
+from cloudrig_lambda.target_groups import TAG_LBS, LambdaLoadBalancers
 
 
-class Traffic:
-    def __init__(self, factory: ClientFactory, alias: str) -> None:
+class LambdaTraffic(Traffic):
+    """The ``traffic`` noun: each cluster's alias. A new alias is registered in the load
+    balancers (target groups) its groups were deployed behind."""
+
+    def __init__(
+        self,
+        factory: ClientFactory,
+        alias: str,
+        functions: Functions,
+        load_balancers: LambdaLoadBalancers,
+    ) -> None:
         self._factory = factory
         self.alias = alias
-        self.functions: Functions | None = None  # set by the provider (mutual reference)
-        self.target_groups: TargetGroups | None = None
+        self._functions = functions
+        self._load_balancers = load_balancers
 
     def _client(self, region: str) -> Any:
         return self._factory.client("lambda", region)
@@ -70,20 +75,16 @@ class Traffic:
     def serving_versions(self, region: str, function: str) -> list[str]:
         return list(self.version_weights(region, function))
 
-    def get_weights(self, region: str, names: Sequence[str]) -> TrafficWeights:
-        functions = {function_name(n) for n in names}
+    def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
+        functions = {function_name(n) for n in server_groups}
         if len(functions) != 1:
-            raise InvalidSpec(f"{list(names)} are not groups of one cluster (one function)")
+            raise InvalidSpec(f"{list(server_groups)} are not groups of one cluster (one function)")
         function = functions.pop()
-        numbers = {n: self._number(region, n) for n in names}
+        numbers = {n: self._functions.require(region, n).number for n in server_groups}
         weights = self.version_weights(region, function)
         return TrafficWeights.model_construct(
-            weights={n: weights.get(numbers[n], 0) for n in names}
+            weights={n: weights.get(numbers[n], 0) for n in server_groups}
         )
-
-    def _number(self, region: str, name: str) -> str:
-        assert self.functions is not None
-        return self.functions.require(region, name).number
 
     # -- writing ---------------------------------------------------------------------------------
     def set_weights(self, region: str, weights: TrafficWeights) -> None:
@@ -91,39 +92,18 @@ class Traffic:
         if len(functions) != 1:
             raise InvalidSpec(f"{sorted(weights.weights)} are not groups of one cluster")
         function = functions.pop()
-        shares = {self._number(region, n): w for n, w in weights.weights.items() if w > 0}
+        shares = {
+            self._functions.require(region, n).number: w
+            for n, w in weights.weights.items()
+            if w > 0
+        }
         if len(shares) > 2:
             raise InvalidSpec("a Lambda alias routes to two versions at most")
-        self._write(region, function, shares)
+        self.route(region, function, shares)
 
-    def enable(self, region: str, name: str) -> None:
-        function, number = function_name(name), self._number(region, name)
-        current = self.version_weights(region, function, fresh=True)
-        if number in current:
-            return
-        if len(current) >= 2:
-            raise Conflict(f"the alias of {function} already routes to two versions", resource=name)
-        if not current:
-            self._write(region, function, {number: 100})
-            return
-        (other,) = current
-        self._write(region, function, {other: 50, number: 50})
-
-    def disable(self, region: str, name: str) -> None:
-        function, number = function_name(name), self._number(region, name)
-        current = self.version_weights(region, function, fresh=True)
-        if number not in current:
-            return
-        rest = {v: w for v, w in current.items() if v != number}
-        if not rest:
-            raise Conflict(
-                f"{name} is the only version the alias {self.alias} routes to; enable another "
-                "group first",
-                resource=name,
-            )
-        self._write(region, function, {v: 100 for v in rest})
-
-    def _write(self, region: str, function: str, shares: Mapping[str, int]) -> None:
+    def route(self, region: str, function: str, shares: Mapping[str, int]) -> None:
+        """Route the alias of ``function`` to these versions (number → percent), creating it on
+        the cluster's first enable."""
         primary = max(shares, key=lambda v: (shares[v], int(v)))
         extra = {v: round(w / 100, 2) for v, w in shares.items() if v != primary}
         routing = {"AdditionalVersionWeights": extra}
@@ -151,13 +131,12 @@ class Traffic:
             RoutingConfig=routing,
         )
         client.invalidate(("alias", function))
-        if self.target_groups is not None:
-            alias_arn = answer["AliasArn"]
-            function_arn = alias_arn.rsplit(":", 1)[0]
-            tags = client.call("list_tags", Resource=function_arn).get("Tags", {})
-            lbs = [lb for lb in tags.get(TAG_LBS, "").split(",") if lb]
-            if lbs:
-                self.target_groups.attach_alias(region, alias_arn, lbs)
+        alias_arn = answer["AliasArn"]
+        function_arn = alias_arn.rsplit(":", 1)[0]
+        tags = client.call("list_tags", Resource=function_arn).get("Tags", {})
+        lbs = [lb for lb in tags.get(TAG_LBS, "").split(",") if lb]
+        if lbs:
+            self._load_balancers.attach_alias(region, alias_arn, lbs)
 
 
 def _weights_of(alias: Mapping[str, Any]) -> dict[str, int]:

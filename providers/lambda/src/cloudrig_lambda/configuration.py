@@ -1,0 +1,69 @@
+"""What a server group spec becomes in Lambda: the function's configuration and tags.
+
+The configuration is what ``CreateFunction`` / ``UpdateFunctionConfiguration`` take for
+``$LATEST`` before it is published (``functions.write``). The group's name is set as the
+environment variable ``CLOUDRIG_SERVER_GROUP``: every group differs from the previous one in
+configuration, so Lambda publishes a new version even for identical code. The function's tags
+(they live on the function, not on its versions) record the spec's load balancers, security
+groups and verification payload.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from cloudrig import InvalidSpec
+from cloudrig.provider import CreateServerGroup
+from cloudrig_lambda.code import is_image
+from cloudrig_lambda.health import TAG_VERIFY
+from cloudrig_lambda.metadata import function_description
+from cloudrig_lambda.naming import function_name
+from cloudrig_lambda.settings import LambdaFunctionSettings, LambdaSecurityGroupSettings
+from cloudrig_lambda.target_groups import TAG_LBS
+
+if TYPE_CHECKING:
+    from cloudrig_aws import VpcSecurityGroups
+
+TAG_SGS = "cloudrig:security-groups"
+GROUP_ENV = "CLOUDRIG_SERVER_GROUP"
+
+Request = CreateServerGroup[LambdaFunctionSettings]
+
+
+def function_configuration(
+    request: Request,
+    code: dict[str, Any],
+    security_groups: VpcSecurityGroups[LambdaSecurityGroupSettings],
+) -> dict[str, Any]:
+    """The function's configuration for ``request`` (its code is ``code``); the spec's security
+    groups are looked up by name for their ids."""
+    spec, settings = request.spec, request.settings
+    config: dict[str, Any] = {
+        "FunctionName": function_name(request.name),
+        "Role": settings.role,
+        "Description": function_description(request.metadata.moniker),
+        "Timeout": settings.timeout,
+        "MemorySize": settings.memory_size,
+        "Environment": {"Variables": dict(spec.environment) | {GROUP_ENV: request.name}},
+    }
+    if not is_image(code):
+        config["Runtime"] = settings.runtime
+        config["Handler"] = settings.handler
+    if spec.security_groups:
+        if not settings.subnets:
+            raise InvalidSpec(f"{request.name}: security groups need settings.subnets")
+        ids = [security_groups.require(spec.region, g)["GroupId"] for g in spec.security_groups]
+        config["VpcConfig"] = {"SubnetIds": list(settings.subnets), "SecurityGroupIds": ids}
+    return config
+
+
+def function_tags(request: Request) -> dict[str, str]:
+    """The function's tags: the spec's, plus what cloudrig records of the group."""
+    tags = dict(request.spec.tags)
+    tags[TAG_LBS] = ",".join(request.spec.load_balancers)
+    tags[TAG_SGS] = ",".join(request.spec.security_groups)
+    verify = request.settings.verify_payload
+    if verify is not None:
+        tags[TAG_VERIFY] = json.dumps(verify, separators=(",", ":"))
+    return tags
