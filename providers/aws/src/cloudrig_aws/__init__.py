@@ -18,6 +18,7 @@ from cloudrig_aws.settings import (
     AwsLoadBalancerSettings,
     AwsSecurityGroupSettings,
     AwsServerGroupSettings,
+    VpcSettings,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "AwsServerGroupSettings",
     "ClientFactory",
     "VpcSecurityGroups",
+    "VpcSettings",
     "attach",
     "call_class",
     "classify",

@@ -113,3 +113,10 @@ class AwsSecurityGroupSettings(ProviderSettings):
     """The ``settings`` block of a security group spec on AWS."""
 
     vpc_id: str | None = Field(default=None, description="Default: the region's default VPC")
+
+
+class VpcSettings(ProviderSettings):
+    """The security group settings ``VpcSecurityGroups`` reads: the VPC a group is created in.
+    ECS's and Lambda's security group settings subclass it."""
+
+    vpc_id: str | None = Field(default=None, description="Default: the region's default VPC")

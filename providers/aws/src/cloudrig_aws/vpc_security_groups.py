@@ -20,15 +20,9 @@ from cloudrig import (
     SecurityGroup,
     SecurityGroupSpec,
 )
-from cloudrig.provider import NamingPolicy, ProviderSettings, SecurityGroups
+from cloudrig.provider import NamingPolicy, SecurityGroups
 from cloudrig_aws.clients import ClientFactory
-
-
-class VpcSettings(ProviderSettings):
-    """What ``VpcSecurityGroups`` reads of a provider's security group settings."""
-
-    vpc_id: str | None = None
-
+from cloudrig_aws.settings import VpcSettings
 
 VpcSettingsT = TypeVar("VpcSettingsT", bound=VpcSettings)
 Perm = tuple[str, int, int, str]  # (protocol, from, to, cidr)

@@ -5,20 +5,12 @@ Imports pydantic, cloudrig and ``cloudrig_aws``'s settings only (no boto3).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cloudrig.provider import ProviderSettings
-from cloudrig_aws import AwsAccountSettings
-
-if TYPE_CHECKING:
-    from cloudrig_aws.vpc_security_groups import VpcSettings
-else:
-    # ``VpcSettings`` (a ``ProviderSettings`` with ``vpc_id``) lives beside ``VpcSecurityGroups``,
-    # whose module imports boto3, which this module must not. At run time the security group
-    # settings below subclass ``ProviderSettings`` and declare the same ``vpc_id`` themselves.
-    VpcSettings = ProviderSettings
+from cloudrig_aws import AwsAccountSettings, VpcSettings
 
 
 class EcsAccountSettings(AwsAccountSettings):
@@ -77,5 +69,3 @@ class EcsLoadBalancerSettings(ProviderSettings):
 
 class EcsSecurityGroupSettings(VpcSettings):
     """The ``settings`` block of a security group spec on ECS (``VpcSecurityGroups`` reads it)."""
-
-    vpc_id: str | None = Field(default=None, description="Default: the region's default VPC")

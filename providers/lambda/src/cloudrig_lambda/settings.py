@@ -6,17 +6,12 @@ and validating configuration never load the SDK.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from cloudrig.provider import ProviderSettings
-from cloudrig_aws import AwsAccountSettings
-
-if TYPE_CHECKING:
-    from cloudrig_aws.vpc_security_groups import VpcSettings
-else:  # its module loads boto3: at run time the field below is all ``VpcSecurityGroups`` reads
-    VpcSettings = ProviderSettings
+from cloudrig_aws import AwsAccountSettings, VpcSettings
 
 
 class LambdaAccountSettings(AwsAccountSettings):
@@ -71,5 +66,3 @@ class LambdaLoadBalancerSettings(ProviderSettings):
 class LambdaSecurityGroupSettings(VpcSettings):
     """The ``settings`` block of a security group spec (an EC2 security group for the VPC): the
     settings of ``cloudrig_aws.VpcSecurityGroups``, the ``security_groups`` noun."""
-
-    vpc_id: str | None = Field(default=None, description="Default: the region's default VPC")
