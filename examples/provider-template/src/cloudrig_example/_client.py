@@ -2,7 +2,7 @@
 
 Why httpx: a small, well-kept client with timeouts on every phase, connection pooling, and a
 *transport* layer — the single place every request passes through. cloudrig's rate limiter
-attaches there (DESIGN §5: at the transport, not at call sites), so nothing in the noun modules
+attaches there (docs/architecture.md §5: at the transport, not at call sites), so nothing in the noun modules
 may send a request any other way than ``ExampleClient.request``.
 
 Retries: httpx's transport is built with ``retries=0``; the account's ``Gate`` (cloudrig's limiter

@@ -1,4 +1,4 @@
-"""How cloudrig names map to example cloud names (DESIGN §7), declared once.
+"""How cloudrig names map to example cloud names (docs/architecture.md §7), declared once.
 
 The example cloud accepts names matching ``^[a-z][a-z0-9-]{0,47}$``. A moniker whose Frigga name
 already fits keeps it (``checkout-prod-v003``); anything else — capitals, other scripts, spaces,

@@ -1,7 +1,7 @@
 """The boto3 client factory: every client built here passes cloudrig's limiter on every request.
 
 The limiter is attached through botocore's event system, at the one place every HTTP attempt
-passes, so nothing can bypass it (DESIGN §5):
+passes, so nothing can bypass it (docs/architecture.md §5):
 
 - ``before-send.<service>.<Operation>``: ``gate.admit`` — one slot per attempt sent;
 - ``needs-retry.<service>.<Operation>``: ``gate.observe`` — a throttling answer slows the bucket

@@ -1,4 +1,4 @@
-"""How cloudrig names map to AWS names (DESIGN §7), declared once.
+"""How cloudrig names map to AWS names (docs/architecture.md §7), declared once.
 
 - Server group: the Auto Scaling group AND its launch template carry the same name, so the
   limit is the tighter of the two: ASG names take 255 characters, launch template names 128 of

@@ -5,7 +5,7 @@ Reads: one ``DescribeAutoScalingGroups`` per region lists every cloudrig group (
 deployments polling in one process make one describe per poll; every mutation this provider makes
 invalidates it, and decision reads (enable, disable, destroy, create's conflict check) are fresh.
 
-Enable/disable (the Clouddriver way, DESIGN §4): a disabled group is detached from its load
+Enable/disable (the Clouddriver way, docs/architecture.md §4): a disabled group is detached from its load
 balancers' target groups (its targets deregister and drain; instances keep running) and has
 ``AddToLoadBalancer`` suspended so scaling cannot put instances back into traffic; enable resumes
 it and attaches again. ``enabled`` is read back from that suspension. A disabled group can still

@@ -1,4 +1,4 @@
-"""How cloudrig names map to ECS names (DESIGN §7).
+"""How cloudrig names map to ECS names (docs/architecture.md §7).
 
 A server group is an ECS service and a task definition family of the same name: both take 255
 letters, digits, hyphens and underscores. Load balancers and their target groups take 32

@@ -1,4 +1,4 @@
-"""How cloudrig names map to GCE names (DESIGN §7), declared once.
+"""How cloudrig names map to GCE names (docs/architecture.md §7), declared once.
 
 GCE resource names (instance templates, managed instance groups, backend services, health checks,
 firewalls) must match ``[a-z]([-a-z0-9]*[a-z0-9])?`` and take at most 63 characters. A name that

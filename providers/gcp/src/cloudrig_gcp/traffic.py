@@ -3,7 +3,7 @@
 GCE spreads a backend service's traffic by each backend's capacity: instances x the balancing
 mode's per-instance target x ``capacityScaler``. So a weight becomes a scaler proportional to
 ``weight / instances`` (the largest scaled to 1.0), and a weight is read back as the group's share
-of ``scaler x instances``. This is APPROXIMATE (DESIGN §2): GCE fills backends toward capacity
+of ``scaler x instances``. This is APPROXIMATE (docs/architecture.md §2): GCE fills backends toward capacity
 rather than splitting each request by weight, scalers between 0 and 0.1 are not accepted (they are
 raised to 0.1), and zone affinity and health shift the real split. A weight of 0 keeps the group a
 backend at scaler 0: warm, out of traffic.

@@ -1,4 +1,4 @@
-"""The limiter at the Compute clients' HTTP session (DESIGN §5).
+"""The limiter at the Compute clients' HTTP session (docs/architecture.md §5).
 
 Every compute_v1 REST client sends through one ``google.auth`` ``AuthorizedSession`` (a
 ``requests.Session``). ``attach`` mounts a ``GatedAdapter`` on it for ``http://`` and

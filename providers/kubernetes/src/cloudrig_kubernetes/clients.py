@@ -1,7 +1,7 @@
 """The kubernetes client factory: every request it sends passes cloudrig's limiter.
 
 The limiter is attached at the client's REST layer (``ApiClient.rest_client.request``), the one
-function every API call, list and watch goes through, so nothing can bypass it (DESIGN §5):
+function every API call, list and watch goes through, so nothing can bypass it (docs/architecture.md §5):
 ``GatedRest.request`` admits each attempt, classifies the answer (a 429 slows the API server's
 bucket down for every process sharing it) and retries per the core's one policy. urllib3's own
 retries are off (``Configuration.retries = False``) and the client's client-go style retries stay

@@ -27,7 +27,7 @@ key                                  where      value
 ``cloudrig.io/ingress``              policy     the security group's rules (JSON)
 ===================================  =========  ============================================
 
-All of them are written in the create call itself (DESIGN §6), so a crashed run is found by its
+All of them are written in the create call itself (docs/architecture.md §6), so a crashed run is found by its
 deployment id even when it died right after creating.
 """
 

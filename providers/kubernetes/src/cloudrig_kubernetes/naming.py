@@ -1,4 +1,4 @@
-"""How cloudrig names map to Kubernetes names and label values (DESIGN §7), declared once.
+"""How cloudrig names map to Kubernetes names and label values (docs/architecture.md §7), declared once.
 
 - Server groups (ReplicaSets), Services and NetworkPolicies: DNS-1035 labels — at most 63
   characters of ``a-z0-9`` and ``-``, starting with a letter. The limit is the label value's: the

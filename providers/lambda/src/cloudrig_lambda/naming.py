@@ -1,4 +1,4 @@
-"""How cloudrig names map to Lambda names (DESIGN §7).
+"""How cloudrig names map to Lambda names (docs/architecture.md §7).
 
 A cluster is one function; its server groups are the function's published versions, named
 ``<function>-vNNN`` by cloudrig (Lambda numbers versions itself: 1, 2, 3…, so the cloudrig name
