@@ -13,9 +13,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT / "tests"))
 
-from calls.harness import Result, measure, record, table  # noqa: E402
+from support.calls.harness import Result, measure, record, table  # noqa: E402
 
 MODULES = ["aws"]
 
@@ -34,7 +34,9 @@ def main() -> int:
 
     try:
         for module in MODULES:
-            scenarios = __import__(f"calls.{module}", fromlist=["scenarios"]).scenarios(moto)
+            scenarios = __import__(f"support.calls.{module}", fromlist=["scenarios"]).scenarios(
+                moto
+            )
             for scenario in scenarios:
                 moto.reset()
                 results.append(measure(scenario, make_proxy))

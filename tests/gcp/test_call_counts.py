@@ -5,19 +5,15 @@ deployments in one process share their polls."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.calls import gcp
+from support.calls.harness import Result, measure
+
 pytestmark = pytest.mark.gcp
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-from calls import gcp  # noqa: E402
-from calls.harness import Result, measure  # noqa: E402
 
 
 @pytest.fixture

@@ -4,21 +4,16 @@ stays within its budget, and every request the proxy forwarded was admitted by t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.calls import kube as kube_calls
+from support.calls.harness import Result, measure
 from support.kube import KubeCluster
 
 pytestmark = pytest.mark.kube
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-from calls import kube as kube_calls  # noqa: E402
-from calls.harness import Result, measure  # noqa: E402
 
 
 @pytest.fixture

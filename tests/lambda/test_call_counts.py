@@ -5,19 +5,15 @@ limiter."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.calls import awslambda
+from support.calls.harness import Result, measure
+
 pytestmark = pytest.mark.moto
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-from calls import awslambda  # noqa: E402
-from calls.harness import Result, measure  # noqa: E402
 
 
 @pytest.fixture

@@ -19,6 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+RESULTS = Path(__file__).resolve().parents[3] / "benchmarks" / "calls"
+"""Where the runners in ``benchmarks/calls/`` record what the scenarios measured."""
+
 
 class CountingProxy(Protocol):
     url: str

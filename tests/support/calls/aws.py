@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from calls.harness import Counter, Outcome, Scenario, admitted, cache_reads, snapshot
+from support.calls.harness import Counter, Outcome, Scenario, admitted, cache_reads, snapshot
 
 REGION, ZONES = "us-east-1", ("us-east-1a", "us-east-1b")
 KEY_ENV, SECRET_ENV = "CLOUDRIG_BENCH_AWS_KEY_ID", "CLOUDRIG_BENCH_AWS_SECRET"
