@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from cloudrig.provider import ProviderContext
-from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
-from support.rig import RigFactory
+from cloudrig.ratelimit import Limiter
+from support.rig import RigFactory, fast_limits
 
 REGION = "us-east-1"
 CLUSTER = "cloudrig"
@@ -36,17 +36,6 @@ ECS = RigFactory(
         "cluster": CLUSTER,
     },
 )
-
-
-def fast_limits(**overrides: Any) -> LimitsConfig:
-    """Budgets high enough that tests never wait on the limiter unless they mean to."""
-    values: dict[str, Any] = {
-        "read": Limit(rate=500, burst=50),
-        "mutate": Limit(rate=500, burst=50),
-        "cache": {"ttl": 0.5},
-        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
-    }
-    return LimitsConfig.model_validate(values | overrides)
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from cloudrig.provider import ProviderContext
-from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+from cloudrig.ratelimit import Limiter
 from support.rig import RigFactory, limits
+from support.rig import fast_limits as shared_fast_limits
 
 PROJECT = "cloudrig-test"
 REGION = "us-central1"
@@ -52,15 +53,8 @@ def fast_boot(emulator: Any) -> None:
     emulator.fleet.deleting_seconds = 0.1
 
 
-def fast_limits(**overrides: Any) -> LimitsConfig:
-    """Budgets high enough that tests never wait on the limiter unless they mean to."""
-    values: dict[str, Any] = {
-        "read": Limit(rate=1000, burst=100),
-        "mutate": Limit(rate=1000, burst=100),
-        "cache": {"ttl": 0.5},
-        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
-    }
-    return LimitsConfig.model_validate(values | overrides)
+fast_limits = functools.partial(shared_fast_limits, rate=1000, burst=100)
+"""Budgets high enough that tests never wait on the limiter unless they mean to."""
 
 
 def account_settings(endpoint: str, **extra: Any) -> Any:

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from cloudrig.provider import ProviderContext
-from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
+from cloudrig.ratelimit import Limiter
 from support.kube import TEST_USER, KubeCluster
-from support.rig import RigFactory
+from support.rig import RigFactory, fast_limits
 
 ACCOUNT = "kube-test"
 IMAGE_V1, IMAGE_V2 = "registry.example/shop:1", "registry.example/shop:2"
@@ -32,17 +32,6 @@ KUBE = RigFactory(provider="kubernetes", account=ACCOUNT, settings={})
 def where(kubeconfig: Path, namespace: str) -> dict[str, Any]:
     """The per-test part of the account's settings, for ``KUBE.connect(settings=...)``."""
     return {"namespaces": [namespace], "kubeconfig": str(kubeconfig)}
-
-
-def fast_limits(**overrides: Any) -> LimitsConfig:
-    """Budgets high enough that tests never wait on the limiter unless they mean to."""
-    values: dict[str, Any] = {
-        "read": Limit(rate=500, burst=50),
-        "mutate": Limit(rate=500, burst=50),
-        "cache": {"ttl": 0.5},
-        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
-    }
-    return LimitsConfig.model_validate(values | overrides)
 
 
 def account_settings(cluster: KubeCluster, namespaces: list[str], **extra: Any) -> Any:

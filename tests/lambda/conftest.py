@@ -31,8 +31,8 @@ import pytest
 
 from cloudrig import ServerGroupSpec
 from cloudrig.provider import ProviderContext
-from cloudrig.ratelimit import Limit, Limiter, LimitsConfig
-from support.rig import RigFactory
+from cloudrig.ratelimit import Limiter
+from support.rig import RigFactory, fast_limits
 
 REGION = "us-east-1"
 ACCOUNT = "lambda-test"
@@ -64,17 +64,6 @@ V2 = "def handler(event, context):\n    return {'version': 2}\n"
 def spec(artifact: str, role: str, **settings: Any) -> ServerGroupSpec:
     """``shop-prod`` behind ``web`` at one unit (``Capacity.fixed(1)``), run by ``role``."""
     return LAMBDA.spec(REGION, artifact, desired=1, settings={"role": role, **settings})
-
-
-def fast_limits(**overrides: Any) -> LimitsConfig:
-    """Budgets high enough that tests never wait on the limiter unless they mean to."""
-    values: dict[str, Any] = {
-        "read": Limit(rate=500, burst=50),
-        "mutate": Limit(rate=500, burst=50),
-        "cache": {"ttl": 0.5},
-        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
-    }
-    return LimitsConfig.model_validate(values | overrides)
 
 
 @dataclass(frozen=True)

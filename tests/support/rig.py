@@ -18,6 +18,7 @@ from cloudrig import Capacity, LoadBalancerSpec, Moniker, ServerGroupSpec
 from cloudrig.canary import MetricSamples
 from cloudrig.engine import SqliteStateStore
 from cloudrig.provider import hookimpl
+from cloudrig.ratelimit import Limit, LimitsConfig
 
 
 class PassingMetrics:
@@ -40,6 +41,18 @@ def limits(
         "cache": {"ttl": ttl},
         **overrides,
     }
+
+
+def fast_limits(rate: float = 500, burst: int = 50, **overrides: Any) -> LimitsConfig:
+    """Budgets high enough that tests never wait on the limiter unless they mean to (for the
+    tests that build a provider by hand)."""
+    values: dict[str, Any] = {
+        "read": Limit(rate=rate, burst=burst),
+        "mutate": Limit(rate=rate, burst=burst),
+        "cache": {"ttl": 0.5},
+        "retries": {"attempts": 4, "base": 0.01, "cap": 0.2},
+    }
+    return LimitsConfig.model_validate(values | overrides)
 
 
 @dataclass(frozen=True)
