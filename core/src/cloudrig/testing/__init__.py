@@ -1,5 +1,6 @@
 """Test support for cloudrig and for provider authors (extra ``cloudrig[testing]``).
 
+- ``CrashAfterRequest``: a deployer killed right after the k-th request was applied.
 - ``ManualClock``: virtual time for the core, the strategies and the reference provider.
 - ``ReferenceCloud`` / ``ReferenceProvider``: an in-memory cloud with fault injection and a
   history of every call; plugin module ``cloudrig.testing.reference`` (load it by name) and
@@ -8,6 +9,7 @@
   (``cloudrig.testing.conformance``, the only module here that needs pytest) runs against.
 """
 
+from cloudrig.testing._crash import CrashAfterRequest
 from cloudrig.testing._faults import FaultRule, Faults, SimulatedCrash
 from cloudrig.testing._manual_clock import ManualClock
 from cloudrig.testing._naming import name_problem, valid_name
@@ -41,6 +43,7 @@ __all__ = [
     "REFERENCE_CAPABILITIES",
     "REFERENCE_NAMING",
     "ConformanceTarget",
+    "CrashAfterRequest",
     "Event",
     "FaultRule",
     "Faults",
