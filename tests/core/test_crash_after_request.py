@@ -39,9 +39,9 @@ def test_observe_counts_answers_for_hook_attached_transports() -> None:
 
 
 def test_the_gate_is_itself_again_after_the_block() -> None:
-    send = Gate.send
+    observe = Gate.observe
     with CrashAfterRequest(5):
-        assert Gate.send is not send
-    assert Gate.send is send
+        assert Gate.observe is not observe
+    assert Gate.observe is observe
     with CrashAfterRequest(1), pytest.raises(RuntimeError, match="do not nest"):
         CrashAfterRequest(1).__enter__()

@@ -1,8 +1,8 @@
 """A deployer killed between a request and its answer: the crash matrix's kill switch.
 
 Every request a provider sends passes its limiter's ``Gate`` (``docs/architecture.md`` §5), and the
-gate is also where the answer is first seen: ``Gate.send`` returns it, or ``Gate.observe`` is
-handed it (botocore's hooks). ``CrashAfterRequest(k)`` raises ``SimulatedCrash`` right there for
+gate is also where the answer is first seen: ``Gate.observe`` classifies every answer, whether the
+provider sends through ``Gate.send`` or attaches ``admit``/``observe`` to its SDK's hooks. ``CrashAfterRequest(k)`` raises ``SimulatedCrash`` right there for
 the k-th answered request: the server has applied it, the deployer never learns so, and the
 exception unwinds like a killed process (a ``BaseException``: no ``except Exception`` catches it),
 leaving the state store and the cloud exactly as a ``kill -9`` would. Raising it in process costs
@@ -17,14 +17,11 @@ nothing compared with killing a real process, so a test can try every k.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from cloudrig.ratelimit import Gate, RateLimited
 from cloudrig.testing._faults import SimulatedCrash
-
-R = TypeVar("R")
 
 
 class CrashAfterRequest:
@@ -40,7 +37,7 @@ class CrashAfterRequest:
         self.k = k
         self.requests = 0
         self.fired = False
-        self._saved: tuple[Any, Any] | None = None
+        self._saved: Any = None
 
     def _answered(self, what: str) -> None:
         self.requests += 1
@@ -50,16 +47,10 @@ class CrashAfterRequest:
 
     def __enter__(self) -> CrashAfterRequest:
         crash = self
-        send, observe = Gate.send, Gate.observe
+        observe = Gate.observe
 
-        def crashing_send(gate: Gate, call: Any, do_send: Callable[[], R]) -> R:
-            def answered() -> R:
-                answer = do_send()
-                crash._answered(f"{call.service} {call.operation}")
-                return answer
-
-            return send(gate, call, answered)
-
+        # ``Gate.send`` classifies every answer through ``observe`` too, so this one place sees
+        # each answered request exactly once, whichever way the provider attached its gate.
         def crashing_observe(gate: Gate, call: Any, outcome: Any) -> Any:
             verdict = observe(gate, call, outcome)
             if not isinstance(outcome, (RateLimited, SimulatedCrash)):
@@ -70,8 +61,7 @@ class CrashAfterRequest:
             if CrashAfterRequest._active:
                 raise RuntimeError("CrashAfterRequest blocks do not nest")
             CrashAfterRequest._active = True
-            self._saved = (send, observe)
-            Gate.send = crashing_send  # type: ignore[method-assign,assignment]
+            self._saved = observe
             Gate.observe = crashing_observe  # type: ignore[method-assign,assignment]
         return self
 
@@ -83,6 +73,6 @@ class CrashAfterRequest:
     ) -> None:
         with self._lock:
             assert self._saved is not None
-            Gate.send, Gate.observe = self._saved  # type: ignore[method-assign]
+            Gate.observe = self._saved  # type: ignore[method-assign]
             self._saved = None
             CrashAfterRequest._active = False
