@@ -174,7 +174,7 @@ class Checker:
                     v.append(f"invariant 10: {name} left at {g.capacity}, expected {expected}")
             if max_remaining is not None and len(groups) > max_remaining:
                 v.append(f"invariant 11: {len(groups)} groups kept > max_remaining {max_remaining}")
-            previous = record.state.get("previous")
+            previous = record.state.previous
             if previous and not destroys_old and previous not in groups:
                 v.append(f"invariant 11: the rollback target {previous} was destroyed")
         assert not v, "\n".join(v)

@@ -194,7 +194,7 @@ def _record(deployment: Any) -> DeploymentRecord:
 
 def assert_not_promoted(world: World, record: DeploymentRecord) -> None:
     """Invariant 9: an inconclusive (or no-data) analysis never promotes."""
-    canary = record.state["names"]["canary"]
+    canary = record.state.names["canary"]
     key = (REGION, "shop", "prod", "")
     shares = world.cloud.traffic(key)
     assert shares.get(canary, 0) <= 10, f"invariant 9: canary got {shares}"

@@ -38,8 +38,8 @@ def test_pass_promotes_with_a_fresh_baseline(serving: World) -> None:
         e.args["name"]: e.args["capacity"].desired for e in w.cloud.calls("create_server_group")[1:]
     }
     baseline, new = (
-        deployment.record.state["names"]["baseline"],
-        deployment.record.state["names"]["canary"],
+        deployment.record.state.names["baseline"],
+        deployment.record.state.names["canary"],
     )  # type: ignore[union-attr]
     assert creates == {baseline: 1, new: 1}  # equal, small
     assert w.groups()[new].capacity.desired == 10
@@ -78,7 +78,7 @@ def test_metric_outage_follows_the_no_data_policy(
     w.metrics.outage = True
     deployment = w.main.deploy(w.spec("img-1"), canary(no_data=policy))
     assert deployment.status is status
-    new = deployment.record.state["names"]["canary"]  # type: ignore[union-attr]
+    new = deployment.record.state.names["canary"]  # type: ignore[union-attr]
     if status is DeploymentStatus.AWAITING_APPROVAL:  # invariant 9: not promoted meanwhile
         assert w.groups()[new].capacity.desired == 1
         assert w.groups()["shop-prod-v001"].enabled

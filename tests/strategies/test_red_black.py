@@ -68,7 +68,7 @@ def test_scale_down_after_a_delay_and_max_remaining(world: World) -> None:
     assert list(groups) == ["shop-prod-v003", "shop-prod-v004"]  # oldest disabled ones gone
     assert groups["shop-prod-v003"].capacity.desired == 0  # scaled down after the delay
     assert groups["shop-prod-v003"].capacity.max == 5
-    assert deployment.record.state["previous"] == "shop-prod-v003"  # type: ignore[union-attr]
+    assert deployment.record.state.previous == "shop-prod-v003"  # type: ignore[union-attr]
     assert world.clock.elapsed - start >= 600
 
 

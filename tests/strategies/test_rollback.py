@@ -9,8 +9,8 @@ import pytest
 from strategies.invariants import Checker
 from strategies.world import World
 
-from cloudrig import Capacity, InvalidSpec
-from cloudrig.engine import DeploymentStatus
+from cloudrig import Capacity
+from cloudrig.engine import DeploymentStatus, NothingToRollBack
 from cloudrig.strategies import RedBlack
 
 
@@ -53,7 +53,7 @@ def test_never_to_a_group_of_a_failed_deployment(world: World) -> None:
     assert failed.status is DeploymentStatus.FAILED
     world.main.deploy(world.spec("img-2"), RedBlack()).raise_for_status()
     back = world.rig().rollback("test", "shop-prod")
-    assert back.record.state["target"] == "shop-prod-v001"  # type: ignore[union-attr]
+    assert back.record.state.target == "shop-prod-v001"  # type: ignore[union-attr]
     assert enabled(world) == ["shop-prod-v001"]
 
 
@@ -62,7 +62,7 @@ def test_without_a_store_record_the_cloud_decides(world: World, tmp_path: Path) 
     world.main.deploy(world.spec("img-1"), RedBlack()).raise_for_status()
     world.store_path = tmp_path / "fresh.sqlite3"  # another machine: no history
     back = world.rig().rollback("test", "shop-prod")
-    assert back.record.state["target"] == "shop-prod-v001"  # type: ignore[union-attr]
+    assert back.record.state.target == "shop-prod-v001"  # type: ignore[union-attr]
 
 
 def test_rollback_of_a_deployment_in_flight_restores_it(world: World) -> None:
@@ -95,5 +95,5 @@ def test_on_a_provider_without_weights_enable_then_disable(tmp_path: Path) -> No
 
 def test_nothing_to_roll_back_to(world: World) -> None:
     world.main.deploy(world.spec("img-0"), RedBlack()).raise_for_status()
-    with pytest.raises(InvalidSpec, match="no group to roll back to"):
+    with pytest.raises(NothingToRollBack, match="nothing to roll back to in cluster shop-prod"):
         world.rig().rollback("test", "shop-prod")

@@ -21,10 +21,12 @@ from cloudrig.engine._errors import (
     Draining,
     LeaseHeld,
     LeaseLost,
+    NothingToRollBack,
+    PlanChanged,
     StateStoreUnavailable,
     WaitTimeout,
 )
-from cloudrig.engine._lease import Lease
+from cloudrig.engine._lease import Lease, NullLease
 from cloudrig.engine._plan import Step
 from cloudrig.engine._records import (
     DeploymentEvent,
@@ -36,6 +38,7 @@ from cloudrig.engine._records import (
 from cloudrig.engine._restore import restore
 from cloudrig.engine._run import Run
 from cloudrig.engine._sqlite import SqliteStateStore
+from cloudrig.engine._state import DeploymentState, GroupSnapshot, PendingOp, PlanPrint
 from cloudrig.engine._store import StateStore, open_store
 from cloudrig.engine._waiting import healthy_target
 
@@ -48,15 +51,22 @@ __all__ = [
     "DeploymentEvent",
     "DeploymentNotFound",
     "DeploymentRecord",
+    "DeploymentState",
     "DeploymentStatus",
     "DeploymentsConfig",
     "Draining",
     "Duration",
     "EventCallback",
     "EventKind",
+    "GroupSnapshot",
     "Lease",
     "LeaseHeld",
     "LeaseLost",
+    "NothingToRollBack",
+    "NullLease",
+    "PendingOp",
+    "PlanChanged",
+    "PlanPrint",
     "Run",
     "SqliteStateStore",
     "StateStore",

@@ -46,6 +46,21 @@ class DeploymentConflict(DeploymentError):
     """Another unfinished deployment occupies the cluster: resume, promote or roll it back first."""
 
 
+class NothingToRollBack(DeploymentError):
+    """A rollback was asked for but no group can take the traffic back: the cluster's serving
+    group is kept serving (a rollback never takes the last serving group out of traffic)."""
+
+    def __init__(self, cluster: str, why: str) -> None:
+        self.cluster, self.why = cluster, why
+        super().__init__(f"nothing to roll back to in cluster {cluster}: {why}")
+
+
+class PlanChanged(DeploymentError):
+    """The plan a resumed deployment would run differs from the one it started with (a strategy
+    or provider upgraded between a crash and the resume): resume with ``migrate=True`` to continue
+    with the new plan."""
+
+
 class WaitTimeout(DeploymentError):
     """A wait reached its deadline (the deployment then rolls back)."""
 

@@ -13,6 +13,7 @@ Errors split three ways:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Protocol
 
 from cloudrig.engine._errors import (
@@ -23,7 +24,9 @@ from cloudrig.engine._errors import (
 )
 from cloudrig.engine._plan import Step
 from cloudrig.engine._records import DeploymentStatus, EventKind
+from cloudrig.engine._restore import check_rollback
 from cloudrig.engine._run import Run
+from cloudrig.ratelimit import fresh_reads
 
 
 class Plan(Protocol):
@@ -36,17 +39,27 @@ class Stopped(DeploymentError):
     """A rollback asked for while the deployment was in flight."""
 
 
-def execute(run: Run, strategy: Plan) -> None:
+def execute(run: Run, strategy: Plan, *, resumed: bool = False) -> None:
+    """Run the plan from the step the record reached. ``resumed``: another run (perhaps a worker
+    that died) got here first, so the operation it was sending is completed first, and the step
+    it was in re-reads the cloud (fresh reads, never a cache) before deciding anything."""
     record = run.record
     try:
+        if resumed:
+            with fresh_reads():
+                run.begin("resume")
+                run.complete_pending()
         if record.status is DeploymentStatus.ROLLING_BACK:
-            _restore(run, strategy, None)
+            with fresh_reads():
+                _restore(run, strategy, None)
             return
         if record.status is DeploymentStatus.AWAITING_APPROVAL:
             record.status = DeploymentStatus.RUNNING
         steps = strategy.steps(run)
+        first = True
         while record.step < len(steps):
             step = steps[record.step]
+            run.begin(step.name)
             if step.gate is not None and step.gate(run):
                 decision = record.approvals.get(step.name)
                 if decision is None and _gate_expired(run, step.name, strategy):
@@ -66,7 +79,9 @@ def execute(run: Run, strategy: Plan) -> None:
                     raise ApprovalRejected(f"rejected at {step.name}")
                 run.emit(EventKind.APPROVED, f"approved: {step.name}", gate=step.name)
             record.step_name = step.name
-            step.run(run)
+            with fresh_reads() if resumed and first else contextlib.nullcontext():
+                step.run(run)
+            first = False
             record.step += 1
             run.checkpoint()
         record.status = DeploymentStatus.SUCCEEDED
@@ -82,20 +97,20 @@ def execute(run: Run, strategy: Plan) -> None:
 def _gate_expired(run: Run, gate: str, strategy: Plan) -> bool:
     """Whether the gate has waited longer than the strategy's ``approval_timeout`` (the time it
     opened is kept in the record, so any later resume can tell)."""
-    opened: dict[str, float] = run.state.setdefault("gates_opened", {})
-    now = run.clock.now().timestamp()
-    opened.setdefault(gate, now)
+    now = run.clock.now()
+    opened = run.state.gates_opened.setdefault(gate, now)
     timeout = getattr(strategy, "approval_timeout", None)
-    return timeout is not None and now - opened[gate] >= timeout
+    return timeout is not None and (now - opened).total_seconds() >= timeout
 
 
 def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:
     record = run.record
     requested = isinstance(cause, ApprovalRejected | Stopped) or (
-        cause is None and record.state.get("rollback_requested", False)
+        cause is None and record.state.rollback_requested
     )
+    run.begin("restore")
     if cause is not None:
-        record.state["rollback_requested"] = requested
+        record.state.rollback_requested = requested
         record.status = DeploymentStatus.ROLLING_BACK
         record.error = f"{type(cause).__name__}: {cause}"
         run.emit(EventKind.ROLLING_BACK, f"rolling back after {record.error}")
@@ -105,6 +120,7 @@ def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:
     except (LeaseLost, StateStoreUnavailable):
         raise
     except Exception as exc:
+        run.forget_timers("restore")  # a retry gets fresh deadlines
         record.error = f"restore incomplete ({type(exc).__name__}: {exc}); resume to retry"
         run.emit(EventKind.FAILED, record.error)
         run.checkpoint()
@@ -120,6 +136,7 @@ def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:
 def request_rollback(run: Run, strategy: Plan) -> None:
     """Roll back an unfinished deployment on request (``rig.rollback`` of one in flight)."""
     if run.record.status is not DeploymentStatus.ROLLING_BACK:
+        check_rollback(run)  # never the last serving group out of traffic
         _restore(run, strategy, Stopped("rollback requested"))
     else:
         _restore(run, strategy, None)

@@ -8,9 +8,10 @@ mutation does not happen. A crashed holder's lease frees itself after ``ttl``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from cloudrig._clock import Clock
-from cloudrig.engine._errors import LeaseHeld, LeaseLost
+from cloudrig.engine._errors import DeploymentError, LeaseHeld, LeaseLost
 from cloudrig.engine._store import StateStore
 
 
@@ -22,14 +23,25 @@ class Lease:
         self.holder = holder or f"worker-{uuid.uuid4().hex[:12]}"
         self.held = False
 
-    def acquire(self, wait: float, *, poll: float = 1.0) -> None:
+    def acquire(
+        self,
+        wait: float,
+        *,
+        poll: float = 1.0,
+        on_wait: Callable[[str | None, float], None] | None = None,
+    ) -> None:
         """Take the lease, waiting up to ``wait`` seconds for the current holder to finish (or its
-        lease to expire); ``LeaseHeld`` after that."""
+        lease to expire); ``LeaseHeld`` after that. ``on_wait(holder, at_most)`` is told once when
+        the cluster is busy, so a caller can say that it waits, for whom and how long at most."""
         deadline = self.clock.monotonic() + wait
+        told = False
         while not self.store.acquire_lease(self.key, self.holder, self.ttl):
             remaining = deadline - self.clock.monotonic()
             if remaining <= 0:
                 raise LeaseHeld(self.key, self.store.lease_holder(self.key))
+            if not told and on_wait is not None:
+                told = True
+                on_wait(self.store.lease_holder(self.key), remaining)
             self.clock.sleep(min(poll, remaining))
             poll = min(poll * 1.5, max(self.ttl / 4, 1.0))
         self.held = True
@@ -44,3 +56,19 @@ class Lease:
         if self.held:
             self.store.release_lease(self.key, self.holder)
             self.held = False
+
+
+class NullLease:
+    """The lease of a dry run: it holds nothing, and any mutation attempted through it is refused
+    (a dry run only reads)."""
+
+    key = "dry-run"
+    holder = "dry-run"
+    ttl = 60.0
+    held = False
+
+    def check(self) -> None:
+        raise DeploymentError("a dry run changes nothing: mutation refused")
+
+    def release(self) -> None:
+        pass

@@ -1,7 +1,8 @@
 """What a state store keeps: one record per deployment (its plan position and facts) and its events.
 
-A record is small JSON: the spec, the strategy with its parameters, the step reached, and a ``state``
-mapping the steps share (original capacities, reserved names, analysis results). The cloud keeps
+A record is small JSON: the spec, the strategy with its parameters, the step reached, and the typed
+``state`` the steps share (``_state.DeploymentState``: original capacities, reserved names, timers,
+analysis results). The cloud keeps
 only the moniker and the deployment id, written at create time; everything else lives here.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloudrig._model._resources import Moniker, ServerGroupSpec
+from cloudrig.engine._state import DeploymentState
 
 
 class DeploymentStatus(StrEnum):
@@ -52,6 +54,10 @@ class EventKind(StrEnum):
     FAILED = "failed"
     DONE = "done"
     NOTE = "note"
+    LEASE_WAIT = "lease_wait"
+    """The cluster is busy: this run waits for another worker's lease (holder, longest wait)."""
+    JOINED = "joined"
+    """This request joined a deployment another worker ran or runs (its id and status)."""
 
 
 class DeploymentEvent(BaseModel):
@@ -61,6 +67,8 @@ class DeploymentEvent(BaseModel):
 
     deployment_id: str
     seq: int
+    """1, 2, 3... per deployment, assigned by the state store when the event is appended (what a
+    writer puts here is replaced), so two writers never number two events alike."""
     time: datetime
     kind: EventKind
     message: str
@@ -88,9 +96,12 @@ class DeploymentRecord(BaseModel):
     status: DeploymentStatus = DeploymentStatus.RUNNING
     step: int = 0
     step_name: str = ""
-    state: dict[str, Any] = Field(default_factory=dict)
+    state: DeploymentState = Field(default_factory=DeploymentState)
     approvals: dict[str, bool] = Field(default_factory=dict)
     error: str | None = None
+    idempotency_key: str | None = None
+    """The caller's key for this request (``rig.deploy(..., idempotency_key=...)``): a request
+    with a key already used is answered by this deployment instead of starting another."""
     created_at: datetime
     updated_at: datetime
 

@@ -17,7 +17,8 @@ again from the top.
 
 from __future__ import annotations
 
-from cloudrig._model._resources import Capacity
+from cloudrig._model._resources import Capacity, ServerGroup
+from cloudrig.engine._errors import NothingToRollBack
 from cloudrig.engine._records import EventKind
 from cloudrig.engine._run import Run, even_shares
 from cloudrig.engine._waiting import healthy_target
@@ -26,30 +27,35 @@ from cloudrig.engine._waiting import healthy_target
 def restore(run: Run, *, timeout: float, healthy_percent: float = 100.0) -> None:
     current = run.groups()
     original = {n: o for n, o in run.original.items() if n in current}
-    created = [n for n in run.state.get("names", {}).values() if n in current]
-    serving = [n for n, o in original.items() if o["enabled"]]
+    created = [n for n in run.state.names.values() if n in current]
+    serving = [n for n, o in original.items() if o.enabled]
     resizable = run.capabilities.resizable
 
     for name, before in original.items():
-        capacity = Capacity.model_validate(before["capacity"])
-        if resizable and current[name].capacity != capacity:
-            run.resize(name, capacity, "unpin" if before.get("pinned_by_us") else "restore")
+        if resizable and current[name].capacity != before.capacity:
+            run.resize(name, before.capacity, "unpin" if before.pinned_by_us else "restore")
+    # A rollback asked for while the new group serves healthy moves traffic only onto groups
+    # healthy at their original capacity: when they cannot get there, it stops (WaitTimeout) and
+    # the new group keeps serving. A failure (the new group is the problem) waits best effort.
+    strict = run.state.rollback_requested and bool(_serving_now(run, created, current))
     for name in serving:
-        desired = Capacity.model_validate(original[name]["capacity"]).desired
-        target = min(original[name]["healthy"], healthy_target(desired, healthy_percent))
-        if target > 0:
+        before = original[name]
+        target = min(before.healthy, healthy_target(before.capacity.desired, healthy_percent))
+        if target > 0 and strict:
+            run.wait_healthy(name, target, timeout)
+        elif target > 0:
             run.try_wait_healthy(name, target, timeout)
 
     if serving:
         if run.capabilities.splits_traffic:
-            shares = {n: original[n]["share"] for n in serving}
+            shares = {n: original[n].share for n in serving}
             if sum(shares.values()) != 100:
                 shares = even_shares(serving)
             run.set_weights(shares)
         for name in serving:
             run.enable(name)
     for name, before in original.items():
-        if not before["enabled"] and name not in serving:
+        if not before.enabled and name not in serving:
             run.disable(name)
     for name in created:
         run.disable(name)
@@ -63,3 +69,25 @@ def restore(run: Run, *, timeout: float, healthy_percent: float = 100.0) -> None
         "restored: " + (", ".join(serving) or "no group") + " serving as before",
         serving[-1] if serving else None,
     )
+
+
+def check_rollback(run: Run) -> None:
+    """Before a rollback asked for while the deployment is in flight: refuse (``NothingToRollBack``,
+    nothing changed) when no group that served before it still exists while a group it created
+    serves — rolling back would take the cluster's last serving group out of traffic."""
+    current = run.groups()
+    if any(name in current for name in run.serving):
+        return
+    created = [n for n in run.state.names.values() if n in current]
+    serving = _serving_now(run, created, current)
+    if serving:
+        raise NothingToRollBack(
+            run.record.cluster,
+            f"{', '.join(serving)} of deployment {run.id} is its only serving group and no group "
+            "served before that deployment; it keeps serving (resume or promote the deployment "
+            "to finish it)",
+        )
+
+
+def _serving_now(run: Run, created: list[str], current: dict[str, ServerGroup]) -> list[str]:
+    return [n for n in created if current[n].enabled and current[n].healthy > 0]

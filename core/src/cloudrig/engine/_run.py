@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudrig._account import Account
@@ -22,8 +23,9 @@ from cloudrig._model._resources import (
     TrafficWeights,
 )
 from cloudrig.engine._errors import WaitTimeout
-from cloudrig.engine._lease import Lease
+from cloudrig.engine._lease import Lease, NullLease
 from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, EventKind
+from cloudrig.engine._state import DeploymentState, GroupSnapshot, PendingOp
 from cloudrig.engine._store import StateStore
 from cloudrig.engine._waiting import ready, wait_for_health
 from cloudrig.provider._capabilities import Capabilities
@@ -53,7 +55,7 @@ class Run:
         record: DeploymentRecord,
         account: Account,
         store: StateStore,
-        lease: Lease,
+        lease: Lease | NullLease,
         clock: Clock,
         retry: RetryPolicy,
         handle: Deployment,
@@ -63,6 +65,7 @@ class Run:
         self.record, self.account, self.store, self.lease = record, account, store, lease
         self.clock, self.retry, self.handle, self.hooks = clock, retry, handle, hooks
         self._seq = event_seq
+        self._scope, self._timers = "start", 0
 
     # -- facts -----------------------------------------------------------------------------------
     @property
@@ -74,7 +77,7 @@ class Run:
         return self.record.region
 
     @property
-    def state(self) -> dict[str, Any]:
+    def state(self) -> DeploymentState:
         return self.record.state
 
     @property
@@ -89,19 +92,17 @@ class Run:
 
     def name(self, role: str) -> str:
         """The reserved cloud name of a group this deployment creates ('new', 'canary', ...)."""
-        names: dict[str, str] = self.state["names"]
-        return names[role]
+        return self.state.names[role]
 
     @property
-    def original(self) -> dict[str, dict[str, Any]]:
+    def original(self) -> dict[str, GroupSnapshot]:
         """Every group of the cluster as it was before the deployment (by name)."""
-        original: dict[str, dict[str, Any]] = self.state.get("original", {})
-        return original
+        return self.state.original
 
     @property
     def serving(self) -> list[str]:
         """The groups that were enabled before the deployment, oldest first."""
-        return [n for n, o in self.original.items() if o["enabled"]]
+        return [n for n, o in self.original.items() if o.enabled]
 
     # -- events and persistence ------------------------------------------------------------------
     def emit(self, kind: EventKind, message: str, group: str | None = None, **data: Any) -> None:
@@ -115,7 +116,7 @@ class Run:
             server_group=group,
             data=data,
         )
-        self.store.append_event(event)
+        event = self.store.append_event(event, holder=self.lease.holder)  # store-numbered, fenced
         self.handle._publish(event)
         if self.hooks is not None:
             try:
@@ -133,12 +134,41 @@ class Run:
     def keepalive(self) -> None:
         self.lease.check()
 
-    def sleep(self, seconds: float) -> None:
-        """Sleep on the clock, renewing the lease in slices well inside its TTL."""
-        deadline = self.clock.monotonic() + seconds
-        while (remaining := deadline - self.clock.monotonic()) > 0:
+    # -- timers: instants in the record, so a resumed run waits only what is left -----------------
+    def begin(self, scope: str) -> None:
+        """Start a step (or the restore): its timers are numbered from here, in order, so the
+        same step run again after a crash finds the instants its first run saved."""
+        self._scope, self._timers = scope, 0
+
+    def deadline(self, seconds: float) -> datetime:
+        """The end of the next delay or wait of this step: ``seconds`` from now the first time,
+        the saved instant when the step runs again after a resume."""
+        key = f"{self._scope}#{self._timers}"
+        self._timers += 1
+        saved = self.state.deadlines.get(key)
+        if saved is None:
+            saved = self.clock.now() + timedelta(seconds=seconds)
+            self.state.deadlines[key] = saved
+            self.checkpoint()
+        return saved
+
+    def forget_timers(self, scope: str) -> None:
+        """Drop a scope's instants (a restore retried after an error gets fresh deadlines)."""
+        prefix = f"{scope}#"
+        for key in [k for k in self.state.deadlines if k.startswith(prefix)]:
+            del self.state.deadlines[key]
+
+    def remaining(self, until: datetime) -> float:
+        return max(0.0, (until - self.clock.now()).total_seconds())
+
+    def sleep(self, seconds: float) -> datetime:
+        """Sleep until the step's next saved instant (``seconds`` from its first run), renewing
+        the lease in slices well inside its TTL; returns the instant."""
+        until = self.deadline(seconds)
+        while (remaining := self.remaining(until)) > 0:
             self.clock.sleep(min(remaining, self.lease.ttl / 3))
             self.keepalive()
+        return until
 
     # -- reads (retried) ---------------------------------------------------------------------------
     def read(self, fn: Callable[[], T]) -> T:
@@ -184,7 +214,7 @@ class Run:
             if existing.deployment_id != self.id:
                 raise Conflict(f"{name} exists but belongs to deployment {existing.deployment_id}")
             return existing
-        sequence: int = self.state["sequences"][role]
+        sequence = self.state.sequences[role]
         group = self.mutate(
             lambda: self.account.create_server_group(spec, deployment_id=self.id, sequence=sequence)
         )
@@ -201,38 +231,79 @@ class Run:
         group = self.find(name)
         if group is None or group.capacity == capacity:
             return
-        self.mutate(lambda: self.account.server_groups.resize(self.region, name, capacity))
-        kind = EventKind.SCALED
-        if why == "pin":
-            kind = EventKind.PINNED
-        elif why == "unpin":
-            kind = EventKind.UNPINNED
-        self.emit(
-            kind,
-            f"{why + ' ' if why else ''}{name} to {capacity.min}/{capacity.desired}/{capacity.max}",
-            name,
-            capacity=capacity.model_dump(),
-        )
+        self._apply(PendingOp(op="resize", name=name, capacity=capacity, why=why))
 
     def enable(self, name: str) -> None:
         group = self.find(name)
         if group is None or group.enabled:
             return
-        self.mutate(lambda: self.account.server_groups.enable(self.region, name))
-        self.emit(EventKind.TRAFFIC_MOVED, f"{name} enabled: in traffic", name)
+        self._apply(PendingOp(op="enable", name=name))
 
     def disable(self, name: str) -> None:
         group = self.find(name)
         if group is None or not group.enabled:
             return
-        self.mutate(lambda: self.account.server_groups.disable(self.region, name))
-        self.emit(EventKind.DISABLED, f"{name} disabled: out of traffic", name)
+        self._apply(PendingOp(op="disable", name=name))
 
     def destroy(self, name: str) -> None:
         if self.find(name) is None:
             return
-        self.mutate(lambda: self.account.server_groups.destroy(self.region, name))
-        self.emit(EventKind.DESTROYED, f"destroyed {name}", name)
+        self._apply(PendingOp(op="destroy", name=name))
+
+    def _apply(self, op: PendingOp, *, again: bool = False) -> None:
+        """Save the operation, send it, then announce it. Saved first so that a worker killed
+        before it learns the answer — perhaps after only part of it landed in the cloud — leaves
+        it for the resumed run to send again (``complete_pending``)."""
+        self.state.pending = op
+        self.checkpoint()
+        region, groups = self.region, self.account.server_groups
+        name = op.name or ""
+        if op.op == "resize":
+            assert op.capacity is not None
+            capacity = op.capacity
+            self.mutate(lambda: groups.resize(region, name, capacity))
+            kind = {"pin": EventKind.PINNED, "unpin": EventKind.UNPINNED}.get(op.why)
+            self.emit(
+                kind or EventKind.SCALED,
+                f"{op.why + ' ' if op.why else ''}{name} to "
+                f"{capacity.min}/{capacity.desired}/{capacity.max}",
+                name,
+                capacity=capacity.model_dump(),
+            )
+        elif op.op == "enable":
+            self.mutate(lambda: groups.enable(region, name))
+            self.emit(EventKind.TRAFFIC_MOVED, f"{name} enabled: in traffic", name)
+        elif op.op == "disable":
+            self.mutate(lambda: groups.disable(region, name))
+            self.emit(EventKind.DISABLED, f"{name} disabled: out of traffic", name)
+        elif op.op == "destroy":
+            self.mutate(lambda: groups.destroy(region, name))
+            self.emit(EventKind.DESTROYED, f"destroyed {name}", name)
+        else:
+            weights = dict(op.weights or {})
+            tw = TrafficWeights(weights=weights)
+            self.mutate(lambda: self.account.traffic.set_weights(region, tw))
+            shares = ", ".join(f"{n} {w}%" for n, w in weights.items())
+            self.emit(EventKind.TRAFFIC_MOVED, f"traffic: {shares}", weights=weights)
+        self.state.pending = None
+
+    def complete_pending(self) -> None:
+        """On resume: send again the operation the previous worker was sending when it died (it
+        may have landed in full, in part, or not at all; each operation is idempotent)."""
+        op = self.state.pending
+        if op is None:
+            return
+        self.emit(
+            EventKind.NOTE,
+            f"completing {op.op} {op.name or ''} the previous worker sent before it stopped".replace(
+                "  ", " "
+            ),
+            op.name,
+        )
+        try:
+            self._apply(op)
+        except NotFound:  # destroyed meanwhile: nothing left to complete
+            self.state.pending = None
 
     def weights(self) -> dict[str, int]:
         """Each group's current share of the cluster's traffic in percent."""
@@ -251,25 +322,25 @@ class Run:
         wanted = {n: w for n, w in weights.items() if w}
         if current == wanted:
             return
-        tw = TrafficWeights(weights=weights)
-        self.mutate(lambda: self.account.traffic.set_weights(self.region, tw))
-        shares = ", ".join(f"{n} {w}%" for n, w in weights.items())
-        self.emit(EventKind.TRAFFIC_MOVED, f"traffic: {shares}", weights=dict(weights))
+        self._apply(PendingOp(op="set_weights", weights=dict(weights)))
         for name in sorted(set(current) - set(wanted)):
             self.emit(EventKind.DISABLED, f"{name} out of traffic (weight 0)", name)
 
     def wait_healthy(self, name: str, healthy: int, timeout: float) -> ServerGroup:
+        until = self.deadline(timeout)
+        left = self.remaining(until)
         self.emit(
             EventKind.WAITING,
-            f"waiting for {healthy} healthy instance(s) of {name} (deadline {timeout:.0f}s)",
+            f"waiting for {healthy} healthy instance(s) of {name} (deadline {left:.0f}s)",
             name,
+            deadline=until.isoformat(),
         )
         group = wait_for_health(
             self.account,
             self.region,
             name,
             healthy=healthy,
-            timeout=timeout,
+            timeout=left,
             clock=self.clock,
             keepalive=self.keepalive,
             read=self.fresh,

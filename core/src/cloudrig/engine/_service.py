@@ -2,15 +2,14 @@
 record, taking the cluster's lease, and running the plan.
 
 Identity: a deployment is found again by its id (explicitly, or because an unfinished deployment of
-the same spec and strategy occupies the cluster); the same spec deployed again after it finished is
-a new deployment. A different spec while one is unfinished is a ``DeploymentConflict``.
+the same spec and strategy occupies the cluster), or by the caller's idempotency key (whatever its
+status); the same spec deployed again after it finished, without a key, is a new deployment. A
+different spec while one is unfinished is a ``DeploymentConflict``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -23,22 +22,30 @@ from cloudrig._model._names import parse_name
 from cloudrig._model._resources import Moniker, ServerGroupSpec
 from cloudrig.engine._deployment import Deployment, EventCallback
 from cloudrig.engine._errors import (
-    DeploymentConflict,
     DeploymentError,
     Draining,
-    StateStoreUnavailable,
 )
 from cloudrig.engine._executor import execute, request_rollback
-from cloudrig.engine._lease import Lease
-from cloudrig.engine._records import DeploymentRecord, DeploymentStatus, EventKind, lease_key
+from cloudrig.engine._fingerprint import check_plan, plan_print, request_fingerprint
+from cloudrig.engine._launching import announce, launch, release
+from cloudrig.engine._lease import Lease, NullLease
+from cloudrig.engine._lookup import by_key, existing, region_of
+from cloudrig.engine._records import (
+    DeploymentRecord,
+    DeploymentStatus,
+    EventKind,
+    lease_key,
+)
 from cloudrig.engine._run import Run
 from cloudrig.engine._snapshot import new_record
 from cloudrig.engine._store import PreviewStore, StateStore, open_store
-from cloudrig.ratelimit import RetryPolicy, read_your_writes
+from cloudrig.ratelimit import RetryPolicy
 
 if TYPE_CHECKING:
     from cloudrig._rig import Rig
     from cloudrig.strategies import Strategy
+
+log = logging.getLogger("cloudrig.engine")
 
 
 class Deployer:
@@ -83,24 +90,30 @@ class Deployer:
         on_event: EventCallback | None = None,
         deployment_id: str | None = None,
         background: bool = False,
+        idempotency_key: str | None = None,
     ) -> Deployment:
         account = self.rig.account(spec.account)
         account.validate_spec(spec)
         strategy.check(account.capabilities, spec)
         key = lease_key(spec.account, spec.region, spec.moniker)
-        fingerprint = _fingerprint(spec, strategy)
+        fingerprint = request_fingerprint(spec, strategy)
         handle = Deployment(on_event)
 
         def body() -> None:
             requested = self.rig.clock.now()
-            existing = self._existing(key, fingerprint, deployment_id)
-            if existing is not None:
-                self._resume(handle, existing.id)
+            keyed = by_key(self.store, key, idempotency_key, fingerprint)
+            found = keyed or existing(self.store, key, fingerprint, deployment_id)
+            if found is not None:
+                self._resume(handle, found.id)
                 return
             self._wait_for_drain()
 
             def make(lease: Lease) -> DeploymentRecord | str:
-                again = self._existing(key, fingerprint, None)  # a racing worker got here first
+                # a racing worker got here first
+                store = self.store
+                again = by_key(store, key, idempotency_key, fingerprint) or existing(
+                    store, key, fingerprint, None
+                )
                 if again is not None:
                     return again.id
                 latest = self.store.find(lease_key=key)
@@ -113,18 +126,33 @@ class Deployer:
                     # lease: that deployment answers this request too (no second one).
                     return latest[0].id
                 return self._new_record(
-                    account, spec.moniker, spec.region, spec, strategy, fingerprint
+                    account,
+                    spec.moniker,
+                    spec.region,
+                    spec,
+                    strategy,
+                    fingerprint,
+                    idempotency_key=idempotency_key,
                 )
 
-            self._run(handle, key, strategy, make)
+            self._run(handle, key, strategy, make, cluster=spec.moniker.cluster)
 
-        return self._launch(handle, body, background)
+        return launch(handle, body, background)
 
     def resume(
-        self, deployment_id: str, *, on_event: EventCallback | None = None, background: bool = False
+        self,
+        deployment_id: str,
+        *,
+        on_event: EventCallback | None = None,
+        background: bool = False,
+        migrate: bool = False,
     ) -> Deployment:
+        """Continue a deployment from its record. Its plan must be the one it started with
+        (``PlanChanged`` otherwise); ``migrate=True`` continues with today's plan instead."""
         handle = Deployment(on_event)
-        return self._launch(handle, lambda: self._resume(handle, deployment_id), background)
+        return launch(
+            handle, lambda: self._resume(handle, deployment_id, migrate=migrate), background
+        )
 
     def promote(
         self,
@@ -156,7 +184,7 @@ class Deployer:
 
         acct = self.rig.account(account)
         moniker = parse_name(cluster) if isinstance(cluster, str) else cluster
-        region = region or self._region_of(acct, moniker)
+        region = region or region_of(acct, moniker)
         key = lease_key(account, region, moniker)
         handle = Deployment(on_event)
 
@@ -170,7 +198,8 @@ class Deployer:
                 handle,
                 key,
                 plan,
-                lambda lease: self._new_record(
+                cluster=moniker.cluster,
+                make=lambda lease: self._new_record(
                     acct,
                     moniker,
                     region,
@@ -181,7 +210,7 @@ class Deployer:
                 ),
             )
 
-        return self._launch(handle, body, background)
+        return launch(handle, body, background)
 
     def plan(self, spec: ServerGroupSpec, strategy: Strategy) -> list[tuple[str, str, bool]]:
         """The steps a deployment of ``spec`` would take now: reads only, no record, no change."""
@@ -189,7 +218,7 @@ class Deployer:
         account.validate_spec(spec)
         strategy.check(account.capabilities, spec)
         record = self._new_record(account, spec.moniker, spec.region, spec, strategy, "dry-run")
-        run = self._make_run(record, account, PreviewStore(self._store), None, Deployment())
+        run = self._make_run(record, account, PreviewStore(self._store), NullLease(), Deployment())
         strategy.prepare(run)
         return [(s.name, s.description, s.gate is not None) for s in strategy.steps(run)]
 
@@ -197,23 +226,6 @@ class Deployer:
         self.store.set_draining(draining)
 
     # -- internals -------------------------------------------------------------------------------
-    def _existing(self, key: str, fingerprint: str, wanted: str | None) -> DeploymentRecord | None:
-        if wanted is not None:
-            record = self.store.get(wanted)
-            if record.lease_key != key:
-                raise DeploymentConflict(f"deployment {wanted} is for another cluster")
-            return record
-        unfinished = self.store.find(lease_key=key, unfinished=True)
-        if not unfinished:
-            return None
-        if unfinished[0].fingerprint != fingerprint:
-            other = unfinished[0]
-            raise DeploymentConflict(
-                f"deployment {other.id} ({other.strategy}, {other.status.value}) is unfinished on "
-                f"cluster {other.cluster}: resume, promote or roll it back first"
-            )
-        return unfinished[0]
-
     def _wait_for_drain(self) -> None:
         clock = self.rig.clock
         deadline = clock.monotonic() + self.config.drain_wait
@@ -222,11 +234,24 @@ class Deployer:
                 raise Draining("new deployments are drained (cloudrig drain off to resume them)")
             clock.sleep(min(10.0, max(deadline - clock.monotonic(), 0.0)))
 
-    def _resume(self, handle: Deployment, deployment_id: str, rollback: bool = False) -> None:
+    def _resume(
+        self,
+        handle: Deployment,
+        deployment_id: str,
+        rollback: bool = False,
+        migrate: bool = False,
+    ) -> None:
         record = self.store.get(deployment_id)
         strategy = self.strategy(record.strategy, record.params)
         self._run(
-            handle, record.lease_key, strategy, lambda lease: deployment_id, rollback=rollback
+            handle,
+            record.lease_key,
+            strategy,
+            lambda lease: deployment_id,
+            rollback=rollback,
+            migrate=migrate,
+            cluster=record.cluster,
+            known_id=deployment_id,
         )
 
     def _run(
@@ -236,9 +261,25 @@ class Deployer:
         strategy: Strategy,
         make: Callable[[Lease], DeploymentRecord | str],
         rollback: bool = False,
+        migrate: bool = False,
+        cluster: str = "",
+        known_id: str | None = None,
     ) -> None:
         lease = Lease(self.store, key, ttl=self.config.lease_ttl, clock=self.rig.clock)
-        lease.acquire(self.config.lease_wait)
+
+        def waiting(holder: str | None, at_most: float) -> None:
+            announce(
+                self.rig,
+                handle,
+                known_id,
+                EventKind.LEASE_WAIT,
+                f"cluster {cluster or key} is busy: waiting for the lease held by "
+                f"{holder or 'another worker'} (at most {at_most:.0f}s)",
+                holder=holder,
+                at_most=at_most,
+            )
+
+        lease.acquire(self.config.lease_wait, on_wait=waiting)
         try:
             made = make(lease)
             fresh = isinstance(made, DeploymentRecord)
@@ -248,10 +289,20 @@ class Deployer:
             run = self._make_run(record, account, self.store, lease, handle, seq)
             handle.id, handle.record = record.id, record
             if not fresh and record.status.finished and not rollback:
-                _release(lease)  # joined a deployment another worker already finished
+                release(lease)  # joined a deployment another worker already finished
+                announce(
+                    self.rig,
+                    handle,
+                    record.id,
+                    EventKind.JOINED,
+                    f"joined deployment {record.id} of {record.cluster}, already "
+                    f"{record.status.value}: nothing more to do",
+                    status=record.status.value,
+                )
                 return
             if fresh:
                 strategy.prepare(run)
+                record.state.plan = plan_print(run, strategy)
                 self.store.create(record, holder=lease.holder)
                 run.emit(
                     EventKind.STARTED,
@@ -264,23 +315,25 @@ class Deployer:
                     f"resuming deployment {record.id} at step "
                     f"{record.step} ({record.step_name or 'start'})",
                 )
+                if not rollback:
+                    check_plan(run, strategy, migrate=migrate)
             if rollback:
                 request_rollback(run, strategy)
             else:
-                execute(run, strategy)
+                execute(run, strategy, resumed=not fresh)
         except (Exception, KeyboardInterrupt):
             # A stop on purpose (Ctrl-C) frees the cluster at once; a process that dies (or a
             # simulated crash) leaves the lease to expire after its TTL.
-            _release(lease)
+            release(lease)
             raise
-        _release(lease)
+        release(lease)
 
     def _make_run(
         self,
         record: DeploymentRecord,
         account: Account,
         store: Any,
-        lease: Lease | None,
+        lease: Lease | NullLease,
         handle: Deployment,
         seq: int = 0,
     ) -> Run:
@@ -288,7 +341,7 @@ class Deployer:
             record=record,
             account=account,
             store=store,
-            lease=lease,  # type: ignore[arg-type]
+            lease=lease,
             clock=self.rig.clock,
             retry=self.retry,
             handle=handle,
@@ -305,6 +358,7 @@ class Deployer:
         strategy: Strategy,
         fingerprint: str,
         kind: str = "deploy",
+        idempotency_key: str | None = None,
     ) -> DeploymentRecord:
         return new_record(
             account,
@@ -316,55 +370,5 @@ class Deployer:
             kind=kind,
             clock=self.rig.clock,
             retry=self.retry,
+            idempotency_key=idempotency_key,
         )
-
-    def _region_of(self, account: Account, moniker: Moniker) -> str:
-        if len(account.regions) == 1:
-            return account.regions[0]
-        regions = {g.region for g in account.get_cluster(moniker).server_groups if g.enabled}
-        if len(regions) != 1:
-            raise InvalidSpec(
-                f"name the region of cluster {moniker.cluster} (found: "
-                f"{', '.join(sorted(regions)) or 'none enabled'})"
-            )
-        return regions.pop()
-
-    @staticmethod
-    def _launch(handle: Deployment, body: Callable[[], None], background: bool) -> Deployment:
-        def target() -> None:
-            try:
-                # Its own writes invalidate only its own cached reads while it runs (concurrent
-                # deployments keep sharing their polls); everyone sees them once it ends.
-                with read_your_writes():
-                    body()
-            except BaseException as exc:
-                handle._finish(exc)
-                if not background:
-                    raise
-                return
-            handle._finish()
-
-        if background:
-            handle._thread = threading.Thread(target=target, name="cloudrig-deploy", daemon=True)
-            handle._thread.start()
-        else:
-            target()
-        return handle
-
-
-def _release(lease: Lease) -> None:
-    with contextlib.suppress(StateStoreUnavailable):  # unreachable: it expires by itself
-        lease.release()
-
-
-def _fingerprint(spec: ServerGroupSpec, strategy: Strategy) -> str:
-    payload = json.dumps(
-        {
-            "spec": spec.model_dump(mode="json"),
-            "strategy": strategy.name,
-            "params": strategy.params(),
-        },
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()

@@ -17,6 +17,7 @@ from cloudrig._model._names import next_sequence
 from cloudrig._model._resources import Moniker, ServerGroupSpec
 from cloudrig.engine._records import DeploymentRecord
 from cloudrig.engine._run import classify, even_shares
+from cloudrig.engine._state import DeploymentState, GroupSnapshot
 from cloudrig.ratelimit import RetryPolicy
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def new_record(
     kind: str = "deploy",
     clock: Clock,
     retry: RetryPolicy,
+    idempotency_key: str | None = None,
 ) -> DeploymentRecord:
     """Snapshot the cluster and reserve the names of the groups to create (reads only)."""
 
@@ -47,19 +49,20 @@ def new_record(
     if enabled and account.capabilities.splits_traffic:
         shares = dict(read(lambda: account.traffic.get_weights(region, enabled)).weights)
     original = {
-        g.name: {
-            "capacity": g.capacity.model_dump(),
-            "enabled": g.enabled,
-            "healthy": g.healthy,
-            "share": shares.get(g.name, 0) if g.enabled else 0,
-            "artifact": g.artifact,
-        }
+        g.name: GroupSnapshot(
+            capacity=g.capacity,
+            enabled=g.enabled,
+            healthy=g.healthy,
+            share=shares.get(g.name, 0) if g.enabled else 0,
+            artifact=g.artifact,
+        )
         for g in groups
     }
     healthy_serving = [g.name for g in groups if g.enabled and g.healthy > 0]
     taken = [g.moniker.sequence for g in groups if g.moniker.sequence is not None]
     latest = groups[-1].moniker.sequence if groups else None
-    sequences, names = {}, {}
+    sequences: dict[str, int] = {}
+    names: dict[str, str] = {}
     for role in strategy.roles:
         seq = next_sequence(taken, latest)
         taken.append(seq)
@@ -80,10 +83,11 @@ def new_record(
         fingerprint=fingerprint,
         created_at=now,
         updated_at=now,
-        state={
-            "original": original,
-            "sequences": sequences,
-            "names": names,
-            "previous": healthy_serving[-1] if healthy_serving else None,
-        },
+        idempotency_key=idempotency_key,
+        state=DeploymentState(
+            original=original,
+            sequences=sequences,
+            names=names,
+            previous=healthy_serving[-1] if healthy_serving else None,
+        ),
     )

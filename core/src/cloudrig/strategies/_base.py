@@ -84,7 +84,7 @@ class Strategy(BaseModel):
             name = run.name(role)
             desired = run.get(name).capacity.desired
             run.wait_healthy(name, self.target(desired), self.health_timeout)
-            run.state["verified"] = name
+            run.state.verified = name
 
         return Step(f"verify-{role}", f"wait until the {role} group is healthy", run_)
 
@@ -119,19 +119,32 @@ class Retention(BaseModel):
         default=None, description="Scale the disabled previous groups to zero after this delay"
     )
 
-    def cleanup_steps(self, role: str) -> list[Step]:
+    def cleanup_steps(self, role: str, run: Run | None = None) -> list[Step]:
+        """Scale-down (only when groups served before this deployment: a first deployment has
+        nothing to scale down and never waits for the delay) and prune."""
         steps = []
-        if self.scale_down_after is not None:
+        if self.scale_down_after is not None and (run is None or run.serving):
             delay = self.scale_down_after
 
-            def scale_down(run: Run) -> None:
-                run.sleep(delay)
+            def previous_groups(run: Run) -> list[str]:
                 groups = run.groups()
-                for name in run.serving:
-                    group = groups.get(name)
-                    if group is not None and not group.enabled and group.capacity.desired > 0:
-                        capacity = Capacity(min=0, desired=0, max=group.capacity.max)
-                        run.resize(name, capacity, "scale down")
+                return [
+                    name
+                    for name in run.serving
+                    if (group := groups.get(name)) is not None
+                    and not group.enabled
+                    and group.capacity.desired > 0
+                ]
+
+            def scale_down(run: Run) -> None:
+                if not previous_groups(run):
+                    note(run, "scale-down: no previous group to scale down, no delay")
+                    return
+                run.sleep(delay)  # an instant in the record: a resume waits only what is left
+                groups = run.groups()
+                for name in previous_groups(run):
+                    capacity = Capacity(min=0, desired=0, max=groups[name].capacity.max)
+                    run.resize(name, capacity, "scale down")
 
             steps.append(
                 Step(
@@ -145,7 +158,7 @@ class Retention(BaseModel):
 
             def prune(run: Run) -> None:
                 new = run.name(role)
-                protected = {new, run.state.get("previous")}
+                protected = {new, run.state.previous}
                 groups = list(run.groups().values())  # oldest first
                 excess = len(groups) - keep
                 for group in groups:

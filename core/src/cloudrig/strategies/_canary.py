@@ -73,7 +73,7 @@ class Canary(Strategy, Retention):
                 f"a canary needs a serving group of {run.record.cluster} to compare with; deploy "
                 "the first version with another strategy"
             )
-        run.state["baseline_artifact"] = run.original[run.serving[-1]]["artifact"]
+        run.state.baseline_artifact = run.original[run.serving[-1]].artifact
 
     # -- plan ------------------------------------------------------------------------------------
     def plan(self, run: Run) -> list[Step]:
@@ -81,7 +81,7 @@ class Canary(Strategy, Retention):
         small = Capacity.fixed(self.size(run)) if run.capabilities.resizable else run.spec.capacity
         if self.with_baseline(run):
             base = run.spec.model_copy(
-                update={"capacity": small, "artifact": run.state["baseline_artifact"]}
+                update={"capacity": small, "artifact": run.state.baseline_artifact}
             )
             steps.append(self.create_step("baseline", base))
         steps.append(self.create_step("canary", run.spec.model_copy(update={"capacity": small})))
@@ -100,11 +100,11 @@ class Canary(Strategy, Retention):
                 "promote",
                 "grow the canary and give it all the traffic",
                 self._promote,
-                gate=lambda r: r.state.get("outcome") == Outcome.MARGINAL.value,
+                gate=lambda r: r.state.outcome == Outcome.MARGINAL.value,
             )
         )
         steps.append(Step("destroy-baseline", "destroy the baseline group", self._drop_baseline))
-        return steps + self.cleanup_steps("canary")
+        return steps + self.cleanup_steps("canary", run)
 
     def _verify(self, run: Run) -> None:
         roles = ["baseline", "canary"] if self.with_baseline(run) else ["canary"]
@@ -127,8 +127,8 @@ class Canary(Strategy, Retention):
 
     def _analysis(self, index: int) -> Any:
         def analyse(run: Run) -> None:
-            start = run.clock.now()
-            run.sleep(self.interval)
+            end = run.sleep(self.interval)  # the saved instant: a resume keeps the interval
+            start = end - timedelta(seconds=self.interval)
             canary = run.name("canary")
             baseline = run.name("baseline") if self.with_baseline(run) else run.serving[-1]
             request = MetricsRequest(
@@ -138,11 +138,11 @@ class Canary(Strategy, Retention):
                 canary=canary,
                 baseline=baseline,
                 start=start,
-                end=start + timedelta(seconds=self.interval),
+                end=end,
                 metrics=tuple(m.name for m in self.metrics),
             )
             analysis = self._judge(run, request)
-            results: list[dict[str, Any]] = run.state.setdefault("analyses", [])
+            results = run.state.analyses
             del results[index - 1 :]
             results.append(analysis.model_dump(mode="json"))
             run.emit(
@@ -152,7 +152,7 @@ class Canary(Strategy, Retention):
                 outcome=analysis.outcome.value,
                 score=analysis.score,
             )
-            run.state["outcome"] = analysis.outcome.value
+            run.state.outcome = analysis.outcome.value
             if analysis.outcome is Outcome.FAIL:
                 raise AnalysisFailed(
                     f"canary analysis failed at interval {index}: {analysis.reason}"
@@ -185,7 +185,7 @@ class Canary(Strategy, Retention):
         if run.capabilities.resizable:
             run.resize(canary, spec.capacity, "promote")
         run.wait_healthy(canary, self.target(spec.capacity.desired), self.health_timeout)
-        run.state["verified"] = canary
+        run.state.verified = canary
         switch_traffic(run, canary)
 
     def _drop_baseline(self, run: Run) -> None:

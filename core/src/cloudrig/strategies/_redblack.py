@@ -41,5 +41,5 @@ class RedBlack(Strategy, Retention):
                 + (f" after {delay:.0f}s" if delay else " (one atomic switch where possible)"),
                 disable_old,
             ),
-            *self.cleanup_steps("new"),
+            *self.cleanup_steps("new", run),
         ]

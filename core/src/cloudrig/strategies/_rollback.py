@@ -10,14 +10,20 @@ only then the bad group leaves traffic — it is kept, disabled, for inspection.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
-from cloudrig._errors import InvalidSpec
 from cloudrig._model._health import HealthState
 from cloudrig._model._resources import Capacity, ServerGroup
-from cloudrig.engine import DeploymentNotFound, DeploymentStatus, EventKind, Run, Step
+from cloudrig.engine import (
+    DeploymentNotFound,
+    DeploymentStatus,
+    EventKind,
+    NothingToRollBack,
+    Run,
+    Step,
+)
 from cloudrig.strategies._base import Strategy, switch_traffic
 
 CLOUD_SOURCE = "cloud"
@@ -30,9 +36,10 @@ class Rollback(Strategy):
     target_group: str | None = Field(default=None, description="Roll back to this group")
 
     def prepare(self, run: Run) -> None:
+        cluster = run.record.cluster
         serving = run.serving
         if not serving:
-            raise InvalidSpec(f"cluster {run.record.cluster} has no enabled group to roll back")
+            raise NothingToRollBack(cluster, "no group is enabled")
         bad = serving[-1]
         groups = run.groups()
         target, capacity = self._from_store(run, bad, groups)
@@ -41,25 +48,28 @@ class Rollback(Strategy):
         elif target is None:
             target = self._from_cloud(run, bad, groups)
         if target is None or target not in groups or target == bad:
-            raise InvalidSpec(f"no group to roll back to from {bad} in {run.record.cluster}")
+            raise NothingToRollBack(
+                cluster,
+                f"no group to roll back to from {bad}: no older group that served healthy before "
+                f"it (it keeps serving)",
+            )
         if capacity is None:
             current = groups[target].capacity
-            capacity = (
-                groups[bad].capacity.model_dump() if current.desired == 0 else current.model_dump()
-            )
-        run.state.update(bad=bad, target=target, target_capacity=capacity, previous=bad)
+            capacity = groups[bad].capacity if current.desired == 0 else current
+        run.state.bad, run.state.target, run.state.target_capacity = bad, target, capacity
+        run.state.previous = bad
 
     def _from_store(
         self, run: Run, bad: str, groups: dict[str, ServerGroup]
-    ) -> tuple[str | None, dict[str, Any] | None]:
+    ) -> tuple[str | None, Capacity | None]:
         for record in run.store.find(lease_key=run.record.lease_key):
             if record.id == run.id or record.status is not DeploymentStatus.SUCCEEDED:
                 continue
-            if record.state.get("verified") != bad:
+            if record.state.verified != bad:
                 continue
-            previous = record.state.get("previous")
-            if previous and previous in groups:
-                return previous, record.state["original"][previous]["capacity"]
+            previous = record.state.previous
+            if previous and previous in groups and previous in record.state.original:
+                return previous, record.state.original[previous].capacity
             return None, None
         return None, None
 
@@ -80,30 +90,33 @@ class Rollback(Strategy):
 
     def plan(self, run: Run) -> list[Step]:
         def grow(run: Run) -> None:
-            run.emit(
-                EventKind.NOTE, f"rolling back from {run.state['bad']} to {run.state['target']}"
-            )
+            target, capacity = _target(run)
+            run.emit(EventKind.NOTE, f"rolling back from {run.state.bad} to {target}")
             if run.capabilities.resizable:
-                run.resize(
-                    run.state["target"],
-                    Capacity.model_validate(run.state["target_capacity"]),
-                    "restore",
-                )
+                run.resize(target, capacity, "restore")
 
         def verify(run: Run) -> None:
-            target = run.state["target"]
-            desired = Capacity.model_validate(run.state["target_capacity"]).desired
-            run.wait_healthy(target, self.target(desired), self.health_timeout)
-            run.state["verified"] = target
+            # Traffic moves only onto a group healthy at its original capacity: a breach here
+            # fails the rollback and the bad group keeps serving (never the last one out).
+            target, capacity = _target(run)
+            run.wait_healthy(target, self.target(capacity.desired), self.health_timeout)
+            run.state.verified = target
 
         def switch(run: Run) -> None:
-            switch_traffic(run, run.state["target"])
+            switch_traffic(run, _target(run)[0])
 
         return [
             Step("restore-target", "restore the target's capacity", grow),
             Step("verify-target", "wait until the target is healthy", verify),
             Step("switch-traffic", "all traffic to the target, the bad group out", switch),
         ]
+
+
+def _target(run: Run) -> tuple[str, Capacity]:
+    target, capacity = run.state.target, run.state.target_capacity
+    assert target is not None  # set by prepare
+    assert capacity is not None
+    return target, capacity
 
 
 def _failed(run: Run, deployment_id: str) -> bool:

@@ -27,8 +27,8 @@ def source_shares(run: Run, remaining: int) -> dict[str, int]:
     serving = run.serving
     if not serving:
         return {}
-    total = sum(run.original[n]["share"] for n in serving) or len(serving)
-    raw = {n: (run.original[n]["share"] or 100 / len(serving)) * remaining / total for n in serving}
+    total = sum(run.original[n].share for n in serving) or len(serving)
+    raw = {n: (run.original[n].share or 100 / len(serving)) * remaining / total for n in serving}
     shares = {n: int(v) for n, v in raw.items()}
     for n in sorted(raw, key=lambda n: shares[n] - raw[n])[: remaining - sum(shares.values())]:
         shares[n] += 1
@@ -81,7 +81,7 @@ class RollingRedBlack(Strategy, Retention):
                     "all traffic to the new group",
                     lambda r: switch_traffic(r, r.name("new")),
                 ),
-                *self.cleanup_steps("new"),
+                *self.cleanup_steps("new", run),
             ]
         steps = (
             [Step("pin", "pin the source against its autoscaler", self._pin)]
@@ -93,20 +93,20 @@ class RollingRedBlack(Strategy, Retention):
             last = index == len(self.steps_percent) - 1
             steps.append(self._shift(percent, by_weight, last))
         steps.append(Step("unpin", "restore the source's original capacity", self._unpin))
-        return steps + self.cleanup_steps("new")
+        return steps + self.cleanup_steps("new", run)
 
     # -- steps -----------------------------------------------------------------------------------
     def _pin(self, run: Run) -> None:
         groups = run.groups()
         for name in run.serving:
             desired = groups[name].capacity.desired if name in groups else 0
-            run.original[name]["pinned_by_us"] = True
+            run.original[name].pinned_by_us = True
             run.resize(name, Capacity.fixed(desired), "pin")
 
     def _unpin(self, run: Run) -> None:
         for name in run.serving:
             if run.find(name) is not None:
-                run.resize(name, Capacity.model_validate(run.original[name]["capacity"]), "unpin")
+                run.resize(name, run.original[name].capacity, "unpin")
 
     def _create(self) -> Step:
         def create(run: Run) -> None:
@@ -136,7 +136,7 @@ class RollingRedBlack(Strategy, Retention):
                 run.resize(new, capacity)
             run.wait_healthy(new, self.target(count), self.health_timeout)
             if last:
-                run.state["verified"] = new
+                run.state.verified = new
             if by_weight:
                 if last:
                     switch_traffic(run, new)
@@ -156,7 +156,7 @@ class RollingRedBlack(Strategy, Retention):
         for name in run.serving:
             if name not in groups:
                 continue
-            original = run.original[name]["capacity"]["desired"]
+            original = run.original[name].capacity.desired
             remaining = 0 if last else original - math.floor(original * percent / 100)
             run.resize(name, Capacity.fixed(remaining), "pin")
         if last:
