@@ -108,21 +108,38 @@ class Rig:
         on_event: EventCallback | None = None,
         deployment_id: str | None = None,
         background: bool = False,
+        idempotency_key: str | None = None,
     ) -> Deployment:
         """Deploy ``spec`` with ``strategy`` (red/black by default). Re-running an unfinished
         deployment of the same spec resumes it; after it finished, it is a new deployment. Runs to
-        the end (or an approval gate) unless ``background``; iterate ``.events()`` either way."""
+        the end (or an approval gate) unless ``background``; iterate ``.events()`` either way.
+
+        ``idempotency_key`` is how a workflow engine retries safely: a request with a key already
+        used on the cluster returns that deployment — running (joined or resumed), paused,
+        finished or failed — instead of starting another, so a retry of a deploy whose answer was
+        lost never makes a second new version. Use one key per logical deploy (a workflow run and
+        step id, say); the same key with another spec or strategy is a ``DeploymentConflict``."""
         if strategy is None:
             from cloudrig.strategies import RedBlack
 
             strategy = RedBlack()
         return self.deployer.deploy(
-            spec, strategy, on_event=on_event, deployment_id=deployment_id, background=background
+            spec,
+            strategy,
+            on_event=on_event,
+            deployment_id=deployment_id,
+            background=background,
+            idempotency_key=idempotency_key,
         )
 
-    def resume(self, deployment_id: str, *, on_event: EventCallback | None = None) -> Deployment:
-        """Continue an interrupted deployment from the step its record reached."""
-        return self.deployer.resume(deployment_id, on_event=on_event)
+    def resume(
+        self, deployment_id: str, *, on_event: EventCallback | None = None, migrate: bool = False
+    ) -> Deployment:
+        """Continue an interrupted deployment from the step its record reached, after completing
+        the operation it was sending and re-reading the cloud. Its plan must be the one it started
+        with (``PlanChanged`` names both otherwise, e.g. after a strategy or provider upgrade);
+        ``migrate=True`` continues with the new plan at its first step the old one had not done."""
+        return self.deployer.resume(deployment_id, on_event=on_event, migrate=migrate)
 
     def promote(
         self, deployment_id: str, *, approve: bool = True, on_event: EventCallback | None = None

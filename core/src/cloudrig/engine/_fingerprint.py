@@ -79,8 +79,8 @@ def check_plan(run: Run, strategy: Strategy, *, migrate: bool) -> None:
     if not migrate:
         raise PlanChanged(
             f"deployment {run.id} was planned as {why}: the strategy or the provider changed "
-            "between the interruption and this resume; resume with migrate=True (cloudrig: "
-            "--migrate) to continue with the new plan, or roll it back"
+            "between the interruption and this resume; resume with migrate=True "
+            "(rig.resume(id, migrate=True)) to continue with the new plan, or roll it back"
         )
     record = run.record
     done = set(then.steps[: record.step])
