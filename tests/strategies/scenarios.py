@@ -43,6 +43,13 @@ CASES: dict[str, Case] = {
     "rolling": Case(lambda: RollingRedBlack(steps=(50, 100)), 1),
     "canary": Case(lambda: Canary(metrics=METRICS, intervals=2, interval=60), 2),
     "rollback": Case(Rollback, 0),
+    # first deployments of an empty cluster (issue 14, item 1): no old version, and a failure
+    # leaves no half-serving group claiming success
+    "first-highlander": Case(Highlander, 1, destroys_old=True),
+    "first-red-black": Case(
+        lambda: RedBlack(max_remaining=2, scale_down_after="10m"), 1, max_remaining=2
+    ),
+    "first-rolling": Case(lambda: RollingRedBlack(steps=(50, 100), scale_down_after="1m"), 1),
 }
 FAULTS = (
     "crash",
@@ -57,6 +64,8 @@ HEALTH_TIMEOUT = 1800.0
 
 
 def setup(world: World, name: str) -> None:
+    if name.startswith("first-"):
+        return
     world.main.deploy(world.spec("img-0"), RedBlack()).raise_for_status()
     if name == "rollback":
         world.main.deploy(world.spec("img-1"), RedBlack()).raise_for_status()
@@ -146,6 +155,8 @@ def run(
         go = start(world, name)
         record = drive(world, go, info)
         checker.interrupted = info.get("interrupted")
+        if name.startswith("first-"):
+            assert_no_half_serving_group(world, record)
         if record.status is DeploymentStatus.AWAITING_APPROVAL:
             assert_not_promoted(world, record)
             record = _record(world.rig().promote(record.id, approve=False))
@@ -190,6 +201,17 @@ def drive(world: World, go: Callable[[Any], Any], info: dict[str, Any]) -> Deplo
 def _record(deployment: Any) -> DeploymentRecord:
     assert deployment.record is not None
     return deployment.record
+
+
+def assert_no_half_serving_group(world: World, record: DeploymentRecord) -> None:
+    """A first deployment either succeeded with its group serving healthy at full size, or failed
+    with it out of traffic: never a group in traffic below its size under a finished record."""
+    for group in world.groups().values():
+        if record.status is DeploymentStatus.SUCCEEDED:
+            assert group.enabled, f"{group.name} not serving after success"
+            assert group.healthy >= world.desired, f"{group.name} serving at {group.healthy}"
+        elif record.status.finished:
+            assert not group.enabled, f"{group.name} still serving after {record.status.value}"
 
 
 def assert_not_promoted(world: World, record: DeploymentRecord) -> None:
