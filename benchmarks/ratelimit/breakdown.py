@@ -1,21 +1,23 @@
 """Where cloudrig's uncontended acquire goes, layer by layer, against one trivial ``EVALSHA``.
 
-The acquire sends its command on connections of its own (``_Lane`` in ``cloudrig.ratelimit._redis``):
-pre-encoded, without redis-py's per-command pool checkout. So the base here is a trivial
-``EVALSHA`` sent the same lean way (the cheapest round trip there is), and redis-py's own
-``client.evalsha`` — the issue's "trivial EVALSHA on the same client" — is a row beside it. Paired
-interleaved rounds like the ``uncontended`` scenario, so the machine's noise hits every step of a
-round alike:
+The acquire is one call of a script registered with redis-py (``register_script``) on the
+limiter's own client, so the base is a trivial ``EVALSHA`` (``return 1``) through the same client
+(``client.evalsha``: the issue's "trivial EVALSHA on the same client"). Paired interleaved rounds
+like ``run.py``'s ``uncontended`` scenario, so the machine's noise hits every step of a round alike:
 
-1. ``EVALSHA`` of ``return 1`` on the lane (the base; no keys, no arguments);
-2. the same through redis-py's client (``client.evalsha``: pool checkout, encoding, parsing);
-3. a lane ``EVALSHA`` of ``return 1`` with the acquire's key and argument (what carrying them costs);
+1. ``client.evalsha`` of ``return 1`` (the base; no keys, no arguments);
+2. the same ``EVALSHA`` sent on a redis-py connection of its own, packed once, with
+   ``send_packed_command`` and ``read_response``: the round trip without redis-py's per-command
+   path (pool checkout and its checks, encoding, observability hooks). What the acquire saved
+   when it had connections of its own, before it moved to redis-py's public API;
+3. ``client.evalsha`` of ``return 1`` with the acquire's key and arguments (what carrying them
+   costs);
 4. a script doing only ``TIME`` + ``GET`` (the least a GCRA on the server's clock reads);
 5. ``TIME`` + ``GET`` + ``SET … PX`` (and writes back, with its TTL): the floor of the design;
-6. the acquire script itself (its encoded command on the lane, no Python around it);
-7. ``RedisBackend.reserve`` (reply parsing, a ``Reservation``);
+6. the acquire script itself, called as a registered ``Script`` with the acquire's arguments;
+7. ``RedisBackend.reserve`` (the arguments, a ``Reservation``);
 8. ``Limiter.acquire`` (failover breaker, counters, an ``Admission``);
-9. step 1 followed by ``Limiter.acquire`` on a lane that answers a canned reply without Redis:
+9. step 1 followed by ``Limiter.acquire`` on a client that answers a canned reply without Redis:
    the Python of an acquire, right after a real round trip (compare with its ``timeit``).
 
 The floor scripts return what step 1 returns, so only their Redis commands differ.
@@ -38,44 +40,44 @@ FLOOR_SCRIPTS = {
     ),
 }
 LABELS = {
-    "trivial": "lane: `EVALSHA` of `return 1` (the base)",
-    "client": "redis-py `client.evalsha` of `return 1` (the issue's baseline)",
-    "args": "lane: the same with the acquire's key and argument",
-    "time_get": "lane: a script doing only `TIME` + `GET`",
-    "time_get_set": "lane: `TIME` + `GET` + `SET … PX` (the design's floor)",
-    "script": "lane: the acquire script alone",
+    "trivial": "redis-py `client.evalsha` of `return 1` (the base)",
+    "raw": "the same on a connection of its own, pre-packed (no per-command path)",
+    "args": "`client.evalsha` of `return 1` with the acquire's key and arguments",
+    "time_get": "a script doing only `TIME` + `GET`",
+    "time_get_set": "`TIME` + `GET` + `SET … PX` (the design's floor)",
+    "script": "the acquire script alone (its registered `Script`)",
     "reserve": "`RedisBackend.reserve`",
     "acquire": "`Limiter.acquire`",
-    "python": "lane `EVALSHA`, then `Limiter.acquire` on a canned reply",
+    "python": "`client.evalsha`, then `Limiter.acquire` on a canned reply",
 }
-MAX_WAIT = b"%d" % (3600 * 1_000_000)
+MAX_WAIT_US = 3600 * 1_000_000
+CANNED = [1, 0, 1795783994982663, 1000]  # granted, no wait, a slot, the full rate
 
 
 def breakdown(adapter: Any, rounds: int = 40, n: int = 250) -> dict[str, Any]:
-    """Median per-round ratio to the lane's trivial EVALSHA, fastest round (µs) and the ratio of
-    the fastest rounds, for every step."""
-    from cloudrig.ratelimit._redis import _bulk, encode
+    """Median per-round ratio to the trivial ``client.evalsha``, fastest round (µs) and the
+    ratio of the fastest rounds, for every step."""
+    from cloudrig.ratelimit._redis import ACQUIRE
 
     limiter, bucket = adapter.limiter, adapter.bucket
     backend = limiter.backend.primary
-    client, lane = backend.client, backend._lane
-    backend.reserve(bucket, 3600.0)  # prepares the bucket's encoded command
-    evalsha_key = next(iter(backend._prepared.values()))[0]
+    client = backend.client
     trivial = client.script_load("return 1")
     floors = {name: client.script_load(body) for name, body in FLOOR_SCRIPTS.items()}
-
-    trivial_cmd = encode(b"EVALSHA", trivial.encode(), b"0")
-    # their own key: the floor scripts must not disturb the bucket's state
-    floor_cmds = {
-        name: encode(b"EVALSHA", sha.encode(), b"1", b"floor", MAX_WAIT)
-        for name, sha in floors.items()
-    }
-    script_cmd = evalsha_key + _bulk(MAX_WAIT)
+    # the acquire's arguments: interval µs, burst, max wait µs, recovery; the floor scripts get
+    # their own key, so that they leave the bucket's state alone
+    args = (1, 1, MAX_WAIT_US, backend.adaptive.recovery_pm_per_us)
+    script = client.register_script(ACQUIRE)
+    script(keys=["script"], args=args)  # loaded
+    raw = raw_evalsha(client, trivial)
     steps: dict[str, Callable[[], Any]] = {
-        "trivial": lambda: lane.call(trivial_cmd),
-        "client": lambda: client.evalsha(trivial, 0),
-        **{name: (lambda cmd=cmd: lane.call(cmd)) for name, cmd in floor_cmds.items()},
-        "script": lambda: lane.call(script_cmd),
+        "trivial": lambda: client.evalsha(trivial, 0),
+        "raw": raw,
+        **{
+            name: (lambda sha=sha: client.evalsha(sha, 1, "floor", *args))
+            for name, sha in floors.items()
+        },
+        "script": lambda: script(keys=["script"], args=args),
         "reserve": lambda: backend.reserve(bucket, 3600.0),
         "acquire": lambda: limiter.acquire(bucket),
     }
@@ -103,14 +105,37 @@ def breakdown(adapter: Any, rounds: int = 40, n: int = 250) -> dict[str, Any]:
     return {"steps": steps_out, "python_timeit_us": round(python_timeit(adapter, bucket), 2)}
 
 
+def raw_evalsha(client: Any, sha: str) -> Callable[[], Any]:
+    """``EVALSHA sha 0`` on a connection of its own with the client's options, packed once by
+    redis-py: the round trip and reply parsing alone."""
+    pool = client.connection_pool
+    conn = pool.connection_class(**pool.connection_kwargs)
+    packed = conn.pack_command("EVALSHA", sha, 0)
+
+    def call() -> Any:
+        conn.send_packed_command(packed, check_health=False)
+        return conn.read_response()
+
+    return call
+
+
+class CannedClient:
+    """Stands in for the Redis client: every registered script answers ``CANNED`` at once."""
+
+    def register_script(self, body: str) -> Callable[..., Any]:
+        return lambda keys, args: CANNED
+
+    def close(self) -> None:
+        pass
+
+
 def canned_limiter(adapter: Any) -> Any:
-    """A limiter like the adapter's whose lane answers every acquire at once with a granted,
-    no-wait reply, without Redis: its Python alone."""
-    from cloudrig.ratelimit import Limiter
+    """A limiter like the adapter's whose Redis backend gets a granted, no-wait reply without
+    Redis: its Python alone."""
+    from cloudrig.ratelimit import Limiter, RedisBackend
 
     limiter = Limiter(adapter.limiter.config)
-    reply = b"1 0 1795783994982663 1000"
-    limiter.backend.primary._lane.call = lambda command: reply
+    limiter.backend.primary = RedisBackend(CannedClient())
     return limiter
 
 
