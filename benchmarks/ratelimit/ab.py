@@ -109,8 +109,8 @@ def main() -> None:
     if args.child:
         child(args.child, args.rounds, args.contention)
         return
-    sys.path.insert(0, str(HERE))
-    from servers import launch_server
+    sys.path[:0] = [str(HERE), str(HERE.parent.parent / "tests")]
+    from support.redis_servers import launch_server
 
     sides = {args.rev: Path(), "working tree": ROOT / "core" / "src"}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent.parent / "tests")]
 
 import adapters  # noqa: E402
 import breakdown  # noqa: E402
-from servers import RedisServer, launch_server  # noqa: E402
+from support.redis_servers import RedisServer, launch_server  # noqa: E402
 
 RATE = 200.0
 SNAPSHOT = """

