@@ -34,6 +34,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent.parent / "tests")]
 
 import adapters  # noqa: E402
 import breakdown  # noqa: E402
+
 from support.redis_servers import RedisServer, launch_server  # noqa: E402
 
 RATE = 200.0
