@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from pydantic import ValidationError
 
 from cloudrig import Conflict, InvalidSpec, NotFound, PermissionDenied, ProviderFailure, Throttled
-from cloudrig.ratelimit import Classification, RateLimited, Verdict
+from cloudrig.ratelimit import AnswerClass, RateLimited, Verdict
 from cloudrig_aws import AwsAccountSettings, classify, map_error
 
 
@@ -83,14 +83,14 @@ def test_listing_and_settings_import_no_boto3() -> None:
 )
 def test_throttling_codes_are_throttled(code: str) -> None:
     verdict = classify(client_error(code, 400))
-    assert isinstance(verdict, Classification)
+    assert isinstance(verdict, AnswerClass)
     assert verdict.verdict is Verdict.THROTTLED
     assert isinstance(map_error(client_error(code, 400), "Op"), Throttled)
 
 
 def test_any_429_is_throttled_with_retry_after() -> None:
     verdict = classify(client_error("Whatever", 429, **{"retry-after": "3"}))
-    assert isinstance(verdict, Classification)
+    assert isinstance(verdict, AnswerClass)
     assert (verdict.verdict, verdict.retry_after) == (Verdict.THROTTLED, 3.0)
     mapped = map_error(client_error("Whatever", 429, **{"retry-after": "3"}), "Op")
     assert isinstance(mapped, Throttled)
@@ -111,7 +111,7 @@ def test_any_429_is_throttled_with_retry_after() -> None:
 )
 def test_classifier(outcome: object, verdict: Verdict) -> None:
     got = classify(outcome)
-    assert (got.verdict if isinstance(got, Classification) else got) is verdict
+    assert (got.verdict if isinstance(got, AnswerClass) else got) is verdict
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from cloudrig import Conflict, InvalidSpec, NotFound, PermissionDenied, Throttled
-from cloudrig.ratelimit import Classification, Verdict
+from cloudrig.ratelimit import AnswerClass, Verdict
 
 
 def test_plugin_and_settings_import_no_google_library() -> None:
@@ -95,7 +95,7 @@ def test_classifier(status: int, reason: str, verdict: Verdict) -> None:
     from cloudrig_gcp import classify
 
     got = classify(_Response(status, reason))
-    got = got if isinstance(got, Classification) else Classification(got)
+    got = got if isinstance(got, AnswerClass) else AnswerClass(got)
     assert got.verdict is verdict
     if status == 429:
         assert got.retry_after == 2.0

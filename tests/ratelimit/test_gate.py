@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from cloudrig.ratelimit import (
+    AnswerClass,
     Call,
     CallClass,
-    Classification,
     Limit,
     Limiter,
     LimitsConfig,
@@ -41,16 +41,16 @@ class FakeTransport:
         return Response(status)
 
 
-def classify(outcome: Any) -> Classification:
+def classify(outcome: Any) -> AnswerClass:
     if isinstance(outcome, Response):
         if outcome.status == 429:
-            return Classification(Verdict.THROTTLED, retry_after=0.5)
+            return AnswerClass(Verdict.THROTTLED, retry_after=0.5)
         if outcome.status >= 500:
-            return Classification(Verdict.TRANSIENT)
+            return AnswerClass(Verdict.TRANSIENT)
         if outcome.status >= 400:
-            return Classification(Verdict.PERMANENT)
-        return Classification(Verdict.OK)
-    return Classification(Verdict.PERMANENT)
+            return AnswerClass(Verdict.PERMANENT)
+        return AnswerClass(Verdict.OK)
+    return AnswerClass(Verdict.PERMANENT)
 
 
 READ = Call("compute", "instances.list", "europe-west1", CallClass.READ)

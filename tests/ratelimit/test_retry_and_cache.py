@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cloudrig.ratelimit import (
-    Classification,
+    AnswerClass,
     ReadCache,
     RetryOptions,
     RetryPolicy,
@@ -21,14 +21,14 @@ class Flaky(Exception):
     pass
 
 
-def classify(outcome: Any) -> Classification:
+def classify(outcome: Any) -> AnswerClass:
     if isinstance(outcome, Flaky):
-        return Classification(Verdict.TRANSIENT)
+        return AnswerClass(Verdict.TRANSIENT)
     if outcome == "429":
-        return Classification(Verdict.THROTTLED, retry_after=3.0)
+        return AnswerClass(Verdict.THROTTLED, retry_after=3.0)
     if isinstance(outcome, Exception):
-        return Classification(Verdict.PERMANENT)
-    return Classification(Verdict.OK)
+        return AnswerClass(Verdict.PERMANENT)
+    return AnswerClass(Verdict.OK)
 
 
 def scripted(*answers: Any) -> tuple[list[int], Any]:

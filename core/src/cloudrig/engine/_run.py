@@ -29,7 +29,7 @@ from cloudrig.engine._state import DeploymentState, GroupSnapshot, PendingOp
 from cloudrig.engine._store import StateStore
 from cloudrig.engine._waiting import ready, wait_for_health
 from cloudrig.provider._capabilities import Capabilities
-from cloudrig.ratelimit import Classification, RetryPolicy, Verdict, fresh_reads
+from cloudrig.ratelimit import AnswerClass, RetryPolicy, Verdict, fresh_reads
 
 if TYPE_CHECKING:
     from cloudrig.engine._deployment import Deployment
@@ -38,14 +38,14 @@ T = TypeVar("T")
 log = logging.getLogger("cloudrig.engine")
 
 
-def classify(outcome: Any) -> Classification:
+def classify(outcome: Any) -> AnswerClass:
     if isinstance(outcome, Throttled):
-        return Classification(Verdict.THROTTLED, outcome.retry_after)
+        return AnswerClass(Verdict.THROTTLED, outcome.retry_after)
     if isinstance(outcome, ProviderFailure):
-        return Classification(Verdict.TRANSIENT)
+        return AnswerClass(Verdict.TRANSIENT)
     if isinstance(outcome, BaseException):
-        return Classification(Verdict.PERMANENT)
-    return Classification(Verdict.OK)
+        return AnswerClass(Verdict.PERMANENT)
+    return AnswerClass(Verdict.OK)
 
 
 class Run:

@@ -37,7 +37,7 @@ from cloudrig.ratelimit._options import (
     RetryOptions,
     Rule,
 )
-from cloudrig.ratelimit._retry import Classification, Classifier, RetryPolicy, Verdict
+from cloudrig.ratelimit._retry import AnswerClass, Classifier, RetryPolicy, Verdict
 from cloudrig.ratelimit._stats import BucketStats
 
 # The Redis-backed names load redis-py on first use only: `import cloudrig` must stay light.
@@ -50,6 +50,7 @@ __getattr__, __dir__ = lazy_exports(__name__)
 __all__ = [
     "AdaptiveOptions",
     "Admission",
+    "AnswerClass",
     "Backend",
     "Bucket",
     "BucketStats",
@@ -57,7 +58,6 @@ __all__ = [
     "Call",
     "CallClass",
     "CircuitBreaker",
-    "Classification",
     "Classifier",
     "FailoverBackend",
     "Fallback",

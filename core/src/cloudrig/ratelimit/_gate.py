@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cloudrig.ratelimit._bucket import Bucket
 from cloudrig.ratelimit._errors import RateLimited
 from cloudrig.ratelimit._options import CallClass
-from cloudrig.ratelimit._retry import Classification, Classifier, Verdict, classification
+from cloudrig.ratelimit._retry import AnswerClass, Classifier, Verdict, answer_class
 
 if TYPE_CHECKING:
     from cloudrig.ratelimit._limiter import Admission, Limiter
@@ -87,12 +87,12 @@ class Gate:
         """Spend one slot for one request about to be sent (blocks until its slot)."""
         return self.limiter.acquire(self.bucket(call), timeout=self.timeout)
 
-    def observe(self, call: Call, outcome: Any) -> Classification:
+    def observe(self, call: Call, outcome: Any) -> AnswerClass:
         """Classify one request's answer (a response or the exception it raised); a throttling
         answer slows the call's bucket down for everyone sharing it."""
         if isinstance(outcome, RateLimited):  # our own refusal: nothing was sent
-            return Classification(Verdict.PERMANENT)
-        verdict = classification(self.classify(outcome))
+            return AnswerClass(Verdict.PERMANENT)
+        verdict = answer_class(self.classify(outcome))
         if verdict.verdict is Verdict.THROTTLED:
             self.limiter.report_throttle(self.bucket(call))
         return verdict
@@ -103,9 +103,9 @@ class Gate:
         return self.limiter.retry.run(
             operation,
             classify=lambda outcome: (
-                Classification(Verdict.PERMANENT)
+                AnswerClass(Verdict.PERMANENT)
                 if isinstance(outcome, RateLimited)
-                else classification(self.classify(outcome))
+                else answer_class(self.classify(outcome))
             ),
             safe=call.repeatable,
         )

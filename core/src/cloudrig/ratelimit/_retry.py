@@ -33,18 +33,20 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class Classification:
+class AnswerClass:
+    """What a classifier concluded about one answer: its verdict, and the delay the cloud asked for."""
+
     verdict: Verdict
     retry_after: float | None = None
     """The delay the cloud asked for, when it said (``Retry-After``)."""
 
 
-Classifier = Callable[[Any], "Verdict | Classification"]
+Classifier = Callable[[Any], "Verdict | AnswerClass"]
 """Given an attempt's result or the exception it raised, what it means."""
 
 
-def classification(value: Verdict | Classification) -> Classification:
-    return value if isinstance(value, Classification) else Classification(value)
+def answer_class(value: Verdict | AnswerClass) -> AnswerClass:
+    return value if isinstance(value, AnswerClass) else AnswerClass(value)
 
 
 RETRYABLE = frozenset({Verdict.THROTTLED, Verdict.TRANSIENT})
@@ -65,12 +67,12 @@ class RetryPolicy:
         self,
         attempt: Callable[[], R],
         *,
-        classify: Callable[[Any], Classification],
+        classify: Callable[[Any], AnswerClass],
         safe: bool,
     ) -> R:
         """Call ``attempt`` until it succeeds, fails permanently, is unsafe to repeat, or the
         attempts are spent. Returns the last result or raises the last exception."""
-        last: list[Classification] = []
+        last: list[AnswerClass] = []
 
         def should_retry(state: tenacity.RetryCallState) -> bool:
             outcome = state.outcome

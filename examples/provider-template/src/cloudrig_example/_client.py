@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from cloudrig.ratelimit import Call, CallClass, Classification, Gate, Verdict
+from cloudrig.ratelimit import AnswerClass, Call, CallClass, Gate, Verdict
 from cloudrig_example.errors import (
     error_for_status,
     parse_retry_after,
@@ -45,19 +45,19 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
-def classify(outcome: object) -> Classification:
+def classify(outcome: object) -> AnswerClass:
     """What an answer means to the retry policy: 429 throttled, 5xx and transport errors
     transient, everything else final."""
     if isinstance(outcome, httpx.Response):
         if outcome.status_code == 429:
             retry_after = parse_retry_after(outcome.headers.get("Retry-After"))
-            return Classification(Verdict.THROTTLED, retry_after)
+            return AnswerClass(Verdict.THROTTLED, retry_after)
         if outcome.status_code >= 500:
-            return Classification(Verdict.TRANSIENT)
-        return Classification(Verdict.OK if outcome.is_success else Verdict.PERMANENT)
+            return AnswerClass(Verdict.TRANSIENT)
+        return AnswerClass(Verdict.OK if outcome.is_success else Verdict.PERMANENT)
     if isinstance(outcome, httpx.TransportError):
-        return Classification(Verdict.TRANSIENT)
-    return Classification(Verdict.PERMANENT)
+        return AnswerClass(Verdict.TRANSIENT)
+    return AnswerClass(Verdict.PERMANENT)
 
 
 def _call(method: str, path: str) -> Call:

@@ -47,7 +47,7 @@ from cloudrig import (
     ProviderFailure,
     Throttled,
 )
-from cloudrig.ratelimit import Classification, RateLimited, Verdict
+from cloudrig.ratelimit import AnswerClass, RateLimited, Verdict
 
 PROVIDER = "aws"
 
@@ -109,7 +109,7 @@ def _error_of(outcome: Any) -> tuple[str, int, str] | None:
     return code, status, str(error.get("Message") or "")
 
 
-def classify(outcome: Any) -> Verdict | Classification:
+def classify(outcome: Any) -> Verdict | AnswerClass:
     """The limiter's view of one attempt's outcome (an answer, or the exception it raised)."""
     if isinstance(outcome, RateLimited):
         return Verdict.PERMANENT
@@ -128,7 +128,7 @@ def classify(outcome: Any) -> Verdict | Classification:
         return Verdict.OK
     code, status, _ = error
     if code in THROTTLING_CODES or status == 429:
-        return Classification(Verdict.THROTTLED, retry_after=_retry_after(outcome))
+        return AnswerClass(Verdict.THROTTLED, retry_after=_retry_after(outcome))
     if status >= 500 or code in (
         "InternalFailure",
         "InternalError",
@@ -177,7 +177,7 @@ def map_error(
     code, status, message = error
     text = f"{what}: {code or 'HTTP ' + str(status)}: {message}".rstrip(": ")
     verdict = classify(exc)
-    if isinstance(verdict, Classification) and verdict.verdict is Verdict.THROTTLED:
+    if isinstance(verdict, AnswerClass) and verdict.verdict is Verdict.THROTTLED:
         return Throttled(text, retry_after=verdict.retry_after, **where)
     if (
         "NotFound" in code

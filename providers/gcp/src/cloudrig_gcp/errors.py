@@ -31,7 +31,7 @@ from cloudrig import (
     ProviderFailure,
     Throttled,
 )
-from cloudrig.ratelimit import Classification, RateLimited, Verdict
+from cloudrig.ratelimit import AnswerClass, RateLimited, Verdict
 
 PROVIDER = "gcp"
 # Rate limits only: ``quotaExceeded`` (a resource quota such as CPUS) is permanent, not throttling.
@@ -55,7 +55,7 @@ def _retry_after(headers: Any) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def classify(outcome: Any) -> Verdict | Classification:
+def classify(outcome: Any) -> Verdict | AnswerClass:
     """The limiter's view of one HTTP attempt (a ``requests.Response`` or an exception)."""
     import requests
 
@@ -69,7 +69,7 @@ def classify(outcome: Any) -> Verdict | Classification:
     if status < 400:
         return Verdict.OK
     if status == 429 or (status == 403 and _reasons_of_body(outcome.text) & THROTTLING_REASONS):
-        return Classification(Verdict.THROTTLED, retry_after=_retry_after(outcome.headers))
+        return AnswerClass(Verdict.THROTTLED, retry_after=_retry_after(outcome.headers))
     if status >= 500:
         return Verdict.TRANSIENT
     return Verdict.PERMANENT

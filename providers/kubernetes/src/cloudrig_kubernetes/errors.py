@@ -37,7 +37,7 @@ from cloudrig import (
     ProviderFailure,
     Throttled,
 )
-from cloudrig.ratelimit import Classification, RateLimited, Verdict
+from cloudrig.ratelimit import AnswerClass, RateLimited, Verdict
 
 PROVIDER = "kubernetes"
 
@@ -50,14 +50,14 @@ def _retry_after(headers: Any) -> float | None:
         return None  # an HTTP date: the policy's own backoff applies
 
 
-def classify(outcome: Any) -> Verdict | Classification:
+def classify(outcome: Any) -> Verdict | AnswerClass:
     """The limiter's view of one request's outcome (a response, or the exception raised)."""
     if isinstance(outcome, RateLimited):
         return Verdict.PERMANENT
     if isinstance(outcome, RESTResponse | ApiException):
         status = int(outcome.status or 0)
         if status == 429:
-            return Classification(Verdict.THROTTLED, retry_after=_retry_after(outcome.headers))
+            return AnswerClass(Verdict.THROTTLED, retry_after=_retry_after(outcome.headers))
         if status >= 500 or status == 0:
             return Verdict.TRANSIENT
         return Verdict.OK if status < 400 else Verdict.PERMANENT
