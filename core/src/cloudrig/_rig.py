@@ -14,6 +14,7 @@ from cloudrig._config._file import Config, load_config
 from cloudrig._errors import ConfigError
 from cloudrig._model._resources import Cluster, Moniker, ServerGroupSpec
 from cloudrig._plugins._registry import PluginRegistry
+from cloudrig._redaction import redact_logs, secret_values
 from cloudrig.provider._authorization import Decision
 from cloudrig.provider._contract import ProviderContext
 from cloudrig.ratelimit import Limiter
@@ -181,10 +182,18 @@ def connect(
 
     ``plugins`` loads extra plugins: module names (like pytest's ``-p``), modules or hookimpl objects; so does the environment
     variable ``CLOUDRIG_PLUGINS`` (comma-separated).
+
+    From then on, the configured secrets and credential-bearing fields and headers are masked in
+    every log record of the process, the cloud SDKs' own included (``cloudrig._redaction``).
     """
     registry = PluginRegistry(plugins, entry_points=entry_points)
+    loaded = load_config(config, registry)
+    redact_logs(
+        secret_values([a.settings for a in loaded.accounts.values()])
+        + secret_values([loaded.limits, loaded.deployments])
+    )
     return Rig(
-        load_config(config, registry),
+        loaded,
         registry,
         principal=principal,
         clock=clock,
