@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cloudrig._account import Account
 from cloudrig._clock import Clock, SystemClock
@@ -18,11 +18,6 @@ from cloudrig._redaction import redact_logs, secret_values
 from cloudrig.provider._authorization import Decision
 from cloudrig.provider._contract import ProviderContext
 from cloudrig.ratelimit import Limiter
-
-if TYPE_CHECKING:
-    from cloudrig.engine import Deployment, DeploymentRecord, EventCallback, StateStore
-    from cloudrig.engine._service import Deployer
-    from cloudrig.strategies import Strategy
 
 
 class Rig:
@@ -199,3 +194,10 @@ def connect(
         clock=clock,
         state_store=state_store,
     )
+
+
+# Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints`` resolves the public
+# signatures above; at the bottom the import cycle between these modules is harmless.
+from cloudrig.engine import Deployment, DeploymentRecord, EventCallback, StateStore  # noqa: E402
+from cloudrig.engine._service import Deployer  # noqa: E402
+from cloudrig.strategies import Strategy  # noqa: E402

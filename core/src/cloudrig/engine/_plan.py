@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from cloudrig.engine._run import Run
 
 
 @dataclass(frozen=True)
@@ -27,3 +23,8 @@ class Step:
 
 def always(_: Run) -> bool:
     return True
+
+
+# Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints`` resolves the public
+# signatures above; at the bottom the import cycle between these modules is harmless.
+from cloudrig.engine._run import Run  # noqa: E402

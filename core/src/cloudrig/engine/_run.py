@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from cloudrig._account import Account
 from cloudrig._clock import Clock
@@ -30,9 +30,6 @@ from cloudrig.engine._store import StateStore
 from cloudrig.engine._waiting import ready, wait_for_health
 from cloudrig.provider._capabilities import Capabilities
 from cloudrig.ratelimit import AnswerClass, RetryPolicy, Verdict, fresh_reads
-
-if TYPE_CHECKING:
-    from cloudrig.engine._deployment import Deployment
 
 T = TypeVar("T")
 log = logging.getLogger("cloudrig.engine")
@@ -365,3 +362,8 @@ def even_shares(names: list[str]) -> dict[str, int]:
         return {}
     base, extra = divmod(100, len(names))
     return {n: base + (1 if i < extra else 0) for i, n in enumerate(names)}
+
+
+# Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints`` resolves the public
+# signatures above; at the bottom the import cycle between these modules is harmless.
+from cloudrig.engine._deployment import Deployment  # noqa: E402

@@ -25,15 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from cloudrig.ratelimit._bucket import Bucket
 from cloudrig.ratelimit._errors import RateLimited
 from cloudrig.ratelimit._options import CallClass
 from cloudrig.ratelimit._retry import AnswerClass, Classifier, Verdict, answer_class
-
-if TYPE_CHECKING:
-    from cloudrig.ratelimit._limiter import Admission, Limiter
 
 R = TypeVar("R")
 
@@ -128,3 +125,8 @@ class Gate:
         mutation."""
         full_key = (self.cloud, self.identity, call.service, call.region, call.operation, key)
         return self.limiter.cache.get(full_key, lambda: self.send(call, load), fresh=fresh)
+
+
+# Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints`` resolves the public
+# signatures above; at the bottom the import cycle between these modules is harmless.
+from cloudrig.ratelimit._limiter import Admission, Limiter  # noqa: E402

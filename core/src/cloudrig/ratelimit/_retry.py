@@ -41,7 +41,7 @@ class AnswerClass:
     """The delay the cloud asked for, when it said (``Retry-After``)."""
 
 
-Classifier = Callable[[Any], "Verdict | AnswerClass"]
+Classifier = Callable[[Any], Verdict | AnswerClass]
 """Given an attempt's result or the exception it raised, what it means."""
 
 

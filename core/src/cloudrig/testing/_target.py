@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cloudrig.provider._capabilities import Capabilities
 from cloudrig.provider._contract import Provider, ProviderContext
@@ -17,9 +17,6 @@ from cloudrig.provider._naming_policy import NamingPolicy
 from cloudrig.testing._manual_clock import ManualClock
 from cloudrig.testing._settings import ReferenceAccountSettings
 from cloudrig.testing._world import ReferenceCloud
-
-if TYPE_CHECKING:
-    from cloudrig.testing._provider import ReferenceProvider
 
 
 def _nothing() -> None:
@@ -110,3 +107,8 @@ def reference_target(
         timeout=10.0,
         teardown=lambda: ReferenceCloud.reset(cloud_name),
     )
+
+
+# Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints`` resolves the public
+# signatures above; at the bottom the import cycle between these modules is harmless.
+from cloudrig.testing._provider import ReferenceProvider  # noqa: E402
