@@ -1,8 +1,12 @@
 """The ``cloudrig`` command line: ``providers``, ``doctor`` and ``config validate``.
 
-Built on typer (commands from type hints) and rich (tables, colour). rich is imported inside the
-commands, and no command imports a provider's implementation unless it must (``doctor``), so
-``cloudrig providers`` stays cheap and never pulls in a cloud SDK.
+Built on typer (commands from type hints) and rich (tables, colour). Importing the command line
+costs typer and the command modules' signatures only: everything else (the plugin registry,
+pydantic models, the contract, rich) is imported inside the commands that use it, so
+``cloudrig --help`` does no work it does not need. No command imports a provider's implementation
+unless it must (``doctor``), so ``cloudrig providers`` stays cheap and never pulls in a cloud SDK.
+Commands' parameter types must therefore stay cheap to import: typer resolves them with
+``typing.get_type_hints`` when the command line is built.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from cloudrig._cli import config, doctor, providers
 from cloudrig._cli import deploy as deploy_commands
 from cloudrig._cli._output import CloudrigGroup
 from cloudrig._version import __version__
-from cloudrig.provider._contract import CONTRACT_VERSION
 
 app = typer.Typer(
     cls=CloudrigGroup,
@@ -31,6 +34,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from cloudrig.provider._contract import CONTRACT_VERSION
+
         typer.echo(f"cloudrig {__version__} (provider contract {CONTRACT_VERSION})")
         raise typer.Exit()
 

@@ -8,11 +8,13 @@ import typer
 from typer.core import TyperGroup
 
 from cloudrig._errors import CloudrigError
-from cloudrig._plugins._registry import PluginFailure, PluginRegistry
-from cloudrig.provider._capabilities import Capabilities
 
+# The plugin registry (and pydantic under it) and rich load with the commands that use them.
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from cloudrig._plugins._registry import PluginFailure, PluginRegistry
+    from cloudrig.provider._capabilities import Capabilities
 
 
 def stdout() -> Console:
@@ -61,6 +63,8 @@ class CloudrigGroup(TyperGroup):
 
 def registry(ctx: typer.Context) -> PluginRegistry:
     """Installed plugins plus those named by ``-p`` and ``CLOUDRIG_PLUGINS``."""
+    from cloudrig._plugins._registry import PluginRegistry
+
     plugins: list[str] = list(ctx.find_root().obj or [])
     return PluginRegistry(plugins)
 

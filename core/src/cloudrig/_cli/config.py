@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from cloudrig._cli._output import registry, stderr, stdout, warn_failures
-from cloudrig._config._file import load_config
 from cloudrig._errors import ConfigError
 
 app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
@@ -25,6 +24,8 @@ def validate(
 ) -> None:
     """Validate every account of FILE with its provider's settings model."""
     from rich.text import Text
+
+    from cloudrig._config._file import load_config
 
     reg = registry(ctx)
     warn_failures(reg.failures)

@@ -8,7 +8,6 @@ with the configuration from ``--config`` (or ``CLOUDRIG_CONFIG``, else ``./cloud
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -255,6 +254,8 @@ def drain(
 
 def schema(ctx: typer.Context) -> None:
     """Print the JSON Schema of deployment spec files (with every installed strategy)."""
+    import json
+
     from cloudrig._cli._output import registry
     from cloudrig.engine._spec import deploy_spec_schema
     from cloudrig.strategies import BUILTIN

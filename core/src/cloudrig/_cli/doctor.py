@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cloudrig._cli._output import registry, stderr, stdout
-from cloudrig._config._file import Config, load_config
 from cloudrig._errors import CloudrigError, ConfigError
-from cloudrig._plugins._registry import PluginRegistry
-from cloudrig._rig import Rig
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from cloudrig._config._file import Config
+    from cloudrig._plugins._registry import PluginRegistry
 
 DEFAULT_CONFIG = Path("cloudrig.yaml")
 
@@ -127,6 +127,8 @@ def _check_config(report: _Report, reg: PluginRegistry, path: Path | None) -> Co
     if path is None:
         report.info("no configuration given (--config FILE or ./cloudrig.yaml checks one)")
         return None
+    from cloudrig._config._file import load_config
+
     try:
         loaded = load_config(path, reg)
     except ConfigError as exc:
@@ -143,6 +145,8 @@ def _check_accounts(report: _Report, reg: PluginRegistry, loaded: Config | None)
     if loaded is None:
         report.info("not checked: the configuration is invalid")
         return
+    from cloudrig._rig import Rig
+
     rig = Rig(loaded, reg)
     for name, account in loaded.accounts.items():
         where = f"account {name!r} ({account.provider})"

@@ -7,14 +7,14 @@ other providers stay usable, so the listing still succeeds.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cloudrig._cli._output import capability_summary, registry, stdout, warn_failures
-from cloudrig._plugins._registry import PluginRegistry, ProviderEntry
-from cloudrig.provider._contract import CONTRACT_VERSION
+
+if TYPE_CHECKING:
+    from cloudrig._plugins._registry import PluginRegistry, ProviderEntry
 
 
 def providers(
@@ -24,6 +24,8 @@ def providers(
     """List the installed providers with their capabilities and contract versions."""
     reg = registry(ctx)
     if as_json:
+        import json
+
         typer.echo(json.dumps(_as_data(reg), indent=2))
     else:
         _print_table(reg)
@@ -31,6 +33,8 @@ def providers(
 
 
 def _as_data(reg: PluginRegistry) -> dict[str, Any]:
+    from cloudrig.provider._contract import CONTRACT_VERSION
+
     return {
         "contract_version": CONTRACT_VERSION,
         "providers": [_entry_data(reg.providers[name]) for name in sorted(reg.providers)],
@@ -59,6 +63,8 @@ def _entry_data(entry: ProviderEntry) -> dict[str, Any]:
 def _print_table(reg: PluginRegistry) -> None:
     from rich.table import Table
     from rich.text import Text
+
+    from cloudrig.provider._contract import CONTRACT_VERSION
 
     if not reg.providers:
         stdout().print("No providers installed.")

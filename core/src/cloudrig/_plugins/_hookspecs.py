@@ -8,12 +8,13 @@ A plugin is a module registered under the ``cloudrig`` entry-point group (or loa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from cloudrig.provider._authorization import Decision
-from cloudrig.provider._descriptor import ProviderDescriptor
+if TYPE_CHECKING:  # pluggy reads only the argument names: the models load with their users
+    from cloudrig.provider._authorization import Decision
+    from cloudrig.provider._descriptor import ProviderDescriptor
 
 hookspec = pluggy.HookspecMarker("cloudrig")
 hookimpl = pluggy.HookimplMarker("cloudrig")

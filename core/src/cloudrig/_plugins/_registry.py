@@ -14,20 +14,20 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from cloudrig._errors import ContractVersionError, PluginError
 from cloudrig._plugins import _hookspecs
-from cloudrig.provider._authorization import Decision
-from cloudrig.provider._contract import (
-    CONTRACT_VERSION,
-    Provider,
-    contract_compatible,
-    contract_problems,
-)
-from cloudrig.provider._descriptor import ProviderDescriptor
+
+# Listing providers needs none of these: the descriptor model comes with the plugins that build
+# descriptors, the contract (and the rate limiter under it) with the first implementation or
+# version check, the authorization model with the first authorization.
+if TYPE_CHECKING:
+    from cloudrig.provider._authorization import Decision
+    from cloudrig.provider._contract import Provider
+    from cloudrig.provider._descriptor import ProviderDescriptor
 
 ENTRY_POINT_GROUP = "cloudrig"
 PLUGINS_ENV = "CLOUDRIG_PLUGINS"
@@ -61,6 +61,8 @@ class ProviderEntry:
 
     @property
     def compatible(self) -> bool:
+        from cloudrig.provider._contract import contract_compatible
+
         return contract_compatible(self.descriptor.contract_version)
 
     @property
@@ -134,6 +136,8 @@ class PluginRegistry:
         self._origin[name] = (None, None)
 
     def _collect_providers(self) -> dict[str, ProviderEntry]:
+        from cloudrig.provider._descriptor import ProviderDescriptor
+
         providers: dict[str, ProviderEntry] = {}
         # Called one implementation at a time so one plugin's exception or bad answer cannot hide
         # the others' providers.
@@ -182,6 +186,8 @@ class PluginRegistry:
             raise PluginError(f"unknown provider {name!r} (installed: {known})") from None
 
     def check_version(self, name: str) -> None:
+        from cloudrig.provider._contract import CONTRACT_VERSION
+
         entry = self.provider(name)
         if not entry.compatible:
             raise ContractVersionError(
@@ -194,6 +200,8 @@ class PluginRegistry:
         """Import a provider's implementation class and check it fulfils the contract."""
         if name in self._implementations:
             return self._implementations[name]
+        from cloudrig.provider._contract import contract_problems
+
         self.check_version(name)
         entry = self.provider(name)
         module_name, _, attr = entry.descriptor.implementation.partition(":")
@@ -222,6 +230,8 @@ class PluginRegistry:
     def authorize(
         self, principal: str | None, action: str, account: str, resource: str
     ) -> Decision:
+        from cloudrig.provider._authorization import Decision
+
         answers = self.manager.hook.cloudrig_authorize(
             principal=principal, action=action, account=account, resource=resource
         )
