@@ -7,6 +7,7 @@
       # redis: {url: "redis://10.0.0.5:6379/1", timeout: 0.5}
       lease_ttl: 60s                 # a crashed worker's lease frees itself after this
       lease_wait: 5m                 # how long a deployment waits for a busy cluster
+      retention: 30d                 # how long finished deployments (and events) are kept
 
 Imports only pydantic and the rate limiter's option models, so loading a configuration stays cheap.
 """
@@ -58,6 +59,9 @@ Duration = Annotated[
 ]
 """Seconds; accepts ``10m``-style strings."""
 
+DEFAULT_RETENTION = 30 * 86400.0
+"""How long finished deployments stay in the state store (30 days)."""
+
 
 def default_state_path() -> Path:
     """``$XDG_STATE_HOME/cloudrig/deployments.sqlite3`` (``~/.local/state`` when unset): one file per
@@ -76,11 +80,32 @@ class DeploymentsConfig(BaseModel):
     lease_ttl: Duration = Field(default=60.0, gt=0)
     lease_wait: Duration = 300.0
     drain_wait: Duration = 3600.0
+    retention: Duration = Field(
+        default=DEFAULT_RETENTION,
+        gt=0,
+        description=(
+            "How long a finished deployment's record and events stay in the store after it "
+            "finished (default 30d); unfinished ones never expire. Redis sets it as the keys' TTL "
+            "when a deployment finishes, SQLite deletes expired rows when a deployment starts. "
+            "At least lease_wait, so a request that waited for a busy cluster still finds the "
+            "deployment that answered it."
+        ),
+    )
 
     @model_validator(mode="after")
     def _redis_needs_url(self) -> Self:
         if self.store == "redis" and self.redis is None:
             raise ValueError("store 'redis' needs a 'redis' section with at least 'url'")
+        return self
+
+    @model_validator(mode="after")
+    def _retention_outlasts_the_wait(self) -> Self:
+        if self.retention < self.lease_wait:
+            raise ValueError(
+                f"retention ({self.retention:g}s) must be at least lease_wait "
+                f"({self.lease_wait:g}s): a deployment that waited for the cluster looks up the "
+                "one that finished meanwhile"
+            )
         return self
 
     @property

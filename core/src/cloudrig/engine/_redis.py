@@ -6,16 +6,30 @@ as one Lua script in one slot, atomically. Lease expiry is decided on the Redis 
 client fails fast (short timeouts, no client retries, from ``cloudrig.ratelimit.make_client``) and
 every Redis error becomes ``StateStoreUnavailable``: the deployment stops before its next change
 rather than fall back to anything local.
+
+Keys (all under ``{prefix}:{{prefix}}:``): ``rec:<id>`` the record JSON, ``ev:<id>`` its events (a
+list), ``lease:<lease key>``, and the indexes the fenced write maintains in the same script:
+``idx:`` every id and ``cidx:<lease key>`` a cluster's ids (sorted sets by creation time), ``unf:``
+and ``cunf:<lease key>`` the unfinished ones, ``exp:`` the finished ones by expiry time. So ``find``
+reads only the records it returns, whatever the history. When a record finishes its keys get a
+TTL of ``retention`` (and lose it if a rollback makes it unfinished again); ``create`` drops the
+index entries of expired ones. ``append_event`` is fenced like ``save`` and numbers the event in
+the script (the list's length + 1, which also continues the numbering of events written before).
+Data written by an older cloudrig (one index of all ids, no TTLs) is indexed once, on first use.
 """
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
 
 from cloudrig._clock import Clock
+from cloudrig._config._deployments import DEFAULT_RETENTION
 from cloudrig.engine._errors import DeploymentNotFound, LeaseLost, StateStoreUnavailable
 from cloudrig.engine._records import DeploymentEvent, DeploymentRecord
 from cloudrig.ratelimit import RedisOptions, make_client
@@ -46,8 +60,13 @@ if ARGV[1] == '' then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2) end
 return 1
 """
 )
-# KEYS[1] lease, KEYS[2] record; ARGV: now, holder, ttl ms, record JSON. Fenced write.
-_SAVE = (
+# The fenced write of a record with its indexes (create and save alike).
+# KEYS: 1 lease, 2 record, 3 events, 4 all ids, 5 the cluster's ids, 6 unfinished ids,
+#       7 the cluster's unfinished ids, 8 expiring ([id, lease key] by expiry time)
+# ARGV: 1 now, 2 holder, 3 lease ttl ms, 4 record JSON, 5 created (score), 6 id,
+#       7 '1' when finished, 8 retention ms, 9 the expiring member
+# Returns 1 when written, 0 when the lease is not the holder's.
+_PUT = (
     "if redis.replicate_commands then redis.replicate_commands() end\n"
     + _NOW
     + """
@@ -55,17 +74,75 @@ local holder = redis.call('HGET', KEYS[1], 'h')
 local expires = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
 if holder ~= ARGV[2] or expires <= now then return 0 end
 redis.call('HSET', KEYS[1], 'e', tostring(now + tonumber(ARGV[3])))
-redis.call('SET', KEYS[2], ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[6])
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
+if ARGV[7] == '1' then
+  local retention = tonumber(ARGV[8])
+  redis.call('SET', KEYS[2], ARGV[4], 'PX', retention)
+  redis.call('PEXPIRE', KEYS[3], retention)
+  redis.call('ZREM', KEYS[6], ARGV[6])
+  redis.call('ZREM', KEYS[7], ARGV[6])
+  redis.call('ZADD', KEYS[8], now + retention, ARGV[9])
+else
+  redis.call('SET', KEYS[2], ARGV[4])
+  redis.call('PERSIST', KEYS[3])
+  redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6])
+  redis.call('ZADD', KEYS[7], ARGV[5], ARGV[6])
+  redis.call('ZREM', KEYS[8], ARGV[9])
+end
 return 1
 """
 )
-
-
-# KEYS[1] lease, KEYS[2] record, KEYS[3] index; ARGV: now, holder, ttl ms, JSON, score, id.
-_CREATE = _SAVE.replace(
-    "redis.call('SET', KEYS[2], ARGV[4])",
-    "redis.call('SET', KEYS[2], ARGV[4])\nredis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])",
+# A fenced event with the next sequence number of its deployment.
+# KEYS: 1 lease, 2 record, 3 events; ARGV: 1 now, 2 holder, 3 and 4 the event's JSON before and
+# after its seq. Returns the seq, 0 when the lease is not the holder's, -1 when no such record.
+_APPEND = (
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    + _NOW
+    + """
+local holder = redis.call('HGET', KEYS[1], 'h')
+local expires = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+if holder ~= ARGV[2] or expires <= now then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+local seq = redis.call('LLEN', KEYS[3]) + 1
+redis.call('RPUSH', KEYS[3], ARGV[3] .. seq .. ARGV[4])
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+return seq
+"""
 )
+# Members of KEYS[1] (expiring) due at now; ARGV: now, how many at most.
+_DUE = (
+    _NOW
+    + """
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+"""
+)
+# Forget expired records: KEYS 1 all ids, 2 expiring, then per member: the cluster's ids, the
+# record, its events; ARGV: now, then per member: the member, the id. Each is checked still due
+# (a rollback of a finished deployment makes it unfinished again, and it leaves 'expiring').
+_FORGET = (
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    + _NOW
+    + """
+local forgotten = 0
+for i = 2, #ARGV, 2 do
+  local due = redis.call('ZSCORE', KEYS[2], ARGV[i])
+  if due and tonumber(due) <= now then
+    local k = 3 + (i - 2) / 2 * 3
+    local id = ARGV[i + 1]
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[k], id)
+    redis.call('DEL', KEYS[k + 1], KEYS[k + 2])
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    forgotten = forgotten + 1
+  end
+end
+return forgotten
+"""
+)
+_VERSION = b"2"
+_BATCH = 500
 
 
 class RedisStateStore:
@@ -76,21 +153,34 @@ class RedisStateStore:
         prefix: str = "cloudrig:deploy",
         clock: Clock | None = None,
         lease_ttl: float = 60.0,
+        retention: float = DEFAULT_RETENTION,
     ) -> None:
         # Any: redis-py's annotations mix its sync and async return types.
         self.client: Any = client
         self.clock = clock
         self.lease_ttl = lease_ttl  # for the fenced save's extension
+        self.retention = retention
         self._p = f"{prefix}:{{{prefix}}}"
         self._lease = client.register_script(_LEASE)
-        self._save = client.register_script(_SAVE)
-        self._create = client.register_script(_CREATE)
+        self._put = client.register_script(_PUT)
+        self._append = client.register_script(_APPEND)
+        self._due = client.register_script(_DUE)
+        self._forget = client.register_script(_FORGET)
+        self._migrated = False
+        # deployment id -> lease key (fixed at create): where append_event finds the lease.
+        self._clusters: OrderedDict[str, str] = OrderedDict()
+        self._clusters_lock = threading.Lock()
 
     @classmethod
     def from_options(
-        cls, options: RedisOptions, *, prefix: str = "cloudrig:deploy", clock: Clock | None = None
+        cls,
+        options: RedisOptions,
+        *,
+        prefix: str = "cloudrig:deploy",
+        clock: Clock | None = None,
+        retention: float = DEFAULT_RETENTION,
     ) -> RedisStateStore:
-        return cls(make_client(options), prefix=prefix, clock=clock)
+        return cls(make_client(options), prefix=prefix, clock=clock, retention=retention)
 
     def __repr__(self) -> str:
         return f"<RedisStateStore {self._p!r}>"
@@ -109,9 +199,30 @@ class RedisStateStore:
     def _k(self, kind: str, name: str = "") -> str:
         return f"{self._p}:{kind}:{name}"
 
+    def _retention_ms(self) -> int:
+        return max(1, int(self.retention * 1000))
+
+    def _remember(self, deployment_id: str, key: str) -> None:
+        with self._clusters_lock:
+            self._clusters[deployment_id] = key
+            self._clusters.move_to_end(deployment_id)
+            while len(self._clusters) > 4096:
+                self._clusters.popitem(last=False)
+
     # -- records ---------------------------------------------------------------------------------
-    def create(self, record: DeploymentRecord, *, holder: str) -> None:
-        keys = [self._k("lease", record.lease_key), self._k("rec", record.id), self._k("idx")]
+    def _write(self, record: DeploymentRecord, holder: str) -> None:
+        self._migrate()
+        key = record.lease_key
+        keys = [
+            self._k("lease", key),
+            self._k("rec", record.id),
+            self._k("ev", record.id),
+            self._k("idx"),
+            self._k("cidx", key),
+            self._k("unf"),
+            self._k("cunf", key),
+            self._k("exp"),
+        ]
         args: list[str | int | float] = [
             self._now(),
             holder,
@@ -119,37 +230,67 @@ class RedisStateStore:
             record.model_dump_json(),
             record.created_at.timestamp(),
             record.id,
+            "1" if record.status.finished else "",
+            self._retention_ms(),
+            json.dumps([record.id, key]),
         ]
-        if not self._do(lambda: self._create(keys=keys, args=args)):
-            raise LeaseLost(record.lease_key, holder)
+        if not self._do(lambda: self._put(keys=keys, args=args)):
+            raise LeaseLost(key, holder)
+        self._remember(record.id, key)
+
+    def create(self, record: DeploymentRecord, *, holder: str) -> None:
+        self._write(record, holder)
+        self.purge_expired()  # opportunistically, when a deployment starts
 
     def save(self, record: DeploymentRecord, *, holder: str) -> None:
-        keys = [self._k("lease", record.lease_key), self._k("rec", record.id)]
-        args: list[str | int] = [
-            self._now(),
-            holder,
-            int(self.lease_ttl * 1000),
-            record.model_dump_json(),
-        ]
-        if not self._do(lambda: self._save(keys=keys, args=args)):
-            raise LeaseLost(record.lease_key, holder)
+        self._write(record, holder)
+
+    def purge_expired(self) -> int:
+        """Drop the index entries (and any leftover keys) of records whose retention ended, one
+        batch; how many. The keys themselves expire by their TTL; this keeps the indexes from
+        growing with the history. ``create`` calls it."""
+        self._migrate()
+        due = self._do(lambda: self._due(keys=[self._k("exp")], args=[self._now(), _BATCH]))
+        if not due:
+            return 0
+        keys, args = [self._k("idx"), self._k("exp")], [self._now()]
+        for member in due:
+            deployment_id, key = json.loads(member)
+            keys += [
+                self._k("cidx", key),
+                self._k("rec", deployment_id),
+                self._k("ev", deployment_id),
+            ]
+            args += [member, deployment_id]
+        return int(self._do(lambda: self._forget(keys=keys, args=args)))
 
     def get(self, deployment_id: str) -> DeploymentRecord:
         raw = self._do(lambda: self.client.get(self._k("rec", deployment_id)))
         if raw is None:
             raise DeploymentNotFound(f"no deployment {deployment_id!r} in {self!r}")
-        return DeploymentRecord.model_validate_json(raw)
+        record = DeploymentRecord.model_validate_json(raw)
+        self._remember(record.id, record.lease_key)
+        return record
 
     def find(
         self, *, lease_key: str | None = None, unfinished: bool | None = None
     ) -> list[DeploymentRecord]:
-        # Scans the index: fine for the deployments of a team; a very long history would want
-        # one index per cluster.
-        def body() -> list[Any]:
-            ids = self.client.zrevrange(self._k("idx"), 0, -1)
-            return self.client.mget([self._k("rec", i.decode()) for i in ids]) if ids else []
+        # The narrowest index that answers: a cluster's (unfinished) ids, or all (unfinished) ids.
+        self._migrate()
+        if lease_key is not None:
+            index = self._k("cunf" if unfinished else "cidx", lease_key)
+        else:
+            index = self._k("unf" if unfinished else "idx")
 
-        records = [DeploymentRecord.model_validate_json(raw) for raw in self._do(body) if raw]
+        def body() -> tuple[list[bytes], list[Any]]:
+            ids = self.client.zrevrange(index, 0, -1)
+            return ids, (self.client.mget([self._k("rec", i.decode()) for i in ids]) if ids else [])
+
+        ids, raws = self._do(body)
+        gone = [i for i, raw in zip(ids, raws, strict=True) if raw is None]
+        if gone:  # expired by TTL before purge_expired saw them: drop them from this index
+            self._do(lambda: self.client.zrem(index, *gone))
+        records = [DeploymentRecord.model_validate_json(raw) for raw in raws if raw is not None]
         return [
             r
             for r in records
@@ -167,19 +308,70 @@ class RedisStateStore:
             record = DeploymentRecord.model_validate_json(raw)
             record.approvals[gate] = approved
             pipe.multi()
-            pipe.set(key, record.model_dump_json())
+            pipe.set(key, record.model_dump_json(), keepttl=True)
 
         self._do(lambda: self.client.transaction(body, key))
 
     # -- events ----------------------------------------------------------------------------------
-    def append_event(self, event: DeploymentEvent) -> None:
-        self._do(
-            lambda: self.client.rpush(self._k("ev", event.deployment_id), event.model_dump_json())
-        )
+    def append_event(self, event: DeploymentEvent, *, holder: str) -> DeploymentEvent:
+        deployment_id = event.deployment_id
+        with self._clusters_lock:
+            key = self._clusters.get(deployment_id)
+        if key is None:
+            key = self.get(deployment_id).lease_key
+        # The event's JSON around its seq, which the script fills in. The first field is
+        # deployment_id, a JSON string, inside which '"seq":0,' cannot occur unescaped.
+        head, tail = event.model_copy(update={"seq": 0}).model_dump_json().split(',"seq":0,', 1)
+        keys = [self._k("lease", key), self._k("rec", deployment_id), self._k("ev", deployment_id)]
+        args = [self._now(), holder, head + ',"seq":', "," + tail]
+        seq = int(self._do(lambda: self._append(keys=keys, args=args)))
+        if seq == 0:
+            raise LeaseLost(key, holder)
+        if seq < 0:
+            raise DeploymentNotFound(f"no deployment {deployment_id!r} in {self!r}")
+        return event.model_copy(update={"seq": seq})
 
     def events(self, deployment_id: str) -> list[DeploymentEvent]:
         raws = self._do(lambda: self.client.lrange(self._k("ev", deployment_id), 0, -1))
         return [DeploymentEvent.model_validate_json(r) for r in raws]
+
+    # -- migration -------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        """Index the records an older cloudrig wrote (it kept one index of all ids): once per
+        store, idempotent, so workers that start together may all run it."""
+        if self._migrated:
+            return
+        if self._do(lambda: self.client.get(self._k("schema"))) != _VERSION:
+            self._do(self._index_history)
+        self._migrated = True
+
+    def _index_history(self) -> None:
+        now_ms = float(self._now()) if self.clock else self._server_ms()
+        retention = self._retention_ms()
+        ids = self.client.zrange(self._k("idx"), 0, -1, withscores=True)
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start : start + _BATCH]
+            raws = self.client.mget([self._k("rec", i.decode()) for i, _ in batch])
+            pipe = self.client.pipeline(transaction=False)
+            for (raw_id, score), raw in zip(batch, raws, strict=True):
+                deployment_id = raw_id.decode()
+                if raw is None:
+                    pipe.zrem(self._k("idx"), deployment_id)
+                    continue
+                record = DeploymentRecord.model_validate_json(raw)
+                key = record.lease_key
+                pipe.zadd(self._k("cidx", key), {deployment_id: score})
+                if record.status.finished:
+                    # The retention of what finished before the upgrade starts now.
+                    pipe.pexpire(self._k("rec", deployment_id), retention)
+                    pipe.pexpire(self._k("ev", deployment_id), retention)
+                    member = json.dumps([deployment_id, key])
+                    pipe.zadd(self._k("exp"), {member: now_ms + retention}, nx=True)
+                else:
+                    pipe.zadd(self._k("unf"), {deployment_id: score})
+                    pipe.zadd(self._k("cunf", key), {deployment_id: score})
+            pipe.execute()
+        self.client.set(self._k("schema"), _VERSION)
 
     # -- lease -----------------------------------------------------------------------------------
     def _lease_call(self, key: str, holder: str, ttl: float, mode: str) -> bool:

@@ -1,8 +1,11 @@
 """The state store contract, shared by the SQLite and Redis stores, and opening the configured one.
 
-Two promises matter: ``save`` is *fenced* (it succeeds only while the caller holds the cluster's
-lease, checked in the same transaction), and every failure to reach the store raises
-``StateStoreUnavailable`` so the executor fails closed.
+Three promises matter: ``create``, ``save`` and ``append_event`` are *fenced* (each succeeds only
+while the caller holds the cluster's lease, checked in the same transaction as the write); every
+failure to reach the store raises ``StateStoreUnavailable`` so the executor fails closed; and the
+cost of the lookups a deployment makes grows with the records of its cluster (``find`` goes through
+per-cluster and "unfinished" indexes), not with the store's history, which is bounded anyway: a
+finished record and its events expire ``retention`` seconds after it finished.
 """
 
 from __future__ import annotations
@@ -32,14 +35,19 @@ class StateStore(Protocol):
     def find(
         self, *, lease_key: str | None = None, unfinished: bool | None = None
     ) -> list[DeploymentRecord]:
-        """Records, newest first, optionally of one cluster and/or only unfinished ones."""
+        """Records, newest first, optionally of one cluster and/or only unfinished ones (through
+        indexes: the cost is that of the records returned, not of the history)."""
         ...
 
     def set_approval(self, deployment_id: str, gate: str, approved: bool) -> None:
         """A human's decision at a gate (unfenced: it is not a mutation of the cloud)."""
 
     # -- events ----------------------------------------------------------------------------------
-    def append_event(self, event: DeploymentEvent) -> None: ...
+    def append_event(self, event: DeploymentEvent, *, holder: str) -> DeploymentEvent:
+        """Append an event of an existing deployment if ``holder`` holds its cluster's lease; else
+        ``LeaseLost`` (a stale worker's event is refused). The store assigns ``seq`` (the next of
+        that deployment's, atomically with the write) and returns the event as stored."""
+        ...
 
     def events(self, deployment_id: str) -> list[DeploymentEvent]: ...
 
@@ -69,12 +77,14 @@ def open_store(config: DeploymentsConfig, clock: Clock) -> StateStore:
         from cloudrig.engine._redis import RedisStateStore
 
         assert config.redis is not None  # checked by the model
-        store = RedisStateStore.from_options(config.redis, prefix=config.key_prefix)
+        store = RedisStateStore.from_options(
+            config.redis, prefix=config.key_prefix, retention=config.retention
+        )
         store.lease_ttl = config.lease_ttl
         return store
     from cloudrig.engine._sqlite import SqliteStateStore
 
-    return SqliteStateStore(config.sqlite_path, clock=clock)
+    return SqliteStateStore(config.sqlite_path, clock=clock, retention=config.retention)
 
 
 class PreviewStore:
@@ -93,5 +103,5 @@ class PreviewStore:
             raise DeploymentNotFound(deployment_id)
         return self._store.get(deployment_id)
 
-    def append_event(self, event: DeploymentEvent) -> None:
-        pass
+    def append_event(self, event: DeploymentEvent, *, holder: str) -> DeploymentEvent:
+        return event  # written nowhere; the writer's own numbering stands
