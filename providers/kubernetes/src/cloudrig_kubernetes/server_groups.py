@@ -6,11 +6,13 @@ moniker and deployment id match, else raises Conflict (never adopts). Destroy is
 delete: the ReplicaSet disappears after its pods, so a destroyed group never leaves pods serving
 behind it. A ReplicaSet being deleted is reported as gone.
 
-Enable and disable move the traffic label on the pod template and on the running pods. A Service
+Enable and disable move the traffic label on the running pods and on the pod template. A Service
 selects ``lb.cloudrig.io/<service>=member`` AND ``cloudrig.io/traffic=enabled``. Disable removes
-the traffic label from the ReplicaSet's pod template (so pods it creates later stay out) and then
-from each of its pods (so the Service drops them from its endpoints at once); the pods keep running
-(warm). Enable puts it back. The ReplicaSet's own selector is only ``cloudrig.io/server-group``, so
+the traffic label from each of the group's pods (so the Service drops them from its endpoints at
+once), then from the ReplicaSet's pod template (so pods it creates later stay out; the template
+is what ``enabled`` reads, so it changes last and a call killed part-way still reads as not done),
+then from any pod made from the old template meanwhile; the pods keep running (warm). Enable puts
+it back the same way. The ReplicaSet's own selector is only ``cloudrig.io/server-group``, so
 relabelling never orphans or replaces a pod. Traffic between enabled groups follows their ready pod
 counts (CAPACITY_ONLY): a Service spreads connections over its endpoints, so the share is the
 replica ratio, not a weight; the provider has no ``traffic`` noun.
@@ -243,27 +245,41 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
         self._set_traffic(region, name, enabled=False)
 
     def _set_traffic(self, namespace: str, name: str, *, enabled: bool) -> None:
-        """The traffic label on the pod template first, then on each running pod."""
-        value = metadata.TRAFFIC_ON if enabled else None  # None deletes the label in a patch
+        """The traffic label on each running pod, then on the pod template, then on any pod the
+        ReplicaSet made from the old template meanwhile.
 
-        def write(rs: dict[str, Any]) -> None:
+        The template is the group's recorded state (``enabled`` is read from it), so it is written
+        last among the changes that matter: a deployer killed part-way leaves the group reported
+        as it was before the call, and the call made again (every step is idempotent) finishes it.
+        Written first, a disable killed before the pods were relabelled would read as done while
+        the pods kept serving (the crash matrix, ``tests/kubernetes/test_crash_matrix.py``)."""
+        value = metadata.TRAFFIC_ON if enabled else None  # None deletes the label in a patch
+        self._label_pods(namespace, name, value)
+
+        def write(rs: dict[str, Any]) -> bool:
             labels = rs["spec"]["template"]["metadata"].get("labels") or {}
             if labels.get(metadata.TRAFFIC) == value:
-                return  # the template is right already: no write
+                return False  # the template is right already: no write
             patch = {
                 "metadata": {"resourceVersion": rs["metadata"]["resourceVersion"]},
                 "spec": {"template": {"metadata": {"labels": {metadata.TRAFFIC: value}}}},
             }
             self.kube.raw(self.kube.apps.patch_namespaced_replica_set, name, namespace, patch)
+            return True
 
-        optimistic(
+        changed = optimistic(
             lambda: self.read(namespace, name),
             write,
             what="enable" if enabled else "disable",
             account=self.account,
             resource=name,
         )
-        # Pods listed after the template changed: any pod created later has the new labels.
+        if changed:
+            # Pods listed after the template changed: any pod created later has the new labels,
+            # and one created from the old template before the change is relabelled here.
+            self._label_pods(namespace, name, value)
+
+    def _label_pods(self, namespace: str, name: str, value: str | None) -> None:
         pods = self.pods(namespace, metadata.group_selector(name))["items"]
         for pod in pods:
             pod_name = pod["metadata"]["name"]
