@@ -8,7 +8,7 @@ DISTS  := core $(wildcard providers/*) examples/provider-template
 PYPROJECTS := pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
 EDITABLES  := -e 'core[testing,canary]' $(foreach d,$(filter-out core,$(DISTS)),-e $(d))
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test chaos lint typecheck bench clean
 
 $(STAMP): $(PYPROJECTS)
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ demo: $(STAMP)
 # Lint and types first (seconds), then the suite; CI runs exactly this target.
 test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole crash matrix (tests/README.md, "Crash matrix"): every kill point on ECS and Lambda too,
+# where `make test` runs a representative subset.
+chaos: $(STAMP)
+	CLOUDRIG_CHAOS=1 $(BIN)/python -m pytest tests/aws/test_crash_matrix.py \
+		tests/ecs/test_crash_matrix.py tests/lambda/test_crash_matrix.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

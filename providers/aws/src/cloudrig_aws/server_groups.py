@@ -5,12 +5,14 @@ Reads: one ``DescribeAutoScalingGroups`` per region lists every cloudrig group (
 deployments polling in one process make one describe per poll; every mutation this provider makes
 invalidates it, and decision reads (enable, disable, destroy, create's conflict check) are fresh.
 
-Enable/disable (the Clouddriver way, docs/architecture.md §4): a disabled group is detached from its load
-balancers' target groups (its targets deregister and drain; instances keep running) and has
-``AddToLoadBalancer`` suspended so scaling cannot put instances back into traffic; enable resumes
-it and attaches again. ``enabled`` is read back from that suspension. A disabled group can still
-be resized (scaled down after the strategy's delay). Both end any weighted split on the group's
-load balancers first (``traffic``: the ``Traffic`` noun built here, on these groups).
+Enable/disable (the Clouddriver way, docs/architecture.md §4): a disabled group is detached from
+its load balancers' target groups (its targets deregister and drain; instances keep running) and
+has ``AddToLoadBalancer`` suspended so scaling cannot put instances back into traffic; enable
+resumes it and attaches again. ``enabled`` is read back from the attachment (``traffic.is_enabled``:
+the last call of both, so a worker killed between the two calls leaves a group that reads as it
+was, and the resumed deployment's same call finishes it). A disabled group can still be resized
+(scaled down after the strategy's delay). Both end any weighted split on the group's load
+balancers first (``traffic``: the ``Traffic`` noun built here, on these groups).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from cloudrig_aws.clients import AwsClient, ClientFactory
 from cloudrig_aws.launch import Launcher
 from cloudrig_aws.settings import AwsServerGroupSettings
 from cloudrig_aws.target_groups import TargetGroups, name_of
-from cloudrig_aws.traffic import ADD_TO_LB, AwsTraffic, is_enabled
+from cloudrig_aws.traffic import ADD_TO_LB, AwsTraffic, is_enabled, is_suspended
 
 _SNAPSHOT = "cloudrig-groups"
 
@@ -150,7 +152,7 @@ class AwsServerGroups(ServerGroups[AwsServerGroupSettings]):
             if enabled:
                 # Resume first: AWS does not add instances to target groups while
                 # AddToLoadBalancer is suspended, so attaching before would leave them out.
-                if not is_enabled(group):
+                if is_suspended(group):
                     asg.call(
                         "resume_processes",
                         resource=name,
@@ -165,7 +167,7 @@ class AwsServerGroups(ServerGroups[AwsServerGroupSettings]):
                         TargetGroupARNs=sorted(wanted - attached),
                     )
             else:
-                if is_enabled(group):
+                if not is_suspended(group):
                     asg.call(
                         "suspend_processes",
                         resource=name,

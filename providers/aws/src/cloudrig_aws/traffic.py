@@ -39,9 +39,26 @@ ADD_TO_LB = "AddToLoadBalancer"
 Groups = dict[str, dict[str, Any]]
 
 
+def is_suspended(group: dict[str, Any]) -> bool:
+    """``AddToLoadBalancer`` is suspended: scaling puts no new instance into traffic."""
+    return ADD_TO_LB in {p["ProcessName"] for p in group.get("SuspendedProcesses", [])}
+
+
 def is_enabled(group: dict[str, Any]) -> bool:
-    """In traffic: its Auto Scaling group does not have ``AddToLoadBalancer`` suspended."""
-    return ADD_TO_LB not in {p["ProcessName"] for p in group.get("SuspendedProcesses", [])}
+    """In traffic. Behind load balancers: attached to a target group other than its own
+    per-version one (a group at weight 0 in a split keeps only that one), whatever the
+    suspension says; behind none: ``AddToLoadBalancer`` not suspended.
+
+    Read from the attachment because that is where the traffic is, and because it is the last
+    call of both two-call operations (disable suspends, then detaches; enable resumes, then
+    attaches): a worker killed between the two leaves a group that still reads the way it was —
+    half-disabled (suspended, still attached, its instances still registered) reads enabled,
+    half-enabled (resumed, not attached) reads disabled — so the resumed deployment makes the
+    same call again and ``apply_enabled`` finishes it."""
+    if not _lbs(group):
+        return not is_suspended(group)
+    own = weight_target_group_name(group["AutoScalingGroupName"])
+    return any(name_of(arn) != own for arn in group.get("TargetGroupARNs", []))
 
 
 def _lbs(group: dict[str, Any]) -> tuple[str, ...]:

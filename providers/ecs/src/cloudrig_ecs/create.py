@@ -3,13 +3,15 @@
 ``EcsServices.create`` owns the operation (the conflict check, ``CreateService``, the cache);
 ``ServiceCreation.arguments`` prepares the rest of the ``CreateService`` call, idempotently: the
 task definition family is the group's own, and the revision registered for this deployment is
-remembered in process until its service exists, so a retry reuses it (a deployment resumed by
-another process registers one more revision of the family, which ``destroy`` deregisters with
-the rest); target groups are created with ``CreateTargetGroup`` (which returns a matching
+remembered in process until its service exists, so a retry reuses it; another process (a
+deployment resumed after a crash between ``RegisterTaskDefinition`` and ``CreateService``) finds
+it as the family's newest ACTIVE revision tagged with the deployment id, so no revision is left
+orphaned (``tests/ecs/test_crash_matrix.py``); target groups are created with ``CreateTargetGroup`` (which returns a matching
 existing one); the ``clientToken`` is derived from the name and deployment id, so a retry after a
 lost answer does not make a second service.
 
-Requests: ``RegisterTaskDefinition``, ``CreateTargetGroup`` and the fresh listener read +
+Requests: ``DescribeTaskDefinition`` (the family's newest revision: a crashed create's),
+``RegisterTaskDefinition``, ``CreateTargetGroup`` and the fresh listener read +
 ``ModifyListener`` per load balancer.
 
 A group behind load balancers joins their listeners with weight 0: its tasks are registered
@@ -22,6 +24,7 @@ import hashlib
 import threading
 from typing import Any
 
+from cloudrig import NotFound, ProviderFailure
 from cloudrig.provider import CreateServerGroup
 from cloudrig_aws import ClientFactory, VpcSecurityGroups
 from cloudrig_ecs import metadata as meta
@@ -116,6 +119,11 @@ class ServiceCreation:
             known = self._registered.get(remembered)
         if known is not None:  # a retry of this create: the revision is registered already
             return known
+        found = self._registered_before(request)
+        if found is not None:
+            with self._lock:
+                self._registered[remembered] = found
+            return found
         container: dict[str, Any] = {
             "name": settings.container_name,
             "image": request.spec.artifact,
@@ -146,3 +154,25 @@ class ServiceCreation:
         with self._lock:
             self._registered[remembered] = arn
         return arn
+
+    def _registered_before(self, request: CreateServerGroup[EcsServiceSettings]) -> str | None:
+        """The revision another process registered for this very create and died before its
+        service existed: the family's newest ACTIVE revision, when it carries this deployment's
+        id (one ``DescribeTaskDefinition``; a family never registered answers an error)."""
+        deployment = request.metadata.deployment_id
+        if deployment is None:
+            return None
+        try:
+            found = self._factory.client("ecs", request.spec.region).call(
+                "describe_task_definition",
+                resource=request.name,
+                taskDefinition=request.name,
+                include=["TAGS"],
+            )
+        except (NotFound, ProviderFailure):  # ClientException: no such family
+            return None
+        definition = found.get("taskDefinition") or {}
+        ours = meta.as_dict(found.get("tags")).get(meta.DEPLOYMENT) == deployment
+        if definition.get("status") != "ACTIVE" or not ours:
+            return None
+        return str(definition["taskDefinitionArn"])
