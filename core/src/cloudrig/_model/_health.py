@@ -1,4 +1,7 @@
-"""Neutral health states and their aggregation over the sources that report on an instance."""
+"""Neutral health states and their aggregation over the sources that report on an instance.
+
+The models build their validators on first use (``defer_build``), like the rest of the neutral model.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ class HealthState(StrEnum):
 class HealthDetail(BaseModel):
     """What one source (cloud status, load balancer, readiness probe...) says about an instance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     source: str
     state: HealthState
@@ -52,7 +55,7 @@ def aggregate_health(states: Iterable[HealthState | HealthDetail]) -> HealthStat
 class InstanceCounts(BaseModel):
     """How many instances of a server group are in each aggregated state."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     total: int = 0
     up: int = 0

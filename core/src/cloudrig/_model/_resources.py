@@ -1,6 +1,8 @@
 """The provider-neutral model: what to deploy (specs) and what exists (observed state).
 
 Observed state is immutable; specs are immutable too so they can be shared, hashed and logged.
+Every model builds its validator on first use (``defer_build``): importing the model, as a
+provider's naming policy does while providers are listed, defines the classes and nothing more.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 from cloudrig._model._health import HealthDetail, HealthState, InstanceCounts, aggregate_health
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Moniker(BaseModel):
@@ -133,7 +135,9 @@ class CreateServerGroup(BaseModel, Generic[SettingsT]):
     model (the noun's type parameter), so a provider reads it without checking it again.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
+    )
 
     name: str
     spec: ServerGroupSpec

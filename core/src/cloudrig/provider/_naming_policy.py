@@ -15,12 +15,12 @@ import hashlib
 import json
 import re
 import unicodedata
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-if TYPE_CHECKING:  # the neutral model loads when a name is mapped, not when a plugin is listed
-    from cloudrig._model._resources import Moniker
+# At run time, so typing.get_type_hints resolves the methods' signatures (the public API does);
+# the neutral model's classes are cheap to define, their validators are built on first use.
+from cloudrig._model._resources import Moniker
 
 # 13 base32 characters = 65 bits of SHA-256.
 HASH_LENGTH = 13
@@ -80,8 +80,6 @@ class NamingPolicy(BaseModel):
         """The cloud name of the moniker's cluster (without the version suffix)."""
         if self.is_lossless(moniker):
             return moniker.cluster
-        from cloudrig._model._resources import Moniker
-
         app, stack, detail = (self._clean(p) for p in (moniker.app, moniker.stack, moniker.detail))
         readable = Moniker(app=app or "x", stack=stack, detail=detail).cluster
         return self._with_hash(readable, _digest(moniker), self.max_length - _VERSION_SUFFIX)
