@@ -12,7 +12,7 @@ import importlib
 import importlib.metadata
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -46,14 +46,48 @@ class PluginFailure:
         return f"{self.source}{where}: {self.error}"
 
 
+class _Distribution:
+    """The distribution a plugin was installed with. Its name and version are read from its
+    metadata on first use, once: listing providers parses no distribution's metadata unless it
+    shows it (``cloudrig providers`` and ``doctor`` do, ``connect`` and ``config validate`` never)."""
+
+    def __init__(self, dist: importlib.metadata.Distribution | None) -> None:
+        self._dist = dist
+        self._read: tuple[str | None, str | None] | None = None
+
+    def name_version(self) -> tuple[str | None, str | None]:
+        if self._read is None:
+            if self._dist is None:
+                self._read = (None, None)
+            else:
+                metadata = self._dist.metadata  # parsed once for both
+                self._read = (metadata["Name"], metadata["Version"])
+        return self._read
+
+    def source(self, otherwise: str) -> str:
+        """The distribution's name, as a failure's source; ``otherwise`` when there is none."""
+        return self.name_version()[0] or otherwise
+
+
+_BY_NAME = _Distribution(None)  # plugins loaded by module name
+
+
 @dataclass(frozen=True)
 class ProviderEntry:
     """A provider descriptor with where it came from."""
 
     descriptor: ProviderDescriptor
     plugin: str
-    distribution: str | None
-    version: str | None
+    installed_with: _Distribution = field(default=_BY_NAME, repr=False, compare=False)
+
+    @property
+    def distribution(self) -> str | None:
+        """The distribution's name, ``None`` for a plugin loaded by module name."""
+        return self.installed_with.name_version()[0]
+
+    @property
+    def version(self) -> str | None:
+        return self.installed_with.name_version()[1]
 
     @property
     def name(self) -> str:
@@ -89,7 +123,7 @@ class PluginRegistry:
         self.manager = pluggy.PluginManager("cloudrig")
         self.manager.add_hookspecs(_hookspecs)
         self.failures: list[PluginFailure] = []
-        self._origin: dict[str, tuple[str | None, str | None]] = {}
+        self._origin: dict[str, _Distribution] = {}
         self._implementations: dict[str, type[Provider[Any]]] = {}
         if entry_points:
             self._load_entry_points()
@@ -103,18 +137,17 @@ class PluginRegistry:
     # -- loading ---------------------------------------------------------------------------------
     def _load_entry_points(self) -> None:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = ep.dist.name if ep.dist else None
-            version = ep.dist.version if ep.dist else None
-            source = dist or f"entry point {ep.name}"
+            installed_with = _Distribution(ep.dist)
             if self.manager.get_plugin(ep.name) is not None or self.manager.is_blocked(ep.name):
                 continue
             try:
                 plugin = ep.load()
                 self.manager.register(plugin, name=ep.name)
             except Exception as exc:  # isolate any failure of third-party code
+                source = installed_with.source(f"entry point {ep.name}")
                 self.failures.append(PluginFailure(source, ep.value, _describe(exc)))
                 continue
-            self._origin[ep.name] = (dist, version)
+            self._origin[ep.name] = installed_with
 
     def add(self, plugin: str | ModuleType | object) -> None:
         """Register a plugin besides the entry points: a module name, a module, or any object whose
@@ -133,7 +166,7 @@ class PluginRegistry:
         except Exception as exc:
             self.failures.append(PluginFailure(f"module {name}", None, _describe(exc)))
             return
-        self._origin[name] = (None, None)
+        self._origin[name] = _BY_NAME
 
     def _collect_providers(self) -> dict[str, ProviderEntry]:
         from cloudrig.provider._descriptor import ProviderDescriptor
@@ -143,8 +176,7 @@ class PluginRegistry:
         # the others' providers.
         for impl in self.manager.hook.cloudrig_providers.get_hookimpls():
             name = self.manager.get_name(impl.plugin) or repr(impl.plugin)
-            dist, version = self._origin.get(name, (None, None))
-            source = dist or f"module {name}"
+            installed_with = self._origin.get(name, _BY_NAME)
             try:
                 answer: Any = impl.function()
                 descriptors: list[Any] = list(answer or ())
@@ -155,11 +187,13 @@ class PluginRegistry:
                         "expected ProviderDescriptor"
                     )
             except Exception as exc:
+                source = installed_with.source(f"module {name}")
                 self.failures.append(PluginFailure(source, name, _describe(exc)))
                 continue
             for descriptor in descriptors:
                 if descriptor.name in providers:
                     first = providers[descriptor.name].origin
+                    source = installed_with.source(f"module {name}")
                     self.failures.append(
                         PluginFailure(
                             source,
@@ -168,7 +202,7 @@ class PluginRegistry:
                         )
                     )
                     continue
-                providers[descriptor.name] = ProviderEntry(descriptor, name, dist, version)
+                providers[descriptor.name] = ProviderEntry(descriptor, name, installed_with)
         return providers
 
     # -- queries -------------------------------------------------------------------------------
@@ -176,7 +210,9 @@ class PluginRegistry:
     def plugins(self) -> dict[str, tuple[str | None, str | None]]:
         """Every plugin that loaded, by name, with its (distribution, version); ``(None, None)``
         for plugins loaded by module name. Used by ``cloudrig doctor``."""
-        return dict(self._origin)
+        return {
+            name: installed_with.name_version() for name, installed_with in self._origin.items()
+        }
 
     def provider(self, name: str) -> ProviderEntry:
         try:

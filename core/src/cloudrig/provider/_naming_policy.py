@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
-import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -34,6 +32,8 @@ def _digest(moniker: Moniker) -> str:
 
 
 def _digest_parts(*parts: str) -> str:
+    import json  # here: a plugin that only declares its policy never loads it
+
     # surrogatepass: free-form resource names are not validated as Unicode text; for valid text
     # the bytes (and so the hash) are plain UTF-8.
     canonical = json.dumps(list(parts), ensure_ascii=False)
@@ -115,6 +115,8 @@ class NamingPolicy(BaseModel):
 
     def _clean(self, part: str) -> str:
         """Fold to ASCII where Unicode has a decomposition, case-fold if needed, drop the rest."""
+        import unicodedata
+
         text = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode("ascii")
         if self.lowercase:
             text = text.lower()
