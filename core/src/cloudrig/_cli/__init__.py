@@ -26,6 +26,10 @@ app = typer.Typer(
     help="Deploy and manage applications on any cloud with the same nouns and verbs.",
     no_args_is_help=True,
     add_completion=False,
+    # Help and usage errors in click's plain format (see HelpGroup): typer's rich format imports
+    # rich's markdown parser and traceback renderer (with pygments) on every ``--help``, about as
+    # much again as typer itself. Commands still print their own output with rich.
+    rich_markup_mode=None,
     # cloudrig's own errors print as one red line (CloudrigGroup); anything else is a bug whose
     # plain traceback is more useful than a decorated one.
     pretty_exceptions_enable=False,

@@ -50,7 +50,29 @@ def warn_failures(failures: list[PluginFailure]) -> None:
         console.print(Text(f"warning: plugin {failure}", style="yellow"))
 
 
-class CloudrigGroup(TyperGroup):
+_NO_LIMIT = 10_000  # characters: a command's summary is never cut
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose help lists each command with its whole first sentence.
+
+    cloudrig's typer apps use click's plain help format (``rich_markup_mode=None``: typer's rich
+    format imports rich's markdown parser, pygments and its traceback renderer on every
+    ``--help``). Click cuts a command's summary to the terminal's width with "..."; rich wrapped
+    it, and so does this: the summary is the help's first sentence, wrapped in its column."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=_NO_LIMIT)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class CloudrigGroup(HelpGroup):
     """Turns a ``CloudrigError`` from any command into a red message and exit code 1; usage errors
     keep click's exit code 2."""
 

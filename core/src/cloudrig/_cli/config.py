@@ -11,10 +11,15 @@ from typing import Annotated
 
 import typer
 
-from cloudrig._cli._output import registry, stderr, stdout, warn_failures
+from cloudrig._cli._output import HelpGroup, registry, stderr, stdout, warn_failures
 from cloudrig._errors import ConfigError
 
-app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
+app = typer.Typer(
+    cls=HelpGroup,
+    help="Work with configuration files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # see HelpGroup
+)
 
 
 @app.command("validate")

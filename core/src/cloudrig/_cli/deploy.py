@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cloudrig._cli._output import stdout
+from cloudrig._cli._output import HelpGroup, stdout
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -156,7 +156,12 @@ def rollback(
     _finish(rig, deployment)
 
 
-cluster_app = typer.Typer(help="Look at clusters.", no_args_is_help=True)
+cluster_app = typer.Typer(
+    cls=HelpGroup,
+    help="Look at clusters.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # see HelpGroup
+)
 
 
 @cluster_app.command("show")
