@@ -13,7 +13,6 @@ import pytest
 from cloudrig.engine import Deployment
 from cloudrig.strategies import RedBlack
 from support.crash import (
-    ENGINE_RERUN_ROLLBACK,
     Resume,
     check_record,
     connect,
@@ -133,8 +132,6 @@ def test_rollback_killed_after_request(
     deploy_v2(first).raise_for_status()
     crashed = crash_at(k, first, rollback)
     assert crashed.fired
-    if how is Resume.RERUN and crashed.unfinished is not None:
-        request.applymarker(ENGINE_RERUN_ROLLBACK)
     rig = later()
     check_record(rig, resume(rig, how, crashed, rollback), crashed, G1)
     check_cloud(moto_aws, serving=G1, out=G2)

@@ -30,8 +30,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import cloudrig
 from cloudrig import SystemClock
 from cloudrig.engine import Deployment, DeploymentRecord, DeploymentStatus, SqliteStateStore
@@ -43,16 +41,6 @@ CHAOS = os.environ.get("CLOUDRIG_CHAOS", "") not in ("", "0")
 """``make chaos``: every kill point of every scenario (``make test`` runs a representative subset
 where the whole matrix would not fit its budget; see ``kill_points``)."""
 
-ENGINE_RERUN_ROLLBACK = pytest.mark.xfail(
-    strict=True,
-    reason="engine: re-running rig.rollback after a rollback was killed once its record was "
-    "written rolls the rollback back (Deployer.rollback finds the unfinished rollback record and "
-    "resumes it with rollback=True: request_rollback -> restore of the rollback's own original "
-    "state), so the bad group gets all the traffic again and the record ends rolled_back instead "
-    "of resuming the rollback to succeeded (rig.resume(id) does resume it)",
-)
-"""Applied (at run time, once the crash left a rollback record) to the matrix cases that resume
-a killed rollback by calling ``rig.rollback`` again."""
 STORE = "deployments.sqlite3"
 
 

@@ -190,6 +190,10 @@ class Deployer:
 
         def body() -> None:
             unfinished = self.store.find(lease_key=key, unfinished=True)
+            if unfinished and unfinished[0].kind == "rollback":
+                # A rollback interrupted earlier: finish it. Rolling *it* back would undo it.
+                self._resume(handle, unfinished[0].id)
+                return
             if unfinished:  # roll back the deployment in flight instead
                 self._resume(handle, unfinished[0].id, rollback=True)
                 return
