@@ -130,3 +130,21 @@ def test_schema_lists_every_strategy() -> None:
     }
     assert {"highlander", "red-black", "rolling-red-black", "canary", "rollback"} <= names
     assert set(schema["required"]) >= {"account", "region", "cluster", "artifact", "capacity"}
+
+
+def test_a_retried_deploy_with_the_same_idempotency_key_starts_nothing(
+    files: tuple[Path, Path],
+) -> None:
+    """A pipeline that lost the answer of its deploy step retries it with the same key: the
+    answer is the first deployment, and no third version appears."""
+    tmp, config = files
+    assert cli(config, "deploy", str(spec(tmp, "img-0"))).exit_code == 0  # type: ignore[attr-defined]
+    first = cli(config, "deploy", str(spec(tmp, "img-1")), "--idempotency-key", "run-7/deploy")
+    assert first.exit_code == 0, first.output  # type: ignore[attr-defined]
+    again = cli(config, "deploy", str(spec(tmp, "img-1")), "--idempotency-key", "run-7/deploy")
+    assert again.exit_code == 0, again.output  # type: ignore[attr-defined]
+    shown = cli(config, "cluster", "show", "test", "shop-prod").output  # type: ignore[attr-defined]
+    assert "shop-prod-v002" in shown
+    assert "shop-prod-v003" not in shown
+    names = [name for (_, name) in ReferenceCloud.get(CLOUD).groups]
+    assert sorted(names) == ["shop-prod-v001", "shop-prod-v002"]

@@ -101,6 +101,15 @@ def deploy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
     ] = False,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            metavar="KEY",
+            help="A key of the caller's (a pipeline run, a workflow step): a deploy with a key "
+            "already used answers with that deployment instead of starting another.",
+        ),
+    ] = None,
 ) -> None:
     """Deploy SPEC with its strategy (an unfinished deployment of it resumes)."""
     from rich.text import Text
@@ -125,7 +134,9 @@ def deploy(
         console.print(Text("dry run: nothing was changed", style="dim"))
         return
     with _progress() as on_event:
-        deployment = rig.deploy(group_spec, strategy, on_event=on_event)
+        deployment = rig.deploy(
+            group_spec, strategy, on_event=on_event, idempotency_key=idempotency_key
+        )
     _finish(rig, deployment)
 
 
