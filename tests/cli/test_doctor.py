@@ -50,7 +50,7 @@ def test_healthy_without_config(empty: FakeSite) -> None:
         "Plugins",
         "  ✓ cloudrig-empty 1.0 (plugin emptyplug): providers empty",
         "Providers",
-        "  ✓ empty (cloudrig-empty 1.0): contract 1.0, implementation emptyplug_impl:EmptyCloud "
+        "  ✓ empty (cloudrig-empty 1.0): contract 2.0, implementation emptyplug_impl:EmptyCloud "
         "complete",
         "Configuration",
         "  · no configuration given (--config FILE or ./cloudrig.yaml checks one)",
@@ -68,7 +68,7 @@ def test_plugin_loaded_by_name_is_listed_as_module(installed_site: FakeSite) -> 
 def test_hook_only_plugin(empty: FakeSite) -> None:
     empty.module(
         "auditor",
-        "from cloudrig import hookimpl\n\n@hookimpl\ndef cloudrig_authorize(principal, action, account, resource):\n    return None\n",
+        "from cloudrig.provider import hookimpl\n\n@hookimpl\ndef cloudrig_authorize(principal, action, account, resource):\n    return None\n",
     )
     empty.distribution("acme-audit", {"auditor": "auditor"}, version="3.2")
     result = invoke(["doctor"])
