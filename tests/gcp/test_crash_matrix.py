@@ -135,10 +135,6 @@ def _cases() -> list[Any]:
     ]
 
 
-ROLLBACK_PREPARE = 3
-"""Requests a rollback makes before its record is written (its ``prepare`` reads)."""
-ROLLBACK_REQUESTS = 19
-"""Requests of a whole rollback (a k past them crashes nothing)."""
 HALF_CREATED = range(8, 11)
 """The red/black kill points between the MIG's insert (request 8) and its autoscaler's insert (11):
 8 ``regionInstanceGroupManagers.insert``, 9 its ``regionOperations.wait``, 10
@@ -148,19 +144,11 @@ HALF_CREATED = range(8, 11)
 def engine_bugs(scenario: str, k: int, resume: str) -> list[Any]:
     """Kill points whose invariants the engine breaks (tests/README.md lists them); strict, so the
     engine's fix turns them into failures to unmark."""
-    if scenario == "rollback" and resume == "rerun" and ROLLBACK_PREPARE < k <= ROLLBACK_REQUESTS:
-        return [pytest.mark.xfail(strict=True, reason=ROLLBACK_RERUN)]
     if scenario == "red-black" and k in HALF_CREATED:
         return [pytest.mark.xfail(strict=True, reason=ADOPTED_HALF_CREATED)]
     return []
 
 
-ROLLBACK_RERUN = (
-    "engine: rig.rollback run again after a crashed rollback finds the unfinished rollback and "
-    "rolls IT back (Deployer.rollback -> _resume(rollback=True) -> request_rollback, 'Stopped: "
-    "rollback requested'): the record ends rolled_back, not succeeded, and the cloud is back on "
-    "the bad group (web's backends {v002: 1.0}): the rollback is undone"
-)
 ADOPTED_HALF_CREATED = (
     "engine: killed after the MIG was inserted but before its autoscaler (the capacity bounds "
     "2..4), the resumed run finds v002 by its deployment id and adopts it as it is (Run.create "

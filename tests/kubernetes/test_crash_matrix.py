@@ -182,40 +182,12 @@ after each of them; a k past the end of the run crashes nothing and checks a pla
 
 def _cases() -> list[Any]:
     return [
-        pytest.param(
-            scenario,
-            k,
-            resume,
-            id=f"{scenario}-{resume}-k{k}",
-            marks=engine_bugs(scenario, k, resume),
-        )
+        pytest.param(scenario, k, resume, id=f"{scenario}-{resume}-k{k}")
         for scenario, points in KILL_POINTS.items()
         for k in range(1, points + 1)
         for resume in RESUMES
         if selected(k, resume)
     ]
-
-
-ROLLBACK_PREPARE = 2
-"""Requests a rollback makes before its record is written (its ``prepare`` reads)."""
-ROLLBACK_REQUESTS = 22
-"""Requests of a whole rollback (a k past them crashes nothing)."""
-
-
-def engine_bugs(scenario: str, k: int, resume: str) -> list[Any]:
-    """Kill points whose invariants the engine breaks (tests/README.md lists them); strict, so the
-    engine's fix turns them into failures to unmark."""
-    if scenario == "rollback" and resume == "rerun" and ROLLBACK_PREPARE < k <= ROLLBACK_REQUESTS:
-        return [pytest.mark.xfail(strict=True, reason=ROLLBACK_RERUN)]
-    return []
-
-
-ROLLBACK_RERUN = (
-    "engine: rig.rollback run again after a crashed rollback finds the unfinished rollback and "
-    "rolls IT back (Deployer.rollback -> _resume(rollback=True) -> request_rollback, 'Stopped: "
-    "rollback requested'): the record ends rolled_back, not succeeded, and the cloud is back on "
-    "the bad group (v002 enabled, its pods in traffic; v001 disabled): the rollback is undone"
-)
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
