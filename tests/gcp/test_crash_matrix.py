@@ -126,36 +126,12 @@ def _cases() -> list[Any]:
             k,
             resume,
             id=f"{scenario}-{resume}-k{k}",
-            marks=engine_bugs(scenario, k, resume),
         )
         for scenario, points in KILL_POINTS.items()
         for k in range(1, points + 1)
         for resume in RESUMES
         if selected(k, resume)
     ]
-
-
-HALF_CREATED = range(8, 11)
-"""The red/black kill points between the MIG's insert (request 8) and its autoscaler's insert (11):
-8 ``regionInstanceGroupManagers.insert``, 9 its ``regionOperations.wait``, 10
-``regionAutoscalers.list``."""
-
-
-def engine_bugs(scenario: str, k: int, resume: str) -> list[Any]:
-    """Kill points whose invariants the engine breaks (tests/README.md lists them); strict, so the
-    engine's fix turns them into failures to unmark."""
-    if scenario == "red-black" and k in HALF_CREATED:
-        return [pytest.mark.xfail(strict=True, reason=ADOPTED_HALF_CREATED)]
-    return []
-
-
-ADOPTED_HALF_CREATED = (
-    "engine: killed after the MIG was inserted but before its autoscaler (the capacity bounds "
-    "2..4), the resumed run finds v002 by its deployment id and adopts it as it is (Run.create "
-    "returns the existing group without calling the provider's create again, which would add the "
-    "autoscaler: Launcher.create handles exactly this case); the record succeeds and v002 is left "
-    "without bounds (cloud: autoscalers {v001: (2, 4)} only; the group reads as 2/2/2)"
-)
 
 
 @pytest.mark.parametrize(("scenario", "k", "resume"), _cases())

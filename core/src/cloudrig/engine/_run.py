@@ -204,21 +204,32 @@ class Run:
 
     def create(self, role: str, spec: ServerGroupSpec) -> ServerGroup:
         """Create the group reserved for ``role``, or adopt it when a previous attempt (perhaps a
-        crashed worker) already did: found by its reserved name and this deployment's id."""
+        crashed worker) already created it: found by its reserved name and this deployment's id.
+        A create that was still in flight when its worker died (the record's pending operation)
+        is sent again instead: on most clouds a create is several requests (a MIG then its
+        autoscaler, a task definition then a service), the kill may have fallen between them, and
+        every provider's create is idempotent and completes what it finds half made."""
         name = self.name(role)
         existing = self.find(name)
         if existing is not None:
             if existing.deployment_id != self.id:
                 raise Conflict(f"{name} exists but belongs to deployment {existing.deployment_id}")
-            return existing
+            pending = self.state.pending
+            if pending is None or pending.op != "create" or pending.name != name:
+                return existing
         sequence = self.state.sequences[role]
+        self.state.pending = PendingOp(op="create", name=name)
+        self.checkpoint()
         group = self.mutate(
             lambda: self.account.create_server_group(spec, deployment_id=self.id, sequence=sequence)
         )
+        self.state.pending = None
+        self.checkpoint()  # the create is whole: a worker taking over from here adopts it
         cap = spec.capacity
+        done = "completed" if existing is not None else "created"
         self.emit(
             EventKind.CREATED,
-            f"created {name} ({role}, {spec.artifact}, capacity {cap.min}/{cap.desired}/{cap.max})",
+            f"{done} {name} ({role}, {spec.artifact}, capacity {cap.min}/{cap.desired}/{cap.max})",
             name,
             role=role,
         )
@@ -288,7 +299,7 @@ class Run:
         """On resume: send again the operation the previous worker was sending when it died (it
         may have landed in full, in part, or not at all; each operation is idempotent)."""
         op = self.state.pending
-        if op is None:
+        if op is None or op.op == "create":  # the creating step sends it again (``create``)
             return
         self.emit(
             EventKind.NOTE,

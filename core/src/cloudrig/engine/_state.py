@@ -34,11 +34,12 @@ class GroupSnapshot(BaseModel):
 class PendingOp(BaseModel):
     """A mutation about to be sent, saved first: when the worker dies before it learns the answer
     (perhaps after only part of it landed), the resumed run sends it again (every operation is
-    idempotent) before anything else, so a half-applied operation is completed."""
+    idempotent) before anything else, so a half-applied operation is completed. A ``create`` is
+    sent again by the step that creates (it needs the spec), when it finds the group half made."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    op: Literal["resize", "enable", "disable", "destroy", "set_weights"]
+    op: Literal["create", "resize", "enable", "disable", "destroy", "set_weights"]
     name: str | None = None
     capacity: Capacity | None = None
     weights: dict[str, int] | None = None
