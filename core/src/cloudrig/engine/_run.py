@@ -57,11 +57,10 @@ class Run:
         retry: RetryPolicy,
         handle: Deployment,
         hooks: Any = None,
-        event_seq: int = 0,
     ) -> None:
         self.record, self.account, self.store, self.lease = record, account, store, lease
         self.clock, self.retry, self.handle, self.hooks = clock, retry, handle, hooks
-        self._seq = event_seq
+        self._seq = 0  # numbers events only where the store does not (dry runs)
         self._scope, self._timers = "start", 0
 
     # -- facts -----------------------------------------------------------------------------------

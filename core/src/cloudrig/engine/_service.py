@@ -190,11 +190,7 @@ class Deployer:
 
         def body() -> None:
             unfinished = self.store.find(lease_key=key, unfinished=True)
-            if unfinished and unfinished[0].kind == "rollback":
-                # A rollback interrupted earlier: finish it. Rolling *it* back would undo it.
-                self._resume(handle, unfinished[0].id)
-                return
-            if unfinished:  # roll back the deployment in flight instead
+            if unfinished:  # roll back the deployment in flight instead (or finish a rollback)
                 self._resume(handle, unfinished[0].id, rollback=True)
                 return
             plan = strategy or Rollback()
@@ -246,6 +242,8 @@ class Deployer:
         migrate: bool = False,
     ) -> None:
         record = self.store.get(deployment_id)
+        # Rolling back a rollback would undo it: an interrupted rollback is finished instead.
+        rollback = rollback and record.kind != "rollback"
         strategy = self.strategy(record.strategy, record.params)
         self._run(
             handle,
@@ -289,8 +287,7 @@ class Deployer:
             fresh = isinstance(made, DeploymentRecord)
             record = made if isinstance(made, DeploymentRecord) else self.store.get(made)
             account = self.rig.account(record.account)
-            seq = 0 if fresh else len(self.store.events(record.id))
-            run = self._make_run(record, account, self.store, lease, handle, seq)
+            run = self._make_run(record, account, self.store, lease, handle)
             handle.id, handle.record = record.id, record
             if not fresh and record.status.finished and not rollback:
                 release(lease)  # joined a deployment another worker already finished
@@ -339,7 +336,6 @@ class Deployer:
         store: Any,
         lease: Lease | NullLease,
         handle: Deployment,
-        seq: int = 0,
     ) -> Run:
         return Run(
             record=record,
@@ -350,7 +346,6 @@ class Deployer:
             retry=self.retry,
             handle=handle,
             hooks=self.rig.registry.manager.hook,
-            event_seq=seq,
         )
 
     def _new_record(
