@@ -1,4 +1,4 @@
-"""cloudrig.ratelimit: the client-side rate limiter every cloud request passes (DESIGN.md §5).
+"""cloudrig.ratelimit: the client-side rate limiter every cloud request passes (docs/architecture.md §5).
 
 One ``Limiter`` per process, built by ``cloudrig.connect`` from the configuration's ``limits``
 section and handed to each provider as ``ProviderContext.limiter``. Providers attach it at their

@@ -2,7 +2,7 @@
 
 The provider says what an outcome means (its ``Classifier``: throttled, transient, permanent) and
 whether a call is safe to repeat; this module decides whether and when to try again. Only calls that
-are safe to repeat (reads, or writes carrying an idempotency token) are retried, as DESIGN.md §5
+are safe to repeat (reads, or writes carrying an idempotency token) are retried, as docs/architecture.md §5
 asks: a timed-out write may have happened. The cloud SDKs' own retries are turned off where the
 provider attaches, so attempts never multiply (3 SDK attempts x 5 of ours = 15 requests).
 """
