@@ -143,6 +143,12 @@ class Rig:
         """Answer the approval gate a deployment waits at (``approve=False`` rolls it back)."""
         return self.deployer.promote(deployment_id, approve=approve, on_event=on_event)
 
+    def abort(self, deployment_id: str, *, on_event: EventCallback | None = None) -> Deployment:
+        """Abandon an unfinished deployment (running, interrupted, waiting at a gate): undo what
+        it did — the groups it created leave traffic and scale down, the others get their
+        capacity and traffic back — then mark it ``aborted``. A finished deployment is refused."""
+        return self.deployer.abort(deployment_id, on_event=on_event)
+
     def rollback(
         self,
         account: str,

@@ -125,7 +125,10 @@ def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:
         run.emit(EventKind.FAILED, record.error)
         run.checkpoint()
         return
-    record.status = DeploymentStatus.ROLLED_BACK if requested else DeploymentStatus.FAILED
+    if record.state.abort_requested:
+        record.status = DeploymentStatus.ABORTED
+    else:
+        record.status = DeploymentStatus.ROLLED_BACK if requested else DeploymentStatus.FAILED
     run.emit(
         EventKind.FAILED if not requested else EventKind.DONE,
         f"deployment {run.id} {record.status.value}: {record.error}",
@@ -133,10 +136,13 @@ def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:
     run.checkpoint()
 
 
-def request_rollback(run: Run, strategy: Plan) -> None:
-    """Roll back an unfinished deployment on request (``rig.rollback`` of one in flight)."""
+def request_rollback(run: Run, strategy: Plan, *, abort: bool = False) -> None:
+    """Roll back an unfinished deployment on request (``rig.rollback`` of one in flight);
+    ``abort``: then mark it aborted (``rig.abort``), also when it was already rolling back."""
+    if abort:
+        run.state.abort_requested = True
     if run.record.status is not DeploymentStatus.ROLLING_BACK:
         check_rollback(run)  # never the last serving group out of traffic
-        _restore(run, strategy, Stopped("rollback requested"))
+        _restore(run, strategy, Stopped("abort requested" if abort else "rollback requested"))
     else:
         _restore(run, strategy, None)

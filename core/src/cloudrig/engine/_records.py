@@ -27,10 +27,12 @@ class DeploymentStatus(StrEnum):
     """The deployment failed and the cluster was restored to how it was before it."""
     ROLLED_BACK = "rolled_back"
     """Stopped on request (rejected, or rolled back while in flight) and restored."""
+    ABORTED = "aborted"
+    """Abandoned on request (``rig.abort``, ``cloudrig abort``): what it did was undone."""
 
     @property
     def finished(self) -> bool:
-        return self in (self.SUCCEEDED, self.FAILED, self.ROLLED_BACK)
+        return self in (self.SUCCEEDED, self.FAILED, self.ROLLED_BACK, self.ABORTED)
 
 
 class EventKind(StrEnum):

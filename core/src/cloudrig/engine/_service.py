@@ -1,4 +1,4 @@
-"""``rig.deploy`` / ``resume`` / ``promote`` / ``rollback``: finding or creating the deployment
+"""``rig.deploy`` / ``resume`` / ``promote`` / ``rollback`` / ``abort``: finding or creating the deployment
 record, taking the cluster's lease, and running the plan.
 
 Identity: a deployment is found again by its id (explicitly, or because an unfinished deployment of
@@ -212,6 +212,27 @@ class Deployer:
 
         return launch(handle, body, background)
 
+    def abort(
+        self,
+        deployment_id: str,
+        *,
+        on_event: EventCallback | None = None,
+        background: bool = False,
+    ) -> Deployment:
+        """Abandon an unfinished deployment: undo what it did (the restore a failure runs), then
+        mark it ``aborted``. A finished one is refused (``cloudrig rollback`` undoes those)."""
+        record = self.store.get(deployment_id)
+        if record.status.finished:
+            raise DeploymentError(
+                f"deployment {deployment_id} is already {record.status.value}: nothing to abort"
+            )
+        handle = Deployment(on_event)
+        return launch(
+            handle,
+            lambda: self._resume(handle, deployment_id, rollback=True, abort=True),
+            background,
+        )
+
     def plan(self, spec: ServerGroupSpec, strategy: Strategy) -> list[tuple[str, str, bool]]:
         """The steps a deployment of ``spec`` would take now: reads only, no record, no change."""
         account = self.rig.account(spec.account)
@@ -240,10 +261,12 @@ class Deployer:
         deployment_id: str,
         rollback: bool = False,
         migrate: bool = False,
+        abort: bool = False,
     ) -> None:
         record = self.store.get(deployment_id)
-        # Rolling back a rollback would undo it: an interrupted rollback is finished instead.
-        rollback = rollback and record.kind != "rollback"
+        # Rolling back a rollback would undo it: an interrupted rollback is finished instead
+        # (unless it is aborted: undoing what it did is what an abort asks for).
+        rollback = abort or (rollback and record.kind != "rollback")
         strategy = self.strategy(record.strategy, record.params)
         self._run(
             handle,
@@ -254,6 +277,7 @@ class Deployer:
             migrate=migrate,
             cluster=record.cluster,
             known_id=deployment_id,
+            abort=abort,
         )
 
     def _run(
@@ -266,6 +290,7 @@ class Deployer:
         migrate: bool = False,
         cluster: str = "",
         known_id: str | None = None,
+        abort: bool = False,
     ) -> None:
         lease = Lease(self.store, key, ttl=self.config.lease_ttl, clock=self.rig.clock)
 
@@ -289,6 +314,10 @@ class Deployer:
             account = self.rig.account(record.account)
             run = self._make_run(record, account, self.store, lease, handle)
             handle.id, handle.record = record.id, record
+            if abort and record.status.finished:  # it finished while this request waited
+                raise DeploymentError(
+                    f"deployment {record.id} is already {record.status.value}: nothing to abort"
+                )
             if not fresh and record.status.finished and not rollback:
                 release(lease)  # joined a deployment another worker already finished
                 announce(
@@ -319,7 +348,7 @@ class Deployer:
                 if not rollback:
                     check_plan(run, strategy, migrate=migrate)
             if rollback:
-                request_rollback(run, strategy)
+                request_rollback(run, strategy, abort=abort)
             else:
                 execute(run, strategy, resumed=not fresh)
         except (Exception, KeyboardInterrupt):

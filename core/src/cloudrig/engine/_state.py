@@ -85,6 +85,8 @@ class DeploymentState(BaseModel):
     """Each delay's and wait's end, keyed by the step (or restore) and its position in it."""
     gates_opened: dict[str, datetime] = Field(default_factory=dict)
     rollback_requested: bool = False
+    abort_requested: bool = False
+    """Abandoned on request (``rig.abort``): the restore ends it ``aborted``, not ``rolled_back``."""
 
     # -- canary --------------------------------------------------------------------------------------
     baseline_artifact: str | None = None
