@@ -22,7 +22,7 @@ from typing import Any
 
 from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
 from cloudrig.provider import LoadBalancers
-from cloudrig_aws import ClientFactory
+from cloudrig_aws import ClientFactory, tag_values
 from cloudrig_ecs.naming import load_balancer_name, version_target_group_name
 from cloudrig_ecs.network import Network
 from cloudrig_ecs.settings import EcsLoadBalancerSettings
@@ -109,7 +109,7 @@ class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
     def upsert(self, spec: LoadBalancerSpec, settings: EcsLoadBalancerSettings) -> LoadBalancer:
         region, elb, aws_name = spec.region, self.elb(spec.region), load_balancer_name(spec.name)
         subnets = list(settings.subnets) or self._network.default_subnets(region)
-        tags = [{"Key": TAG_NAME, "Value": spec.name}]
+        tags = [{"Key": TAG_NAME, "Value": tag_values.encode(spec.name)}]
         # CreateLoadBalancer and CreateTargetGroup return the existing resource when it matches.
         lb = _ensure(
             elb,
@@ -169,7 +169,7 @@ class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
                     tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
                     if TAG_NAME in tags:
                         with contextlib.suppress(NotFound):
-                            found.append(self.get(where, tags[TAG_NAME]))
+                            found.append(self.get(where, tag_values.decode(tags[TAG_NAME])))
         return found
 
     def delete(self, region: str, name: str) -> None:
@@ -193,7 +193,7 @@ class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
             resource=group,
             Name=version_target_group_name(group),
             TargetType="ip",
-            Tags=[{"Key": TAG_NAME, "Value": group}],
+            Tags=[{"Key": TAG_NAME, "Value": tag_values.encode(group)}],
             **info.template,
         )
         return str(created["TargetGroupArn"])

@@ -55,8 +55,7 @@ _SNAPSHOT = ("services",)
 
 def lbs_of(service: dict[str, Any]) -> list[tuple[str, str]]:
     """(load balancer name, the group's target group ARN) for each of its load balancers."""
-    tags = meta.as_dict(service.get("tags"))
-    names = [n for n in tags.get(meta.LBS, "").split(",") if n]
+    names = meta.names(meta.as_dict(service.get("tags")), meta.LBS)
     arns = [lb["targetGroupArn"] for lb in service.get("loadBalancers", [])]
     return list(zip(names, arns, strict=False))
 
@@ -223,7 +222,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             created_at=created if isinstance(created, datetime) else None,
             artifact=tags.get(ARTIFACT),
             load_balancers=tuple(lb for lb, _ in lbs_of(service)),
-            security_groups=tuple(g for g in tags.get(meta.SGS, "").split(",") if g),
+            security_groups=meta.names(tags, meta.SGS),
             deployment_id=metadata.deployment_id,
             tags={k: v for k, v in tags.items() if not k.startswith("cloudrig:")},
         )
@@ -244,11 +243,12 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             return self.group(region, existing)
         tags = dict(spec.tags) | meta.metadata_tags(name, request.metadata, spec.capacity)
         tags |= {
-            meta.LBS: ",".join(spec.load_balancers),
-            meta.SGS: ",".join(spec.security_groups),
+            meta.LBS: meta.list_value(spec.load_balancers),
+            meta.SGS: meta.list_value(spec.security_groups),
             HEALTH_CHECKED: "true" if settings.health_check_command else "false",
-            ARTIFACT: spec.artifact[:256],
+            ARTIFACT: meta.fit(spec.artifact),
         }
+        meta.check(name, tags)
         arguments = self._creation.arguments(request, tags)
         answer = self.ecs(region).call(
             "create_service",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudrig import InvalidSpec
 from cloudrig.provider import CreateServerGroup
+from cloudrig_aws import tag_values
 from cloudrig_lambda.code import is_image
 from cloudrig_lambda.health import TAG_VERIFY
 from cloudrig_lambda.metadata import function_description
@@ -59,11 +60,36 @@ def function_configuration(
 
 
 def function_tags(request: Request) -> dict[str, str]:
-    """The function's tags: the spec's, plus what cloudrig records of the group."""
-    tags = dict(request.spec.tags)
-    tags[TAG_LBS] = ",".join(request.spec.load_balancers)
-    tags[TAG_SGS] = ",".join(request.spec.security_groups)
+    """The function's tags: the spec's, plus what cloudrig records of the group, in Lambda's
+    tag alphabet (``cloudrig_aws.tag_values``: letters, numbers, spaces and ``_.:/=+-@``; other
+    characters escaped, lists joined by ``+``). A spec tag Lambda would refuse, or a value too
+    long once encoded, is ``InvalidSpec`` before anything is created."""
+    user = dict(request.spec.tags)
+    bad = tag_values.refused(user)
+    if bad:
+        raise InvalidSpec(
+            f"tags {', '.join(bad)} of {request.name}: Lambda tag keys take 128 and values 256 "
+            "characters of letters, numbers, spaces and _.:/=+-@",
+            resource=request.name,
+        )
+    ours = {
+        TAG_LBS: tag_values.encode_list(request.spec.load_balancers),
+        TAG_SGS: tag_values.encode_list(request.spec.security_groups),
+    }
     verify = request.settings.verify_payload
     if verify is not None:
-        tags[TAG_VERIFY] = json.dumps(verify, separators=(",", ":"))
-    return tags
+        text = json.dumps(verify, ensure_ascii=False, separators=(",", ":"))
+        ours[TAG_VERIFY] = tag_values.encode(text)
+    long = tag_values.too_long(ours)
+    if long:
+        raise InvalidSpec(
+            f"{', '.join(long)} of {request.name}: longer than Lambda's 256 characters once "
+            "encoded",
+            resource=request.name,
+        )
+    return user | ours
+
+
+def listed(tags: dict[str, str], key: str) -> tuple[str, ...]:
+    """The items of a list tag (``TAG_LBS``, ``TAG_SGS``) of the function's tags."""
+    return tag_values.decode_list(tags.get(key, ""))

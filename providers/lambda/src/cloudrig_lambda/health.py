@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudrig import HealthDetail, HealthState, Instance, ProviderError
+from cloudrig_aws import tag_values
 from cloudrig_lambda.functions import Version
 from cloudrig_lambda.provisioned import Provisioned
 
@@ -119,7 +120,7 @@ def instances(
     state = state_detail(version.config)
     verified: tuple[HealthDetail, ...] = ()
     if TAG_VERIFY in tags and state.state is HealthState.UP:
-        payload = json.loads(tags[TAG_VERIFY])
+        payload = json.loads(tag_values.decode(tags[TAG_VERIFY]))
         verified = (verify_detail(client, version.function, version.number, payload),)
     modified = version.config.get("LastModified")
     launched = datetime.fromisoformat(modified) if modified else None

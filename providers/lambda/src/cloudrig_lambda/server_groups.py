@@ -49,6 +49,7 @@ from cloudrig_lambda.configuration import (
     Request,
     function_configuration,
     function_tags,
+    listed,
 )
 from cloudrig_lambda.functions import Functions, Version
 from cloudrig_lambda.health import instances
@@ -223,8 +224,8 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
             enabled=weights.get(version.number, 0) > 0,
             created_at=datetime.fromisoformat(modified) if modified else None,
             artifact=config.get("ImageUri") or f"sha256:{config.get('CodeSha256', '')}",
-            load_balancers=tuple(filter(None, tags.get(TAG_LBS, "").split(","))),
-            security_groups=tuple(filter(None, tags.get(TAG_SGS, "").split(","))),
+            load_balancers=listed(tags, TAG_LBS),
+            security_groups=listed(tags, TAG_SGS),
             deployment_id=facts.metadata.deployment_id,
             tags={k: v for k, v in tags.items() if not k.startswith("cloudrig:")},
         )

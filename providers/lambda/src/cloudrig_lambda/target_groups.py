@@ -17,7 +17,7 @@ from typing import Any
 
 from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
 from cloudrig.provider import LoadBalancers
-from cloudrig_aws import ClientFactory
+from cloudrig_aws import ClientFactory, tag_values
 from cloudrig_lambda.naming import target_group_name
 from cloudrig_lambda.settings import LambdaLoadBalancerSettings
 
@@ -63,7 +63,7 @@ class LambdaLoadBalancers(LoadBalancers[LambdaLoadBalancerSettings]):
                 Name=target_group_name(spec.name),
                 TargetType="lambda",
                 HealthCheckEnabled=settings.health_check,
-                Tags=[{"Key": TAG_NAME, "Value": spec.name}],
+                Tags=[{"Key": TAG_NAME, "Value": tag_values.encode(spec.name)}],
             )
         elif group.get("HealthCheckEnabled") != settings.health_check:
             elb.call(
@@ -94,7 +94,7 @@ class LambdaLoadBalancers(LoadBalancers[LambdaLoadBalancerSettings]):
                 for described in elb.call("describe_tags", ResourceArns=arns)["TagDescriptions"]:
                     tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
                     if TAG_NAME in tags:
-                        found.append(self._model(where, tags[TAG_NAME]))
+                        found.append(self._model(where, tag_values.decode(tags[TAG_NAME])))
         return found
 
     def delete(self, region: str, name: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from cloudrig import InvalidSpec, NotFound, TrafficWeights
 from cloudrig.provider import Traffic
-from cloudrig_aws import ClientFactory
+from cloudrig_aws import ClientFactory, tag_values
 from cloudrig_lambda.functions import Functions
 from cloudrig_lambda.naming import function_name
 from cloudrig_lambda.target_groups import TAG_LBS, LambdaLoadBalancers
@@ -134,7 +134,7 @@ class LambdaTraffic(Traffic):
         alias_arn = answer["AliasArn"]
         function_arn = alias_arn.rsplit(":", 1)[0]
         tags = client.call("list_tags", Resource=function_arn).get("Tags", {})
-        lbs = [lb for lb in tags.get(TAG_LBS, "").split(",") if lb]
+        lbs = tag_values.decode_list(tags.get(TAG_LBS, ""))
         if lbs:
             self._load_balancers.attach_alias(region, alias_arn, lbs)
 
