@@ -26,7 +26,12 @@ PUBLIC = (
 )
 DOCS = (ROOT / "README.md", ROOT / "core" / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 # Packages whose names the docs may mention besides cloudrig's own (the template they describe).
-DOCUMENTED_PACKAGES = ("cloudrig_example", "cloudrig_example.plugin", "cloudrig_example.provider")
+DOCUMENTED_PACKAGES = (
+    "cloudrig_example",
+    "cloudrig_example.naming",
+    "cloudrig_example.plugin",
+    "cloudrig_example.provider",
+)
 # Names the docs mention that belong to the clouds or libraries, not to cloudrig.
 FOREIGN = {"AddToLoadBalancer", "SecretStr", "None", "MAJOR"}
 

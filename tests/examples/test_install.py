@@ -33,7 +33,7 @@ import cloudrig_example
 print(json.dumps({
     "entry_points": [[ep.value, str(ep.dist.locate_file(""))] for ep in eps],
     "distribution": entry.distribution,
-    "capabilities": entry.descriptor.capabilities.model_dump(mode="json"),
+    "capabilities": entry.descriptor.capabilities.as_json(),
     "failures": [str(f) for f in registry.failures],
     "httpx_after_listing": httpx_after_listing,
     "implementation": f"{implementation.__module__}.{implementation.__qualname__}",

@@ -55,7 +55,7 @@ def _entry_data(entry: ProviderEntry) -> dict[str, Any]:
         "version": entry.version,
         "contract_version": d.contract_version,
         "compatible": entry.compatible,
-        "capabilities": d.capabilities.model_dump(mode="json"),
+        "capabilities": d.capabilities.as_json(),
         "implementation": d.implementation,
     }
 

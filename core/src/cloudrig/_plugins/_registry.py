@@ -233,7 +233,8 @@ class PluginRegistry:
             )
 
     def implementation(self, name: str) -> type[Provider[Any]]:
-        """Import a provider's implementation class and check it fulfils the contract."""
+        """Import a provider's implementation class and check it fulfils the contract; the
+        descriptor's references (settings models, naming policy) are imported and checked too."""
         if name in self._implementations:
             return self._implementations[name]
         from cloudrig.provider._contract import contract_problems
@@ -259,6 +260,8 @@ class PluginRegistry:
                 f"provider {name!r} ({entry.origin}) does not fulfil the contract: "
                 + "; ".join(problems)
             )
+        for reference in entry.descriptor.references():
+            getattr(entry.descriptor, reference)  # imports and checks it, or raises PluginError
         cls: type[Provider[Any]] = obj  # type: ignore[assignment]  # checked above
         self._implementations[name] = cls
         return cls

@@ -44,7 +44,7 @@ def plan_print(run: Run, strategy: Strategy) -> PlanPrint:
     steps = tuple(step.name for step in strategy.steps(run))
     params = strategy.params()
     provider = run.account.descriptor.name
-    capabilities = run.capabilities.model_dump(mode="json")
+    capabilities = run.capabilities.as_json()
     return PlanPrint(
         fingerprint=_digest(
             {

@@ -1,6 +1,6 @@
 """cloudrig provider for the example cloud — the template every cloudrig provider is copied from.
 
-Importing this package loads the settings models only; ``ExampleProvider`` (and with it the HTTP
+Importing this package loads nothing else; ``ExampleProvider`` (and with it the HTTP
 client) is imported on first use, so listing providers stays cheap.
 """
 
@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cloudrig.provider import lazy_exports
-from cloudrig_example.settings import (
-    ExampleAccountSettings,
-    ExampleLoadBalancerSettings,
-    ExampleServerGroupSettings,
-)
 
 if TYPE_CHECKING:
     from cloudrig_example.provider import ExampleProvider
+    from cloudrig_example.settings import (
+        ExampleAccountSettings,
+        ExampleLoadBalancerSettings,
+        ExampleServerGroupSettings,
+    )
 
 __getattr__, __dir__ = lazy_exports(__name__)
 

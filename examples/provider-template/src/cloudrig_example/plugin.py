@@ -1,19 +1,14 @@
 """The plugin module named by the ``cloudrig`` entry point: it describes the provider, cheaply.
 
-It imports cloudrig and the settings models only — no HTTP client — so ``cloudrig providers``,
-config validation and ``cloudrig schema`` never load what talks to the cloud. The implementation is
-named as a string and imported when an account is connected.
+It imports ``cloudrig.provider``'s descriptor parts only. The settings models, the naming policy
+and the implementation are named as ``"module:Name"`` references and imported on first use
+(validating a configuration, connecting an account), so ``cloudrig providers`` loads neither the
+cloud's SDK nor pydantic (``benchmarks/discovery``).
 """
 
 from __future__ import annotations
 
 from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
-from cloudrig_example.naming import NAMING
-from cloudrig_example.settings import (
-    ExampleAccountSettings,
-    ExampleLoadBalancerSettings,
-    ExampleServerGroupSettings,
-)
 
 DESCRIPTOR = ProviderDescriptor(
     name="example",
@@ -29,10 +24,10 @@ DESCRIPTOR = ProviderDescriptor(
         disable_keeps_instances=True,  # disabled groups keep running, out of traffic
         efficient_wait=False,  # no watch API: the core polls get_server_group
     ),
-    naming=NAMING,
-    account_settings=ExampleAccountSettings,
-    spec_settings=ExampleServerGroupSettings,
-    load_balancer_settings=ExampleLoadBalancerSettings,
+    naming="cloudrig_example.naming:NAMING",
+    account_settings="cloudrig_example.settings:ExampleAccountSettings",
+    spec_settings="cloudrig_example.settings:ExampleServerGroupSettings",
+    load_balancer_settings="cloudrig_example.settings:ExampleLoadBalancerSettings",
     implementation="cloudrig_example.provider:ExampleProvider",
 )
 

@@ -1,20 +1,14 @@
 """The plugin module named by the ``cloudrig`` entry point: it describes the provider, cheaply.
 
-It imports cloudrig and the settings models only — never boto3 — so ``cloudrig providers``, config
-validation and ``cloudrig schema`` never load the SDK. The implementation is named as a string
-and imported when an account is connected.
+It imports ``cloudrig.provider``'s descriptor parts only. The settings models, the naming policy
+and the implementation are named as ``"module:Name"`` references and imported on first use
+(validating a configuration, connecting an account), so ``cloudrig providers`` loads neither the
+cloud's SDK nor pydantic (``benchmarks/discovery``).
 """
 
 from __future__ import annotations
 
 from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
-from cloudrig_aws.naming import NAMING
-from cloudrig_aws.settings import (
-    AwsAccountSettings,
-    AwsLoadBalancerSettings,
-    AwsSecurityGroupSettings,
-    AwsServerGroupSettings,
-)
 
 DESCRIPTOR = ProviderDescriptor(
     name="aws",
@@ -28,11 +22,11 @@ DESCRIPTOR = ProviderDescriptor(
         disable_keeps_instances=True,  # detached from target groups, instances kept
         efficient_wait=False,  # no watch API: the core polls (reads are coalesced)
     ),
-    naming=NAMING,
-    account_settings=AwsAccountSettings,
-    spec_settings=AwsServerGroupSettings,
-    load_balancer_settings=AwsLoadBalancerSettings,
-    security_group_settings=AwsSecurityGroupSettings,
+    naming="cloudrig_aws.naming:NAMING",
+    account_settings="cloudrig_aws.settings:AwsAccountSettings",
+    spec_settings="cloudrig_aws.settings:AwsServerGroupSettings",
+    load_balancer_settings="cloudrig_aws.settings:AwsLoadBalancerSettings",
+    security_group_settings="cloudrig_aws.settings:AwsSecurityGroupSettings",
     implementation="cloudrig_aws.provider:AwsProvider",
 )
 

@@ -1,16 +1,14 @@
-"""The plugin module named by the ``cloudrig`` entry point: describes the provider, cheaply
-(cloudrig and the settings models only, never boto3)."""
+"""The plugin module named by the ``cloudrig`` entry point: it describes the provider, cheaply.
+
+It imports ``cloudrig.provider``'s descriptor parts only. The settings models, the naming policy
+and the implementation are named as ``"module:Name"`` references and imported on first use
+(validating a configuration, connecting an account), so ``cloudrig providers`` loads neither the
+cloud's SDK nor pydantic (``benchmarks/discovery``).
+"""
 
 from __future__ import annotations
 
 from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
-from cloudrig_ecs.naming import NAMING
-from cloudrig_ecs.settings import (
-    EcsAccountSettings,
-    EcsLoadBalancerSettings,
-    EcsSecurityGroupSettings,
-    EcsServiceSettings,
-)
 
 DESCRIPTOR = ProviderDescriptor(
     name="ecs",
@@ -24,11 +22,11 @@ DESCRIPTOR = ProviderDescriptor(
         disable_keeps_instances=True,  # weight 0: tasks keep running
         efficient_wait=False,
     ),
-    naming=NAMING,
-    account_settings=EcsAccountSettings,
-    spec_settings=EcsServiceSettings,
-    load_balancer_settings=EcsLoadBalancerSettings,
-    security_group_settings=EcsSecurityGroupSettings,
+    naming="cloudrig_ecs.naming:NAMING",
+    account_settings="cloudrig_ecs.settings:EcsAccountSettings",
+    spec_settings="cloudrig_ecs.settings:EcsServiceSettings",
+    load_balancer_settings="cloudrig_ecs.settings:EcsLoadBalancerSettings",
+    security_group_settings="cloudrig_ecs.settings:EcsSecurityGroupSettings",
     implementation="cloudrig_ecs.provider:EcsProvider",
 )
 

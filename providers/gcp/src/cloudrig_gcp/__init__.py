@@ -12,17 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cloudrig.provider import lazy_exports
-from cloudrig_gcp.settings import (
-    GcpAccountSettings,
-    GcpLoadBalancerSettings,
-    GcpSecurityGroupSettings,
-    GcpServerGroupSettings,
-)
 
 if TYPE_CHECKING:
     from cloudrig_gcp.clients import ComputeClients
     from cloudrig_gcp.errors import classify, map_error
     from cloudrig_gcp.provider import GcpProvider
+    from cloudrig_gcp.settings import (
+        GcpAccountSettings,
+        GcpLoadBalancerSettings,
+        GcpSecurityGroupSettings,
+        GcpServerGroupSettings,
+    )
     from cloudrig_gcp.transport import attach
 
 __getattr__, __dir__ = lazy_exports(__name__)

@@ -1,20 +1,14 @@
 """The plugin module named by the ``cloudrig`` entry point: it describes the provider, cheaply.
 
-It imports cloudrig and the settings models only — never google-cloud-compute — so ``cloudrig
-providers``, config validation and ``cloudrig schema`` never load the SDK. The implementation is
-named as a string and imported when an account is connected.
+It imports ``cloudrig.provider``'s descriptor parts only. The settings models, the naming policy
+and the implementation are named as ``"module:Name"`` references and imported on first use
+(validating a configuration, connecting an account), so ``cloudrig providers`` loads neither the
+cloud's SDK nor pydantic (``benchmarks/discovery``).
 """
 
 from __future__ import annotations
 
 from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
-from cloudrig_gcp.naming import NAMING
-from cloudrig_gcp.settings import (
-    GcpAccountSettings,
-    GcpLoadBalancerSettings,
-    GcpSecurityGroupSettings,
-    GcpServerGroupSettings,
-)
 
 DESCRIPTOR = ProviderDescriptor(
     name="gcp",
@@ -28,11 +22,11 @@ DESCRIPTOR = ProviderDescriptor(
         disable_keeps_instances=True,  # out of the backend service, instances kept
         efficient_wait=False,  # no watch API: the core polls (reads are coalesced)
     ),
-    naming=NAMING,
-    account_settings=GcpAccountSettings,
-    spec_settings=GcpServerGroupSettings,
-    load_balancer_settings=GcpLoadBalancerSettings,
-    security_group_settings=GcpSecurityGroupSettings,
+    naming="cloudrig_gcp.naming:NAMING",
+    account_settings="cloudrig_gcp.settings:GcpAccountSettings",
+    spec_settings="cloudrig_gcp.settings:GcpServerGroupSettings",
+    load_balancer_settings="cloudrig_gcp.settings:GcpLoadBalancerSettings",
+    security_group_settings="cloudrig_gcp.settings:GcpSecurityGroupSettings",
     implementation="cloudrig_gcp.provider:GcpProvider",
 )
 

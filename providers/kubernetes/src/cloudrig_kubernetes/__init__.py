@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cloudrig.provider import lazy_exports
-from cloudrig_kubernetes.settings import (
-    KubernetesAccountSettings,
-    KubernetesLoadBalancerSettings,
-    KubernetesSecurityGroupSettings,
-    KubernetesServerGroupSettings,
-)
 
 if TYPE_CHECKING:
     from cloudrig_kubernetes.clients import KubeClient, attach
     from cloudrig_kubernetes.errors import classify, map_error
     from cloudrig_kubernetes.provider import KubernetesProvider
+    from cloudrig_kubernetes.settings import (
+        KubernetesAccountSettings,
+        KubernetesLoadBalancerSettings,
+        KubernetesSecurityGroupSettings,
+        KubernetesServerGroupSettings,
+    )
 
 __getattr__, __dir__ = lazy_exports(__name__)
 

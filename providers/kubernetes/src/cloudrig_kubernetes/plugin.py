@@ -1,19 +1,14 @@
 """The plugin module named by the ``cloudrig`` entry point: it describes the provider, cheaply.
 
-It imports cloudrig and the settings models only — never the kubernetes client — so ``cloudrig
-providers``, config validation and ``cloudrig schema`` never load the SDK.
+It imports ``cloudrig.provider``'s descriptor parts only. The settings models, the naming policy
+and the implementation are named as ``"module:Name"`` references and imported on first use
+(validating a configuration, connecting an account), so ``cloudrig providers`` loads neither the
+cloud's SDK nor pydantic (``benchmarks/discovery``).
 """
 
 from __future__ import annotations
 
 from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
-from cloudrig_kubernetes.naming import NAMING
-from cloudrig_kubernetes.settings import (
-    KubernetesAccountSettings,
-    KubernetesLoadBalancerSettings,
-    KubernetesSecurityGroupSettings,
-    KubernetesServerGroupSettings,
-)
 
 DESCRIPTOR = ProviderDescriptor(
     name="kubernetes",
@@ -27,11 +22,11 @@ DESCRIPTOR = ProviderDescriptor(
         disable_keeps_instances=True,  # the traffic label goes, the pods stay
         efficient_wait=True,  # a watch on the group's pods
     ),
-    naming=NAMING,
-    account_settings=KubernetesAccountSettings,
-    spec_settings=KubernetesServerGroupSettings,
-    load_balancer_settings=KubernetesLoadBalancerSettings,
-    security_group_settings=KubernetesSecurityGroupSettings,
+    naming="cloudrig_kubernetes.naming:NAMING",
+    account_settings="cloudrig_kubernetes.settings:KubernetesAccountSettings",
+    spec_settings="cloudrig_kubernetes.settings:KubernetesServerGroupSettings",
+    load_balancer_settings="cloudrig_kubernetes.settings:KubernetesLoadBalancerSettings",
+    security_group_settings="cloudrig_kubernetes.settings:KubernetesSecurityGroupSettings",
     implementation="cloudrig_kubernetes.provider:KubernetesProvider",
 )
 

@@ -1,19 +1,14 @@
-"""The plugin module named by the ``cloudrig`` entry point: describes the provider, cheaply.
+"""The plugin module named by the ``cloudrig`` entry point: it describes the provider, cheaply.
 
-Imports cloudrig and the settings models only, never boto3; the implementation is named as a
-string and imported when an account is connected.
+It imports ``cloudrig.provider``'s descriptor parts only. The settings models, the naming policy
+and the implementation are named as ``"module:Name"`` references and imported on first use
+(validating a configuration, connecting an account), so ``cloudrig providers`` loads neither the
+cloud's SDK nor pydantic (``benchmarks/discovery``).
 """
 
 from __future__ import annotations
 
 from cloudrig.provider import Capabilities, ProviderDescriptor, TrafficSplit, hookimpl
-from cloudrig_lambda.naming import NAMING
-from cloudrig_lambda.settings import (
-    LambdaAccountSettings,
-    LambdaFunctionSettings,
-    LambdaLoadBalancerSettings,
-    LambdaSecurityGroupSettings,
-)
 
 DESCRIPTOR = ProviderDescriptor(
     name="lambda",
@@ -29,11 +24,11 @@ DESCRIPTOR = ProviderDescriptor(
         disable_keeps_instances=True,  # out of the alias, a version stays (and keeps its config)
         efficient_wait=False,
     ),
-    naming=NAMING,
-    account_settings=LambdaAccountSettings,
-    spec_settings=LambdaFunctionSettings,
-    load_balancer_settings=LambdaLoadBalancerSettings,
-    security_group_settings=LambdaSecurityGroupSettings,
+    naming="cloudrig_lambda.naming:NAMING",
+    account_settings="cloudrig_lambda.settings:LambdaAccountSettings",
+    spec_settings="cloudrig_lambda.settings:LambdaFunctionSettings",
+    load_balancer_settings="cloudrig_lambda.settings:LambdaLoadBalancerSettings",
+    security_group_settings="cloudrig_lambda.settings:LambdaSecurityGroupSettings",
     implementation="cloudrig_lambda.provider:LambdaProvider",
 )
 
