@@ -22,6 +22,7 @@ from cloudrig._version import __version__
 if TYPE_CHECKING:
     from cloudrig._account import Account
     from cloudrig._clock import Clock, SystemClock
+    from cloudrig._config._apply import ResourceAction, ResourceChange, ResourceKind, ResourcePlan
     from cloudrig._config._file import AccountConfig, Config, load_config
     from cloudrig._errors import (
         AuthorizationDenied,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
         TrafficWeights,
     )
     from cloudrig._rig import Rig, connect
+    from cloudrig.engine._spec import SpecFile
 
 __getattr__, __dir__ = lazy_exports(__name__)
 
@@ -91,11 +93,16 @@ __all__ = [
     "Protocol",
     "ProviderError",
     "ProviderFailure",
+    "ResourceAction",
+    "ResourceChange",
+    "ResourceKind",
+    "ResourcePlan",
     "Rig",
     "SecurityGroup",
     "SecurityGroupSpec",
     "ServerGroup",
     "ServerGroupSpec",
+    "SpecFile",
     "SystemClock",
     "Throttled",
     "TrafficWeights",

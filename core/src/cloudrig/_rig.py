@@ -12,7 +12,13 @@ from cloudrig._account import Account
 from cloudrig._clock import Clock, SystemClock
 from cloudrig._config._file import Config, load_config
 from cloudrig._errors import ConfigError
-from cloudrig._model._resources import Cluster, Moniker, ServerGroupSpec
+from cloudrig._model._resources import (
+    Cluster,
+    LoadBalancerSpec,
+    Moniker,
+    SecurityGroupSpec,
+    ServerGroupSpec,
+)
 from cloudrig._plugins._registry import PluginRegistry
 from cloudrig._redaction import redact_logs, secret_values
 from cloudrig.provider._authorization import Decision
@@ -96,9 +102,45 @@ class Rig:
             self._deployer = Deployer(self, self.config.deployments, self._state_store)
         return self._deployer
 
+    # -- load balancers and security groups (cloudrig._config._apply) -----------------------------
+    def load_spec(self, source: str | Path | Mapping[str, Any]) -> SpecFile:
+        """Read a deployment spec file (YAML, TOML or a mapping): its server group, its strategy
+        (with this rig's strategies, plugins' included) and the resources it declares."""
+        from cloudrig.engine._spec import load_spec_file
+
+        return load_spec_file(source, self.deployer.strategies())
+
+    def apply(
+        self, *resources: LoadBalancerSpec | SecurityGroupSpec | SpecFile, dry_run: bool = False
+    ) -> ResourcePlan:
+        """Create or update load balancers and security groups, security groups first; a spec
+        file's declarations, after checking that everything its server group names is declared
+        or exists. Every reference is checked before anything changes (one ``ConfigError``
+        lists each problem); upserts are idempotent, so applying twice changes nothing.
+        ``dry_run`` only reads: the returned plan says per resource what applying would do."""
+        from cloudrig._config import _apply
+
+        lbs: list[LoadBalancerSpec] = []
+        sgs: list[SecurityGroupSpec] = []
+        refs: list[_apply.Reference] = []
+        sources = set()
+        for item in resources:
+            if isinstance(item, LoadBalancerSpec):
+                lbs.append(item)
+            elif isinstance(item, SecurityGroupSpec):
+                sgs.append(item)
+            else:
+                lbs += item.load_balancers
+                sgs += item.security_groups
+                refs += _apply.references(item.server_group)
+                sources.add(item.source)
+        source = next(iter(sources)) if len(sources) == 1 else None
+        run = _apply.plan if dry_run else _apply.apply
+        return run(self, lbs, sgs, refs, source=source)
+
     def deploy(
         self,
-        spec: ServerGroupSpec,
+        spec: ServerGroupSpec | SpecFile,
         strategy: Strategy | None = None,
         *,
         on_event: EventCallback | None = None,
@@ -114,7 +156,15 @@ class Rig:
         used on the cluster returns that deployment — running (joined or resumed), paused,
         finished or failed — instead of starting another, so a retry of a deploy whose answer was
         lost never makes a second new version. Use one key per logical deploy (a workflow run and
-        step id, say); the same key with another spec or strategy is a ``DeploymentConflict``."""
+        step id, say); the same key with another spec or strategy is a ``DeploymentConflict``.
+
+        A ``SpecFile`` (``rig.load_spec``) is applied first (``rig.apply``: its declared load
+        balancers and security groups), then its server group deployed with its strategy unless
+        ``strategy`` is given."""
+        if not isinstance(spec, ServerGroupSpec):
+            self.apply(spec)
+            strategy = strategy or spec.strategy
+            spec = spec.server_group
         if strategy is None:
             from cloudrig.strategies import RedBlack
 
@@ -204,6 +254,8 @@ def connect(
 
 # Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints`` resolves the public
 # signatures above; at the bottom the import cycle between these modules is harmless.
+from cloudrig._config._apply import ResourcePlan  # noqa: E402
 from cloudrig.engine import Deployment, DeploymentRecord, EventCallback, StateStore  # noqa: E402
 from cloudrig.engine._service import Deployer  # noqa: E402
+from cloudrig.engine._spec import SpecFile  # noqa: E402
 from cloudrig.strategies import Strategy  # noqa: E402

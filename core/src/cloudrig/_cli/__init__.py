@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from cloudrig._cli import config, doctor, providers
+from cloudrig._cli import apply, cluster, config, deployments, doctor, providers
 from cloudrig._cli import deploy as deploy_commands
 from cloudrig._cli._output import CloudrigGroup
 from cloudrig._version import __version__
@@ -74,6 +74,9 @@ app.command("providers")(providers.providers)
 app.command("doctor")(doctor.doctor)
 app.add_typer(config.app, name="config")
 deploy_commands.register(app)
+app.add_typer(cluster.app, name="cluster")
+deployments.register(app)
+app.command("apply")(apply.apply)
 
 
 def main() -> None:

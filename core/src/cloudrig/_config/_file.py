@@ -76,9 +76,19 @@ def read_config(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[str
 
 def validation_problems(prefix: str, error: ValidationError) -> list[tuple[str, str]]:
     """One ``(location, message)`` per pydantic error, without the offending input value."""
+    from cloudrig._config._resources import UNION_TAGS
+
     problems = []
     for err in error.errors(include_input=False, include_url=False):
-        field = ".".join(str(part) for part in err["loc"])
+        loc = err["loc"]
+        # ``load_balancers.0.port``, not ``load_balancers.0.declaration.port``: a union's tag
+        # after a list index is pydantic's bookkeeping, not a field the user wrote.
+        parts = [
+            p
+            for i, p in enumerate(loc)
+            if not (p in UNION_TAGS and i and isinstance(loc[i - 1], int))
+        ]
+        field = ".".join(str(part) for part in parts)
         location = f"{prefix}, field {field!r}" if field else prefix
         message = err["msg"]
         if err["type"] == "extra_forbidden":

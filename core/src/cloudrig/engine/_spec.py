@@ -5,31 +5,46 @@
     cluster: {app: checkout, stack: prod}
     artifact: ami-0abc1234
     capacity: {min: 2, desired: 3, max: 6}
-    load_balancers: [checkout-prod]
-    security_groups: [checkout]
+    load_balancers:                  # names, or declarations upserted before the deployment
+      - {name: checkout-prod, port: 80, health_check: {path: /health}}
+    security_groups:
+      - name: checkout
+        ingress: [{from_port: 8080, to_port: 8080, cidrs: [10.0.0.0/8]}]
     strategy:
       name: red-black             # or highlander, rolling-red-black, canary, a plugin's
       max_remaining: 2
       scale_down_after: 10m
     settings: {instance_type: m7g.large}   # the provider's block, checked by its own model
 
-``cloudrig schema`` prints the JSON Schema of this file, with every installed strategy.
+``cloudrig schema`` prints the JSON Schema of this file, with every installed strategy. Declared
+load balancers and security groups (``cloudrig._config._resources``) are planned and applied by
+``cloudrig._config._apply`` (``rig.apply``, ``cloudrig apply``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cloudrig._config._file import read_config, validation_problems
+from cloudrig._config._resources import (
+    LoadBalancerEntry,
+    SecurityGroupEntry,
+    duplicate_problems,
+    entry_name,
+)
 from cloudrig._errors import ConfigError
-from cloudrig._model._resources import Capacity, Moniker, ServerGroupSpec
-
-if TYPE_CHECKING:
-    from cloudrig.strategies import Strategy
+from cloudrig._model._resources import (
+    Capacity,
+    LoadBalancerSpec,
+    Moniker,
+    SecurityGroupSpec,
+    ServerGroupSpec,
+)
 
 
 class ClusterRef(BaseModel):
@@ -51,8 +66,12 @@ class DeploySpec(BaseModel):
     cluster: ClusterRef
     artifact: str = Field(min_length=1)
     capacity: Capacity
-    load_balancers: tuple[str, ...] = ()
-    security_groups: tuple[str, ...] = ()
+    load_balancers: tuple[LoadBalancerEntry, ...] = Field(
+        default=(), description="Names, or declarations upserted before the deployment"
+    )
+    security_groups: tuple[SecurityGroupEntry, ...] = Field(
+        default=(), description="Names or ids, or declarations upserted before the deployment"
+    )
     environment: dict[str, str] = Field(default_factory=dict)
     user_data: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
@@ -72,18 +91,55 @@ class DeploySpec(BaseModel):
             zones=self.zones,
             artifact=self.artifact,
             capacity=self.capacity,
-            load_balancers=self.load_balancers,
-            security_groups=self.security_groups,
+            load_balancers=tuple(entry_name(e) for e in self.load_balancers),
+            security_groups=tuple(entry_name(e) for e in self.security_groups),
             environment=self.environment,
             user_data=self.user_data,
             tags=self.tags,
             settings=self.settings,
         )
 
+    def declared_load_balancers(self) -> tuple[LoadBalancerSpec, ...]:
+        return tuple(
+            e.spec(self.account, self.region) for e in self.load_balancers if not isinstance(e, str)
+        )
+
+    def declared_security_groups(self) -> tuple[SecurityGroupSpec, ...]:
+        return tuple(
+            e.spec(self.account, self.region)
+            for e in self.security_groups
+            if not isinstance(e, str)
+        )
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    """A deployment spec file, loaded: the server group, its strategy, and the load balancers and
+    security groups it declares (``rig.apply(spec_file)`` upserts them; ``rig.deploy(spec_file)``
+    does, then deploys)."""
+
+    server_group: ServerGroupSpec
+    strategy: Strategy
+    load_balancers: tuple[LoadBalancerSpec, ...] = ()
+    """The declared load balancers (the server group's ``load_balancers`` also names the others)."""
+    security_groups: tuple[SecurityGroupSpec, ...] = ()
+    """The declared security groups."""
+    source: str | None = None
+    """The file's path, for errors."""
+
 
 def load_deploy_spec(
     source: str | Path | Mapping[str, Any], strategies: Mapping[str, type[Strategy]]
 ) -> tuple[ServerGroupSpec, Strategy]:
+    """Read and validate a spec file; one ``ConfigError`` listing every problem with its field.
+    The server group and its strategy; ``load_spec_file`` has the declarations too."""
+    loaded = load_spec_file(source, strategies)
+    return loaded.server_group, loaded.strategy
+
+
+def load_spec_file(
+    source: str | Path | Mapping[str, Any], strategies: Mapping[str, type[Strategy]]
+) -> SpecFile:
     """Read and validate a spec file; one ``ConfigError`` listing every problem with its field."""
     data, origin = read_config(source)
     problems: list[tuple[str, str]] = []
@@ -91,6 +147,8 @@ def load_deploy_spec(
         spec = DeploySpec.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(validation_problems("spec", exc), source=origin) from None
+    problems += duplicate_problems("load_balancers", spec.load_balancers)
+    problems += duplicate_problems("security_groups", spec.security_groups)
     params = dict(spec.strategy)
     name = params.pop("name", "red-black")
     cls = strategies.get(name)
@@ -104,8 +162,15 @@ def load_deploy_spec(
         strategy = cls.model_validate(params)
     except ValidationError as exc:
         problems.extend(validation_problems("spec, strategy", exc))
-        raise ConfigError(problems, source=origin) from None
-    return spec.server_group_spec(), strategy
+    if problems:
+        raise ConfigError(problems, source=origin)
+    return SpecFile(
+        server_group=spec.server_group_spec(),
+        strategy=strategy,
+        load_balancers=spec.declared_load_balancers(),
+        security_groups=spec.declared_security_groups(),
+        source=origin,
+    )
 
 
 def deploy_spec_schema(strategies: Mapping[str, type[Strategy]]) -> dict[str, Any]:
@@ -125,3 +190,8 @@ def deploy_spec_schema(strategies: Mapping[str, type[Strategy]]) -> dict[str, An
         "oneOf": choices,
     }
     return schema
+
+
+# Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints(SpecFile)`` resolves; at the
+# bottom the import cycle with the strategies (which import the engine) is harmless.
+from cloudrig.strategies import Strategy  # noqa: E402
