@@ -18,7 +18,8 @@ from kubernetes import client, config
 from .audit import AuditLog, AuditUnavailableError
 from .kubeconfig import server_of
 from .kubelet import KubeletSimulator
-from .local import ADMIN_USER, TEST_USER, LocalKube
+from .local import ADMIN_USER, LIMITED_USER, TEST_USER, LocalKube
+from .rbac import bind_test_group
 
 
 @dataclass
@@ -35,6 +36,7 @@ class KubeCluster:
     audit: AuditLog | None
     admin_user: str = ADMIN_USER
     test_user: str = TEST_USER
+    limited_user: str = LIMITED_USER  # bound to nothing: tests grant it Roles (rbac.grant_role)
     start_seconds: float = 0.0  # how long the local control plane took to become ready
     local: LocalKube | None = None  # the processes, when started here (for rss_bytes, logs)
     _on_stop: list[Callable[[], None]] = field(default_factory=list, repr=False)
@@ -99,6 +101,8 @@ def start_local(bin_dir: Path) -> KubeCluster:
     )
     cluster._on_stop.append(local.stop)
     try:
+        with _client(local.kubeconfigs[ADMIN_USER]) as admin:
+            bind_test_group(admin)
         kubelet = KubeletSimulator(lambda: _client(local.kubeconfigs[ADMIN_USER])).start()
     except BaseException:
         cluster.stop()

@@ -12,6 +12,7 @@ wins, pods matching none become ready at once):
     kubelet.ready({"app": "web"}, after=3.0)   # Running at once, Ready 3 s after first seen
     kubelet.fail({"version": "v2"})            # CrashLoopBackOff, not ready (also flips running pods)
     kubelet.hold({"app": "batch"})             # left Pending and unscheduled
+    kubelet.image_pull_fails({"version": "v3"}) # Pending: ErrImagePull, then ImagePullBackOff
 
 One thread lists then watches pods (informer-style) and queues them; a second applies rules and
 delayed readiness. ``stop()`` ends both within the watch's server-side timeout (2 s).
@@ -44,6 +45,7 @@ class Behaviour(Enum):
     READY = "ready"
     FAILING = "failing"
     PENDING = "pending"
+    IMAGE_PULL_FAILING = "image-pull-failing"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,26 @@ class KubeletSimulator:
     ) -> None:
         """Matching pods (including already-ready ones) report a crashing container, not ready."""
         self._add(Rule(parse_selector(selector), namespace, Behaviour.FAILING, reason=reason))
+
+    def image_pull_fails(
+        self,
+        selector: Mapping[str, str] | str,
+        *,
+        namespace: str | None = None,
+        backoff_after: float = 1.0,
+    ) -> None:
+        """Matching pods are bound but their images cannot be pulled: Pending, each container
+        waiting in ``ErrImagePull``, then ``ImagePullBackOff`` from ``backoff_after`` seconds after
+        first seen (as a kubelet backs off between pulls); never ready, no restarts."""
+        self._add(
+            Rule(
+                parse_selector(selector),
+                namespace,
+                Behaviour.IMAGE_PULL_FAILING,
+                ready_after=backoff_after,
+                reason="ErrImagePull",
+            )
+        )
 
     def hold(self, selector: Mapping[str, str] | str, *, namespace: str | None = None) -> None:
         """Matching pods are left Pending (as if no node could take them)."""
@@ -253,6 +275,9 @@ class KubeletSimulator:
                 meta.name, meta.namespace, binding, _preload_content=False
             )
         first_seen = self._first_seen.setdefault(meta.uid, time.monotonic())
+        if behaviour is Behaviour.IMAGE_PULL_FAILING and rule is not None:
+            self._report_image_pull(pod, rule, first_seen, delayed)
+            return
         ready = behaviour is Behaviour.READY
         if ready and rule is not None and rule.ready_after > 0:
             due = first_seen + rule.ready_after
@@ -268,4 +293,18 @@ class KubeletSimulator:
         body = podstatus.pod_status(
             pod, ip=self._pod_ips[meta.uid], ready=ready, waiting_reason=reason
         )
+        self._api.patch_namespaced_pod_status(meta.name, meta.namespace, body)
+
+    def _report_image_pull(
+        self, pod: Any, rule: Rule, first_seen: float, delayed: list[tuple[float, str, str]]
+    ) -> None:
+        meta = pod.metadata
+        reason = "ErrImagePull"
+        if time.monotonic() >= first_seen + rule.ready_after:
+            reason = "ImagePullBackOff"
+        else:
+            heapq.heappush(delayed, (first_seen + rule.ready_after, meta.namespace, meta.name))
+        if podstatus.summary(pod) == ("Pending", False, reason):
+            return
+        body = podstatus.image_pull_status(pod, reason=reason)
         self._api.patch_namespaced_pod_status(meta.name, meta.namespace, body)

@@ -7,8 +7,11 @@ pod readiness, and garbage-collects owned objects. There is no scheduler or kube
 unscheduled until the kubelet simulator (kubelet.py) patches their status.
 
 Authentication is a static token file (one token per user, generated per session, never logged),
-authorization AlwaysAllow; the serving certificate comes from a per-session trustme CA so clients
-verify TLS as they would against a real cluster.
+authorization RBAC (``rbac.py`` grants the test users their roles); the serving certificate comes
+from a per-session trustme CA so clients verify TLS as they would against a real cluster. Admission
+runs the ResourceQuota and LimitRanger plugins (on by default in 1.20, named explicitly here) with
+the resourcequota controller keeping quota usage, so a namespace with a quota or a LimitRange
+refuses pods as a real cluster does.
 """
 
 from __future__ import annotations
@@ -38,9 +41,15 @@ from .kubeconfig import write_kubeconfig
 
 ADMIN_USER = "cloudrig-admin"
 TEST_USER = "cloudrig-test"
+# Authenticated, bound to nothing: tests grant it a Role to see what a limited identity meets.
+LIMITED_USER = "cloudrig-limited"
 CONTROLLER_USER = "system:kube-controller-manager"
-# Only what ReplicaSets, Services and owner references need (no node, volume or token controllers).
-CONTROLLERS = "replicaset,deployment,garbagecollector,endpoint,endpointslice,namespace"
+# What ReplicaSets, Services, owner references and quotas need (no node, volume or token
+# controllers); resourcequota keeps each ResourceQuota's status (usage) as pods come and go.
+CONTROLLERS = (
+    "replicaset,deployment,garbagecollector,endpoint,endpointslice,namespace,resourcequota"
+)
+ADMISSION_PLUGINS = "ResourceQuota,LimitRanger"
 SERVICE_CIDR = "10.96.0.0/24"
 START_TIMEOUT = 90.0
 
@@ -191,7 +200,14 @@ class LocalKube:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
-        users = {ADMIN_USER: "system:masters", TEST_USER: "cloudrig", CONTROLLER_USER: ""}
+        # The controller-manager runs every controller under its own name (no per-controller
+        # service accounts), so it is a master; the test users get RBAC roles (rbac.py).
+        users = {
+            ADMIN_USER: "system:masters",
+            TEST_USER: "cloudrig",
+            LIMITED_USER: "",
+            CONTROLLER_USER: "system:masters",
+        }
         self.tokens = {user: secrets.token_urlsafe(24) for user in users}
         token_file = self.workdir / "tokens.csv"
         token_file.write_text(
@@ -220,7 +236,8 @@ class LocalKube:
                 f"--tls-private-key-file={key}",
                 f"--cert-dir={self.workdir / 'certs'}",
                 f"--token-auth-file={self.workdir / 'tokens.csv'}",
-                "--authorization-mode=AlwaysAllow",
+                "--authorization-mode=RBAC",
+                f"--enable-admission-plugins={ADMISSION_PLUGINS}",
                 "--disable-admission-plugins=ServiceAccount",
                 f"--service-account-key-file={sa_pub}",
                 f"--service-account-signing-key-file={sa_key}",

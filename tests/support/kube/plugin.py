@@ -3,7 +3,9 @@
 Fixtures:
 - ``kube_cluster`` (session): a :class:`~support.kube.cluster.KubeCluster`, started on first use;
 - ``kubelet`` (function): the cluster's kubelet simulator, its rules reset after the test;
-- ``kube_namespace`` (function): a fresh namespace, deleted after the test.
+- ``kube_namespace`` (function): a fresh namespace, deleted after the test;
+- ``kube_quota_namespace`` (function): a fresh namespace with a ResourceQuota (``QUOTA_PODS``
+  pods) and a LimitRange (``LIMIT_CPU`` CPU per container at most), both enforced by admission.
 
 Where the cluster comes from: ``CLOUDRIG_TEST_KUBECONFIG`` (any existing cluster), else the cached
 kube-apiserver binaries, else a one-time build (needs root and the Debian packages). When none is
@@ -28,6 +30,7 @@ from .kubelet import KubeletSimulator
 from .local import ClusterStartError
 
 KUBECONFIG_ENV = "CLOUDRIG_TEST_KUBECONFIG"
+QUOTA_PODS, LIMIT_CPU = 3, "1"
 
 
 def _unavailable(message: str) -> NoReturn:
@@ -89,3 +92,34 @@ def kube_namespace(kube_cluster: KubeCluster) -> Iterator[str]:
             yield name
         finally:
             core.delete_namespace(name, _preload_content=False)
+
+
+def _quota_ready(core: client.CoreV1Api, namespace: str) -> bool:
+    quota = core.read_namespaced_resource_quota("pods", namespace)
+    return bool(quota.status and quota.status.hard)
+
+
+@pytest.fixture
+def kube_quota_namespace(kube_namespace: str, kube_cluster: KubeCluster) -> str:
+    """``kube_namespace`` with a ResourceQuota of ``QUOTA_PODS`` pods and a LimitRange capping a
+    container at ``LIMIT_CPU`` CPU. Returned once the resourcequota controller has written the
+    quota's status (admission refuses every pod of a namespace whose quota has no status yet)."""
+    with kube_cluster.api_client(kube_cluster.admin_user) as api_client:
+        core = client.CoreV1Api(api_client)
+        core.create_namespaced_resource_quota(
+            kube_namespace,
+            {"metadata": {"name": "pods"}, "spec": {"hard": {"pods": str(QUOTA_PODS)}}},
+        )
+        core.create_namespaced_limit_range(
+            kube_namespace,
+            {
+                "metadata": {"name": "cpu"},
+                "spec": {"limits": [{"type": "Container", "max": {"cpu": LIMIT_CPU}}]},
+            },
+        )
+        deadline = time.monotonic() + 20
+        while not _quota_ready(core, kube_namespace):
+            if time.monotonic() > deadline:
+                pytest.fail("the resourcequota controller wrote no quota status within 20 s")
+            time.sleep(0.1)
+    return kube_namespace

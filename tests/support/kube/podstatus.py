@@ -107,3 +107,59 @@ def summary(pod: Any) -> tuple[str | None, bool, str | None]:
             waiting = s.state.waiting.reason
             break
     return status.phase, conditions.get("Ready") == "True", waiting
+
+
+def image_pull_message(image: str, reason: str) -> str:
+    """What a kubelet (containerd) says while an image cannot be pulled: the pull error first
+    (``ErrImagePull``), then the back-off between attempts (``ImagePullBackOff``)."""
+    if reason == "ImagePullBackOff":
+        return f'Back-off pulling image "{image}"'
+    return (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": '
+        f'failed to resolve reference "{image}": {image}: not found'
+    )
+
+
+def image_pull_status(pod: Any, *, reason: str) -> dict[str, Any]:
+    """Status of a pod whose images cannot be pulled: Pending (no container ever started), not
+    ready, each container waiting with ``reason`` (``ErrImagePull`` or ``ImagePullBackOff``)."""
+    stamp = now()
+    names = [c.name for c in pod.spec.containers]
+    unready = {
+        "status": "False",
+        "reason": "ContainersNotReady",
+        "message": f"containers with unready status: [{' '.join(names)}]",
+        "lastTransitionTime": stamp,
+    }
+    started = pod.status.start_time
+    return {
+        "status": {
+            "phase": "Pending",
+            "hostIP": HOST_IP,
+            "startTime": started.strftime("%Y-%m-%dT%H:%M:%SZ") if started else stamp,
+            "conditions": [
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": stamp},
+                {"type": "Initialized", "status": "True", "lastTransitionTime": stamp},
+                {"type": "ContainersReady", **unready},
+                {"type": "Ready", **unready},
+            ],
+            "containerStatuses": [
+                {
+                    "name": c.name,
+                    "image": c.image,
+                    "imageID": "",
+                    "ready": False,
+                    "started": False,
+                    "restartCount": 0,
+                    "state": {
+                        "waiting": {
+                            "reason": reason,
+                            "message": image_pull_message(c.image, reason),
+                        }
+                    },
+                    "lastState": {},
+                }
+                for c in pod.spec.containers
+            ],
+        }
+    }

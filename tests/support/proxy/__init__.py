@@ -19,6 +19,7 @@ import pytest
 
 from support.proxy.faults import (
     Action,
+    Cut,
     Delay,
     Reset,
     Respond,
@@ -36,6 +37,7 @@ from support.proxy.server import FaultProxy
 
 __all__ = [
     "Action",
+    "Cut",
     "Delay",
     "FaultProxy",
     "Request",

@@ -54,7 +54,17 @@ class Reset:
     """Read the request, reset the TCP connection (RST, no answer; the upstream never sees it)."""
 
 
-Action = Respond | Delay | Reset
+@dataclass(frozen=True)
+class Cut:
+    """Forward the request, relay the answer, and drop the connection ``after`` seconds into it
+    (RST, no end of the chunked stream): a watch cut mid-flight, as by an API server restart or
+    a load balancer's idle timeout. A plain (not streamed) answer is never relayed: the upstream
+    processed the request, the client sees the connection reset."""
+
+    after: float = 0.0
+
+
+Action = Respond | Delay | Reset | Cut
 
 
 def _request_id() -> str:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import trustme
 
-from support.proxy.faults import Action, Delay, Reset, Respond
+from support.proxy.faults import Action, Cut, Delay, Reset, Respond
 from support.proxy.rules import Request, Rule
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
         if delay is not None and delay.before_upstream:
             time.sleep(delay.seconds)
         proxy._count(proxy._forwarded, request)
-        self._forward(request, delay.seconds if delay and not delay.before_upstream else 0.0)
+        cut = action if isinstance(action, Cut) else None
+        if cut is not None:
+            proxy._count(proxy._cut, request)
+        self._forward(request, delay.seconds if delay and not delay.before_upstream else 0.0, cut)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
@@ -151,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _forward(self, request: Request, delay_after: float) -> None:
+    def _forward(self, request: Request, delay_after: float, cut: Cut | None = None) -> None:
         upstream = self.server.proxy._connect_upstream()
         try:
             try:
@@ -163,8 +166,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(502, [("Content-Type", "text/plain")], f"upstream: {exc}\n".encode())
                 return
             time.sleep(delay_after)
-            if streamed:
-                self._stream(response, headers)
+            if cut is not None and not streamed:
+                self._reset()
+            elif streamed:
+                timer = self._cut_timer(cut, upstream)
+                try:
+                    self._stream(response, headers)
+                finally:
+                    if timer is not None:
+                        timer.cancel()
             else:
                 self._send(response.status, headers, body)
         except OSError:
@@ -184,6 +194,26 @@ class _Handler(BaseHTTPRequestHandler):
             upstream.putheader("Content-Length", str(len(request.body)))
         upstream.endheaders(request.body or None)
         return upstream.getresponse()
+
+    def _cut_timer(
+        self, cut: Cut | None, upstream: http.client.HTTPConnection
+    ) -> threading.Timer | None:
+        """At ``cut.after`` seconds: reset the client's connection and close the upstream's,
+        which ends the relay loop (its read or write fails) without the stream's last chunk."""
+        if cut is None:
+            return None
+
+        def abort() -> None:
+            with contextlib.suppress(OSError):
+                self._reset()
+            with contextlib.suppress(OSError):
+                if upstream.sock is not None:
+                    upstream.sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(cut.after, abort)
+        timer.daemon = True
+        timer.start()
+        return timer
 
     def _stream(self, response: http.client.HTTPResponse, headers: list[tuple[str, str]]) -> None:
         """Relay a chunked upstream answer chunk by chunk (Kubernetes watches stay live)."""
@@ -221,6 +251,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._forwarded: Counter[str] = Counter()
         self._answered: Counter[str] = Counter()
+        self._cut: Counter[str] = Counter()
         self._server_tls: ssl.SSLContext | None = None
         self._ca_dir: tempfile.TemporaryDirectory[str] | None = None
         self.ca_bundle: Path | None = None
@@ -348,6 +379,11 @@ class FaultProxy:
         with self._lock:
             return self._answered.total() if operation is None else self._answered[operation]
 
+    def cut(self, operation: str | None = None) -> int:
+        """Forwarded requests whose connection a ``Cut`` dropped (also counted as forwarded)."""
+        with self._lock:
+            return self._cut.total() if operation is None else self._cut[operation]
+
     def counts(self) -> dict[str, dict[str, int]]:
         """A snapshot: ``{"forwarded": {label: n}, "answered": {label: n}}``."""
         with self._lock:
@@ -357,6 +393,7 @@ class FaultProxy:
         with self._lock:
             self._forwarded.clear()
             self._answered.clear()
+            self._cut.clear()
 
     # --- upstream ----------------------------------------------------------------------------
 
