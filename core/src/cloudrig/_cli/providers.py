@@ -33,7 +33,7 @@ def providers(
 
 
 def _as_data(reg: PluginRegistry) -> dict[str, Any]:
-    from cloudrig.provider._contract import CONTRACT_VERSION
+    from cloudrig.provider._version import CONTRACT_VERSION
 
     return {
         "contract_version": CONTRACT_VERSION,
@@ -64,7 +64,7 @@ def _print_table(reg: PluginRegistry) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from cloudrig.provider._contract import CONTRACT_VERSION
+    from cloudrig.provider._version import CONTRACT_VERSION
 
     if not reg.providers:
         stdout().print("No providers installed.")

@@ -95,7 +95,7 @@ class ProviderEntry:
 
     @property
     def compatible(self) -> bool:
-        from cloudrig.provider._contract import contract_compatible
+        from cloudrig.provider._version import contract_compatible
 
         return contract_compatible(self.descriptor.contract_version)
 
@@ -222,7 +222,7 @@ class PluginRegistry:
             raise PluginError(f"unknown provider {name!r} (installed: {known})") from None
 
     def check_version(self, name: str) -> None:
-        from cloudrig.provider._contract import CONTRACT_VERSION
+        from cloudrig.provider._version import CONTRACT_VERSION
 
         entry = self.provider(name)
         if not entry.compatible:

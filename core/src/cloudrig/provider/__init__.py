@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from cloudrig.provider._authorization import Decision
     from cloudrig.provider._capabilities import Capabilities, TrafficSplit
     from cloudrig.provider._contract import (
-        CONTRACT_VERSION,
         MUTATING,
         NOUNS,
         OPERATIONS,
@@ -31,13 +30,13 @@ if TYPE_CHECKING:
         SecurityGroups,
         ServerGroups,
         Traffic,
-        contract_compatible,
         contract_problems,
         operation,
     )
     from cloudrig.provider._descriptor import ProviderDescriptor
     from cloudrig.provider._naming_policy import NamingPolicy
     from cloudrig.provider._settings import AccountSettings, NoSettings, ProviderSettings
+    from cloudrig.provider._version import CONTRACT_VERSION, contract_compatible
 
 __getattr__, __dir__ = lazy_exports(__name__)
 

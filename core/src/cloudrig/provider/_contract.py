@@ -44,11 +44,9 @@ from cloudrig._model._resources import (
 )
 from cloudrig.provider._capabilities import Capabilities
 from cloudrig.provider._settings import AccountSettings
+from cloudrig.provider._version import CONTRACT_VERSION as CONTRACT_VERSION
+from cloudrig.provider._version import contract_compatible as contract_compatible
 from cloudrig.ratelimit import Limiter
-
-CONTRACT_VERSION = "2.0"
-"""MAJOR.MINOR. A provider written for X.Y works with a core implementing X.Z where Z >= Y.
-2.0: operations grouped into nouns a provider composes; settings as type parameters."""
 
 SettingsT = TypeVar("SettingsT", bound=AccountSettings)
 SpecSettingsT = TypeVar("SpecSettingsT", bound=BaseModel)
@@ -56,15 +54,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 Resource = Callable[[Mapping[str, Any]], str]
 """From an operation's bound arguments, the resource an authorization decision is about."""
-
-
-def contract_compatible(provider_version: str, core_version: str = CONTRACT_VERSION) -> bool:
-    try:
-        p_major, p_minor = (int(x) for x in provider_version.split("."))
-        c_major, c_minor = (int(x) for x in core_version.split("."))
-    except ValueError:
-        return False
-    return p_major == c_major and p_minor <= c_minor
 
 
 @dataclass(frozen=True)

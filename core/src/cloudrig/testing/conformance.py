@@ -57,7 +57,8 @@ from cloudrig._model._resources import (
     ServerGroup,
     TrafficWeights,
 )
-from cloudrig.provider._contract import contract_compatible, contract_problems
+from cloudrig.provider._contract import contract_problems
+from cloudrig.provider._version import contract_compatible
 from cloudrig.testing._conformance_kit import ConformanceKit
 from cloudrig.testing._naming import name_problem
 from cloudrig.testing._target import ConformanceTarget

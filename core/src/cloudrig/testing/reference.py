@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 from cloudrig._plugins._hookspecs import hookimpl
 from cloudrig.provider._capabilities import Capabilities
-from cloudrig.provider._contract import CONTRACT_VERSION
 from cloudrig.provider._descriptor import ProviderDescriptor
 from cloudrig.provider._naming_policy import NamingPolicy
+from cloudrig.provider._version import CONTRACT_VERSION
 from cloudrig.testing import _variants
 from cloudrig.testing._settings import (
     REFERENCE_CAPABILITIES,
