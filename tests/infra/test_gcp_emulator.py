@@ -459,11 +459,22 @@ def test_regional_backend_services(gcp: ComputeEmulator, done: Any) -> None:
     gcp.clock.freeze()
     mig = make_mig(gcp, done, size=1)
     gcp.clock.advance(2)
+    done(
+        gcp.client(compute_v1.RegionHealthChecksClient).insert(
+            project=P,
+            region=R,
+            health_check_resource={"name": "internal-hc", "type_": "TCP", "tcp_health_check": {}},
+        )
+    )
     client = gcp.client(compute_v1.RegionBackendServicesClient)
     op = client.insert(
         project=P,
         region=R,
-        backend_service_resource={"name": "internal", "backends": [{"group": mig.instance_group}]},
+        backend_service_resource={
+            "name": "internal",
+            "backends": [{"group": mig.instance_group}],
+            "health_checks": [f"projects/{P}/regions/{R}/healthChecks/internal-hc"],
+        },
     )
     assert op.region.endswith(R)
     done(op)

@@ -1,12 +1,17 @@
 """Backend services, global (``backendServices``) and regional (``regionBackendServices``).
 
 Modelled: insert, get, list, patch, update, delete and getHealth. ``backends[].group`` must name
-an existing (regional, MIG-exposed) instance group, ``healthChecks`` existing global health checks;
-``balancingMode`` defaults to UTILIZATION and ``capacityScaler`` to 1.0 (0 or 0.1..1.0 accepted).
-Every change gets a new ``fingerprint``; a patch/update carrying a different one is refused with
-412 conditionNotMet. One the request omits is accepted (last writer wins) — GCE's docs say it
-must be sent, so providers should always send it. getHealth reports per-VM HEALTHY/UNHEALTHY from
-the fleet's health controls (non-RUNNING VMs are UNHEALTHY).
+an existing (regional, MIG-exposed) instance group — of the service's own region for a regional
+service; ``healthChecks``: exactly one for instance-group backends, global for a global service,
+regional (same region) for a regional one. ``loadBalancingScheme`` must suit the scope (global:
+EXTERNAL, EXTERNAL_MANAGED, INTERNAL_SELF_MANAGED, INTERNAL_MANAGED; regional: EXTERNAL,
+EXTERNAL_MANAGED, INTERNAL, INTERNAL_MANAGED); ``balancingMode`` defaults to UTILIZATION and
+``capacityScaler`` to 1.0 (0 or 0.1..1.0 accepted). Every change gets a new ``fingerprint``; a
+patch/update must carry the current one (412 conditionNotMet when stale or missing, as the
+BackendService reference says). getHealth reports per-VM HEALTHY/UNHEALTHY from the fleet's
+health controls (non-RUNNING VMs are UNHEALTHY): health checks probe an explicit port, so they
+pass whether or not the group has the named port. ``receivers`` is where traffic would go: only
+groups that carry the service's ``portName`` (HTTP-family protocols) get any.
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ from .instances import Fleet
 from .store import Store, new_fingerprint, resolve, short
 
 _BALANCING_MODES = ("UTILIZATION", "RATE", "CONNECTION", "CUSTOM_METRICS")
+SCHEMES = {
+    False: ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED", "INTERNAL_MANAGED"),
+    True: ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL", "INTERNAL_MANAGED"),
+}
+"""Load-balancing schemes by scope (regional?): the backend services product table."""
+_PORT_NAME_PROTOCOLS = ("HTTP", "HTTPS", "HTTP2")
 
 
 class BackendServices:
@@ -42,11 +53,18 @@ class BackendServices:
 
     def _validate(self, request: Any, service: compute_v1.BackendService, regional: bool) -> None:
         seen: set[str] = set()
+        region = request.region if regional else None
         for index, backend in enumerate(service.backends):
             if not backend.group:
                 raise invalid(f"Required field 'resource.backends[{index}].group' not specified")
             backend.group = resolve(backend.group, request.project)
             self.groups.manager_of(backend.group)  # 404 notFound when the group does not exist
+            if region is not None and f"/regions/{region}/" not in backend.group:
+                raise invalid(
+                    f"Invalid value for field 'resource.backends[{index}].group': "
+                    f"'{short(backend.group)}'. A regional backend service takes backends of "
+                    f"its own region '{region}'."
+                )
             if backend.group in seen:
                 raise invalid(
                     f"Invalid value for field 'resource.backends': duplicate group '{short(backend.group)}'."
@@ -65,16 +83,43 @@ class BackendServices:
                     f"Invalid value for field 'resource.backends[{index}].capacityScaler': '{scaler}'. "
                     "Must be 0 or in [0.1, 1.0]."
                 )
+        if len(service.health_checks) > 1:
+            raise invalid(
+                "Invalid value for field 'resource.healthChecks': at most one health check "
+                "can be specified."
+            )
+        if service.backends and not service.health_checks:
+            raise invalid(
+                "Invalid value for field 'resource.healthChecks': backend services with "
+                "instance group backends must have a health check."
+            )
         checks = []
         for check in service.health_checks:
             url = resolve(check, request.project)
             self.store.get(url, compute_v1.HealthCheck)
+            scoped = f"/regions/{region}/" in url if region else "/global/" in url
+            if not scoped:
+                raise invalid(
+                    f"Invalid value for field 'resource.healthChecks[0]': '{short(url)}'. "
+                    + (
+                        f"A regional backend service needs a health check of region '{region}'."
+                        if region
+                        else "A global backend service needs a global health check."
+                    )
+                )
             checks.append(url)
         service.health_checks = checks
         service.protocol = service.protocol or "HTTP"
         service.load_balancing_scheme = service.load_balancing_scheme or (
             "INTERNAL" if regional else "EXTERNAL"
         )
+        if service.load_balancing_scheme not in SCHEMES[regional]:
+            scope = "regional" if regional else "global"
+            raise invalid(
+                "Invalid value for field 'resource.loadBalancingScheme': "
+                f"'{service.load_balancing_scheme}'. A {scope} backend service takes one of "
+                f"{', '.join(SCHEMES[regional])}."
+            )
         if "timeout_sec" not in service:
             service.timeout_sec = 30
         if service.protocol in ("HTTP", "HTTPS", "HTTP2") and not service.port_name:
@@ -97,9 +142,9 @@ class BackendServices:
         sent = request.backend_service_resource.fingerprint
 
         def validate(old: compute_v1.BackendService, new: compute_v1.BackendService) -> None:
-            if sent and sent != old.fingerprint:
-                raise condition_not_met()
             self._validate(request, new, collection.regional)
+            if sent != old.fingerprint:  # missing or stale: the reference requires the latest
+                raise condition_not_met()
 
         return collection.replace(request, keys, patch=patch, validate=validate)
 
@@ -125,6 +170,27 @@ class BackendServices:
         return compute_v1.BackendServiceGroupHealth(
             kind="compute#backendServiceGroupHealth", health_status=statuses
         )
+
+    def receivers(self, service_link: str) -> list[str]:
+        """Names of the VMs the service would send traffic to now: backends at a capacityScaler
+        above 0 whose group carries the service's named port (HTTP-family protocols route by
+        ``portName``; without it the group gets nothing), RUNNING and HEALTHY."""
+        service = self.store.get(service_link, compute_v1.BackendService)
+        out: list[str] = []
+        for backend in service.backends:
+            if backend.capacity_scaler <= 0:
+                continue
+            manager = self.groups.manager_of(backend.group)
+            if service.protocol in _PORT_NAME_PROTOCOLS and service.port_name not in {
+                p.name for p in manager.named_ports
+            }:
+                continue
+            out.extend(
+                vm.name
+                for vm in self.fleet.members(manager.self_link, include_deleting=False)
+                if self.fleet.health(vm, service.name) == "HEALTHY"
+            )
+        return sorted(out)
 
     def handlers(self) -> dict[str, Any]:
         handlers: dict[str, Any] = {}

@@ -1,4 +1,5 @@
-"""Global health checks (``healthChecks``): insert, get, list, delete.
+"""Health checks, global (``healthChecks``) and regional (``regionHealthChecks``): insert, get,
+list, patch, update, delete.
 
 GCE's defaults are filled on insert (5 s interval and timeout, thresholds 2, port 80 and path "/"
 for HTTP-like checks); ``timeoutSec`` above ``checkIntervalSec`` is refused, and delete is refused
@@ -28,19 +29,19 @@ _SUB_MESSAGES = {
 class HealthChecks:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.collection = Collection(
-            store,
-            collection="healthChecks",
-            message=compute_v1.HealthCheck,
-            list_message=compute_v1.HealthCheckList,
-            kind="compute#healthCheck",
-            name_field="health_check",
-            body_field="health_check_resource",
-            regional=False,
-        )
+        common: dict[str, Any] = {
+            "collection": "healthChecks",
+            "message": compute_v1.HealthCheck,
+            "list_message": compute_v1.HealthCheckList,
+            "kind": "compute#healthCheck",
+            "name_field": "health_check",
+            "body_field": "health_check_resource",
+        }
+        self.collection = Collection(store, regional=False, **common)
+        self.regional = Collection(store, regional=True, **common)
 
-    def insert(self, request: Any, keys: set[str]) -> Mutation:
-        check = self.collection.body(request)
+    def insert(self, collection: Collection[compute_v1.HealthCheck], request: Any) -> Mutation:
+        check = collection.body(request)
         kind = check.type_
         if kind not in _SUB_MESSAGES:
             raise invalid(
@@ -64,9 +65,26 @@ class HealthChecks:
         if kind in ("HTTP", "HTTPS", "HTTP2") and not sub.request_path:
             sub.request_path = "/"
         setattr(check, _SUB_MESSAGES[kind], sub)
-        return self.collection.insert(request, check)
+        return collection.insert(request, check)
 
-    def delete(self, request: Any, keys: set[str]) -> Mutation:
+    def replace(
+        self,
+        collection: Collection[compute_v1.HealthCheck],
+        request: Any,
+        keys: set[str],
+        *,
+        patch: bool,
+    ) -> Mutation:
+        def validate(old: compute_v1.HealthCheck, new: compute_v1.HealthCheck) -> None:
+            if new.timeout_sec > new.check_interval_sec:
+                raise invalid(
+                    "Invalid value for field 'resource.timeoutSec': timeout must be less than or "
+                    "equal to checkIntervalSec."
+                )
+
+        return collection.replace(request, keys, patch=patch, validate=validate)
+
+    def delete(self, collection: Collection[compute_v1.HealthCheck], request: Any) -> Mutation:
         def refuse_if_used(check: compute_v1.HealthCheck) -> None:
             for resource in self.store.resources.values():
                 if (
@@ -75,12 +93,20 @@ class HealthChecks:
                 ):
                     raise in_use("health_check", short(check.self_link), short(resource.self_link))
 
-        return self.collection.delete(request, refuse_if_used)
+        return collection.delete(request, refuse_if_used)
 
     def handlers(self) -> dict[str, Any]:
-        return {
-            "healthChecks.insert": self.insert,
-            "healthChecks.get": lambda req, keys: self.collection.get(req),
-            "healthChecks.list": lambda req, keys: self.collection.list(req),
-            "healthChecks.delete": self.delete,
-        }
+        handlers: dict[str, Any] = {}
+        for prefix, c in (
+            ("healthChecks.", self.collection),
+            ("regionHealthChecks.", self.regional),
+        ):
+            handlers |= {
+                prefix + "insert": lambda req, keys, c=c: self.insert(c, req),
+                prefix + "get": lambda req, keys, c=c: c.get(req),
+                prefix + "list": lambda req, keys, c=c: c.list(req),
+                prefix + "delete": lambda req, keys, c=c: self.delete(c, req),
+                prefix + "patch": lambda req, keys, c=c: self.replace(c, req, keys, patch=True),
+                prefix + "update": lambda req, keys, c=c: self.replace(c, req, keys, patch=False),
+            }
+        return handlers

@@ -1,8 +1,12 @@
 """Regional instance groups (``regionInstanceGroups``): the groups MIGs expose to load balancers.
 
-They are not stored separately: each is the read-only view of a regional managed instance group
-(same name, ``instanceGroups`` collection), which is what backend services reference in
-``backends[].group``. Unmanaged instance groups are not modelled.
+They are not stored separately: each is the view of a regional managed instance group (same name,
+``instanceGroups`` collection), which is what backend services reference in ``backends[].group``.
+Their one writable part is the named ports (``setNamedPorts``: names RFC 1035 and unique, ports
+1-65535, an optional ``fingerprint`` refused with 412 when stale); the MIG's own ``namedPorts`` is
+output only (GCE ignores it on insert) and shows the group's. A backend service reaches a group
+only through the port its ``portName`` names (``routing.receivers``). Unmanaged instance groups
+are not modelled.
 """
 
 from __future__ import annotations
@@ -11,16 +15,20 @@ from typing import Any
 
 from google.cloud import compute_v1
 
-from .crud import page
-from .errors import invalid, not_found
+from .crud import Mutation, page
+from .errors import condition_not_met, invalid, not_found
 from .instances import Fleet
-from .store import Store, link, region_url, scope_path, short
+from .store import Store, check_name, link, new_fingerprint, region_url, scope_path, short
 
 
 class RegionInstanceGroups:
     def __init__(self, store: Store, fleet: Fleet) -> None:
         self.store = store
         self.fleet = fleet
+        self.fingerprints: dict[str, str] = {}
+
+    def reset(self) -> None:
+        self.fingerprints.clear()
 
     def manager_of(self, group_link: str) -> compute_v1.InstanceGroupManager:
         for resource in self.store.resources.values():
@@ -42,8 +50,12 @@ class RegionInstanceGroups:
             creation_timestamp=manager.creation_timestamp,
             size=len(self.fleet.members(manager.self_link)),
             named_ports=list(manager.named_ports),
-            fingerprint=manager.fingerprint,
+            fingerprint=self._fingerprint(manager),
         )
+
+    def _fingerprint(self, manager: compute_v1.InstanceGroupManager) -> str:
+        """The group's own fingerprint (of its named ports), which ``setNamedPorts`` checks."""
+        return self.fingerprints.setdefault(manager.self_link, new_fingerprint())
 
     def _link(self, request: Any) -> str:
         return link(
@@ -98,8 +110,37 @@ class RegionInstanceGroups:
             result.next_page_token = token
         return result
 
+    def set_named_ports(self, request: Any, keys: set[str]) -> Mutation:
+        manager = self.manager_of(self._link(request))
+        body = request.region_instance_groups_set_named_ports_request_resource
+        if "fingerprint" in body and body.fingerprint != self._fingerprint(manager):
+            raise condition_not_met()
+        seen: set[str] = set()
+        for index, port in enumerate(body.named_ports):
+            check_name(port.name, f"namedPorts[{index}].name")
+            if port.name in seen:
+                raise invalid(
+                    f"Invalid value for field 'namedPorts[{index}].name': '{port.name}'. "
+                    "Duplicate named port."
+                )
+            seen.add(port.name)
+            if not 1 <= port.port <= 65535:
+                raise invalid(
+                    f"Invalid value for field 'namedPorts[{index}].port': '{port.port}'. "
+                    "Must be in [1, 65535]."
+                )
+        ports = [compute_v1.NamedPort(name=p.name, port=p.port) for p in body.named_ports]
+
+        def apply() -> int:
+            manager.named_ports = ports
+            self.fingerprints[manager.self_link] = new_fingerprint()
+            return int(manager.id)
+
+        return Mutation("compute.instanceGroups.setNamedPorts", manager.instance_group, apply)
+
     def handlers(self) -> dict[str, Any]:
         return {
+            "regionInstanceGroups.setNamedPorts": self.set_named_ports,
             "regionInstanceGroups.get": self.get,
             "regionInstanceGroups.list": self.list,
             "regionInstanceGroups.listInstances": self.list_instances,

@@ -18,6 +18,9 @@ from .errors import in_use, invalid
 from .instances import Fleet, zone_of
 from .store import Store, check_name, link, new_fingerprint, resolve, short
 
+MAX_BASE_INSTANCE_NAME = 58
+"""The InstanceGroupManager reference: GCE appends a 4-character suffix to reach 63."""
+
 
 class RegionInstanceGroupManagers:
     def __init__(self, store: Store, fleet: Fleet) -> None:
@@ -110,6 +113,11 @@ class RegionInstanceGroupManagers:
         if not manager.base_instance_name:
             raise invalid("Required field 'resource.baseInstanceName' not specified")
         check_name(manager.base_instance_name, "resource.baseInstanceName")
+        if len(manager.base_instance_name) > MAX_BASE_INSTANCE_NAME:
+            raise invalid(
+                "Invalid value for field 'resource.baseInstanceName': "
+                f"'{manager.base_instance_name}'. At most {MAX_BASE_INSTANCE_NAME} characters."
+            )
         reference = manager.instance_template or (
             manager.versions[0].instance_template if manager.versions else ""
         )
@@ -136,6 +144,7 @@ class RegionInstanceGroupManagers:
             ],
         )
         manager.fingerprint = new_fingerprint()
+        manager.named_ports = []  # output only: set on the instance group (setNamedPorts)
         mutation = self.collection.insert(request, manager)
         manager.instance_group = link(
             self.collection.scope(request), "instanceGroups", manager.name

@@ -5,13 +5,21 @@ the resource), and clients poll ``operations.get`` or ``operations.wait`` until 
 a failure that happens after the request was accepted is reported in ``error`` and
 ``httpErrorStatusCode`` of the DONE operation. Here the mutation itself is applied when it is
 accepted (or never, for an injected asynchronous failure); the operation only reports it.
+
+An operation lasts ``durations[method glob]`` seconds of the emulator clock (0 by default) and
+then answers DONE. ``wait`` blocks, as GCE's does, until the operation is DONE or its server
+deadline passes — ``wait_seconds`` (120: "up to 2 minutes" in the operations.wait reference) of
+the emulator clock or of real time, whichever comes first — and answers the operation as it is
+then (RUNNING when the deadline passed). Tests keep this cheap with short durations, a lower
+``wait_seconds`` or ``clock.advance``.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from google.cloud import compute_v1
 
@@ -24,6 +32,7 @@ class _Tracked:
     operation: compute_v1.Operation
     polls_left: int
     error: ComputeError | None
+    done_at: float = field(default=0.0)
 
 
 class Operations:
@@ -34,11 +43,21 @@ class Operations:
         self._ops: dict[str, _Tracked] = {}
         self._by_request_id: dict[tuple[str, str], str] = {}
         self.running_polls = 0
+        self.durations: dict[str, float] = {}
+        self.wait_seconds = WAIT_SECONDS
 
     def reset(self) -> None:
         self._ops.clear()
         self._by_request_id.clear()
         self.running_polls = 0
+        self.durations = {}
+        self.wait_seconds = WAIT_SECONDS
+
+    def duration(self, method_id: str) -> float:
+        """Seconds an operation of ``method_id`` runs (the first matching glob of ``durations``)."""
+        return next(
+            (s for glob, s in self.durations.items() if fnmatch.fnmatchcase(method_id, glob)), 0.0
+        )
 
     def start(
         self,
@@ -51,6 +70,7 @@ class Operations:
         zone: str | None = None,
         error: ComputeError | None = None,
         request_id: str = "",
+        method_id: str = "",
     ) -> compute_v1.Operation:
         """Record a RUNNING operation (remembered under a non-empty ``request_id``)."""
         millis = int(time.time() * 1000)
@@ -78,7 +98,8 @@ class Operations:
         if request_id:
             operation.client_operation_id = request_id
             self._by_request_id[(project, request_id)] = operation.self_link
-        self._ops[operation.self_link] = _Tracked(operation, self.running_polls, error)
+        done_at = self._store.clock.now() + self.duration(method_id)
+        self._ops[operation.self_link] = _Tracked(operation, self.running_polls, error, done_at)
         return compute_v1.Operation(operation)
 
     def replay(self, project: str, request_id: str) -> compute_v1.Operation | None:
@@ -94,6 +115,32 @@ class Operations:
             link(scope_path(project, region=region, zone=zone), "operations", name), poll=True
         )
 
+    def block(
+        self, project: str, name: str, region: str | None = None, zone: str | None = None
+    ) -> None:
+        """``wait``'s blocking, before its poll: until the operation could be DONE or the
+        server deadline passes. Called without the store lock; takes it for each look."""
+        self_link = link(scope_path(project, region=region, zone=zone), "operations", name)
+        clock = self._store.clock
+        started, started_real = clock.now(), time.monotonic()
+        while True:
+            with self._store.lock:
+                tracked = self._ops.get(self_link)
+                if tracked is None or self._ready(tracked):
+                    return
+                deadline = self.wait_seconds
+            if max(clock.now() - started, time.monotonic() - started_real) >= deadline:
+                return
+            time.sleep(_BLOCK_STEP)
+
+    def _ready(self, tracked: _Tracked) -> bool:
+        """A poll now would answer without blocking (DONE, or a scripted RUNNING answer)."""
+        return (
+            tracked.operation.status == compute_v1.Operation.Status.DONE
+            or tracked.polls_left > 0
+            or self._store.clock.now() >= tracked.done_at
+        )
+
     def _view(self, self_link: str, *, poll: bool) -> compute_v1.Operation:
         tracked = self._ops.get(self_link)
         if tracked is None:
@@ -102,7 +149,7 @@ class Operations:
         if poll and op.status != compute_v1.Operation.Status.DONE:
             if tracked.polls_left > 0:
                 tracked.polls_left -= 1
-            else:
+            elif self._store.clock.now() >= tracked.done_at:
                 self._finish(tracked)
         return compute_v1.Operation(op)
 
@@ -119,6 +166,10 @@ class Operations:
             op.http_error_status_code = err.code
             op.http_error_message = _HTTP_ERROR_MESSAGES.get(err.code, "ERROR")
 
+
+WAIT_SECONDS = 120.0
+"""GCE's server deadline of ``operations.wait``."""
+_BLOCK_STEP = 0.005
 
 # GCE's httpErrorMessage is the upper-case reason phrase; the detail is in error.errors[].
 _HTTP_ERROR_MESSAGES = {

@@ -59,15 +59,17 @@ class ComputeEmulator:
         self.faults = Faults()
         self.requests = RequestCounter()
         self.internal_errors: list[str] = []
-        groups = RegionInstanceGroups(self.store, self.fleet)
+        groups = self.instance_groups = RegionInstanceGroups(self.store, self.fleet)
+        self.backend_services = BackendServices(self.store, self.fleet, groups)
+        self.firewalls = Firewalls(self.store)
         self._handlers: dict[str, Handler] = {
             **InstanceTemplates(self.store).handlers(),
             **RegionInstanceGroupManagers(self.store, self.fleet).handlers(),
             **groups.handlers(),
             **self.fleet.handlers(),
             **HealthChecks(self.store).handlers(),
-            **BackendServices(self.store, self.fleet, groups).handlers(),
-            **Firewalls(self.store).handlers(),
+            **self.backend_services.handlers(),
+            **self.firewalls.handlers(),
             **RegionAutoscalers(self.store).handlers(),
             **self._operation_handlers(),
         }
@@ -102,6 +104,7 @@ class ComputeEmulator:
             self.store.reset()
             self.operations.reset()
             self.fleet.reset()
+            self.instance_groups.reset()
             self.clock.reset()
         self.faults.clear()
         self.requests.clear()
@@ -127,6 +130,29 @@ class ComputeEmulator:
             raise ValueError(f"unknown instance status {status!r}")
         with self.store.lock:
             self.fleet.find(instance).forced_status = status
+
+    def receivers(
+        self, backend_service: str, region: str | None = None, project: str = ""
+    ) -> list[str]:
+        """VM names ``backend_service`` (global, or of ``region``) would send traffic to now:
+        healthy VMs of backends above capacityScaler 0 whose group carries its named port."""
+        from .store import link, scope_path
+
+        with self.store.lock:
+            projects = {k.split("/projects/")[1].split("/")[0] for k in self.store.resources}
+            for candidate in [project] if project else sorted(projects):
+                url = link(scope_path(candidate, region), "backendServices", backend_service)
+                if url in self.store.resources:
+                    return self.backend_services.receivers(url)
+        raise KeyError(f"no emulated backend service {backend_service!r}")
+
+    def firewall_verdict(self, instance: str, source: str, protocol: str, port: int) -> str:
+        """``allow`` or ``deny``: what the firewall rules do to an ingress packet from
+        ``source`` (an IP) to the VM ``instance`` (name or URL), by the VM's network tags."""
+        with self.store.lock:
+            vm = self.fleet.find(instance)
+            tags = list(vm.properties.tags.items)
+            return self.firewalls.verdict(vm.project, tags, source, protocol, port)
 
     def client(self, client_cls: type[C]) -> C:
         """A real compute_v1 client aimed at this emulator (REST, anonymous credentials)."""
@@ -167,6 +193,13 @@ class ComputeEmulator:
             if rule is not None:
                 raise rule.error
             request, body_keys = parse_request(route, params, query, body)
+            if route.method_id.endswith("Operations.wait"):  # blocks without the lock
+                self.operations.block(
+                    request.project,
+                    request.operation,
+                    getattr(request, "region", None) or None,
+                    getattr(request, "zone", None) or None,
+                )
             with self.store.lock:
                 result = self._replay(request) or self._handlers[route.method_id](
                     request, body_keys
@@ -211,6 +244,7 @@ class ComputeEmulator:
             region=region,
             error=fault.error if fault is not None else None,
             request_id=request_id,
+            method_id=route.method_id,
         )
 
 

@@ -81,6 +81,33 @@ def check_name(name: str, field: str = "resource.name") -> None:
         )
 
 
+_LABEL_KEY = re.compile(r"[a-z\u00e0-\uffff][-_a-z0-9\u00e0-\uffff]{0,62}")
+_LABEL_VALUE = re.compile(r"[-_a-z0-9\u00e0-\uffff]{0,63}")
+MAX_LABELS = 64
+
+
+def check_labels(labels: dict[str, str], field: str) -> None:
+    """GCE's label rules (Compute "Organize resources using labels"): at most 64; keys 1-63
+    characters starting with a lowercase letter; keys and values only lowercase letters, digits,
+    ``_`` and ``-`` (international letters allowed), values at most 63 characters."""
+    if len(labels) > MAX_LABELS:
+        raise invalid(f"Invalid value for field '{field}': at most {MAX_LABELS} labels.")
+    for key, value in labels.items():
+        if not _LABEL_KEY.fullmatch(key):
+            raise invalid(
+                f"Invalid value for field '{field}': label key '{key}' violates format "
+                "constraints. The key must start with a lowercase character, can only contain "
+                "lowercase letters, numeric characters, underscores and dashes, and have at most "
+                "63 characters."
+            )
+        if not _LABEL_VALUE.fullmatch(value):
+            raise invalid(
+                f"Invalid value for field '{field}': label value '{value}' violates format "
+                "constraints. The value can only contain lowercase letters, numeric characters, "
+                "underscores and dashes, and have at most 63 characters."
+            )
+
+
 def new_fingerprint() -> str:
     return base64.b64encode(secrets.token_bytes(8)).decode()
 

@@ -1,6 +1,7 @@
 """Instance templates, global (``instanceTemplates``) and regional (``regionInstanceTemplates``).
 
-Templates are immutable in GCE (no patch/update). Delete is refused with 400
+Templates are immutable in GCE (no patch/update). Their instances' labels follow GCE's label
+rules (``store.check_labels``). Delete is refused with 400
 ``resourceInUseByAnotherResource`` while a managed instance group references the template.
 """
 
@@ -12,7 +13,7 @@ from google.cloud import compute_v1
 
 from .crud import Collection, Mutation
 from .errors import in_use, invalid
-from .store import Store, short
+from .store import Store, check_labels, short
 
 
 class InstanceTemplates:
@@ -37,6 +38,7 @@ class InstanceTemplates:
             raise invalid("Required field 'resource.properties' not specified")
         if not template.properties.machine_type:
             raise invalid("Required field 'resource.properties.machineType' not specified")
+        check_labels(dict(template.properties.labels), "resource.properties.labels")
         return collection.insert(request, template)
 
     def _delete(
