@@ -10,10 +10,10 @@ from typer.testing import CliRunner, Result
 from cloudrig._cli import app
 
 
-def invoke(args: Sequence[str], **env: str) -> Result:
+def invoke(args: Sequence[str], input: str | None = None, **env: str) -> Result:
     # Wide and colourless, as a log file would see it, so lines are compared whole.
     runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", **env})
-    return runner.invoke(app, list(args), catch_exceptions=False)
+    return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
 
 def write(tmp_path: Path, text: str, name: str = "cloudrig.yaml") -> Path:

@@ -98,7 +98,7 @@ def test_rollback_command(files: tuple[Path, Path]) -> None:
     tmp, config = files
     cli(config, "deploy", str(spec(tmp, "img-0")))
     cli(config, "deploy", str(spec(tmp, "img-1")))
-    result = cli(config, "rollback", "test", "shop-prod")
+    result = cli(config, "rollback", "test", "shop-prod", "--yes")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert "rolling back from shop-prod-v002 to shop-prod-v001" in result.output  # type: ignore[attr-defined]
 

@@ -2,19 +2,22 @@
 
 Checks, in order: the plugins (loaded, or failed with distribution, entry point and error), each
 provider (contract version, then its implementation imported and checked for every operation the
-contract and its capabilities require), the configuration when one is given, and with
+contract and its capabilities require), the configuration when one is given, the Redis servers it
+names (the rate limiter's backend, the state store: a ping each, within their timeouts), and with
 ``--accounts`` each account's ``check()`` (one cheap read against the cloud). Every problem is named
 and makes the exit code 1; a missing configuration is not a problem. Settings are never printed, so
-credentials cannot leak; account lines show only the identity the cloud reports.
+credentials cannot leak; account lines show only the identity the cloud reports. ``--json`` prints
+the same findings as one JSON document.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cloudrig._cli._common import JsonOption
 from cloudrig._cli._output import registry, stderr, stdout
 from cloudrig._errors import CloudrigError, ConfigError
 
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
     from cloudrig._config._file import Config
     from cloudrig._plugins._registry import PluginRegistry
+    from cloudrig.ratelimit._options import RedisOptions
 
 DEFAULT_CONFIG = Path("cloudrig.yaml")
 
@@ -30,27 +34,35 @@ DEFAULT_CONFIG = Path("cloudrig.yaml")
 class _Report:
     """Prints findings as they are made (account checks can take a moment) and keeps the problems."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, console: Console | None) -> None:
+        self.console = console  # None: collect for --json, print nothing
         self.problems: list[str] = []
+        self.findings: list[dict[str, Any]] = []
+        self._section = ""
 
     def section(self, title: str) -> None:
         from rich.text import Text
 
-        self.console.print(Text(title, style="bold underline"))
+        self._section = title
+        if self.console is not None:
+            self.console.print(Text(title, style="bold underline"))
 
     def ok(self, text: str) -> None:
-        self._line("✓", "green", text)
+        self._line("✓", "green", text, "ok")
 
     def info(self, text: str) -> None:
-        self._line("·", "dim", text)
+        self._line("·", "dim", text, "info")
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
-        self._line("✗", "bold red", text)
+        self._line("✗", "bold red", text, "problem")
 
-    def _line(self, mark: str, style: str, text: str) -> None:
+    def _line(self, mark: str, style: str, text: str, kind: str) -> None:
         from rich.text import Text
+
+        self.findings.append({"section": self._section, "result": kind, "message": text})
+        if self.console is None:
+            return
 
         line = Text("  ")
         line.append(mark, style=style)
@@ -77,19 +89,30 @@ def doctor(
             "--accounts", help="Also run each configured account's check (one cheap cloud read)."
         ),
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check plugins, providers, the configuration and (--accounts) the accounts."""
     if config is None and DEFAULT_CONFIG.is_file():
         config = DEFAULT_CONFIG
     if accounts and config is None:
         raise typer.BadParameter("needs --config FILE", param_hint="--accounts")
-    report = _Report(stdout())
+    report = _Report(None if as_json else stdout())
     reg = registry(ctx)
     _check_plugins(report, reg)
     _check_providers(report, reg)
     loaded = _check_config(report, reg, config)
+    if loaded is not None:
+        _check_backends(report, loaded)
     if accounts:
         _check_accounts(report, reg, loaded)
+    if as_json:
+        import json
+
+        data = {"ok": not report.problems, "problems": report.problems}
+        typer.echo(json.dumps({**data, "checks": report.findings}, indent=2))
+        if report.problems:
+            raise typer.Exit(1)
+        return
     _conclude(report.problems)
 
 
@@ -138,6 +161,41 @@ def _check_config(report: _Report, reg: PluginRegistry, path: Path | None) -> Co
     names = ", ".join(loaded.accounts) or "none"
     report.ok(f"{path}: {len(loaded.accounts)} account(s) valid ({names})")
     return loaded
+
+
+def _check_backends(report: _Report, loaded: Config) -> None:
+    """The Redis servers the configuration names, pinged once each within their timeouts."""
+    servers = []
+    if loaded.limits.backend == "redis" and loaded.limits.redis is not None:
+        servers.append(("rate limiter backend", loaded.limits.redis))
+    if loaded.deployments.store == "redis" and loaded.deployments.redis is not None:
+        servers.append(("state store", loaded.deployments.redis))
+    if not servers:
+        return
+    report.section("Backends")
+    for what, options in servers:
+        error = _ping(options)
+        where = f"{what}: redis at {options.url}"
+        if error is None:
+            report.ok(f"{where} answers")
+        else:
+            report.problem(f"{where} unreachable ({error})")
+
+
+def _ping(options: RedisOptions) -> str | None:
+    """None when the server answers a PING; else the error, without any secret."""
+    from redis.exceptions import RedisError
+
+    from cloudrig.ratelimit._redis import make_client
+
+    client = make_client(options)
+    try:
+        client.ping()
+    except RedisError as exc:
+        return type(exc).__name__
+    finally:
+        client.close()
+    return None
 
 
 def _check_accounts(report: _Report, reg: PluginRegistry, loaded: Config | None) -> None:

@@ -135,6 +135,7 @@ class Run:
         """Start a step (or the restore): its timers are numbered from here, in order, so the
         same step run again after a crash finds the instants its first run saved."""
         self._scope, self._timers = scope, 0
+        self.state.started.setdefault(scope, self.clock.now())
 
     def deadline(self, seconds: float) -> datetime:
         """The end of the next delay or wait of this step: ``seconds`` from now the first time,

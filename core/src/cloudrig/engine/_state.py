@@ -84,6 +84,9 @@ class DeploymentState(BaseModel):
     deadlines: dict[str, datetime] = Field(default_factory=dict)
     """Each delay's and wait's end, keyed by the step (or restore) and its position in it."""
     gates_opened: dict[str, datetime] = Field(default_factory=dict)
+    started: dict[str, datetime] = Field(default_factory=dict)
+    """When each step (and a resume, a restore) first began: ``cloudrig deployments show``'s
+    timings."""
     rollback_requested: bool = False
     abort_requested: bool = False
     """Abandoned on request (``rig.abort``): the restore ends it ``aborted``, not ``rolled_back``."""
