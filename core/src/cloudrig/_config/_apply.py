@@ -314,16 +314,21 @@ def apply(
         for c in planned
         if c.kind is ResourceKind.SECURITY_GROUP and c.action is ResourceAction.CREATE
     }
-    # A group whose rules name a group created in this apply (itself, or one later in the list,
-    # or a cycle) is created without those rules first; the second pass adds them.
+    # The groups to create come first, without the rules that name a group not created yet
+    # (itself, one later in the list, a cycle); then every group gets its whole ingress.
+    done = set()
     for spec in security_groups:
-        partial = _without_sources(
-            spec, {n for a, r, n in creating if (a, r) == (spec.account, spec.region)}
-        )
-        if partial is not spec:
+        key = (spec.account, spec.region, spec.name)
+        if key in creating:
+            partial = _without_sources(
+                spec, {n for a, r, n in creating if (a, r) == (spec.account, spec.region)}
+            )
             _upsert(rig, partial)
+            if partial is spec:
+                done.add(key)
     for spec in security_groups:
-        _upsert(rig, spec)
+        if (spec.account, spec.region, spec.name) not in done:
+            _upsert(rig, spec)
     for lb in load_balancers:
         _upsert(rig, lb)
     return ResourcePlan(planned.changes, applied=True)
