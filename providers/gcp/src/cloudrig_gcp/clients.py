@@ -89,14 +89,23 @@ class ComputeClients:
             found: C = self._clients[client_cls]
             return found
 
-    def read(self, client_cls: type, method: str, *, resource: str | None = None, **kw: Any) -> Any:
+    def read(
+        self,
+        client_cls: type,
+        method: str,
+        *,
+        resource: str | None = None,
+        timeout: float | None = None,
+        **kw: Any,
+    ) -> Any:
         """One read (``get``, ``list``, ``get_health``…), failures raised as cloudrig errors.
-        List methods return pagers: iterate them inside ``collect``."""
+        List methods return pagers: iterate them inside ``collect``. ``timeout``: seconds for
+        this request when not the account's (an operation ``wait`` blocks on the server)."""
         fn = getattr(self.client(client_cls), method)
         if "request" not in kw:  # flattened fields; a ``request`` message carries its own
             kw["project"] = self.project
         try:
-            return fn(retry=None, timeout=self.settings.timeout, **kw)
+            return fn(retry=None, timeout=timeout or self.settings.timeout, **kw)
         except Exception as exc:
             raise map_error(exc, method, account=self.account, resource=resource) from exc
 
