@@ -65,8 +65,8 @@ def wait(clients: ComputeClients, operation: Any, *, what: str, resource: str | 
                 cls, "wait", operation=operation.name, resource=resource, timeout=timeout, **scope
             )
             failure = None
-        except (ProviderFailure, Throttled) as error:  # the operation runs on: poll again
-            failure = error
+        except (ProviderFailure, Throttled) as poll_failure:  # the operation runs on: poll again
+            failure = poll_failure
         if current.status != done:
             clients.clock.sleep(delay)
             delay = min(delay * 2, _MAX_DELAY)
