@@ -80,14 +80,17 @@ class Account:
 
     @property
     def capabilities(self) -> Capabilities:
+        """What this account's provider declares it can do."""
         return self.descriptor.capabilities
 
     @property
     def naming(self) -> NamingPolicy:
+        """How monikers become cloud names on this account's provider."""
         return self.descriptor.naming
 
     @property
     def regions(self) -> tuple[str, ...]:
+        """The regions this account is configured to deploy to."""
         regions: tuple[str, ...] = getattr(self.provider.settings, "regions", ())
         return regions
 
@@ -116,6 +119,8 @@ class Account:
         return self._nouns["traffic"]  # type: ignore[return-value]
 
     def check(self) -> CheckResult:
+        """Verify credentials and reachability with one cheap read (``cloudrig doctor`` does):
+        the identity the credentials resolve to, or the mapped error saying what is wrong."""
         return self._call("check", self.provider.check)
 
     def _call(self, operation: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -232,6 +237,8 @@ class Account:
         )
 
     def list_clusters(self, app: str, region: str | None = None) -> list[Cluster]:
+        """Every cluster of ``app`` in this account (in ``region``, or every configured one),
+        each with its server groups oldest first."""
         by_cluster: dict[tuple[str, str, str], list[ServerGroup]] = {}
         for group in self.server_groups.list(app, region):
             m = group.moniker

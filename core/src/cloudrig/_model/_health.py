@@ -12,6 +12,13 @@ from pydantic import BaseModel, ConfigDict
 
 
 class HealthState(StrEnum):
+    """An instance's health as one source reports it, and as cloudrig aggregates it.
+
+    ``UP`` serves; ``DOWN`` failed its checks; ``STARTING`` is launching or not yet checked;
+    ``OUT_OF_SERVICE`` is healthy but deliberately out of traffic (a disabled group);
+    ``DRAINING`` finishes its connections before leaving; ``UNKNOWN`` has no report yet.
+    """
+
     UP = "UP"
     DOWN = "DOWN"
     STARTING = "STARTING"
@@ -67,6 +74,7 @@ class InstanceCounts(BaseModel):
 
     @classmethod
     def of(cls, states: Iterable[HealthState]) -> InstanceCounts:
+        """Count the given instance health states."""
         counts = {state: 0 for state in HealthState}
         for state in states:
             counts[state] += 1

@@ -62,9 +62,11 @@ class Moniker(BaseModel):
         return self.app
 
     def with_sequence(self, sequence: int | None) -> Moniker:
+        """This moniker with another version sequence (``None``: the cluster, no version)."""
         return self.model_copy(update={"sequence": sequence})
 
     def same_cluster(self, other: Moniker) -> bool:
+        """Whether both monikers name the same cluster (app, stack, detail), whatever the version."""
         return (self.app, self.stack, self.detail) == (other.app, other.stack, other.detail)
 
 
@@ -88,6 +90,7 @@ class Capacity(BaseModel):
 
     @classmethod
     def fixed(cls, n: int) -> Capacity:
+        """A capacity of exactly ``n`` instances: ``min == desired == max == n``."""
         return cls(min=n, desired=n, max=n)
 
 
@@ -158,6 +161,8 @@ class Instance(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def health(self) -> HealthState:
+        """The instance's health from all its sources: any ``DOWN`` wins, then ``UP`` needs every
+        reporting source up (see ``aggregate_health``)."""
         return aggregate_health(self.details)
 
 
@@ -184,10 +189,12 @@ class ServerGroup(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def counts(self) -> InstanceCounts:
+        """How many instances are in each health state."""
         return InstanceCounts.of(i.health for i in self.instances)
 
     @property
     def healthy(self) -> int:
+        """How many instances are up: what the group can serve if it is enabled."""
         return self.counts.up
 
 
@@ -205,14 +212,18 @@ class Cluster(BaseModel):
 
     @property
     def enabled(self) -> tuple[ServerGroup, ...]:
+        """The server groups in traffic, oldest first."""
         return tuple(g for g in self.server_groups if g.enabled)
 
     @property
     def newest(self) -> ServerGroup | None:
+        """The most recently created server group, ``None`` for an empty cluster."""
         return self.server_groups[-1] if self.server_groups else None
 
 
 class Protocol(StrEnum):
+    """The IP protocol an ingress rule allows (``all``: every protocol and port)."""
+
     TCP = "tcp"
     UDP = "udp"
     ICMP = "icmp"
@@ -240,6 +251,10 @@ class IngressRule(BaseModel):
 
 
 class SecurityGroupSpec(BaseModel):
+    """A security group (firewall) as declared: its name, where it lives and the traffic it lets
+    in. ``settings`` is the provider's block (a VPC, a network), validated by its own model.
+    Upserting the same spec twice changes nothing."""
+
     model_config = _FROZEN
 
     name: str = Field(min_length=1)
@@ -251,6 +266,8 @@ class SecurityGroupSpec(BaseModel):
 
 
 class SecurityGroup(BaseModel):
+    """A security group as it exists in the cloud: the cloud's ``id`` beside cloudrig's ``name``."""
+
     model_config = _FROZEN
 
     name: str
@@ -262,6 +279,11 @@ class SecurityGroup(BaseModel):
 
 
 class HealthCheck(BaseModel):
+    """How a load balancer probes its members: ``protocol`` and ``path`` on ``port`` (the members'
+    traffic port when ``None``) every ``interval_seconds``; a member turns healthy after
+    ``healthy_threshold`` passing probes in a row and unhealthy after ``unhealthy_threshold``
+    failing ones."""
+
     model_config = _FROZEN
 
     protocol: str = "http"
@@ -273,6 +295,11 @@ class HealthCheck(BaseModel):
 
 
 class LoadBalancerSpec(BaseModel):
+    """A load balancer as declared: where it lives, the ``protocol`` and ``port`` it listens on,
+    the ``target_port`` its members serve on (the same port when ``None``) and how it probes them.
+    ``settings`` is the provider's block (subnets, a scheme, certificates), validated by its own
+    model. Upserting the same spec twice changes nothing."""
+
     model_config = _FROZEN
 
     name: str = Field(min_length=1)
@@ -286,6 +313,9 @@ class LoadBalancerSpec(BaseModel):
 
 
 class LoadBalancer(BaseModel):
+    """A load balancer as it exists in the cloud: where clients reach it (``endpoint``) and the
+    server groups currently registered behind it."""
+
     model_config = _FROZEN
 
     name: str

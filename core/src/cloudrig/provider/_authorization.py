@@ -6,6 +6,10 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Decision(BaseModel):
+    """An authorization hook's answer for one action on one resource. Any ``deny`` among the
+    plugins' answers refuses the action (``Unauthorized`` carrying the ``reason``); no answer, or
+    only ``allow``, permits it."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     allowed: bool
@@ -13,8 +17,10 @@ class Decision(BaseModel):
 
     @classmethod
     def allow(cls, reason: str = "") -> Decision:
+        """Permit the action."""
         return cls(allowed=True, reason=reason)
 
     @classmethod
     def deny(cls, reason: str) -> Decision:
+        """Refuse the action; ``reason`` is shown to the user."""
         return cls(allowed=False, reason=reason)

@@ -62,6 +62,8 @@ class Capabilities:
 
     @property
     def splits_traffic(self) -> bool:
+        """Whether weights shape traffic (exact or approximate): then the ``traffic`` noun is
+        required and strategies may shift traffic gradually."""
         return self.traffic_split in (TrafficSplit.EXACT, TrafficSplit.APPROXIMATE)
 
     def as_json(self) -> dict[str, Any]:

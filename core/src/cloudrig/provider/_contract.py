@@ -75,6 +75,7 @@ class Operation:
 
     @property
     def group(self) -> str:
+        """The noun as words, for the docs' operations table (``server groups``; ``check``)."""
         return self.noun.replace("_", " ") or "check"
 
     def of(self, provider: Provider[Any]) -> Callable[..., Any]:
@@ -86,6 +87,7 @@ class Operation:
         return method
 
     def signature(self) -> inspect.Signature:
+        """The operation's signature as the contract declares it (the noun ABC's method)."""
         owner = NOUNS.get(self.noun, Provider)
         return inspect.signature(getattr(owner, self.method))
 

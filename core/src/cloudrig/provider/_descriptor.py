@@ -128,26 +128,31 @@ class ProviderDescriptor:
     # -- the fields that may be references ------------------------------------------------------
     @property
     def naming(self) -> provider.NamingPolicy:
+        """The cloud's naming policy (imported on first use when given by reference)."""
         policy: provider.NamingPolicy = self._get("naming")
         return policy
 
     @property
     def account_settings(self) -> type[provider.AccountSettings]:
+        """The model an account's ``settings`` block validates against."""
         model: type[provider.AccountSettings] = self._get("account_settings")
         return model
 
     @property
     def spec_settings(self) -> type[provider.ProviderSettings]:
+        """The model of a server group spec's ``settings`` block (``NoSettings`` by default)."""
         model: type[provider.ProviderSettings] = self._get("spec_settings")
         return model
 
     @property
     def load_balancer_settings(self) -> type[provider.ProviderSettings]:
+        """The model of a load balancer spec's ``settings`` block (``NoSettings`` by default)."""
         model: type[provider.ProviderSettings] = self._get("load_balancer_settings")
         return model
 
     @property
     def security_group_settings(self) -> type[provider.ProviderSettings]:
+        """The model of a security group spec's ``settings`` block (``NoSettings`` by default)."""
         model: type[provider.ProviderSettings] = self._get("security_group_settings")
         return model
 

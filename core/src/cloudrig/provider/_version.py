@@ -12,6 +12,8 @@ CONTRACT_VERSION = "2.0"
 
 
 def contract_compatible(provider_version: str, core_version: str = CONTRACT_VERSION) -> bool:
+    """Whether a provider written for ``provider_version`` runs on a core implementing
+    ``core_version``: the same major version and a minor version no newer than the core's."""
     try:
         p_major, p_minor = (int(x) for x in provider_version.split("."))
         c_major, c_minor = (int(x) for x in core_version.split("."))

@@ -31,6 +31,10 @@ class Reservation(NamedTuple):
 
 
 class Backend(Protocol):
+    """Where buckets keep their state: this process (``LocalBackend``), a Redis shared by every
+    process and host (``RedisBackend``), or Redis behind a circuit breaker (``FailoverBackend``).
+    The three implement it explicitly, so each method is documented once, here."""
+
     def reserve(self, bucket: Bucket, max_wait: float) -> Reservation:
         """Spend the bucket's next slot if it comes within ``max_wait`` seconds, else nothing."""
         ...

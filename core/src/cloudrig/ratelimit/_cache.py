@@ -91,6 +91,11 @@ def read_your_writes() -> Iterator[None]:
 
 
 class ReadCache:
+    """Recent answers of read calls, reused for ``ttl`` seconds (at most ``max_entries``), with
+    concurrent identical reads coalesced into one request; a provider calls ``invalidate(key)``
+    after a mutation of what ``key`` describes, and reads that decide a mutation run inside
+    ``fresh_reads()``. See the module's docstring for the rules."""
+
     def __init__(
         self, clock: Clock | None = None, *, ttl: float = 2.0, max_entries: int = 10_000
     ) -> None:

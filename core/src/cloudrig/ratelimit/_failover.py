@@ -42,6 +42,7 @@ class CircuitBreaker:
 
     @property
     def is_open(self) -> bool:
+        """Whether Redis is being bypassed (the fallback policy applies) until the next probe."""
         return self._open_until is not None
 
     def allow(self) -> bool:
@@ -76,7 +77,7 @@ class CircuitBreaker:
             return was_closed
 
 
-class FailoverBackend:
+class FailoverBackend(Backend):
     """A primary (Redis) backend behind a circuit breaker, with the configured fallback."""
 
     def __init__(
@@ -99,6 +100,7 @@ class FailoverBackend:
 
     @property
     def fallback_active(self) -> bool:
+        """Whether decisions currently come from the fallback, not Redis."""
         return self.breaker.is_open
 
     def reserve(self, bucket: Bucket, max_wait: float) -> Reservation:

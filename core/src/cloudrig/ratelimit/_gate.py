@@ -49,6 +49,7 @@ class Call:
 
     @property
     def repeatable(self) -> bool:
+        """Whether the retry policy may send it again after a throttle or transient error."""
         return self.safe if self.safe is not None else self.call_class is CallClass.READ
 
 
@@ -71,6 +72,7 @@ class Gate:
         self.timeout = timeout
 
     def bucket(self, call: Call) -> Bucket:
+        """The bucket the call spends from: the most specific configured rule's."""
         return self.limiter.bucket(
             cloud=self.cloud,
             identity=self.identity,

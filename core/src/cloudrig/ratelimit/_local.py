@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 
 from cloudrig._clock import Clock, SystemClock
-from cloudrig.ratelimit._backend import AdaptiveParams, Reservation
+from cloudrig.ratelimit._backend import AdaptiveParams, Backend, Reservation
 from cloudrig.ratelimit._bucket import Bucket
 from cloudrig.ratelimit._options import AdaptiveOptions
 
@@ -24,7 +24,7 @@ class _Adaptive:
     last_cut_us: int
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     """Buckets in this process only. ``scale`` multiplies every rate (and burst, at least 1)."""
 
     def __init__(

@@ -66,12 +66,16 @@ class Rule(Limit):
     api: str | None = None
 
     def specificity(self) -> int:
-        # An API-level rule beats any combination of the coarser fields.
+        """How specific the rule is; a call spends from its most specific matching rule. An
+        API-level rule beats any combination of the coarser fields."""
         fields = (self.cloud, self.identity, self.service, self.region, self.call_class)
         return (8 if self.api is not None else 0) + sum(f is not None for f in fields)
 
 
 class RedisOptions(_Model):
+    """The ``limits.redis`` section: where the shared buckets live. The password is a secret
+    reference, never part of ``url``."""
+
     url: str = Field(description="redis://host:port/db or rediss://…; no password here")
     password: Secret | None = None
     cluster: bool = Field(default=False, description="Connect as a Redis Cluster client")
@@ -90,6 +94,7 @@ class RedisOptions(_Model):
         return self
 
     def password_value(self) -> str | None:
+        """The resolved password, for the Redis client only (never logged)."""
         return self.password.get_secret_value() if isinstance(self.password, SecretStr) else None
 
 
@@ -110,12 +115,17 @@ class AdaptiveOptions(_Model):
 
 
 class RetryOptions(_Model):
+    """The ``limits.retry`` section: exponential backoff with full jitter between attempts of a
+    repeatable call (reads, and writes marked ``safe``)."""
+
     attempts: int = Field(default=5, ge=1, description="Attempts in all, the first included")
     base: float = Field(default=0.2, gt=0, description="Backoff scale in seconds")
     cap: float = Field(default=20, gt=0, description="Longest single backoff in seconds")
 
 
 class CacheOptions(_Model):
+    """The ``limits.cache`` section: how long read answers are reused (``ReadCache``)."""
+
     ttl: float = Field(default=2.0, ge=0, description="Seconds a describe/list answer is reused")
     max_entries: int = Field(default=10_000, ge=1)
 

@@ -37,7 +37,7 @@ from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.retry import Retry
 
-from cloudrig.ratelimit._backend import AdaptiveParams, Reservation
+from cloudrig.ratelimit._backend import AdaptiveParams, Backend, Reservation
 from cloudrig.ratelimit._bucket import Bucket
 from cloudrig.ratelimit._options import AdaptiveOptions, RedisOptions
 
@@ -158,7 +158,7 @@ def _register(client: RedisClient, body: str) -> Script:
     return client.register_script(body)  # type: ignore[misc]
 
 
-class RedisBackend:
+class RedisBackend(Backend):
     """Buckets shared by every process and host that uses the same Redis (or Redis Cluster)."""
 
     def __init__(
@@ -184,6 +184,7 @@ class RedisBackend:
     def from_options(
         cls, options: RedisOptions, adaptive: AdaptiveOptions | None = None
     ) -> RedisBackend:
+        """A backend on a new redis-py client built from the ``limits.redis`` options."""
         return cls(make_client(options), key_prefix=options.key_prefix, adaptive=adaptive)
 
     def key(self, bucket: Bucket) -> str:

@@ -23,7 +23,11 @@ R = TypeVar("R")
 
 
 class Verdict(StrEnum):
+    """A classifier's verdict on one answer of a cloud API; it decides whether the retry policy
+    tries again and whether the limiter slows down."""
+
     OK = "ok"
+    """The call succeeded."""
     THROTTLED = "throttled"
     """The cloud asked to slow down (HTTP 429, Throttling, RequestLimitExceeded, …)."""
     TRANSIENT = "transient"

@@ -64,6 +64,8 @@ class FaultRule:
         return True
 
     def make_error(self, operation: str) -> BaseException:
+        """The exception this rule raises for ``operation``: its ``error`` instance as given, or
+        an instance of its ``error`` class with a message naming the operation."""
         error = self.error
         message = f"injected fault in {operation}"
         if isinstance(error, BaseException):
@@ -166,10 +168,12 @@ class Faults:
         )
 
     def clear(self) -> None:
+        """Remove every rule: calls go through unharmed again."""
         with self._lock:
             self.rules.clear()
 
     def remove(self, rule: FaultRule) -> None:
+        """Remove one rule (nothing when it is not installed)."""
         with self._lock:
             if rule in self.rules:
                 self.rules.remove(rule)

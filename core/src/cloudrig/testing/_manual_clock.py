@@ -34,10 +34,12 @@ class ManualClock:
         return f"<ManualClock {self.now().isoformat()}>"
 
     def now(self) -> datetime:
+        """The virtual time: the start plus every second slept or advanced."""
         with self._lock:
             return self._start + timedelta(seconds=self._elapsed)
 
     def monotonic(self) -> float:
+        """The virtual monotonic time; moves only when the clock sleeps or is advanced."""
         with self._lock:
             return self._monotonic_start + self._elapsed
 

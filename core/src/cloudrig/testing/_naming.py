@@ -28,4 +28,5 @@ def name_problem(policy: NamingPolicy, name: str) -> str | None:
 
 
 def valid_name(policy: NamingPolicy, name: str) -> bool:
+    """Whether ``name`` obeys ``policy`` (the conformance kit checks every name a provider makes)."""
     return name_problem(policy, name) is None

@@ -283,6 +283,8 @@ class ReferenceProvider(ReferenceBase):
     traffic: ReferenceTraffic
 
     def check(self) -> CheckResult:
+        """The reference cloud's identity for these settings (one simulated read)."""
+
         def body() -> CheckResult:
             return CheckResult(
                 identity=f"{self.settings.identity}@{self.cloud.name}",

@@ -46,8 +46,14 @@ class ReferenceServerGroupSettings(ProviderSettings):
 
 
 class ReferenceLoadBalancerSettings(ProviderSettings):
+    """The reference cloud's load balancer block. ``internal`` is validated and kept, not acted
+    on: it is there so specs and tests carry a real provider block through the core."""
+
     internal: bool = False
 
 
 class ReferenceSecurityGroupSettings(ProviderSettings):
+    """The reference cloud's security group block. ``network`` is validated and kept, not acted
+    on: it is there so specs and tests carry a real provider block through the core."""
+
     network: str = "default"

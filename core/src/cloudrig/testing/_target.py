@@ -20,6 +20,7 @@ from cloudrig.testing._world import ReferenceCloud
 
 
 def _nothing() -> None:
+    """Do nothing: the default ``settle`` and ``teardown`` of a target."""
     return None
 
 
@@ -53,10 +54,12 @@ class ConformanceTarget:
 
     @property
     def capabilities(self) -> Capabilities:
+        """The capabilities the provider's descriptor declares (the kit holds it to them)."""
         return self.descriptor.capabilities
 
     @property
     def naming(self) -> NamingPolicy:
+        """The provider's naming policy, from its descriptor."""
         return self.descriptor.naming
 
 

@@ -63,10 +63,12 @@ class GroupRecord:
 
     @property
     def moniker(self) -> Moniker:
+        """The moniker the group was created with (read back from its tags, as a provider does)."""
         return Moniker.model_validate_json(self.tags[MONIKER_TAG])
 
     @property
     def deployment_id(self) -> str | None:
+        """The deployment that created the group, from its tags; ``None`` when made by hand."""
         return self.tags.get(DEPLOYMENT_TAG)
 
     @property
@@ -188,6 +190,8 @@ class ReferenceCloud:
 
     # -- history -----------------------------------------------------------------------------------
     def record(self, event: Event) -> None:
+        """Append an event to the cloud's history and tell every observer (in order, in the
+        caller's thread)."""
         with self.lock:
             self.history.append(event)
             for observer in list(self.observers):
@@ -215,11 +219,14 @@ class ReferenceCloud:
 
     # -- instances ---------------------------------------------------------------------------------
     def new_instance_id(self) -> str:
+        """A fresh instance id, unique in this cloud (``i-0000002a``)."""
         with self.lock:
             self._serial += 1
             return f"i-{self._serial:08x}"
 
     def launch(self, group: GroupRecord, count: int, now: datetime) -> None:
+        """Start ``count`` instances in ``group``, spread over its zones; they boot for the
+        cloud's boot time (or fail to, for a group or name marked to fail)."""
         zones = group.zones or (f"{group.region}a",)
         failing = group.boot_failure or group.name in self.boot_failures
         for _ in range(count):
@@ -298,10 +305,12 @@ class ReferenceCloud:
     # -- traffic -----------------------------------------------------------------------------------
     @staticmethod
     def cluster_key(group: GroupRecord) -> ClusterKey:
+        """The (region, app, stack, detail) a group's cluster is found by."""
         m = group.moniker
         return (group.region, m.app, m.stack, m.detail)
 
     def cluster_groups(self, key: ClusterKey) -> list[GroupRecord]:
+        """The groups of one cluster, oldest first."""
         with self.lock:
             groups = [g for g in self.groups.values() if self.cluster_key(g) == key]
             return sorted(groups, key=lambda g: (g.created_at, g.name))

@@ -79,6 +79,7 @@ class ReferencePlugin:
 
     @hookimpl
     def cloudrig_providers(self) -> Sequence[ProviderDescriptor]:
+        """The hook: this plugin's one descriptor."""
         return [self.descriptor]
 
 
