@@ -30,8 +30,8 @@ pytestmark = pytest.mark.moto
 
 V1, V2 = "shop-prod-v001", "shop-prod-v002"
 # What an uncrashed run requests (pinned by test_census): how many, and the k of each mutation.
-RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 65, (13, 14, 16, 17, 54)
-ROLLBACK_REQUESTS, ROLLBACK_MUTATIONS = 66, (55,)
+RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 60, (13, 14, 16, 17, 49)
+ROLLBACK_REQUESTS, ROLLBACK_MUTATIONS = 61, (50,)
 
 
 def spec(image: str) -> ServerGroupSpec:

@@ -31,6 +31,7 @@ from cloudrig_ecs import metadata as meta
 from cloudrig_ecs.load_balancers import EcsLoadBalancers
 from cloudrig_ecs.network import Network
 from cloudrig_ecs.settings import EcsSecurityGroupSettings, EcsServiceSettings
+from cloudrig_ecs.task_definition import register_arguments
 from cloudrig_ecs.traffic import ListenerWeights
 
 
@@ -63,8 +64,8 @@ class ServiceCreation:
         settings = request.settings
         task_definition = self._task_definition(request, tags)
         balancers = []
-        for lb in spec.load_balancers:
-            arn = self._lbs.version_target_group(region, lb, name)
+        for index, lb in enumerate(spec.load_balancers):
+            arn = self._lbs.version_target_group(region, lb, name, first=index == 0)
             current = self._weights.read(region, lb, fresh=True)
             if arn not in current:
                 self._weights.write(region, lb, current | {arn: 0})
@@ -88,6 +89,8 @@ class ServiceCreation:
             }
         )
         token = hashlib.sha256(f"{name}\0{request.metadata.deployment_id}".encode()).hexdigest()
+        if balancers and settings.health_check_grace_period is not None:
+            placement["healthCheckGracePeriodSeconds"] = settings.health_check_grace_period
         return {
             "taskDefinition": task_definition,
             "loadBalancers": balancers,
@@ -113,7 +116,7 @@ class ServiceCreation:
     def _task_definition(
         self, request: CreateServerGroup[EcsServiceSettings], tags: dict[str, str]
     ) -> str:
-        region, name, settings = request.spec.region, request.name, request.settings
+        region, name = request.spec.region, request.name
         remembered = (region, name, request.metadata.deployment_id)
         with self._lock:
             known = self._registered.get(remembered)
@@ -124,31 +127,12 @@ class ServiceCreation:
             with self._lock:
                 self._registered[remembered] = found
             return found
-        container: dict[str, Any] = {
-            "name": settings.container_name,
-            "image": request.spec.artifact,
-            "essential": True,
-            "portMappings": [{"containerPort": settings.container_port, "protocol": "tcp"}],
-            "environment": [{"name": k, "value": v} for k, v in request.spec.environment.items()],
-        }
-        if settings.health_check_command:
-            container["healthCheck"] = {"command": list(settings.health_check_command)}
-        extra: dict[str, Any] = {}
-        if settings.execution_role_arn:
-            extra["executionRoleArn"] = settings.execution_role_arn
-        if settings.task_role_arn:
-            extra["taskRoleArn"] = settings.task_role_arn
         registered = self._factory.client("ecs", region).call(
             "register_task_definition",
             resource=name,
             family=name,
-            networkMode="awsvpc",
-            containerDefinitions=[container],
-            cpu=settings.cpu,
-            memory=settings.memory,
-            requiresCompatibilities=["FARGATE"] if settings.launch_type == "FARGATE" else ["EC2"],
             tags=meta.as_list(tags),
-            **extra,
+            **register_arguments(request),
         )
         arn = str(registered["taskDefinition"]["taskDefinitionArn"])
         with self._lock:

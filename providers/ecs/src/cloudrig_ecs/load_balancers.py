@@ -184,14 +184,15 @@ class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
         self.forget(region, name)
 
     # -- per-version target groups ---------------------------------------------------------------
-    def version_target_group(self, region: str, lb: str, group: str) -> str:
-        """The target group of server group ``group`` behind ``lb``, created from the template."""
+    def version_target_group(self, region: str, lb: str, group: str, first: bool = True) -> str:
+        """The target group of server group ``group`` behind ``lb``, created from the template
+        (``first``: ``lb`` is the spec's first load balancer, see ``naming``)."""
         info = self.info(region, lb)
         created = _ensure(
             self.elb(region),
             "target_group",
             resource=group,
-            Name=version_target_group_name(group),
+            Name=version_target_group_name(group, None if first else lb),
             TargetType="ip",
             Tags=[{"Key": TAG_NAME, "Value": tag_values.encode(group)}],
             **info.template,

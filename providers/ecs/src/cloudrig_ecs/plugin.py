@@ -20,7 +20,7 @@ DESCRIPTOR = ProviderDescriptor(
         baseline_beside_canary=True,
         resizable=True,
         disable_keeps_instances=True,  # weight 0: tasks keep running
-        efficient_wait=False,
+        efficient_wait=True,  # wait_for_health fails fast on stopped tasks (waiting.py)
     ),
     naming="cloudrig_ecs.naming:NAMING",
     account_settings="cloudrig_ecs.settings:EcsAccountSettings",

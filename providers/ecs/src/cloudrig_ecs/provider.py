@@ -49,7 +49,14 @@ class EcsProvider(Provider[EcsAccountSettings]):
             self.clients, self.load_balancers, weights, network, self.security_groups
         )
         self.server_groups = EcsServices(
-            self.clients, cluster, regions, self.load_balancers, weights, autoscaling, creation
+            self.clients,
+            cluster,
+            regions,
+            self.load_balancers,
+            weights,
+            autoscaling,
+            creation,
+            context.clock,
         )
         self.traffic = EcsTraffic(self.server_groups, weights, autoscaling)
 

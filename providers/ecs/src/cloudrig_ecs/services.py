@@ -37,10 +37,11 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
+from cloudrig import Capacity, Clock, Conflict, Instance, NotFound, ServerGroup
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_aws import ClientFactory
 from cloudrig_ecs import metadata as meta
+from cloudrig_ecs import waiting
 from cloudrig_ecs.autoscaling import Autoscaling
 from cloudrig_ecs.create import ServiceCreation
 from cloudrig_ecs.health import instance
@@ -77,7 +78,9 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         weights: ListenerWeights,
         autoscaling: Autoscaling,
         creation: ServiceCreation,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._factory = factory
         self.cluster = cluster
         self._regions = regions
@@ -162,13 +165,19 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             raise NotFound(f"server group {name} not found", resource=name)
         return service
 
-    def tasks(self, region: str, name: str) -> list[dict[str, Any]]:
-        """The service's live tasks (``ListTasks`` defaults to desired status RUNNING), through
-        the limiter's short read cache."""
+    def tasks(self, region: str, name: str, status: str = "RUNNING") -> list[dict[str, Any]]:
+        """The service's tasks of desired status ``status`` (live ones by default; ``STOPPED``
+        for those that stopped), through the limiter's short read cache."""
         ecs = self.ecs(region)
 
         def load() -> list[dict[str, Any]]:
-            arns = ecs.pages("list_tasks", "taskArns", cluster=self.cluster, serviceName=name)
+            arns = ecs.pages(
+                "list_tasks",
+                "taskArns",
+                cluster=self.cluster,
+                serviceName=name,
+                **({} if status == "RUNNING" else {"desiredStatus": status}),
+            )
             found: list[dict[str, Any]] = []
             for start in range(0, len(arns), 100):  # DescribeTasks takes 100
                 found += ecs.call(
@@ -179,7 +188,8 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
                 )["tasks"]
             return found
 
-        tasks: list[dict[str, Any]] = ecs.read(("tasks", name), load)
+        key = ("tasks", name) if status == "RUNNING" else ("tasks", name, status)
+        tasks: list[dict[str, Any]] = ecs.read(key, load)
         return tasks
 
     def enabled(self, region: str, service: dict[str, Any]) -> bool:
@@ -268,6 +278,25 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
     def get(self, region: str, name: str) -> ServerGroup:
         return self.group(region, self.require(region, name))
 
+    def wait_for_health(
+        self, region: str, name: str, *, healthy: int, timeout: float
+    ) -> ServerGroup:
+        """Poll until ``healthy`` tasks are Up; fail at once, naming their ``stoppedReason``,
+        when ECS counts failed tasks of the group (``waiting``)."""
+
+        def read() -> tuple[ServerGroup, dict[str, Any]]:
+            service = self.require(region, name)
+            return self.group(region, service), service
+
+        return waiting.wait_for_health(
+            name,
+            healthy=healthy,
+            timeout=timeout,
+            clock=self._clock,
+            read=read,
+            stopped=lambda: self.tasks(region, name, "STOPPED"),
+        )
+
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
         return self.instances(region, self.require(region, name))
 
@@ -347,16 +376,30 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         self._autoscaling.resize(region, name, capacity.min, capacity.max)
 
     def destroy(self, region: str, name: str) -> None:
-        """Delete the service (its tasks stop), take its target groups out of their listeners
-        and delete them, and deregister its task definition revisions (used by no one else: the
-        family is the group's own; more than one when a resumed deployment registered again)."""
+        """Take the group's target groups out of their listeners and delete them, then delete
+        the service (its tasks stop) and deregister its task definition revisions (used by no
+        one else: the family is the group's own; more than one when a resumed deployment
+        registered again).
+
+        The service goes last so that destroy converges from any partial state: while it
+        exists it names its target groups, so a rerun after a failed target group delete
+        finds and deletes them (a service deleted first would leak them). Every step treats
+        "already gone" as done."""
         service = self.describe(region, name, fresh=True)
         if service is None:
             return
         behind = lbs_of(service)
         for lb, arn in behind:
-            if self._weights.read(region, lb, fresh=True).get(arn, 0) > 0:
-                raise Conflict(f"{name} still receives traffic from {lb}", resource=name)
+            with contextlib.suppress(NotFound):
+                if self._weights.read(region, lb, fresh=True).get(arn, 0) > 0:
+                    raise Conflict(f"{name} still receives traffic from {lb}", resource=name)
+        for lb, arn in behind:
+            with contextlib.suppress(NotFound):
+                current = self._weights.read(region, lb, fresh=True)
+                if arn in current:
+                    del current[arn]
+                    self._weights.write(region, lb, current)
+            self._lbs.delete_target_group(region, arn)
         ecs = self.ecs(region)
         with contextlib.suppress(NotFound):
             ecs.call(
@@ -368,13 +411,6 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
                 force=True,
             )
         self.changed(region, name)
-        for lb, arn in behind:
-            with contextlib.suppress(NotFound):
-                current = self._weights.read(region, lb, fresh=True)
-                if arn in current:
-                    del current[arn]
-                    self._weights.write(region, lb, current)
-            self._lbs.delete_target_group(region, arn)
         revisions = {service["taskDefinition"]}
         with contextlib.suppress(NotFound):
             listed = ecs.pages(

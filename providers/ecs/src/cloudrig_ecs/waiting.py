@@ -1,0 +1,92 @@
+"""Waiting for a new version's health, failing fast when its tasks stop (ECS's deployment circuit
+breaker, for a service per version).
+
+ECS counts the tasks of a deployment that stopped before running or failed their health checks
+(``deployments[].failedTasks`` of ``DescribeServices``, read by every health poll anyway). While
+it is 0 the wait costs what the core's polling would; once it is not, the stopped tasks are read
+(``ListTasks`` with desired status STOPPED + ``DescribeTasks``) and the wait fails at once with
+their ``stoppedReason`` (``InvalidSpec``: a bad image or a container that cannot start is not
+cured by waiting), so the deployment rolls back within two health polls of the first task
+stopping instead of waiting out its deadline. The new version never had traffic; the previous
+one keeps serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cloudrig import Clock, HealthState, InvalidSpec, ServerGroup
+
+FIRST_POLL, MAX_POLL, BACKOFF = 2.0, 15.0, 1.5
+_STARTED_FAILURES = ("TaskFailedToStart", "EssentialContainerExited")
+
+
+def ready(group: ServerGroup) -> int:
+    """Instances that are Up; for a disabled group (weight 0) a load balancer source that says
+    out of service is not held against it (the core counts the same way)."""
+    if group.enabled:
+        return group.healthy
+    count = 0
+    for instance in group.instances:
+        states = {d.state for d in instance.details if d.state is not HealthState.OUT_OF_SERVICE}
+        if HealthState.UP in states and states <= {HealthState.UP, HealthState.UNKNOWN}:
+            count += 1
+    return count
+
+
+def failed_tasks(service: dict[str, Any]) -> int:
+    """Tasks of the service's current deployment that failed (ECS's own count)."""
+    current = service.get("taskDefinition")
+    return sum(
+        int(d.get("failedTasks", 0))
+        for d in service.get("deployments", [])
+        if d.get("taskDefinition", current) == current
+    )
+
+
+def stopped_reasons(tasks: list[dict[str, Any]]) -> list[str]:
+    """What stopped tasks say, one line per distinct reason (container reasons included)."""
+    reasons: list[str] = []
+    for task in tasks:
+        parts = [task.get("stoppedReason") or task.get("stopCode") or "stopped"]
+        parts += [
+            f"{c['name']}: {c['reason']}"
+            for c in task.get("containers", [])
+            if c.get("reason") and c.get("name")
+        ]
+        text = "; ".join(parts)
+        if text not in reasons:
+            reasons.append(text)
+    return reasons
+
+
+def wait_for_health(
+    name: str,
+    *,
+    healthy: int,
+    timeout: float,
+    clock: Clock,
+    read: Callable[[], tuple[ServerGroup, dict[str, Any]]],
+    stopped: Callable[[], list[dict[str, Any]]],
+) -> ServerGroup:
+    """Poll ``read`` (the group and its service) until ``healthy`` instances are Up or
+    ``timeout`` passes (the group as last seen); ``InvalidSpec`` naming the stopped tasks'
+    reasons as soon as ECS counts a failed task."""
+    deadline = clock.monotonic() + timeout
+    pause = FIRST_POLL
+    while True:
+        group, service = read()
+        if ready(group) >= healthy:
+            return group
+        if failed_tasks(service):
+            reasons = stopped_reasons(stopped()) or ["ECS counts failed tasks; none listed"]
+            raise InvalidSpec(
+                f"{name}: {failed_tasks(service)} task(s) stopped: {' | '.join(reasons[:3])}",
+                resource=name,
+            )
+        remaining = deadline - clock.monotonic()
+        if remaining <= 0:
+            return group
+        clock.sleep(min(pause, remaining))
+        pause = min(pause * BACKOFF, MAX_POLL)
