@@ -6,7 +6,10 @@
   history of every call; plugin module ``cloudrig.testing.reference`` (load it by name) and
   ``reference_plugin(...)`` for variants with other capabilities.
 - ``ConformanceTarget`` / ``reference_target``: what the conformance kit
-  (``cloudrig.testing.conformance``, the only module here that needs pytest) runs against.
+  (``cloudrig.testing.conformance``) and the strategy kit (``cloudrig.testing.strategies``, options
+  ``StrategyOptions``) run against; those two kit modules are the only ones here that need pytest.
+- ``CreatesOutOfTraffic``: a reference variant that creates groups out of traffic on a
+  capacity-split cloud (``CAPACITY_SPLIT``), which the strategy kit fails.
 """
 
 from cloudrig.testing._crash import CrashAfterRequest
@@ -22,7 +25,9 @@ from cloudrig.testing._settings import (
     ReferenceSecurityGroupSettings,
     ReferenceServerGroupSettings,
 )
+from cloudrig.testing._strategy_options import StrategyOptions
 from cloudrig.testing._target import ConformanceTarget, reference_target
+from cloudrig.testing._unsafe_variants import CAPACITY_SPLIT, CreatesOutOfTraffic
 from cloudrig.testing._world import (
     CLOUD_SOURCE,
     DEPLOYMENT_TAG,
@@ -36,6 +41,7 @@ from cloudrig.testing._world import (
 from cloudrig.testing.reference import ReferencePlugin, reference_plugin
 
 __all__ = [
+    "CAPACITY_SPLIT",
     "CLOUD_SOURCE",
     "DEPLOYMENT_TAG",
     "LB_SOURCE",
@@ -44,6 +50,7 @@ __all__ = [
     "REFERENCE_NAMING",
     "ConformanceTarget",
     "CrashAfterRequest",
+    "CreatesOutOfTraffic",
     "Event",
     "FaultRule",
     "Faults",
@@ -58,6 +65,7 @@ __all__ = [
     "ReferenceSecurityGroupSettings",
     "ReferenceServerGroupSettings",
     "SimulatedCrash",
+    "StrategyOptions",
     "name_problem",
     "reference_plugin",
     "reference_target",
