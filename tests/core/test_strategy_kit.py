@@ -12,7 +12,6 @@ from cloudrig.provider import Capabilities, NamingPolicy, TrafficSplit
 from cloudrig.testing import (
     CAPACITY_SPLIT,
     ConformanceTarget,
-    CreatesOutOfTraffic,
     StrategyOptions,
     reference_target,
 )
@@ -137,4 +136,3 @@ class TestForgotTarget(StrategySuite):
     )
     result.assert_outcomes(errors=len(CHECKS))
     result.stdout.fnmatch_lines(["*TestForgotTarget must define the fixture conformance_target*"])
-
