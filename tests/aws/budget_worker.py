@@ -14,6 +14,9 @@ from pathlib import Path
 
 def main() -> None:
     endpoint, redis_url, state_dir, app = sys.argv[1:5]
+    from support.aws.strict import from_environment
+
+    from_environment()  # the strict AWS target's model checks, as in the parent's tests
     import cloudrig
     from cloudrig import Capacity, Moniker, ServerGroupSpec
     from cloudrig.engine import SqliteStateStore

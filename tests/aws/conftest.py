@@ -71,3 +71,9 @@ def make_aws_provider(moto_aws: Any, aws_env: None) -> Callable[..., Any]:
         return provider
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _strict_aws(strict_aws: Any) -> Any:
+    """Every test here runs on the strict AWS target (tests/support/aws/strict.py)."""
+    return strict_aws

@@ -66,7 +66,12 @@ def test_two_processes_share_one_budget(
     AWS.upsert_web(AWS.connect(tmp_path, {"endpoint_url": moto_aws.url}), REGION)
     proxy = TimedProxy(moto_aws.url).start()
     try:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        # The workers check their requests against the model too (support/aws/strict.py).
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "CLOUDRIG_TEST_STRICT_AWS": "1",
+        }
         workers = [
             subprocess.Popen(
                 [sys.executable, str(WORKER), proxy.url, redis_server.url, str(tmp_path), app],

@@ -8,6 +8,14 @@ Fixtures:
   ``.request_count(operation)``, ``.ecs``, ``.target_health``, ``.clock``).
 - ``moto_aws`` (function): the same server after ``reset()``: empty backends, no recorded
   requests, extensions back to their defaults. Use this one in tests.
+- ``strict_aws`` (function): the strict AWS target on for the test (``support.aws.strict``):
+  requests AWS would refuse are refused and fail the test at teardown unless claimed with
+  ``strict_aws.take()``. On for a whole test directory with an autouse fixture in its
+  ``conftest.py`` (tests/aws/conftest.py does it)::
+
+      @pytest.fixture(autouse=True)
+      def _strict_aws(strict_aws: StrictAws) -> StrictAws:
+          return strict_aws
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import pytest
 
 if TYPE_CHECKING:
     from support.aws.server import MotoServer
+    from support.aws.strict import StrictAws
 
 # Importing moto costs ~2 s: the plugin stays cheap for sessions that never use AWS, and the
 # names below load on first use (``from support.aws import Lifecycle`` works as usual).
@@ -33,6 +42,7 @@ _LAZY = {
     "EcsTaskModel": "support.aws.ecs_services",
     "Timing": "support.aws.ecs_services",
     "ServiceTask": "support.aws.ecs_tasks",
+    "StrictAws": "support.aws.strict",
     "Lifecycle": "support.aws.target_health",
     "TargetHealth": "support.aws.target_health",
 }
@@ -63,3 +73,19 @@ def moto_server() -> Iterator[MotoServer]:
 def moto_aws(moto_server: MotoServer) -> MotoServer:
     moto_server.reset()
     return moto_server
+
+
+@pytest.fixture
+def strict_aws() -> Iterator[StrictAws]:
+    from support.aws.strict import STRICT
+
+    STRICT.take()  # refusals left by a test that ran without the fixture are not this test's
+    with STRICT.on() as strict:
+        yield strict
+    refused = strict.take()
+    if refused:
+        pytest.fail(
+            "the strict AWS target refused requests AWS would refuse:\n"
+            + "\n".join(f"- {v}" for v in refused),
+            pytrace=False,
+        )

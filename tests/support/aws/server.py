@@ -25,6 +25,7 @@ from botocore.config import Config
 
 from support.aws.clock import Clock
 from support.aws.ecs_services import EcsTaskModel
+from support.aws.strict_rules import StrictRules
 from support.aws.target_health import TargetHealth
 from support.proxy.rules import Request
 
@@ -61,8 +62,10 @@ class MotoServer:
         self.clock = Clock()  # shared by the extensions: freeze/advance moves both
         self.target_health = TargetHealth(self.lock, self.clock)
         self.ecs = EcsTaskModel(self.lock, self.clock, self.target_health)
+        self.strict_rules = StrictRules(self.lock)  # act only while the strict target is on
         self.target_health.install()
         self.ecs.install()
+        self.strict_rules.install()
         # Lambda without Docker: invoke echoes the payload (canned results can be queued).
         self.api("POST", "/moto-api/config", {"lambda": {"use_docker": False}})
         self.api("POST", "/moto-api/recorder/start-recording")
@@ -75,6 +78,7 @@ class MotoServer:
             os.environ.pop("MOTO_RECORDER_FILEPATH", None)
         else:
             os.environ["MOTO_RECORDER_FILEPATH"] = self._previous_recorder_path
+        self.strict_rules.uninstall()
         self.ecs.uninstall()
         self.target_health.uninstall()
         self._server.stop()
@@ -95,6 +99,7 @@ class MotoServer:
             self.api("POST", "/moto-api/reset")
             self.ecs.clear()
             self.target_health.clear()
+            self.strict_rules.clear()
             self.clock.reset()
             self.clear_requests()
 
