@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import cloudrig
 from cloudrig import (
@@ -145,3 +146,12 @@ def test_names_and_declarations_both_reach_the_server_group() -> None:
     assert [lb.name for lb in loaded.load_balancers] == ["web"]
     assert loaded.load_balancers[0].account == "aws-prod"
     assert loaded.security_groups[0].ingress[0].cidrs == ("10.0.0.0/8",)
+
+
+def test_the_documented_example_is_a_valid_spec_file() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "spec-files.md").read_text("utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    loaded = load_spec_file(yaml.safe_load(example), BUILTIN)
+    assert loaded.server_group.load_balancers == ("checkout-prod", "legacy-web")
+    assert [g.name for g in loaded.security_groups] == ["checkout", "checkout-lb"]
+    assert loaded.strategy.name == "red-black"
