@@ -7,6 +7,12 @@ STAMP  := $(VENV)/.installed
 DISTS  := core $(wildcard providers/*) examples/provider-template
 PYPROJECTS := pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
 EDITABLES  := -e 'core[testing,canary]' $(foreach d,$(filter-out core,$(DISTS)),-e $(d))
+# The demo's own small environment: the core, the AWS provider and moto's server (moto in the
+# test-servers group's range, plus the Flask app its server mode runs), nothing of the
+# development, test-server or benchmark toolchain.
+DEMO_VENV  := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+DEMO_DEPS  := -e core -e providers/aws 'moto>=5.1,<6' flask flask-cors
 
 .PHONY: demo test chaos lint typecheck bench clean
 
@@ -16,8 +22,13 @@ $(STAMP): $(PYPROJECTS)
 	$(BIN)/python -m pip install -q --group dev --group test-servers --group bench $(EDITABLES)
 	touch $@
 
-demo: $(STAMP)
-	$(BIN)/python providers/aws/demo.py
+$(DEMO_STAMP): core/pyproject.toml providers/aws/pyproject.toml
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q $(DEMO_DEPS)
+	touch $@
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/python providers/aws/demo.py
 
 # Lint and types first (seconds), then the suite; CI runs exactly this target.
 test: lint typecheck
@@ -39,4 +50,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(DEMO_VENV)

@@ -4,15 +4,17 @@
 
 It starts moto in server mode in this process on a free loopback port (nothing to install or run
 beside it), writes a ``cloudrig.yaml`` with one AWS account pointing at it (credentials as
-``env:`` references, as in production) and two deployment specs of a sample app, then runs, as a
-user would:
+``env:`` references, as in production) and two deployment specs of a sample app, which declare
+its load balancer next to the server group (docs/spec-files.md), then runs, as a user would:
 
+    cloudrig apply shop-v001.yaml     # creates the load balancer shop-web (ALB, target group, listener)
     cloudrig deploy shop-v001.yaml    # the first version, red/black (progress, then the cluster)
     cloudrig deploy shop-v002.yaml    # the second one takes the traffic; the first is disabled
     cloudrig cluster show aws-demo shop-prod
 
 The AWS provider is found through its ``cloudrig`` entry point like any installed provider; every
 request passes cloudrig's rate limiter. Files go to a temporary directory, removed at the end.
+``make demo`` runs it in ``.venv-demo``, which holds only the core, this provider and moto.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ zones: [us-east-1a, us-east-1b]
 cluster: {{app: shop, stack: prod}}
 artifact: {artifact}
 capacity: {{min: 2, desired: 2, max: 4}}
-load_balancers: [shop-web]
+load_balancers:
+  - {{name: shop-web, port: 80, health_check: {{path: /health}}}}
 settings: {{instance_type: t3.micro}}
 strategy: {{name: red-black}}
 """
@@ -73,9 +76,6 @@ def main() -> int:
     started = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from moto.server import ThreadedMotoServer
-
-    import cloudrig
-    from cloudrig import LoadBalancerSpec
 
     # moto takes any credentials; they still travel as secret references, never literals.
     os.environ.setdefault(KEY_ENV, "demo")
@@ -107,14 +107,7 @@ def main() -> int:
                 f"sample app [bold]shop[/]: v001 = {VERSIONS['v001']}, "
                 f"v002 = {VERSIONS['v002']}; account {ACCOUNT}, region {REGION}"
             )
-            with console.status(
-                "creating the load balancer shop-web (ALB, target group, listener)"
-            ):
-                rig = cloudrig.connect(config)
-                lb = rig.account(ACCOUNT).upsert_load_balancer(
-                    LoadBalancerSpec(name="shop-web", account=ACCOUNT, region=REGION, port=80)
-                )
-            console.print(f"load balancer [bold]{lb.name}[/] ready at {lb.endpoint}")
+            cli("apply", str(work / "shop-v001.yaml"), config=config)
             cli("deploy", str(work / "shop-v001.yaml"), config=config)
             cli("deploy", str(work / "shop-v002.yaml"), config=config)
             cli("cluster", "show", ACCOUNT, "shop-prod", config=config)
