@@ -87,7 +87,8 @@ def run_kit(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
 
 def test_out_of_traffic_creates_fail_with_what_users_saw(pytester: pytest.Pytester) -> None:
     result = run_kit(pytester, SUITE)
-    result.assert_outcomes(failed=len(CHECKS))
+    # Its disabled groups do report OUT_OF_SERVICE: that one check passes.
+    result.assert_outcomes(failed=len(CHECKS) - 1, passed=1)
     output = result.stdout.str()
     # Rolling red/black on a capacity-split cloud: the old group shrinks while the new one,
     # created out of traffic, serves nothing; at the last step nothing serves at all.
@@ -102,7 +103,7 @@ def test_out_of_traffic_creates_fail_with_what_users_saw(pytester: pytest.Pytest
         ]
     )
     # Every strategy reports the cause: the new group was created out of traffic.
-    assert output.count("was created out of traffic (enabled=False)") >= len(CHECKS)
+    assert output.count("was created out of traffic (enabled=False)") >= len(CHECKS) - 1
     assert "traffic_split=capacity_only" in output
 
 
@@ -136,3 +137,44 @@ class TestForgotTarget(StrategySuite):
     )
     result.assert_outcomes(errors=len(CHECKS))
     result.stdout.fnmatch_lines(["*TestForgotTarget must define the fixture conformance_target*"])
+
+
+DISABLED_LOOKS_UP = """
+import pytest
+from cloudrig import Instance
+from cloudrig.testing import CLOUD_SOURCE, ReferenceProvider, reference_target
+from cloudrig.testing._provider import ReferenceServerGroups
+from cloudrig.testing.strategies import StrategySuite
+
+class CloudOnlyHealth(ReferenceServerGroups):
+    def list(self, app, region=None):
+        return [
+            group.model_copy(update={"instances": tuple(
+                Instance(id=i.id, zone=i.zone, launched_at=i.launched_at,
+                         details=tuple(d for d in i.details if d.source == CLOUD_SOURCE))
+                for i in group.instances)})
+            for group in super().list(app, region)
+        ]
+
+class DisabledLooksUp(ReferenceProvider):
+    server_groups: CloudOnlyHealth
+
+class TestDisabledLooksUp(StrategySuite):
+    @pytest.fixture
+    def conformance_target(self):
+        return reference_target(DisabledLooksUp)
+"""
+
+
+def test_disabled_group_reporting_up_fails_only_its_own_check(pytester: pytest.Pytester) -> None:
+    """A provider whose disabled groups report only the cloud's Up (no load balancer view, as
+    if still serving) fails exactly test_disabled_group_reports_out_of_service."""
+    result = run_kit(pytester, DISABLED_LOOKS_UP)
+    result.assert_outcomes(failed=1, passed=len(CHECKS) - 1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_disabled_group_reports_out_of_service*",
+            "*[[]disabled[]] during red/black (second version) step * was disabled but its "
+            "instance i-* reported UP instead of OUT_OF_SERVICE",
+        ]
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -114,10 +115,17 @@ class StrategyKit:
         provider = type(self.provider).__name__
         pytest.fail(f"[{self.check}] {provider}: {message}", pytrace=False)
 
-    def verdict(self) -> None:
-        """Fail the check with every distinct violation the observer saw, in order."""
-        if self.observer.violations:
-            lines = "\n".join(f"- [{v.check}] {v.message}" for v in self.observer.violations)
+    def verdict(self, *, only: Collection[str] | None = None, ignore: Collection[str] = ()) -> None:
+        """Fail the check with every distinct violation the observer saw, in order (of the
+        checks named in ``only``, all by default, except those in ``ignore``)."""
+        found = [
+            v
+            for v in self.observer.violations
+            if (only is None or v.check in only or v.check == "deployment")
+            and v.check not in ignore
+        ]
+        if found:
+            lines = "\n".join(f"- [{v.check}] {v.message}" for v in found)
             self.fail(f"what users of the cluster would have seen:\n{lines}")
 
     # -- deployments -----------------------------------------------------------------------------
