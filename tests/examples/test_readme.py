@@ -1,5 +1,6 @@
 """The README is executable: its "How it feels" Python snippet and its command-line sequence run as
-written against moto, with only each account's ``endpoint_url`` added to its ``cloudrig.yaml``.
+written against moto, with only each account's ``endpoint_url`` added to its ``cloudrig.yaml``;
+so does the package README's example (core/README.md) with the README's files.
 
 The blocks are read from README.md itself, so editing the README without keeping it working fails
 here. The snippet creates what it needs, prints each event while the deployment runs (checked by
@@ -120,11 +121,19 @@ def environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def run_snippet(workdir: Path, hold: Hold | None = None) -> tuple[int, list[str], str]:
+def python_block(readme: Path) -> str:
+    blocks = re.findall(r"^```python\n(.*?)^```$", readme.read_text("utf-8"), re.M | re.S)
+    assert len(blocks) == 1, f"one Python example in {readme}"
+    return str(blocks[0])
+
+
+def run_snippet(
+    workdir: Path, hold: Hold | None = None, script: str = "snippet.py"
+) -> tuple[int, list[str], str]:
     """Run the snippet; return its exit code, its stdout lines and its stderr. ``hold`` hears
     every line as it arrives."""
     child = subprocess.Popen(
-        [sys.executable, "snippet.py"],
+        [sys.executable, script],
         cwd=workdir,
         env=environment(workdir),
         stdout=subprocess.PIPE,
@@ -226,3 +235,13 @@ def test_the_snippet_exits_non_zero_when_its_deployment_fails(
     assert re.search(r"deployment \w+ failed: .*launch refused", stderr), stderr
     assert groups(moto_aws) == {}
     assert os.path.exists(workdir / "state" / "cloudrig" / "deployments.sqlite3")
+
+
+def test_the_package_readme_example(workdir: Path, moto_aws: Any) -> None:
+    (workdir / "package.py").write_text(python_block(ROOT / "core" / "README.md"), "utf-8")
+    code, lines, stderr = run_snippet(workdir, script="package.py")
+    assert code == 0, "\n".join(lines) + stderr
+    assert f"load balancer {LB}: create" in lines, "the dry run's plan"
+    assert f"security group {SG}: create" in lines
+    assert any(re.search(rf"created +created {CLUSTER}-v001\b", line) for line in lines), lines
+    assert serving(moto_aws) == [f"{CLUSTER}-v001"]
