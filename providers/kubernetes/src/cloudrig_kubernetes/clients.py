@@ -150,6 +150,7 @@ class KubeClient:
         self.core = client.CoreV1Api(self.api_client)
         self.apps = client.AppsV1Api(self.api_client)
         self.networking = client.NetworkingV1Api(self.api_client)
+        self.autoscaling = client.AutoscalingV1Api(self.api_client)
         self.version = client.VersionApi(self.api_client)
         self._lock = threading.Lock()
         self._cached: set[Hashable] = set()

@@ -10,6 +10,13 @@ Two sources per pod:
   DOWN; anything else (containers starting, readiness probe not yet passed) is STARTING.
 
 So a crash-looping pod is Down, and a starting one is Starting, never Up.
+
+A third detail, ``load-balancer``, is OutOfService on a pod that its Services no longer select
+because its group is disabled (the pod has a ``lb.cloudrig.io/…`` label but not the traffic
+label), as AWS and GCP report a disabled group's instances; a pod behind no Service gets none.
+
+``pull_failure`` names a pod whose images cannot be pulled (the kubelet's ``ErrImagePull``,
+``ImagePullBackOff`` or ``InvalidImageName``): the server group wait fails on it at once.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from datetime import datetime
 from typing import Any
 
 from cloudrig import HealthDetail, HealthState, Instance
+from cloudrig_kubernetes import metadata
 
-POD_SOURCE, READINESS_SOURCE = "pod", "readiness"
+POD_SOURCE, READINESS_SOURCE, LB_SOURCE = "pod", "readiness", "load-balancer"
+PULL_FAILURES = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
 FAILING_REASONS = frozenset(
     {
         "CrashLoopBackOff",
@@ -79,13 +88,45 @@ def _readiness(pod: Mapping[str, Any]) -> HealthDetail:
     return HealthDetail(source=READINESS_SOURCE, state=HealthState.STARTING, description=why)
 
 
+def _out_of_service(pod: Mapping[str, Any]) -> HealthDetail | None:
+    labels = metadata.labels_of(pod)
+    behind = any(k.startswith(metadata.LB_PREFIX) for k in labels)
+    if not behind or labels.get(metadata.TRAFFIC) == metadata.TRAFFIC_ON:
+        return None
+    return HealthDetail(
+        source=LB_SOURCE, state=HealthState.OUT_OF_SERVICE, description="server group disabled"
+    )
+
+
+def pull_failure(pod: Mapping[str, Any]) -> str | None:
+    """``"<reason>: <message>"`` of the first container whose image cannot be pulled, else None."""
+    for container in (pod.get("status") or {}).get("containerStatuses") or ():
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in PULL_FAILURES:
+            return f"{waiting['reason']}: {waiting.get('message') or 'no message'}"
+    return None
+
+
 def instance(pod: Mapping[str, Any]) -> Instance:
     meta = pod.get("metadata") or {}
+    details = (_phase(pod), _readiness(pod))
+    out = _out_of_service(pod)
     return Instance(
         id=str(meta.get("name")),
         zone=(pod.get("spec") or {}).get("nodeName"),
         launched_at=parse_time(meta.get("creationTimestamp")),
-        details=(_phase(pod), _readiness(pod)),
+        details=details if out is None else (*details, out),
+    )
+
+
+def serving(pod: Mapping[str, Any]) -> bool:
+    """Up but for being out of traffic: what a wait counts (a disabled group kept warm is
+    healthy when every other source says Up, as the engine counts it)."""
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    details = instance(pod).details
+    return all(d.state in (HealthState.UP, HealthState.OUT_OF_SERVICE) for d in details) and any(
+        d.state is HealthState.UP for d in details
     )
 
 

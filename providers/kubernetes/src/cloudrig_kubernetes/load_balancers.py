@@ -3,7 +3,8 @@
 The selector is ``lb.cloudrig.io/<service>=member`` plus ``cloudrig.io/traffic=enabled``: server
 groups join a load balancer by naming it in their spec (a pod label set at create), and leave
 traffic by losing the traffic label (``server_groups.disable``). An upsert of an existing Service
-changes it only when its ports, type or selector differ, so a repeated upsert costs one read.
+changes it only when its ports, type or selector differ, so a repeated upsert costs one read. A
+Service may have several ports: the spec's own, then those of the settings' ``ports``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig import Conflict, InvalidSpec, LoadBalancer, LoadBalancerSpec, NotFound
 from cloudrig.provider import LoadBalancers
 from cloudrig_kubernetes import metadata
 from cloudrig_kubernetes.clients import KubeClient
@@ -27,22 +28,44 @@ LB_KIND = "cloudrig.io/kind"
 def desired_spec(
     spec: LoadBalancerSpec, settings: KubernetesLoadBalancerSettings
 ) -> dict[str, Any]:
+    """The Service's spec: the spec's own port first (named after its protocol), then the
+    settings' ``ports``. Rejected before any call: a settings port that repeats the first's name
+    or number and protocol (the API would answer 422)."""
     name = resource_name(spec.name)
     protocol = "UDP" if spec.protocol.lower() == "udp" else "TCP"
+    first = {
+        "name": spec.protocol.lower() if spec.protocol.lower() != "udp" else "udp",
+        "port": spec.port,
+        "targetPort": spec.target_port or spec.port,
+        "protocol": protocol,
+    }
+    ports = [first] + [
+        {
+            "name": extra.name,
+            "port": extra.port,
+            "targetPort": extra.target_port or extra.port,
+            "protocol": extra.protocol,
+        }
+        for extra in settings.ports
+    ]
+    for extra in ports[1:]:
+        if extra["name"] == first["name"] or (extra["port"], extra["protocol"]) == (
+            first["port"],
+            first["protocol"],
+        ):
+            raise InvalidSpec(
+                f"load balancer {spec.name}: settings port {extra['name']!r} repeats the spec's "
+                f"port {first['name']!r} ({first['port']}/{first['protocol']})",
+                provider="kubernetes",
+                resource=spec.name,
+            )
     return {
         "type": settings.type,
         "selector": {
             metadata.LB_PREFIX + name: metadata.MEMBER,
             metadata.TRAFFIC: metadata.TRAFFIC_ON,
         },
-        "ports": [
-            {
-                "name": spec.protocol.lower() if spec.protocol.lower() != "udp" else "udp",
-                "port": spec.port,
-                "targetPort": spec.target_port or spec.port,
-                "protocol": protocol,
-            }
-        ],
+        "ports": ports,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cloudrig import CheckResult
 from cloudrig.provider import Provider, ProviderContext
+from cloudrig_kubernetes import permissions
 from cloudrig_kubernetes.clients import KubeClient
 from cloudrig_kubernetes.errors import map_error
 from cloudrig_kubernetes.load_balancers import KubeLoadBalancers
@@ -38,9 +39,9 @@ class KubernetesProvider(Provider[KubernetesAccountSettings]):
         self.security_groups = KubeSecurityGroups(self.kube)
 
     def check(self) -> CheckResult:
-        """One cheap read: ``GET /version`` (reachability, TLS and the credentials)."""
+        """``GET /version`` (reachability, TLS), then a SelfSubjectAccessReview for every verb
+        and resource the provider uses, per namespace (``permissions``): PermissionDenied names
+        each one missing."""
         version = self.kube.call(self.kube.version.get_code)
-        return CheckResult(
-            identity=f"{self.kube.server} (Kubernetes {version.get('gitVersion', '?')})",
-            detail=f"namespaces: {', '.join(self.settings.namespaces)}",
-        )
+        identity = f"{self.kube.server} (Kubernetes {version.get('gitVersion', '?')})"
+        return permissions.check(self.kube, identity)

@@ -17,29 +17,28 @@ relabelling never orphans or replaces a pod. Traffic between enabled groups foll
 counts (CAPACITY_ONLY): a Service spreads connections over its endpoints, so the share is the
 replica ratio, not a weight; the provider has no ``traffic`` noun.
 
-The efficient wait is a watch on the group's pods, not a poll loop: one read of the ReplicaSet,
-one list of its pods (which gives the resourceVersion to watch from), then one watch request that
-streams every pod change until enough pods are Up or the deadline passes: three requests however
-long the wait. The server ends a watch at ``timeoutSeconds``; an expired resourceVersion (410 Gone)
-re-lists and watches again.
+The efficient wait is a watch on the group's pods, not a poll loop (``waiting``): three requests
+however long the wait, failing fast when admission refuses the pods or their image cannot be
+pulled, re-listing after a cut or an expired resourceVersion.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from cloudrig import Capacity, Conflict, HealthState, Instance, NotFound, ServerGroup
+from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
-from cloudrig_kubernetes import health, metadata
+from cloudrig_kubernetes import companions, health, metadata
 from cloudrig_kubernetes.clients import KubeClient
+from cloudrig_kubernetes.companions import Companions
 from cloudrig_kubernetes.concurrency import optimistic
 from cloudrig_kubernetes.errors import is_already_exists, is_not_found, map_error
 from cloudrig_kubernetes.settings import KubernetesServerGroupSettings
+from cloudrig_kubernetes.waiting import PodWatch
 
 
 def pod_spec(request: CreateServerGroup[KubernetesServerGroupSettings]) -> dict[str, Any]:
@@ -71,7 +70,7 @@ def replica_set(request: CreateServerGroup[KubernetesServerGroupSettings]) -> di
             "name": request.name,
             "namespace": request.spec.region,
             "labels": metadata.group_labels(request),
-            "annotations": metadata.group_annotations(request),
+            "annotations": metadata.group_annotations(request) | companions.recorded(request),
         },
         "spec": {
             "replicas": request.spec.capacity.desired,
@@ -85,21 +84,13 @@ def replica_set(request: CreateServerGroup[KubernetesServerGroupSettings]) -> di
     }
 
 
-def _up(pods: dict[str, dict[str, Any]]) -> int:
-    return sum(
-        1
-        for pod in pods.values()
-        if not pod["metadata"].get("deletionTimestamp")
-        and health.instance(pod).health is HealthState.UP
-    )
-
-
 class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
     """The ``server_groups`` noun: ReplicaSets in the account's namespaces."""
 
     def __init__(self, kube: KubeClient) -> None:
         self.kube = kube
         self.account = kube.account
+        self.companions = Companions(kube)
 
     # -- reads -----------------------------------------------------------------------------------
     def read(self, namespace: str, name: str, *, fresh: bool = True) -> dict[str, Any]:
@@ -196,6 +187,7 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
             created = self.kube.raw(
                 self.kube.apps.create_namespaced_replica_set, namespace, replica_set(request)
             )
+            self.companions.ensure(created, request.spec.capacity)
             # Just created: the ReplicaSet controller has not made its pods yet.
             return self.build(created, [])
         except ApiException as exc:
@@ -215,12 +207,14 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
                     account=self.account,
                     resource=name,
                 ) from exc
+            self.companions.ensure(existing, request.spec.capacity)  # a resumed create
         return self.get(namespace, name)
 
     def resize(self, region: str, name: str, capacity: Capacity) -> None:
         bounds = json.dumps({"min": capacity.min, "max": capacity.max})
 
         def write(rs: dict[str, Any]) -> None:
+            self.companions.resize(rs, capacity)  # the HPA's bounds first: it never undoes this
             patch = {
                 "metadata": {
                     "resourceVersion": rs["metadata"]["resourceVersion"],
@@ -312,64 +306,15 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
                     exc, "delete_namespaced_replica_set", account=self.account, resource=name
                 ) from exc
 
-    # -- the efficient wait: a watch ---------------------------------------------------------------
+    # -- the efficient wait: a watch (waiting.py) ------------------------------------------------
     def wait_for_health(
         self, region: str, name: str, *, healthy: int, timeout: float
     ) -> ServerGroup:
-        deadline = time.monotonic() + timeout
-        rs = self.read(region, name)
-        selector = metadata.group_selector(name)
-        pods, listed_version = self._list_pods(region, selector)
-        version: str | None = listed_version
-        while _up(pods) < healthy:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            if version is None:  # history expired: start over from a fresh list
-                pods, version = self._list_pods(region, selector)
-                continue
-            version = self._watch_pods(region, selector, pods, version, healthy, remaining)
-        # What the watch saw is newer than any cached listing: later reads get it, free.
-        listing = {"metadata": {"resourceVersion": version}, "items": list(pods.values())}
-        self.kube.remember(
-            self.kube.core.list_namespaced_pod, region, label_selector=selector, value=listing
+        """Until ``healthy`` pods serve or ``timeout``; fails fast when the ReplicaSet cannot
+        create its pods or a pod cannot pull its image (``waiting.PodWatch``)."""
+        wait = PodWatch(
+            self.kube, region, name, read=lambda: self.read(region, name), healthy=healthy
         )
-        return self.build(rs, list(pods.values()))
-
-    def _list_pods(self, namespace: str, selector: str) -> tuple[dict[str, dict[str, Any]], str]:
-        listed = self.pods(namespace, selector)
-        pods = {p["metadata"]["name"]: p for p in listed["items"]}
-        return pods, str(listed["metadata"]["resourceVersion"])
-
-    def _watch_pods(
-        self,
-        namespace: str,
-        selector: str,
-        pods: dict[str, dict[str, Any]],
-        version: str,
-        healthy: int,
-        remaining: float,
-    ) -> str | None:
-        """Apply the events of one watch to ``pods``; the version to resume from, or None."""
-        events = self.kube.stream(
-            self.kube.core.list_namespaced_pod,
-            namespace,
-            timeout=remaining,
-            label_selector=selector,
-            resource_version=version,
-        )
-        try:
-            for event in events:
-                kind, obj = event.get("type"), event.get("object") or {}
-                if kind == "ERROR":
-                    return None  # 410 Gone: the resourceVersion is too old
-                version = str(obj.get("metadata", {}).get("resourceVersion") or version)
-                if kind == "DELETED":
-                    pods.pop(obj["metadata"]["name"], None)
-                elif kind in ("ADDED", "MODIFIED"):
-                    pods[obj["metadata"]["name"]] = obj
-                if _up(pods) >= healthy:
-                    break
-        finally:
-            events.close()
-        return version
+        rs = wait.run(timeout)
+        wait.remember()
+        return self.build(rs, list(wait.pods.values()))
