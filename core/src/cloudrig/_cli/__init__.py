@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from cloudrig._cli import apply, cluster, config, deployments, doctor, providers
+from cloudrig._cli import apply, cluster, config, deployments, doctor, new_provider, providers
 from cloudrig._cli import deploy as deploy_commands
 from cloudrig._cli._output import CloudrigGroup
 from cloudrig._version import __version__
@@ -77,6 +77,7 @@ deploy_commands.register(app)
 app.add_typer(cluster.app, name="cluster")
 deployments.register(app)
 app.command("apply")(apply.apply)
+app.command("new-provider")(new_provider.new_provider)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ timeout, connection error          ``ProviderFailure``        the original kept 
 unreadable body (not JSON)         ``ProviderFailure``
 =================================  =========================  ====================================
 
-The table is repeated in the README; ``tests/examples/test_errors.py`` checks every row. Messages
+The table is repeated in the README; ``tests/test_errors.py`` checks every row. Messages
 carry the method, the path and the cloud's own message — never a header, where the token travels.
 """
 
