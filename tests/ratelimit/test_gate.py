@@ -99,6 +99,16 @@ def test_writes_are_not_repeated_unless_declared_safe(limiter: Limiter) -> None:
     assert transport.sent == 2
 
 
+def test_a_throttled_write_is_resent_after_the_delay_the_cloud_asked(
+    limiter: Limiter, clock
+) -> None:
+    gate = limiter.gate(cloud="gcp", identity="my-project", classify=classify)
+    transport = FakeTransport(answers=[429])
+    assert gate.send(WRITE, transport.send).status == 200
+    assert transport.sent == 2
+    assert 0.5 in clock.sleeps
+
+
 def test_a_refused_admission_sends_nothing(clock) -> None:
     limiter = Limiter(LimitsConfig(read=Limit(rate=1)), clock=clock)
     gate = limiter.gate(cloud="gcp", identity="p", classify=classify, timeout=0.1)

@@ -69,6 +69,14 @@ def test_unsafe_calls_are_never_repeated(clock) -> None:
     assert len(calls) == 1
 
 
+def test_a_throttled_mutation_is_resent_because_the_cloud_did_nothing(clock) -> None:
+    policy = RetryPolicy(RetryOptions(attempts=5), clock)
+    calls, attempt = scripted("429", "done")
+    assert policy.run(attempt, classify=classify, safe=False) == "done"
+    assert len(calls) == 2
+    assert clock.sleeps == [3.0]  # after the delay the cloud asked for
+
+
 def test_permanent_errors_are_raised_at_once_and_attempts_are_bounded(clock) -> None:
     policy = RetryPolicy(RetryOptions(attempts=3), clock)
     calls, attempt = scripted(ValueError("bad request"))

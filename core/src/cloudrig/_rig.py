@@ -11,7 +11,7 @@ from typing import Any
 from cloudrig._account import Account
 from cloudrig._clock import Clock, SystemClock
 from cloudrig._config._file import Config, load_config
-from cloudrig._errors import ConfigError
+from cloudrig._errors import ConfigError, PluginError
 from cloudrig._model._resources import (
     Cluster,
     LoadBalancerSpec,
@@ -23,7 +23,7 @@ from cloudrig._plugins._registry import PluginRegistry
 from cloudrig._redaction import redact_logs, secret_values
 from cloudrig.provider._authorization import Decision
 from cloudrig.provider._contract import ProviderContext
-from cloudrig.ratelimit import Limiter
+from cloudrig.ratelimit import Limiter, LimitsConfig
 
 
 class Rig:
@@ -43,7 +43,8 @@ class Rig:
         self.registry = registry
         self.principal = principal
         self.clock: Clock = clock or SystemClock()
-        self.limiter = Limiter(config.limits, clock=self.clock)  # one per process: shared budgets
+        # One limiter per process (shared budgets), with the providers' known limits.
+        self.limiter = Limiter(_limits(config, registry), clock=self.clock)
         self._accounts: dict[str, Account] = {}
         self._state_store = state_store
         self._deployer: Deployer | None = None
@@ -259,3 +260,29 @@ from cloudrig.engine import Deployment, DeploymentRecord, EventCallback, StateSt
 from cloudrig.engine._service import Deployer  # noqa: E402
 from cloudrig.engine._spec import SpecFile  # noqa: E402
 from cloudrig.strategies import Strategy  # noqa: E402
+
+
+def _limits(config: Config, registry: PluginRegistry) -> LimitsConfig:
+    """The configuration's limits with the known limits of every configured account's provider
+    appended to its rules: after the user's, so a user's rule as specific as a known one wins."""
+    from pydantic import ValidationError
+
+    from cloudrig.ratelimit import Rule
+
+    known: list[Rule] = []
+    for name in sorted({account.provider for account in config.accounts.values()}):
+        entry = registry.providers.get(name)
+        if entry is None:  # an unknown provider is reported when its account is first used
+            continue
+        for i, fields in enumerate(entry.descriptor.known_limits):
+            try:
+                known.append(Rule.model_validate(fields))
+            except ValidationError as exc:
+                problem = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'rule'}: {e['msg']}"
+                    for e in exc.errors()
+                )
+                raise PluginError(f"provider {name!r}: known_limits[{i}]: {problem}") from None
+    if not known:
+        return config.limits
+    return config.limits.model_copy(update={"rules": (*config.limits.rules, *known)})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 # The annotations name the settings and naming types through the package, whose exports load on
@@ -51,6 +52,12 @@ class ProviderDescriptor:
     ``implementation`` is always a ``"module:Class"`` reference, imported when an account is
     connected. ``naming`` and the four settings models may be given as objects or as references;
     reading the attribute returns the object, imported once.
+
+    ``known_limits`` are the cloud's documented API limits, each the fields of a
+    ``cloudrig.ratelimit.Rule`` as plain data (``{"cloud": "mycloud", "service": "compute",
+    "call_class": "mutate", "rate": 5, "burst": 10}``; ``cloud`` is required). They join the configuration's ``limits.rules`` for every rig with an
+    account on this provider, after the user's own rules: a user's rule as specific as a known one
+    wins. They are validated when a rig is connected (``PluginError`` naming the provider).
     """
 
     __slots__ = (
@@ -60,6 +67,7 @@ class ProviderDescriptor:
         "contract_version",
         "description",
         "implementation",
+        "known_limits",
         "name",
     )
 
@@ -68,6 +76,7 @@ class ProviderDescriptor:
     description: str
     capabilities: Capabilities
     implementation: str
+    known_limits: tuple[Mapping[str, object], ...]
     _given: dict[str, object]
     _resolved: dict[str, object]
 
@@ -84,6 +93,7 @@ class ProviderDescriptor:
         spec_settings: type[provider.ProviderSettings] | str = _NO_SETTINGS,
         load_balancer_settings: type[provider.ProviderSettings] | str = _NO_SETTINGS,
         security_group_settings: type[provider.ProviderSettings] | str = _NO_SETTINGS,
+        known_limits: Sequence[Mapping[str, object]] = (),
     ) -> None:
         given: dict[str, object] = {
             "naming": naming,
@@ -103,6 +113,13 @@ class ProviderDescriptor:
             problems.append(f"capabilities must be Capabilities, not {type(capabilities).__name__}")
         if not (isinstance(implementation, str) and _REFERENCE.fullmatch(implementation)):
             problems.append("implementation must be 'package.module:ClassName'")
+        limits = tuple(known_limits)
+        for i, limit in enumerate(limits):
+            if not isinstance(limit, Mapping) or "rate" not in limit or "cloud" not in limit:
+                problems.append(
+                    f"known_limits[{i}] must be a mapping of Rule fields with a rate and the "
+                    "cloud its gate names (a rule without one would bind every cloud)"
+                )
         for field, value in given.items():
             if isinstance(value, str) and not _REFERENCE.fullmatch(value):
                 problems.append(f"{field} {value!r} must be an object or 'package.module:Name'")
@@ -114,6 +131,7 @@ class ProviderDescriptor:
             ("description", description),
             ("capabilities", capabilities),
             ("implementation", implementation),
+            ("known_limits", limits),
             ("_given", given),
             ("_resolved", {}),
         ):
@@ -192,8 +210,9 @@ class ProviderDescriptor:
     # -- value semantics ------------------------------------------------------------------------
     def _key(self) -> tuple[object, ...]:
         refs = tuple(sorted(self.references().items()))
+        limits = tuple(tuple(sorted(limit.items())) for limit in self.known_limits)
         return (self.name, self.contract_version, self.description, self.capabilities,
-                self.implementation, refs)  # fmt: skip
+                self.implementation, refs, limits)  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ProviderDescriptor):

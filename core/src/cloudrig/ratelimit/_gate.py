@@ -44,12 +44,15 @@ class Call:
     region: str
     call_class: CallClass
     safe: bool | None = None
-    """Whether repeating it is harmless; by default reads are, mutations are not (pass True for a
-    write carrying an idempotency token)."""
+    """Whether sending it again after a transient failure (5xx, reset, timeout) is harmless; by
+    default reads are and mutations are not (pass True for a write carrying an idempotency token,
+    or one the cloud makes idempotent). Throttled answers are resent whatever this says: the cloud
+    did nothing."""
 
     @property
     def repeatable(self) -> bool:
-        """Whether the retry policy may send it again after a throttle or transient error."""
+        """Whether the retry policy may send it again after a transient error (throttled answers
+        are always resent)."""
         return self.safe if self.safe is not None else self.call_class is CallClass.READ
 
 

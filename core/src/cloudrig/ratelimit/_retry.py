@@ -53,7 +53,13 @@ def answer_class(value: Verdict | AnswerClass) -> AnswerClass:
     return value if isinstance(value, AnswerClass) else AnswerClass(value)
 
 
-RETRYABLE = frozenset({Verdict.THROTTLED, Verdict.TRANSIENT})
+def retryable(verdict: Verdict, *, safe: bool) -> bool:
+    """Whether an attempt with this verdict is sent again. A throttled answer always is: the cloud
+    refused the request before doing anything (HTTP 429, ``Throttling``, ``RequestLimitExceeded``),
+    so even a mutation is safe to resend. A transient one only when the call is safe to repeat
+    (reads, and writes carrying an idempotency token): a 5xx or a reset connection may come after
+    the cloud acted."""
+    return verdict is Verdict.THROTTLED or (safe and verdict is Verdict.TRANSIENT)
 
 
 class RetryPolicy:
@@ -74,8 +80,9 @@ class RetryPolicy:
         classify: Callable[[Any], AnswerClass],
         safe: bool,
     ) -> R:
-        """Call ``attempt`` until it succeeds, fails permanently, is unsafe to repeat, or the
-        attempts are spent. Returns the last result or raises the last exception."""
+        """Call ``attempt`` until it succeeds, fails permanently, is unsafe to repeat (see
+        ``retryable``), or the attempts are spent. Returns the last result or raises the last
+        exception."""
         last: list[AnswerClass] = []
 
         def should_retry(state: tenacity.RetryCallState) -> bool:
@@ -84,7 +91,7 @@ class RetryPolicy:
             value = outcome.exception() if outcome.failed else outcome.result()
             verdict = classify(value)
             last[:] = [verdict]
-            return safe and verdict.verdict in RETRYABLE
+            return retryable(verdict.verdict, safe=safe)
 
         def wait(state: tenacity.RetryCallState) -> float:
             delay: float = self._jitter(state)
