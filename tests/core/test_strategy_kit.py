@@ -175,6 +175,6 @@ def test_disabled_group_reporting_up_fails_only_its_own_check(pytester: pytest.P
         [
             "*test_disabled_group_reports_out_of_service*",
             "*[[]disabled[]] during red/black (second version) step * was disabled but its "
-            "instance i-* reported UP instead of OUT_OF_SERVICE",
+            "instance i-* reported UP instead of OUT_OF_SERVICE (cloud: UP)",
         ]
     )

@@ -133,14 +133,22 @@ class StrategyObserver:
     def _where(self, event: DeploymentEvent) -> str:
         try:
             record = self.store().get(event.deployment_id)
-            step = f"step {record.step + 1} ({record.step_name})" if record.step_name else "start"
+            if event.kind is EventKind.DONE:
+                step = "end"
+            elif record.step_name:
+                step = f"step {record.step + 1} ({record.step_name})"
+            else:
+                step = "start"
         except Exception:
             step = "an unknown step"
         return f"during {self.strategy or 'the deployment'} {step}, after '{event.message}'"
 
-    def _add(self, check: str, message: str) -> None:
-        if (check, message) not in self._seen:
-            self._seen.add((check, message))
+    def _add(self, check: str, message: str, subject: str | None = None) -> None:
+        """Keep the first violation per check and ``subject`` (a group, an instance), so a
+        group that stays wrong for many steps is reported once, where it started."""
+        key = (check, subject if subject is not None else message)
+        if key not in self._seen:
+            self._seen.add(key)
             self.violations.append(Violation(check, message))
 
     # -- the checks ------------------------------------------------------------------------------
@@ -161,6 +169,7 @@ class StrategyObserver:
                 self._add(
                     "traffic",
                     f"{where}, {name} was disabled but received {share}% of the traffic",
+                    name,
                 )
             if not group.enabled and group.load_balancers:
                 for instance in group.instances:
@@ -168,7 +177,10 @@ class StrategyObserver:
                         self._add(
                             "disabled",
                             f"{where}, {name} was disabled but its instance {instance.id} "
-                            f"reported {instance.health.value} instead of OUT_OF_SERVICE",
+                            f"reported {instance.health.value} instead of OUT_OF_SERVICE ("
+                            + ", ".join(f"{d.source}: {d.state.value}" for d in instance.details)
+                            + ")",
+                            f"{name}/{instance.id}",
                         )
         if event is not None and event.kind is EventKind.CREATED and event.server_group:
             self._check_created(seen, where, event.server_group)
