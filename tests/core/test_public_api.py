@@ -31,9 +31,10 @@ DOCUMENTED_PACKAGES = (
     "cloudrig_example.naming",
     "cloudrig_example.plugin",
     "cloudrig_example.provider",
+    "example_cloud",
 )
 # Names the docs mention that belong to the clouds or libraries, not to cloudrig.
-FOREIGN = {"AddToLoadBalancer", "SecretStr", "None", "MAJOR"}
+FOREIGN = {"AddToLoadBalancer", "SecretStr", "None", "MAJOR", "ClientToken", "README", "Throttling"}
 
 
 def public_callables() -> Iterator[tuple[str, Any]]:

@@ -51,6 +51,7 @@ class Rig:
 
     @property
     def accounts(self) -> tuple[str, ...]:
+        """The names of the configured accounts, in configuration order."""
         return tuple(self.config.accounts)
 
     def account(self, name: str) -> Account:
@@ -79,6 +80,8 @@ class Rig:
         return handle
 
     def cluster(self, account: str, cluster: str | Moniker, region: str | None = None) -> Cluster:
+        """A cluster of ``account`` by name or moniker, with its server groups oldest first (in
+        ``region``, or every configured one); empty when it has none."""
         return self.account(account).get_cluster(cluster, region)
 
     def close(self) -> None:

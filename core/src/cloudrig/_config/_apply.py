@@ -44,11 +44,15 @@ if TYPE_CHECKING:
 
 
 class ResourceKind(StrEnum):
+    """What a spec file may declare beside its server group."""
+
     LOAD_BALANCER = "load balancer"
     SECURITY_GROUP = "security group"
 
 
 class ResourceAction(StrEnum):
+    """What applying a declared resource does, as found by reads before anything is changed."""
+
     CREATE = "create"
     """Declared and absent: applying creates it."""
     UPDATE = "update"
@@ -72,6 +76,7 @@ class ResourceChange:
 
     @property
     def changes(self) -> bool:
+        """Whether applying it changes the cloud (a create or an update)."""
         return self.action in (ResourceAction.CREATE, ResourceAction.UPDATE)
 
     def __str__(self) -> str:
