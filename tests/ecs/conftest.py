@@ -77,3 +77,9 @@ def make_ecs_provider(moto_aws: Any, ecs_env: None, ecs_cluster: str) -> Callabl
         return EcsProvider(context)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _strict_aws(strict_aws: Any) -> Any:
+    """Every test here runs on the strict AWS target (tests/support/aws/strict.py)."""
+    return strict_aws

@@ -140,3 +140,9 @@ def make_lambda_provider(lambda_endpoint: LambdaEndpoint, lambda_env: None) -> C
         return LambdaProvider(context)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _strict_aws(strict_aws: Any) -> Any:
+    """Every test here runs on the strict AWS target (tests/support/aws/strict.py)."""
+    return strict_aws
