@@ -128,7 +128,7 @@ class StrategySuite:
         kit = strategy_kit
         if not kit.options.canary:
             pytest.skip("canary turned off by strategy_options")
-        canary = Canary(metrics=(MetricSpec(name="latency"),), intervals=1, interval=1.0)
+        canary = Canary(metrics=(MetricSpec(name="latency"),), intervals=1, interval=0.3)
         try:
             canary.check(kit.target.capabilities, None)
         except InvalidSpec as exc:
