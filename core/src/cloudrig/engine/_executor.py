@@ -146,3 +146,11 @@ def request_rollback(run: Run, strategy: Plan, *, abort: bool = False) -> None:
         _restore(run, strategy, Stopped("abort requested" if abort else "rollback requested"))
     else:
         _restore(run, strategy, None)
+
+
+def roll_back_after(run: Run, strategy: Plan, cause: Exception | None) -> None:
+    """What the executor does when a step fails with ``cause``: mark the record rolling back,
+    restore the cluster, end it ``failed`` (``rolled_back`` for a rejection or a stop on request,
+    ``aborted`` when abort was asked). ``cause=None`` finishes a restore already under way. For
+    engines that walk the plan themselves (cloudrig-temporal: docs/architecture.md §6)."""
+    _restore(run, strategy, cause)
