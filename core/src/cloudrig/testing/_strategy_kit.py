@@ -75,6 +75,7 @@ class _TargetRig(Rig):
         self._handle = handle
 
     def account(self, name: str) -> Account:
+        """The target's account by its name; any other is looked up as usual."""
         if name == self._handle.name:
             return self._handle
         return super().account(name)
@@ -112,6 +113,7 @@ class StrategyKit:
 
     # -- failing ---------------------------------------------------------------------------------
     def fail(self, message: str) -> NoReturn:
+        """Fail the check, named with the provider's class."""
         provider = type(self.provider).__name__
         pytest.fail(f"[{self.check}] {provider}: {message}", pytrace=False)
 
@@ -139,6 +141,8 @@ class StrategyKit:
         return strategy.model_copy(update={"health_timeout": timeout})
 
     def spec(self) -> ServerGroupSpec:
+        """The cluster's spec (``capacity`` instances behind the kit's load balancer, which the
+        first call upserts)."""
         if not self._lb_made:
             spec = LoadBalancerSpec(
                 name=self.load_balancer,
@@ -167,6 +171,7 @@ class StrategyKit:
         return self._succeeded(deployment, label)
 
     def rollback(self, label: str = "rollback") -> Deployment:
+        """Roll the cluster back (``rig.rollback``), observed; fail unless it succeeds."""
         self.observer.strategy = label
         moniker = Moniker(app=self.app, stack="kit")
         deployment = self.rig.rollback(self.account, moniker, self.region, on_event=self.observer)

@@ -90,18 +90,21 @@ class StrategySuite:
 
     # -- the checks --------------------------------------------------------------------------------
     def test_highlander(self, strategy_kit: StrategyKit) -> None:
+        """Highlander after a first version: the old group leaves traffic only once the new serves."""
         kit = strategy_kit
         kit.deploy(Highlander(), "highlander (first version)")
         kit.deploy(Highlander(), "highlander")
         kit.verdict(ignore=OWN_CHECKS)
 
     def test_red_black(self, strategy_kit: StrategyKit) -> None:
+        """Red/black after a first version: one switch, capacity kept throughout."""
         kit = strategy_kit
         kit.deploy(RedBlack(), "red/black (first version)")
         kit.deploy(RedBlack(), "red/black")
         kit.verdict(ignore=OWN_CHECKS)
 
     def test_rolling_red_black(self, strategy_kit: StrategyKit) -> None:
+        """Rolling red/black after a red/black first version: each step keeps the target."""
         kit = strategy_kit
         rolling = RollingRedBlack(steps_percent=kit.options.rolling_steps)
         kit.deploy(RedBlack(), "red/black (first version)")
@@ -109,6 +112,7 @@ class StrategySuite:
         kit.verdict(ignore=OWN_CHECKS)
 
     def test_rollback(self, strategy_kit: StrategyKit) -> None:
+        """Two red/black versions, then a rollback to the first: capacity kept throughout."""
         kit = strategy_kit
         kit.deploy(RedBlack(), "red/black (first version)")
         kit.deploy(RedBlack(), "red/black (second version)")
@@ -125,6 +129,7 @@ class StrategySuite:
         kit.verdict(only=OWN_CHECKS)
 
     def test_canary(self, strategy_kit: StrategyKit) -> None:
+        """A canary (one short interval, passing metrics) after a red/black first version."""
         kit = strategy_kit
         if not kit.options.canary:
             pytest.skip("canary turned off by strategy_options")
