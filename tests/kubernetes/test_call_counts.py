@@ -35,6 +35,6 @@ def test_hand_written_baseline_makes_six_requests(run_scenario: Callable[[str], 
 
 def test_red_black_within_budget_all_admitted(run_scenario: Callable[[str], Result]) -> None:
     result = run_scenario("cloudrig-red-black")
-    assert result.total <= 16, result.by_operation
+    assert result.total <= 2 * 6, result.by_operation  # twice the hand-written floor
     assert result.admitted == result.total, "the proxy forwarded exactly what the limiter admitted"
     assert result.by_operation["POST /apis/apps/v1/namespaces/{ns}/replicasets"] == 1

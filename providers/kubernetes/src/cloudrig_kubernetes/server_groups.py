@@ -25,6 +25,7 @@ pulled, re-listing after a cut or an expired resourceVersion.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,6 +92,8 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
         self.kube = kube
         self.account = kube.account
         self.companions = Companions(kube)
+        self._lock = threading.Lock()
+        self._apps: dict[tuple[str, str], str] = {}  # (namespace, group) -> its app's selector
 
     # -- reads -----------------------------------------------------------------------------------
     def read(self, namespace: str, name: str, *, fresh: bool = True) -> dict[str, Any]:
@@ -145,6 +148,24 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
         )
 
     def get(self, region: str, name: str) -> ServerGroup:
+        """The group: from its app's listings when ``list`` has seen it (the same cached reads
+        ``list`` made, so a get right after a list costs nothing), else its ReplicaSet and pods."""
+        selector = self._apps.get((region, name))
+        if selector is not None:
+            sets = self.kube.read(
+                self.kube.apps.list_namespaced_replica_set, region, label_selector=selector
+            )["items"]
+            rs = next((r for r in sets if r["metadata"]["name"] == name), None)
+            if (
+                rs is not None
+                and metadata.is_ours(rs)
+                and not rs["metadata"].get("deletionTimestamp")
+            ):
+                pods = self.pods(region, selector, fresh=False)["items"]
+                labels = metadata.SERVER_GROUP
+                return self.build(
+                    rs, [p for p in pods if metadata.labels_of(p).get(labels) == name]
+                )
         rs = self.read(region, name, fresh=False)
         pods = self.pods(region, metadata.group_selector(name), fresh=False)["items"]
         return self.build(rs, pods)
@@ -172,6 +193,8 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
                 group = (pod["metadata"].get("labels") or {}).get(metadata.SERVER_GROUP, "")
                 by_group.setdefault(group, []).append(pod)
             groups += [self.build(rs, by_group.get(rs["metadata"]["name"], [])) for rs in sets]
+            with self._lock:  # where ``get`` finds these groups: the same (cached) listings
+                self._apps.update({(namespace, rs["metadata"]["name"]): selector for rs in sets})
         return sorted(groups, key=lambda g: (g.region, g.created_at or 0, g.name))
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
@@ -188,6 +211,11 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
                 self.kube.apps.create_namespaced_replica_set, namespace, replica_set(request)
             )
             self.companions.ensure(created, request.spec.capacity)
+            # The write's own answer is the ReplicaSet as it is now: the reads right after it
+            # (the deployment's verify step) get it from the read cache.
+            self.kube.remember(
+                self.kube.apps.read_namespaced_replica_set, name, namespace, value=created
+            )
             # Just created: the ReplicaSet controller has not made its pods yet.
             return self.build(created, [])
         except ApiException as exc:
@@ -249,29 +277,18 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
         the pods kept serving (the crash matrix, ``tests/kubernetes/test_crash_matrix.py``)."""
         value = metadata.TRAFFIC_ON if enabled else None  # None deletes the label in a patch
         self._label_pods(namespace, name, value)
-
-        def write(rs: dict[str, Any]) -> bool:
-            labels = rs["spec"]["template"]["metadata"].get("labels") or {}
-            if labels.get(metadata.TRAFFIC) == value:
-                return False  # the template is right already: no write
-            patch = {
-                "metadata": {"resourceVersion": rs["metadata"]["resourceVersion"]},
-                "spec": {"template": {"metadata": {"labels": {metadata.TRAFFIC: value}}}},
-            }
+        # One label set or removed: a patch that commutes with any other writer's change, so it
+        # carries no resourceVersion and needs no read first (a group gone meanwhile is 404).
+        patch = {"spec": {"template": {"metadata": {"labels": {metadata.TRAFFIC: value}}}}}
+        try:
             self.kube.raw(self.kube.apps.patch_namespaced_replica_set, name, namespace, patch)
-            return True
-
-        changed = optimistic(
-            lambda: self.read(namespace, name),
-            write,
-            what="enable" if enabled else "disable",
-            account=self.account,
-            resource=name,
-        )
-        if changed:
-            # Pods listed after the template changed: any pod created later has the new labels,
-            # and one created from the old template before the change is relabelled here.
-            self._label_pods(namespace, name, value)
+        except ApiException as exc:
+            raise map_error(
+                exc, "enable" if enabled else "disable", account=self.account, resource=name
+            ) from exc
+        # Pods listed after the template changed: any pod created later has the new labels,
+        # and one created from the old template before the change is relabelled here.
+        self._label_pods(namespace, name, value)
 
     def _label_pods(self, namespace: str, name: str, value: str | None) -> None:
         pods = self.pods(namespace, metadata.group_selector(name))["items"]

@@ -112,7 +112,11 @@ class PodWatch:
                 continue
             missing = live(self.pods) < wanted
             self._watch(min(remaining, segment) if missing else remaining)
-            if missing and serving(self.pods) < self.healthy and deadline > time.monotonic():
+            if (
+                live(self.pods) < wanted
+                and serving(self.pods) < self.healthy
+                and deadline > time.monotonic()
+            ):
                 rs = self.check_replica_set()  # pods still missing: has admission refused them?
                 wanted = int((rs.get("spec") or {}).get("replicas") or 0)
                 segment = min(segment * GROWTH, MAX_SEGMENT)
