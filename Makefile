@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Every distribution of the repository, installed editable into one environment.
-DISTS  := core $(wildcard providers/*) examples/provider-template
+DISTS  := core $(wildcard providers/*) $(wildcard integrations/*) examples/provider-template
 PYPROJECTS := pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
 EDITABLES  := -e 'core[testing,canary]' $(foreach d,$(filter-out core,$(DISTS)),-e $(d))
 # The demo's own small environment: the core, the AWS provider and moto's server (moto in the
