@@ -1,8 +1,9 @@
 """``cloudrig deploy --dry-run``: check every reference, then print the changes as a diff.
 
-Reads only, and nothing is written, not even to the state store. First the spec's references are
-looked up in the cloud — each load balancer and security group must exist — and every missing one
-is named (exit 1), since the real run would fail at create. Then the strategy's steps run against
+Reads only, and nothing is written, not even to the state store. First the spec file's load
+balancers and security groups are planned (``rig.apply(..., dry_run=True)``): each one it names
+must exist or be declared (one error naming every missing one, exit 1: the real run would fail at
+create), and each declared one is shown created, updated or unchanged. Then the strategy's steps run against
 a what-if copy of the cluster (``_whatif``), so the diff is what that strategy would do: the new
 group's name and capacity, each group enabled, disabled, resized or destroyed, and the traffic
 before → after. Gates are shown where the deployment would wait; a step that cannot run without
@@ -14,16 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cloudrig._cli._output import fail
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from cloudrig._account import Account
+    from cloudrig._config._apply import ResourceChange
     from cloudrig._model._resources import ServerGroupSpec
     from cloudrig._rig import Rig
     from cloudrig.engine import DeploymentEvent
+    from cloudrig.engine._spec import SpecFile
     from cloudrig.strategies import Strategy
 
 _MARKS = {
@@ -57,23 +57,6 @@ class Preview:
     traffic_before: dict[str, int]
     traffic_after: dict[str, int]
     new_groups: dict[str, str]
-
-
-def check_references(account: Account, spec: ServerGroupSpec) -> list[str]:
-    """Every load balancer and security group the spec names that the cloud does not have."""
-    from cloudrig._errors import NotFound
-
-    missing = []
-    for kind, noun, names in (
-        ("load balancer", account.load_balancers, spec.load_balancers),
-        ("security group", account.security_groups, spec.security_groups),
-    ):
-        for name in names:
-            try:
-                noun.get(spec.region, name)
-            except NotFound:
-                missing.append(f"{kind} {name!r} does not exist in {account.name}/{spec.region}")
-    return missing
 
 
 def preview(rig: Rig, spec: ServerGroupSpec, strategy: Strategy) -> Preview:
@@ -129,13 +112,12 @@ def preview(rig: Rig, spec: ServerGroupSpec, strategy: Strategy) -> Preview:
     return Preview(steps, before, whatif.shares(), dict(record.state.names))
 
 
-def dry_run(rig: Rig, spec: ServerGroupSpec, strategy: Strategy, console: Console) -> None:
+def dry_run(rig: Rig, spec_file: SpecFile, console: Console) -> None:
     from rich.text import Text
 
-    account = rig.account(spec.account)
-    missing = check_references(account, spec)
-    if missing:
-        fail("; ".join(missing) + " (the deployment would fail at create)")
+    spec, strategy = spec_file.server_group, spec_file.strategy
+    # Reads only: every reference exists or is declared (else one ConfigError naming each).
+    resources = rig.apply(spec_file, dry_run=True)
     result = preview(rig, spec, strategy)
     console.print(
         Text(
@@ -144,10 +126,10 @@ def dry_run(rig: Rig, spec: ServerGroupSpec, strategy: Strategy, console: Consol
             style="bold",
         )
     )
-    refs = [f"load balancer {n}" for n in spec.load_balancers]
-    refs += [f"security group {n}" for n in spec.security_groups]
-    if refs:
-        console.print(Text(f"  checked: {', '.join(refs)} exist"))
+    if len(resources):
+        console.print(Text("load balancers and security groups", style="bold"))
+        for change in resources:
+            console.print(resource_line(change))
     for i, step in enumerate(result.steps, 1):
         head = Text(f"{i}. {step.name}", style="bold")
         head.append(f": {step.description}", style="")
@@ -164,6 +146,29 @@ def dry_run(rig: Rig, spec: ServerGroupSpec, strategy: Strategy, console: Consol
         Text(f"traffic: {_shares(result.traffic_before)} → {_shares(result.traffic_after)}")
     )
     console.print(Text("dry run: nothing was changed", style="dim"))
+
+
+def resource_line(change: ResourceChange, *, done: bool = False) -> Text:
+    """One load balancer or security group: what applying does (``done``: did) to it."""
+    from rich.text import Text
+
+    action = change.action.value
+    mark, style = _RESOURCE_MARKS.get(action, ("·", "dim"))
+    line = Text("   ")
+    line.append(f"{mark} ", style=style)
+    line.append(f"{action + 'd' if done and change.changes else action} ")
+    line.append(f"{change.kind.value} {change.name}")
+    if change.differences:
+        line.append(f" ({'; '.join(change.differences)})")
+    return line
+
+
+_RESOURCE_MARKS = {
+    "create": ("+", "green"),
+    "update": ("~", "yellow"),
+    "unchanged": ("=", "dim"),
+    "exists": ("✓", "dim"),
+}
 
 
 def _change_line(event: DeploymentEvent) -> Text:

@@ -51,20 +51,26 @@ def deploy(
         ),
     ] = None,
 ) -> None:
-    """Deploy SPEC with its strategy (an unfinished deployment of it resumes)."""
-    from cloudrig.engine._spec import load_deploy_spec
+    """Deploy SPEC with its strategy (an unfinished deployment of it resumes), after creating
+    or updating the load balancers and security groups it declares."""
+    from cloudrig._cli._dryrun import resource_line
 
     rig = connect(ctx, config)
-    group_spec, strategy = load_deploy_spec(spec, rig.deployer.strategies())
+    spec_file = rig.load_spec(spec)
+    console = stdout()
     if dry_run:
         from cloudrig._cli._dryrun import dry_run as preview
 
-        preview(rig, group_spec, strategy, stdout())
+        preview(rig, spec_file, console)
         return
-    console = stdout()
+    for change in rig.apply(spec_file).changed:
+        console.print(resource_line(change, done=True))
     with deployment_display(console, config, plugins(ctx)) as on_event:
         deployment = rig.deploy(
-            group_spec, strategy, on_event=on_event, idempotency_key=idempotency_key
+            spec_file.server_group,
+            spec_file.strategy,
+            on_event=on_event,
+            idempotency_key=idempotency_key,
         )
     _finish(ctx, rig, deployment, config)
 
