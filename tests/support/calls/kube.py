@@ -211,7 +211,7 @@ def scenarios(cluster: Any) -> list[Any]:
 
 
 def main() -> int:
-    from support.calls.harness import Result, measure, record, table
+    from support.calls.harness import RESULTS, Result, measure, record, table
     from support.kube.binaries import ensure_binaries
     from support.kube.cluster import start_local
     from support.proxy import FaultProxy
@@ -232,7 +232,7 @@ def main() -> int:
         for proxy in proxies:
             proxy.stop()
         cluster.stop()
-    record(results, HERE / "results-kubernetes.json")
+    record(results, RESULTS / "results-kubernetes.json")
     print(table(results))
     return 0 if all(r.within_budget for r in results) else 1
 
