@@ -11,6 +11,7 @@ import pytest
 from google.cloud import compute_v1
 
 from cloudrig import Capacity, HealthState, InvalidSpec, Moniker
+from support.gcp import wait_for_operation
 
 from .conftest import PROJECT, REGION
 from .scenario import create_request, upsert_load_balancer
@@ -96,20 +97,68 @@ def test_a_disabled_group_reports_its_instances_out_of_service(
     assert [i.health for i in group.instances] == [HealthState.OUT_OF_SERVICE] * 2
 
 
-def test_disable_without_load_balancer_denies_ingress_by_network_tag(
+def test_disable_without_load_balancer_denies_traffic_but_not_ssh_or_probes(
     make_gcp_provider: Callable[..., Any], gcp_compute: Any
 ) -> None:
+    """A group without load balancers is disabled by a deny rule on its network tag; what it
+    lets through is read from the emulator's firewall verdicts: SSH and Google's health-check
+    probers still reach the VMs (an autohealing check must not fail), the service port does not."""
     provider = make_gcp_provider()
     request = create_request("nolb")
     provider.server_groups.create(request)
+    client = gcp_compute.client(compute_v1.FirewallsClient)
+    for name, port in (("ssh", "22"), ("app", "8080")):  # the user's own rules
+        wait_for_operation(
+            client.insert(
+                project=PROJECT,
+                firewall_resource={
+                    "name": name,
+                    "allowed": [{"I_p_protocol": "tcp", "ports": [port]}],
+                    "source_ranges": ["0.0.0.0/0"],
+                },
+            ),
+            gcp_compute.endpoint,
+        )
+    vm = provider.server_groups.get(REGION, request.name).instances[0].id
+
+    def verdicts() -> tuple[str, str, str]:
+        return (
+            gcp_compute.firewall_verdict(vm, "203.0.113.9", "tcp", 8080),
+            gcp_compute.firewall_verdict(vm, "203.0.113.9", "tcp", 22),
+            gcp_compute.firewall_verdict(vm, "35.191.4.2", "tcp", 8080),
+        )
+
+    assert verdicts() == ("allow", "allow", "allow")
     provider.server_groups.disable(REGION, request.name)
     rules = [f for f in firewalls(gcp_compute).values() if list(f.target_tags) == [request.name]]
-    assert len(rules) == 1
-    assert (rules[0].priority, rules[0].denied[0].I_p_protocol) == (0, "all")
+    assert [r.priority for r in rules] == [0]
     assert not provider.server_groups.get(REGION, request.name).enabled
+    assert verdicts() == ("deny", "allow", "allow"), "traffic off; SSH and probes untouched"
+    assert gcp_compute.firewall_verdict(vm, "203.0.113.9", "udp", 53) == "deny"
     provider.server_groups.enable(REGION, request.name)
-    assert firewalls(gcp_compute) == {}
+    assert set(firewalls(gcp_compute)) == {"ssh", "app"}
+    assert verdicts() == ("allow", "allow", "allow")
     assert provider.server_groups.get(REGION, request.name).enabled
+
+
+def test_instances_run_as_an_explicit_service_account(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    """Without ``service_account`` the template names the project's default service account
+    ("default") instead of none; ``null`` asks for none."""
+    from cloudrig_gcp import GcpServerGroupSettings
+
+    provider = make_gcp_provider()
+    plain = create_request("sa")
+    provider.server_groups.create(plain)
+    (account,) = template(gcp_compute, plain.name).properties.service_accounts
+    assert account.email == "default"
+    assert list(account.scopes) == ["https://www.googleapis.com/auth/cloud-platform"]
+    none = create_request("sa", sequence=2).model_copy(
+        update={"settings": GcpServerGroupSettings(service_account=None)}
+    )
+    provider.server_groups.create(none)
+    assert list(template(gcp_compute, none.name).properties.service_accounts) == []
 
 
 def test_capacity_bounds_live_on_an_autoscaler_in_mode_off(

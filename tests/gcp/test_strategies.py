@@ -127,7 +127,7 @@ def test_throttling_mid_deploy_slows_down_and_succeeds(rig: Any, gcp_compute: An
     rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
     gcp_compute.faults.add("regionInstanceGroupManagers.list", 429, times=1)
     gcp_compute.faults.add("regionInstanceTemplates.insert", 429, times=1)
-    gcp_compute.faults.add("backendServices.update", 429, times=1)
+    gcp_compute.faults.add("backendServices.patch", 429, times=1)
     rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack()).raise_for_status()
     stats = rig.limiter.stats()
     assert sum(s.throttles for s in stats.values()) == 3
@@ -147,8 +147,8 @@ def test_server_errors_mid_deploy_roll_back(gcp_compute: Any, tmp_path: Path) ->
     )
     GCP.upsert_web(rig, REGION)
     rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
-    # The new group joins the service (update 1), then v001's removal fails every attempt.
-    gcp_compute.faults.add("backendServices.update", 503, times=None)
+    # The new group joins the service (patch 1), then v001's removal fails every attempt.
+    gcp_compute.faults.add("backendServices.patch", 503, times=None)
     deployment = rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack())
     gcp_compute.faults.clear()
     assert deployment.status is DeploymentStatus.FAILED, deployment.error

@@ -6,11 +6,12 @@ The emulator counts every request it receives by Compute method id (faulted ones
 serves as the counting proxy here (``EmulatorCounter``): nothing reaches it without being counted.
 
 - ``compute-red-black-baseline``: a minimal red/black written by hand with compute_v1 — template
-  insert, MIG insert, one listManagedInstances, the new group added to the backend service
-  (get + update), one getHealth, the old group removed (get + update), each mutation waited once
-  on the regional/global operations endpoint: 12 requests;
+  insert, MIG insert, the instance group's named port (``setNamedPorts``: without it the
+  backend service's ``portName`` reaches nothing), one listManagedInstances, the new group added
+  to the backend service (get + patch), one getHealth, the old group removed (get + patch), each
+  mutation waited once on the regional/global operations endpoint: 14 requests;
 - ``cloudrig-red-black``: ``rig.deploy(spec, RedBlack())`` of a 2-instance group onto a cluster
-  with one previous version, through the GCP provider (budget: 30);
+  with one previous version, through the GCP provider (budget: 28, twice the floor);
 - ``cloudrig-red-black-concurrent-N``: N such deployments of N clusters behind one backend service
   in one process at once, VMs booting for 2 s so every deployment polls.
 """
@@ -112,6 +113,7 @@ def baseline(emulator: Any) -> Scenario:
         c = emulator.client
         templates = c(compute_v1.RegionInstanceTemplatesClient)
         migs = c(compute_v1.RegionInstanceGroupManagersClient)
+        groups = c(compute_v1.RegionInstanceGroupsClient)
         services = c(compute_v1.BackendServicesClient)
         checks = c(compute_v1.HealthChecksClient)
         wait_for_operation(
@@ -166,14 +168,28 @@ def baseline(emulator: Any) -> Scenario:
                 ),
                 emulator.endpoint,
             )
+            wait_for_operation(
+                groups.set_named_ports(
+                    project=PROJECT,
+                    region=REGION,
+                    instance_group=name,
+                    region_instance_groups_set_named_ports_request_resource={
+                        "named_ports": [{"name": "http", "port": 80}]
+                    },
+                ),
+                emulator.endpoint,
+            )
             return f"projects/{PROJECT}/regions/{REGION}/instanceGroups/{name}"
 
-        def set_backends(groups: list[str]) -> None:
+        def set_backends(members: list[str]) -> None:
             service = services.get(project=PROJECT, backend_service="hand")
-            service.backends = [compute_v1.Backend(group=g) for g in groups]
+            change = compute_v1.BackendService(
+                backends=[compute_v1.Backend(group=g) for g in members],
+                fingerprint=service.fingerprint,
+            )
             wait_for_operation(
-                services.update(
-                    project=PROJECT, backend_service="hand", backend_service_resource=service
+                services.patch(
+                    project=PROJECT, backend_service="hand", backend_service_resource=change
                 ),
                 emulator.endpoint,
             )
@@ -222,7 +238,7 @@ def red_black(emulator: Any) -> Scenario:
         "gcp",
         "rig.deploy(RedBlack) of a 2-instance group onto a cluster with one previous version",
         run,
-        budget=30,
+        budget=28,
     )
 
 

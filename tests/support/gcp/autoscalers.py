@@ -2,7 +2,8 @@
 
 Stored, validated, never run: ``target`` must be a managed instance group of the region,
 ``autoscalingPolicy.maxNumReplicas`` is required and ``minNumReplicas`` must not exceed it; mode
-defaults to ON as in GCE. No autoscaler ever changes a group's size here (GCE's would, in mode ON
+defaults to ON as in GCE and is one of ON, OFF, ONLY_SCALE_OUT; CPU and load-balancing
+utilization targets are in (0, 1]. A patch merges (a bounds-only patch keeps the mode). No autoscaler ever changes a group's size here (GCE's would, in mode ON
 or ONLY_SCALE_OUT); cloudrig-gcp uses mode OFF, which only records the bounds.
 """
 
@@ -47,6 +48,17 @@ class RegionAutoscalers:
                 f"'{policy.min_num_replicas}'. Must not exceed maxNumReplicas."
             )
         policy.mode = policy.mode or "ON"
+        if policy.mode not in ("ON", "OFF", "ONLY_SCALE_OUT"):
+            raise invalid(
+                f"Invalid value for field 'resource.autoscalingPolicy.mode': '{policy.mode}'."
+            )
+        for field in ("cpu_utilization", "load_balancing_utilization"):
+            target = getattr(policy, field).utilization_target if field in policy else None
+            if target is not None and not 0 < target <= 1:
+                raise invalid(
+                    f"Invalid value for field 'resource.autoscalingPolicy.{field}"
+                    f".utilizationTarget': '{target}'. Must be in (0, 1]."
+                )
 
     def insert(self, request: Any) -> Mutation:
         autoscaler = self.collection.body(request)

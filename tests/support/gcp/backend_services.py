@@ -12,10 +12,13 @@ BackendService reference says). getHealth reports per-VM HEALTHY/UNHEALTHY from 
 health controls (non-RUNNING VMs are UNHEALTHY): health checks probe an explicit port, so they
 pass whether or not the group has the named port. ``receivers`` is where traffic would go: only
 groups that carry the service's ``portName`` (HTTP-family protocols) get any.
+``iap.oauth2ClientSecret`` is input only: never answered (its ``oauth2ClientSecretSha256`` is), so
+a full ``update`` built from a ``get`` drops it, while a ``patch`` that leaves ``iap`` out keeps it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from google.cloud import compute_v1
@@ -124,7 +127,28 @@ class BackendServices:
             service.timeout_sec = 30
         if service.protocol in ("HTTP", "HTTPS", "HTTP2") and not service.port_name:
             service.port_name = "http"
+        secret = service.iap.oauth2_client_secret if "iap" in service else ""
+        if secret:
+            service.iap.oauth2_client_secret_sha256 = hashlib.sha256(secret.encode()).hexdigest()
+        elif "iap" in service and "oauth2_client_secret_sha256" in service.iap:
+            del service.iap.oauth2_client_secret_sha256  # a sent hash is output only
         service.fingerprint = new_fingerprint()
+
+    @staticmethod
+    def shown(service: compute_v1.BackendService) -> compute_v1.BackendService:
+        """The service as GCE answers it: input-only fields left out."""
+        out = compute_v1.BackendService(service)
+        if "iap" in out and "oauth2_client_secret" in out.iap:
+            del out.iap.oauth2_client_secret
+        return out
+
+    def get(self, collection: Collection[compute_v1.BackendService], request: Any) -> Any:
+        return self.shown(collection.get(request))
+
+    def list(self, collection: Collection[compute_v1.BackendService], request: Any) -> Any:
+        result = collection.list(request)
+        result.items = [self.shown(s) for s in result.items]
+        return result
 
     def insert(self, collection: Collection[compute_v1.BackendService], request: Any) -> Mutation:
         service = collection.body(request)
@@ -200,8 +224,8 @@ class BackendServices:
         ):
             handlers |= {
                 prefix + "insert": lambda req, keys, c=c: self.insert(c, req),
-                prefix + "get": lambda req, keys, c=c: c.get(req),
-                prefix + "list": lambda req, keys, c=c: c.list(req),
+                prefix + "get": lambda req, keys, c=c: self.get(c, req),
+                prefix + "list": lambda req, keys, c=c: self.list(c, req),
                 prefix + "patch": lambda req, keys, c=c: self.replace(c, req, keys, patch=True),
                 prefix + "update": lambda req, keys, c=c: self.replace(c, req, keys, patch=False),
                 prefix + "delete": lambda req, keys, c=c: c.delete(req),

@@ -1,7 +1,8 @@
 """Regional managed instance groups (``regionInstanceGroupManagers``).
 
-Modelled: insert (instanceTemplate or versions[0], targetSize, baseInstanceName,
-distributionPolicy zones), get, list, resize, setInstanceTemplate, delete, listManagedInstances.
+Modelled: insert (instanceTemplate or versions[0], targetSize, baseInstanceName at most 58
+characters, distributionPolicy zones, at most one autoHealingPolicies entry whose health check
+exists, initialDelaySec 0-3600; stored, never run: no VM is recreated), get, list, resize, setInstanceTemplate, delete, listManagedInstances.
 A resize up creates VMs at once, spread over the zones (fewest first); a resize down moves the
 newest VMs of the fullest zones to DELETING. setInstanceTemplate changes only future VMs (GCE
 needs an update policy or applyUpdatesToInstances to touch existing ones; neither is modelled).
@@ -118,6 +119,19 @@ class RegionInstanceGroupManagers:
                 "Invalid value for field 'resource.baseInstanceName': "
                 f"'{manager.base_instance_name}'. At most {MAX_BASE_INSTANCE_NAME} characters."
             )
+        if len(manager.auto_healing_policies) > 1:
+            raise invalid(
+                "Invalid value for field 'resource.autoHealingPolicies': only one autohealing "
+                "policy can be specified."
+            )
+        for policy in manager.auto_healing_policies:
+            policy.health_check = resolve(policy.health_check, request.project)
+            self.store.get(policy.health_check, compute_v1.HealthCheck)  # 404 when missing
+            if not 0 <= policy.initial_delay_sec <= 3600:
+                raise invalid(
+                    "Invalid value for field 'resource.autoHealingPolicies[0].initialDelaySec': "
+                    f"'{policy.initial_delay_sec}'. Must be in [0, 3600]."
+                )
         reference = manager.instance_template or (
             manager.versions[0].instance_template if manager.versions else ""
         )

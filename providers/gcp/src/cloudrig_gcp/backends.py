@@ -1,19 +1,26 @@
 """Backend services as the server groups see them: membership, capacityScaler, fingerprints.
 
-A load balancer is a global backend service (+ its health check); a server group is in traffic
-when it is one of the service's backends. All changes are read-modify-write (a full
-``update``) with the service's ``fingerprint``: GCE refuses a stale one (412 ``conditionNotMet``), and the change is retried
-with a fresh read, so two writers never lose each other's backends.
+A load balancer is a backend service (+ its health check), global or regional (``ServiceRef``:
+an internal Application Load Balancer's INTERNAL_MANAGED service lives in one region); a server
+group is in traffic when it is one of the service's backends at a capacityScaler above 0.
 
-Reads: one ``backendServices.list`` per poll through the limiter's short read cache (N waiting
-deployments in a process make one call); decisions read fresh; every change invalidates it.
+Every change is a ``patch`` of ``backends`` alone, carrying the ``fingerprint`` of the read it was
+computed from: GCE refuses a stale one (412 ``conditionNotMet``) and the change is computed again
+from a fresh read, so two writers never lose each other's backends, and the rest of the service —
+write-only fields such as IAP's OAuth client secret included — is never sent back. The one
+exception: removing the last backend needs a full ``update`` (JSON drops an empty list, so a
+patch cannot express it), built from the read and carrying its fingerprint.
+
+Reads: one ``backendServices.list`` (or ``regionBackendServices.list``) per poll through the
+limiter's short read cache (N waiting deployments in a process make one call); decisions read
+fresh; every change invalidates it.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from cloudrig import Conflict, NotFound
 from cloudrig_gcp.clients import ComputeClients
@@ -22,6 +29,8 @@ from cloudrig_gcp.transport import SERVICE
 
 _SNAPSHOT = "cloudrig-backend-services"
 FINGERPRINT_ATTEMPTS = 4
+PORT_NAME_PROTOCOLS = frozenset({"HTTP", "HTTPS", "HTTP2"})
+"""Protocols whose backend services reach a group through its named port (``portName``)."""
 
 
 def _compute() -> Any:
@@ -43,89 +52,139 @@ def _from_projects(link: str) -> str:
     return link[link.find("projects/") :] if "projects/" in link else link
 
 
+class ServiceRef(NamedTuple):
+    """Where a backend service lives: its GCE name, and its region (``None``: global)."""
+
+    name: str
+    region: str | None = None
+
+    @classmethod
+    def of(cls, lb: str, regional: Iterable[str], region: str) -> ServiceRef:
+        """The service of load balancer ``lb`` for a group in ``region`` whose facts list the
+        ``regional`` load balancers."""
+        return cls(resource_name(lb), region if lb in set(regional) else None)
+
+
 class Backends:
     def __init__(self, clients: ComputeClients) -> None:
         self.clients = clients
 
-    def _key(self) -> tuple[str, ...]:
-        return ("gcp", self.clients.project, SERVICE, "global", _SNAPSHOT)
+    def _key(self, region: str | None) -> tuple[str, ...]:
+        return ("gcp", self.clients.project, SERVICE, region or "global", _SNAPSHOT)
 
-    def snapshot(self, *, fresh: bool = False) -> dict[str, Any]:
-        """Every backend service of the project by name (one paged list, cached briefly)."""
+    def _call(self, ref: ServiceRef) -> tuple[type, dict[str, Any]]:
         compute_v1 = _compute()
+        if ref.region is None:
+            return compute_v1.BackendServicesClient, {}
+        return compute_v1.RegionBackendServicesClient, {"region": ref.region}
+
+    def snapshot(self, region: str | None = None, *, fresh: bool = False) -> dict[str, Any]:
+        """Every backend service by name, global (``region`` None) or of one region (one paged
+        list, cached briefly)."""
+        cls, scope = self._call(ServiceRef("", region))
 
         def load() -> dict[str, Any]:
-            items = self.clients.collect(compute_v1.BackendServicesClient, "list")
-            return {s.name: s for s in items}
+            return {s.name: s for s in self.clients.collect(cls, "list", **scope)}
 
-        return self.clients.limiter.cache.get(self._key(), load, fresh=fresh)
+        return self.clients.limiter.cache.get(self._key(region), load, fresh=fresh)
 
-    def invalidate(self) -> None:
-        self.clients.limiter.cache.invalidate(self._key())
+    def invalidate(self, region: str | None = None) -> None:
+        self.clients.limiter.cache.invalidate(self._key(region))
 
-    def get(self, name: str, *, fresh: bool = False) -> Any:
-        found = self.snapshot(fresh=fresh).get(name)
+    def get(self, name: str, *, fresh: bool = False, region: str | None = None) -> Any:
+        found = self.snapshot(region, fresh=fresh).get(name)
         if found is None:
             raise NotFound(
-                f"backend service {name!r} does not exist",
+                f"backend service {name!r} does not exist"
+                + (f" in {region}" if region else " (global)"),
                 provider="gcp",
                 account=self.clients.account,
                 resource=name,
             )
         return found
 
+    def read(self, ref: ServiceRef) -> Any:
+        """The one service, read now (its fingerprint is the latest)."""
+        cls, scope = self._call(ref)
+        return self.clients.read(cls, "get", backend_service=ref.name, resource=ref.name, **scope)
+
+    def find(self, lb: str, region: str) -> tuple[ServiceRef, Any]:
+        """Load balancer ``lb``'s backend service for a group in ``region``, read now: the global
+        one, else the regional one (``NotFound`` when neither exists)."""
+        for ref in (ServiceRef(resource_name(lb)), ServiceRef(resource_name(lb), region)):
+            with contextlib.suppress(NotFound):
+                return ref, self.read(ref)
+        raise NotFound(
+            f"load balancer {lb!r}: no backend service {resource_name(lb)!r}, global or in "
+            f"{region}",
+            provider="gcp",
+            account=self.clients.account,
+            resource=lb,
+        )
+
     def serving(
-        self,
-        group_link: str,
-        lb_names: Iterable[str],
-        *,
-        fresh: bool = False,
-        services: dict[str, Any] | None = None,
+        self, group_link: str, refs: dict[str, ServiceRef], services: Callable[[ServiceRef], Any]
     ) -> dict[str, float]:
-        """{load balancer: capacityScaler} of the given load balancers that have the group (a
-        backend at capacityScaler 0 is kept warm but receives no traffic). ``services``: a
-        snapshot already read for this answer."""
-        services = services if services is not None else self.snapshot(fresh=fresh)
+        """{load balancer: capacityScaler} of the load balancers (name → where its service is)
+        that have the group (a backend at capacityScaler 0 is kept warm but receives no
+        traffic). ``services``: the service of a reference, from snapshots read for this answer."""
         out: dict[str, float] = {}
-        for lb in lb_names:
-            service = services.get(resource_name(lb))
-            for backend in getattr(service, "backends", []) or []:
+        for lb, ref in refs.items():
+            for backend in getattr(services(ref), "backends", []) or []:
                 if same_group(backend.group, group_link):
                     out[lb] = float(backend.capacity_scaler)
         return out
 
-    def modify(self, name: str, change: Callable[[list[Any]], list[Any] | None]) -> None:
-        """Apply ``change`` to the backends of service ``name`` (it returns the new list, or
-        ``None`` when nothing needs to change); a 412 on a stale fingerprint reads again."""
+    def modify(
+        self,
+        ref: ServiceRef,
+        change: Callable[[list[Any]], list[Any] | None],
+        *,
+        current: Any = None,
+    ) -> None:
+        """Apply ``change`` to the backends of service ``ref`` (it returns the new list, or
+        ``None`` when nothing needs to change). ``current``: the service as just read, used for
+        the first attempt; a 412 on a stale fingerprint reads again."""
         compute_v1 = _compute()
+        cls, scope = self._call(ref)
         for attempt in range(FINGERPRINT_ATTEMPTS):
-            # The one service, read now: its fingerprint must be the latest.
-            service = self.clients.read(
-                compute_v1.BackendServicesClient, "get", backend_service=name, resource=name
-            )
+            service = current if current is not None and attempt == 0 else self.read(ref)
             backends = change([compute_v1.Backend(b) for b in service.backends])
             if backends is None:
                 return
-            # A full update (PUT), not a patch: JSON drops an empty list, so a PATCH could never
-            # remove the last backend. The fingerprint makes the read-modify-write safe.
-            whole = compute_v1.BackendService(service)
-            whole.backends = backends
+            if backends:
+                method = "patch"
+                body = compute_v1.BackendService(backends=backends, fingerprint=service.fingerprint)
+            else:  # a patch cannot send an empty list: the whole service, as read, without any
+                method = "update"
+                body = compute_v1.BackendService(service)
+                body.backends = []
             try:
                 self.clients.mutate(
-                    compute_v1.BackendServicesClient,
-                    "update",
-                    resource=name,
-                    backend_service=name,
-                    backend_service_resource=whole,
+                    cls,
+                    method,
+                    resource=ref.name,
+                    backend_service=ref.name,
+                    backend_service_resource=body,
+                    **scope,
                 )
                 return
             except Conflict as conflict:
                 if "412" not in str(conflict) or attempt == FINGERPRINT_ATTEMPTS - 1:
                     raise
             finally:
-                self.invalidate()
+                self.invalidate(ref.region)
 
-    def add(self, lb: str, group_link: str, *, mode: str, rate: float, scaler: float = 1.0) -> None:
+    def add(
+        self,
+        ref: ServiceRef,
+        group_link: str,
+        *,
+        mode: str,
+        rate: float,
+        scaler: float = 1.0,
+        current: Any = None,
+    ) -> None:
         compute_v1 = _compute()
 
         def change(backends: list[Any]) -> list[Any] | None:
@@ -145,12 +204,12 @@ class Backends:
                 backend.max_utilization = 0.8
             return [*backends, backend]
 
-        self.modify(resource_name(lb), change)
+        self.modify(ref, change, current=current)
 
-    def remove(self, lb: str, group_link: str) -> None:
+    def remove(self, ref: ServiceRef, group_link: str) -> None:
         def change(backends: list[Any]) -> list[Any] | None:
             kept = [b for b in backends if not same_group(b.group, group_link)]
             return kept if len(kept) != len(backends) else None
 
         with contextlib.suppress(NotFound):  # the load balancer is gone: the group is out of it
-            self.modify(resource_name(lb), change)
+            self.modify(ref, change)

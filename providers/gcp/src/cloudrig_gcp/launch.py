@@ -1,22 +1,34 @@
-"""Creating a server group: a regional instance template, then a regional MIG, same name.
+"""Creating a server group: a regional instance template, then a regional MIG, same name, then
+the instance group's named ports, then its place in each load balancer's backend service.
+
+Named ports: an HTTP-family backend service sends traffic to the port its ``portName`` names on
+each backend instance group, so a group without it receives nothing while its health checks (on
+an explicit port) look green. Each load balancer's service is read first (global, else regional:
+where it is goes into the facts), the ports it names are set on the new group
+(``regionInstanceGroups.setNamedPorts``; a MIG's own ``namedPorts`` is output only), and the same
+read's fingerprint carries the backend ``patch``.
 
 Both inserts carry the facts (``metadata``) in their descriptions and a deterministic
 ``requestId`` (derived from the account, name and deployment id), so a retried or resumed create
-never makes a second group: GCE answers a repeated request id with the first operation. Before
-creating, a MIG of that name is looked up (one read); a template insert that meets an existing
-template (a crash between the two inserts, or a hash collision of two monikers) reads it. The same
-moniker and deployment id is adopted, anything else is a ``Conflict``.
+never makes a second group: GCE answers a repeated request id with the first operation. No MIG is
+looked up first (the core has just checked that the name is free): an insert that meets an
+existing template or MIG (a crash between the calls, a resumed create, or a hash collision of two
+monikers) reads it; the same moniker and deployment id is adopted and completed (named ports,
+autoscaler, backends), anything else is a ``Conflict`` (and a template this create just made is
+deleted again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from cloudrig import Conflict, InvalidSpec, NotFound, ServerGroup
 from cloudrig.provider import CreateServerGroup
 from cloudrig_gcp import metadata
-from cloudrig_gcp.autoscalers import needs_bounds
+from cloudrig_gcp.autoscalers import Policy, needs_bounds
+from cloudrig_gcp.backends import PORT_NAME_PROTOCOLS, ServiceRef
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.naming import group_tag, security_group_tag
 from cloudrig_gcp.settings import GcpServerGroupSettings
@@ -55,6 +67,14 @@ class Launcher:
         from google.cloud import compute_v1
 
         spec, name, settings = request.spec, request.name, request.settings
+        region = spec.region
+        services = {lb: self.groups.backends.find(lb, region) for lb in spec.load_balancers}
+        ports = named_ports(services)
+        policy = (
+            Policy(**settings.autoscaling.model_dump())
+            if settings.autoscaling is not None
+            else self._carried_policy(region, request)
+        )
         facts = metadata.Facts(
             metadata=request.metadata,
             load_balancers=tuple(spec.load_balancers),
@@ -63,20 +83,17 @@ class Launcher:
             tags=dict(spec.tags),
             balancing_mode=settings.balancing_mode,
             max_rate_per_instance=settings.max_rate_per_instance,
+            regional_load_balancers=tuple(
+                lb for lb, (ref, _) in services.items() if ref.region is not None
+            ),
+            autoscaling=policy,
         )
         description, labels = facts.description(), facts.labels()
-        region = spec.region
-        try:
-            existing = self.groups.describe(region, name, fresh=True)
-        except NotFound:
-            existing = None
-        if existing is not None:
-            self._check_existing(existing.description, name, facts)
-            if needs_bounds(spec.capacity):  # a crash may have come before the autoscaler
-                self.groups.autoscalers.apply(region, name, spec.capacity)
-            return self.groups.get(region, name, fresh=True, with_health=False)
         template = self._template(request, settings, description, labels)
-        rid = request_id(self.clients.project, region, name, request.metadata.deployment_id or "")
+        # The same group (name, moniker, deployment id) always sends the same request ids: a
+        # resumed create is answered with the first operations; any other create meets 409.
+        rid = request_id(self.clients.project, region, name, request.metadata.model_dump_json())
+        made_template = True
         try:
             self.clients.mutate(
                 compute_v1.RegionInstanceTemplatesClient,
@@ -87,6 +104,7 @@ class Launcher:
                 instance_template_resource=template,
             )
         except Conflict:
+            made_template = False
             # Left by a crash between the two inserts (or a rival): adopt only our own.
             found = self.clients.read(
                 compute_v1.RegionInstanceTemplatesClient,
@@ -103,6 +121,13 @@ class Launcher:
             instance_template=f"projects/{self.clients.project}/regions/{region}/instanceTemplates/{name}",
             target_size=spec.capacity.desired,
         )
+        checks = [s.health_checks[0] for _, s in services.values() if s.health_checks]
+        if settings.autohealing_delay_seconds is not None and checks:
+            manager.auto_healing_policies = [
+                compute_v1.InstanceGroupManagerAutoHealingPolicy(
+                    health_check=checks[0], initial_delay_sec=settings.autohealing_delay_seconds
+                )
+            ]
         if spec.zones:
             manager.distribution_policy = compute_v1.DistributionPolicy(
                 zones=[
@@ -112,6 +137,7 @@ class Launcher:
                     for z in spec.zones
                 ]
             )
+        adopted = False
         try:
             self.clients.mutate(
                 compute_v1.RegionInstanceGroupManagersClient,
@@ -122,20 +148,103 @@ class Launcher:
                 instance_group_manager_resource=manager,
             )
         except Conflict:
-            # Another worker (or our own earlier attempt) created it: adopt only our own.
-            self._check_existing(
-                self.groups.describe(region, name, fresh=True).description, name, facts
-            )
+            # Our own earlier attempt (a resumed create) made it: adopt only our own, and finish
+            # what a crash may have left undone (named ports, autoscaler, backends).
+            adopted = True
+            try:
+                self._check_existing(
+                    self.groups.describe(region, name, fresh=True).description, name, facts
+                )
+            except Conflict:
+                if made_template:  # a rival's group: take back the template just made
+                    with contextlib.suppress(NotFound):
+                        self.clients.mutate(
+                            compute_v1.RegionInstanceTemplatesClient,
+                            "delete",
+                            resource=name,
+                            region=region,
+                            instance_template=name,
+                        )
+                raise
         finally:
             self.groups.invalidate(region)
-        if needs_bounds(spec.capacity):
-            self.groups.autoscalers.apply(region, name, spec.capacity)
+        self._set_named_ports(region, name, ports, rid=None if adopted else rid)
+        if policy is not None or needs_bounds(spec.capacity):
+            self.groups.autoscalers.apply(
+                region, name, spec.capacity, policy=policy, exists=None if adopted else False
+            )
         link = self.groups.instance_group(region, name)
-        for lb in spec.load_balancers:  # a new group starts in traffic, like the other clouds
+        for ref, service in services.values():  # a new group starts in traffic, like the others
             self.groups.backends.add(
-                lb, link, mode=settings.balancing_mode, rate=settings.max_rate_per_instance
+                ref,
+                link,
+                mode=settings.balancing_mode,
+                rate=settings.max_rate_per_instance,
+                current=service,
             )
         return self._created(request, facts)
+
+    def _carried_policy(
+        self, region: str, request: CreateServerGroup[GcpServerGroupSettings]
+    ) -> Policy | None:
+        """The autoscaling policy of the cluster's previous version (the newest other group of
+        the same app, stack and detail in the region): its live autoscaler's, or — when that is
+        paused or gone — the one its facts recorded. ``None`` when there is none."""
+        moniker = request.metadata.moniker
+        previous = [
+            (f.metadata.moniker.sequence or 0, m.name, f)
+            for m in self.groups.snapshot(region).values()
+            if m.name != request.name
+            and (f := metadata.parse(m.description)) is not None
+            and f.metadata.moniker.same_cluster(moniker)
+        ]
+        if not previous:
+            return None
+        _, name, facts = max(previous)
+        live = self.groups.autoscalers.snapshot(region).get(name)
+        found = Policy.of(live) if live is not None else None
+        if found is not None and (found.mode != "OFF" or facts.autoscaling is None):
+            return found
+        return facts.autoscaling
+
+    def _set_named_ports(
+        self, region: str, name: str, ports: dict[str, int], *, rid: str | None
+    ) -> None:
+        """The instance group's named ports (a fresh create knows it has none; an adopted group
+        is read first and left alone when they are already set)."""
+        from google.cloud import compute_v1
+
+        if not ports:
+            return
+        wanted = [compute_v1.NamedPort(name=n, port=p) for n, p in sorted(ports.items())]
+        fingerprint = None
+        if rid is None:
+            group = self.clients.read(
+                compute_v1.RegionInstanceGroupsClient,
+                "get",
+                region=region,
+                instance_group=name,
+                resource=name,
+            )
+            have = {p.name: p.port for p in group.named_ports}
+            if all(have.get(n) == p for n, p in ports.items()):
+                return
+            wanted = [
+                compute_v1.NamedPort(name=n, port=p) for n, p in sorted((have | ports).items())
+            ]
+            fingerprint = group.fingerprint
+        body = compute_v1.RegionInstanceGroupsSetNamedPortsRequest(named_ports=wanted)
+        if fingerprint:
+            body.fingerprint = fingerprint
+        self.clients.mutate(
+            compute_v1.RegionInstanceGroupsClient,
+            "set_named_ports",
+            resource=name,
+            request_id=request_id(rid, "named-ports") if rid else None,
+            region=region,
+            instance_group=name,
+            region_instance_groups_set_named_ports_request_resource=body,
+        )
 
     def _created(
         self, request: CreateServerGroup[GcpServerGroupSettings], facts: metadata.Facts
@@ -205,7 +314,7 @@ class Launcher:
                 )
             ],
         )
-        if settings.service_account:
+        if settings.service_account is not None:  # "default": the project's Compute default
             properties.service_accounts = [
                 compute_v1.ServiceAccount(
                     email=settings.service_account,
@@ -215,3 +324,32 @@ class Launcher:
         return compute_v1.InstanceTemplate(
             name=request.name, description=description, properties=properties
         )
+
+
+def named_ports(services: dict[str, tuple[ServiceRef, Any]]) -> dict[str, int]:
+    """{port name: port} the group must carry for its load balancers' services: the port the
+    load balancer's spec targets (recorded in the service's description by cloudrig). Two
+    services naming one port name with different ports, or a service cloudrig did not make
+    (its port unknown), are refused before anything is created."""
+    from cloudrig_gcp.load_balancers import target_port
+
+    out: dict[str, int] = {}
+    for lb, (_, service) in services.items():
+        if service.protocol not in PORT_NAME_PROTOCOLS or not service.port_name:
+            continue
+        port = target_port(service)
+        if port is None:
+            raise InvalidSpec(
+                f"load balancer {lb!r}: backend service {service.name!r} routes to the named "
+                f"port {service.port_name!r}, whose number cloudrig cannot know (the service "
+                "was not made by cloudrig): upsert the load balancer through cloudrig",
+                provider="gcp",
+            )
+        if out.get(service.port_name, port) != port:
+            raise InvalidSpec(
+                f"load balancers name the port {service.port_name!r} with two numbers "
+                f"({out[service.port_name]} and {port}): one group cannot serve both",
+                provider="gcp",
+            )
+        out[service.port_name] = port
+    return out

@@ -1,10 +1,14 @@
-"""Load balancers: a global backend service + its global health check, same (mapped) name.
+"""Load balancers: a backend service + its health check, same (mapped) name, global or — with
+``scope: regional`` (an internal Application Load Balancer's INTERNAL_MANAGED service) — in the
+spec's region, with a regional health check (GCE pairs regional services with regional checks).
 
-The backend service's ``description`` keeps the original name and the region the spec named
-(backend services that take regional MIGs are global; the region scopes ``list``). An upsert
-creates what is missing and patches the service (with its fingerprint) or replaces the health
-check only when they differ from the spec, so a second upsert of the same spec only reads.
-Delete takes the service and then its health check; what is gone is success.
+The backend service's ``description`` keeps the original name, the region the spec named (it
+scopes ``list`` for global services), the frontend port and the port the instances serve on
+(``target_port``: each server group behind it gets it as the named port the service's
+``portName`` names). An upsert creates what is missing and patches the service (with its
+fingerprint) or replaces the health check only when they differ from the spec, so a second upsert
+of the same spec only reads. Delete takes the service and then its health check; what is gone is
+success.
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ def _compute() -> Any:
     from google.cloud import compute_v1
 
     return compute_v1
+
+
+def target_port(service: Any) -> int | None:
+    """The port the instances behind ``service`` serve on, as cloudrig recorded it."""
+    facts = _facts(service)
+    if facts is None:
+        return None
+    return int(facts.get("target_port") or facts.get("port") or 80)
 
 
 def _facts(service: Any) -> dict[str, Any] | None:
@@ -76,41 +88,52 @@ class GcpLoadBalancers(LoadBalancers[GcpLoadBalancerSettings]):
     def upsert(self, spec: LoadBalancerSpec, settings: GcpLoadBalancerSettings) -> LoadBalancer:
         compute_v1 = _compute()
         name = resource_name(spec.name)
+        regional = settings.scope == "regional"
+        where: dict[str, Any] = {"region": spec.region} if regional else {}
+        checks = compute_v1.RegionHealthChecksClient if regional else compute_v1.HealthChecksClient
+        services = (
+            compute_v1.RegionBackendServicesClient if regional else compute_v1.BackendServicesClient
+        )
         wanted_check = self._health_check(name, spec)
         try:
-            current = self.clients.read(
-                compute_v1.HealthChecksClient, "get", health_check=name, resource=name
-            )
+            current = self.clients.read(checks, "get", health_check=name, resource=name, **where)
             if not _check_matches(current, wanted_check):
                 self.clients.mutate(
-                    compute_v1.HealthChecksClient,
+                    checks,
                     "update",
                     resource=name,
                     health_check=name,
                     health_check_resource=wanted_check,
+                    **where,
                 )
         except NotFound:
             self.clients.mutate(
-                compute_v1.HealthChecksClient,
-                "insert",
-                resource=name,
-                health_check_resource=wanted_check,
+                checks, "insert", resource=name, health_check_resource=wanted_check, **where
             )
-        check_link = f"projects/{self.clients.project}/global/healthChecks/{name}"
+        scope = f"regions/{spec.region}" if regional else "global"
+        check_link = f"projects/{self.clients.project}/{scope}/healthChecks/{name}"
         description = json.dumps(
-            {"by": MARKER, "name": spec.name, "region": spec.region, "port": spec.port},
+            {
+                "by": MARKER,
+                "name": spec.name,
+                "region": spec.region,
+                "port": spec.port,
+                "target_port": spec.target_port or spec.port,
+            },
             ensure_ascii=False,
         )
         protocol = _PROTOCOLS.get(spec.protocol.lower(), "HTTP")
+        region = spec.region if regional else None
         try:
-            service = self.backends.get(name, fresh=True)
+            service = self.backends.get(name, fresh=True, region=region)
         except NotFound:
             service = None
         if service is None:
             self.clients.mutate(
-                compute_v1.BackendServicesClient,
+                services,
                 "insert",
                 resource=name,
+                **where,
                 backend_service_resource=compute_v1.BackendService(
                     name=name,
                     description=description,
@@ -121,7 +144,7 @@ class GcpLoadBalancers(LoadBalancers[GcpLoadBalancerSettings]):
                     health_checks=[check_link],
                 ),
             )
-            self.backends.invalidate()
+            self.backends.invalidate(region)
         else:
             facts = _facts(service)
             if facts is not None and facts.get("name") != spec.name:
@@ -149,45 +172,61 @@ class GcpLoadBalancers(LoadBalancers[GcpLoadBalancerSettings]):
                 )
                 try:
                     self.clients.mutate(
-                        compute_v1.BackendServicesClient,
+                        services,
                         "patch",
                         resource=name,
                         backend_service=name,
                         backend_service_resource=patch,
+                        **where,
                     )
                 finally:
-                    self.backends.invalidate()
+                    self.backends.invalidate(region)
         return self.get(spec.region, spec.name, fresh=True)
 
     def get(self, region: str, name: str, *, fresh: bool = False) -> LoadBalancer:
-        service = self.backends.get(resource_name(name), fresh=fresh)
+        """The global service of that name, else the one in ``region``."""
+        gce = resource_name(name)
+        try:
+            service = self.backends.get(gce, fresh=fresh)
+        except NotFound:
+            service = self.backends.get(gce, fresh=fresh, region=region)
         return self.to_model(service, region)
 
     def list(self, region: str | None = None) -> list[LoadBalancer]:
-        """Every backend service of cloudrig whose spec named one of these regions (one list)."""
-        wanted = set(self.clients.regions(region))
+        """Every backend service of cloudrig whose spec named one of these regions (one list of
+        global services, one of each region's)."""
+        wanted = self.clients.regions(region)
         out = []
         for service in self.backends.snapshot().values():
             facts = _facts(service)
             if facts is not None and facts.get("region") in wanted:
                 out.append(self.to_model(service, str(facts["region"])))
+        for where in wanted:
+            for service in self.backends.snapshot(where).values():
+                if _facts(service) is not None:
+                    out.append(self.to_model(service, where))
         return out
 
     def delete(self, region: str, name: str) -> None:
+        """The global service and check of that name, and the ones in ``region``."""
         compute_v1 = _compute()
         gce = resource_name(name)
-        try:
-            self.clients.mutate(
-                compute_v1.BackendServicesClient, "delete", resource=gce, backend_service=gce
-            )
-        except NotFound:
-            pass
-        finally:
-            self.backends.invalidate()
-        with contextlib.suppress(NotFound):
-            self.clients.mutate(
-                compute_v1.HealthChecksClient, "delete", resource=gce, health_check=gce
-            )
+        for scope, services, checks in (
+            ({}, compute_v1.BackendServicesClient, compute_v1.HealthChecksClient),
+            (
+                {"region": region},
+                compute_v1.RegionBackendServicesClient,
+                compute_v1.RegionHealthChecksClient,
+            ),
+        ):
+            try:
+                self.clients.mutate(services, "delete", resource=gce, backend_service=gce, **scope)
+            except NotFound:
+                pass
+            finally:
+                self.backends.invalidate(scope.get("region"))
+            with contextlib.suppress(NotFound):
+                self.clients.mutate(checks, "delete", resource=gce, health_check=gce, **scope)
 
     def to_model(self, service: Any, region: str) -> LoadBalancer:
         facts = _facts(service) or {}

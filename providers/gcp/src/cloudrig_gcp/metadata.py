@@ -19,6 +19,8 @@ from typing import Any
 
 from cloudrig import InvalidSpec, Moniker
 from cloudrig.provider import ServerGroupMetadata
+from cloudrig_gcp.autoscalers import Policy
+from cloudrig_gcp.backends import ServiceRef
 from cloudrig_gcp.naming import NAMING
 
 MARKER = "cloudrig/v1"
@@ -38,6 +40,10 @@ class Facts:
     tags: Mapping[str, str] = field(default_factory=dict)
     balancing_mode: str = "UTILIZATION"
     max_rate_per_instance: float = 100.0
+    regional_load_balancers: tuple[str, ...] = ()
+    """The load balancers whose backend service is regional (in the group's region)."""
+    autoscaling: Policy | None = None
+    """The autoscaling policy the group was created with (restored when it is enabled)."""
 
     def description(self) -> str:
         m = self.metadata.moniker
@@ -54,6 +60,10 @@ class Facts:
             "tags": dict(self.tags),
             "balancing": [self.balancing_mode, self.max_rate_per_instance],
         }
+        if self.regional_load_balancers:
+            body["regional"] = list(self.regional_load_balancers)
+        if self.autoscaling is not None:
+            body["autoscaling"] = self.autoscaling.to_json()
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         if len(text) > MAX_DESCRIPTION:
             raise InvalidSpec(
@@ -62,6 +72,13 @@ class Facts:
                 provider="gcp",
             )
         return text
+
+    def services(self, region: str) -> dict[str, ServiceRef]:
+        """{load balancer: where its backend service is} for a group in ``region``."""
+        return {
+            lb: ServiceRef.of(lb, self.regional_load_balancers, region)
+            for lb in self.load_balancers
+        }
 
     def labels(self) -> dict[str, str]:
         """Template labels: cloudrig's (mapped values) plus the user's tags that are valid labels."""
@@ -106,4 +123,6 @@ def parse(description: str) -> Facts | None:
         tags=dict(body.get("tags", {})),
         balancing_mode=str(body.get("balancing", ["UTILIZATION"])[0]),
         max_rate_per_instance=float(body.get("balancing", ["", 100.0])[1]),
+        regional_load_balancers=tuple(body.get("regional", ())),
+        autoscaling=Policy.from_json(body.get("autoscaling")),
     )

@@ -7,9 +7,14 @@ coalescing; decision reads (create's conflict check, enable/disable, destroy) ar
 
 Enable/disable: a group behind load balancers is in traffic when it is a backend of their backend
 services, so disable removes it (instances kept warm) and enable adds it back. A group without a
-load balancer has no backend service to leave: disable writes a deny-all ingress firewall rule
+load balancer has no backend service to leave: disable writes a deny ingress firewall rule
 (priority 0) targeting the group's own network tag, enable deletes it, so "disabled" still means
-"receives no traffic" and can be read back from the cloud.
+"receives no traffic" and can be read back from the cloud. The rule leaves two things alone, so a
+disabled group stays reachable by its operators and alive: SSH (tcp:22, from anywhere the user's
+own rules allow it, IAP's TCP forwarding included) and Google's health-check probers
+(``HEALTH_CHECK_RANGES``: an autohealing health check that failed would recreate every instance).
+It denies every other tcp port, udp, icmp, sctp, esp and ah from every address outside the
+probers' ranges (their complement: 58 CIDR ranges).
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ from cloudrig import Capacity, Instance, NotFound, ServerGroup, parse_name
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_gcp import health, metadata
 from cloudrig_gcp.autoscalers import Autoscalers
-from cloudrig_gcp.backends import Backends, short
+from cloudrig_gcp.backends import Backends, ServiceRef, short
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.launch import Launcher
-from cloudrig_gcp.naming import disable_rule_name, group_tag, resource_name
+from cloudrig_gcp.naming import disable_rule_name, group_tag
 from cloudrig_gcp.settings import GcpServerGroupSettings
 from cloudrig_gcp.transport import SERVICE
 
+HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22", "209.85.152.0/22", "209.85.204.0/22")
+"""Where Google's health-check probes come from (the load-balancing health-check firewall rules:
+the first two for every health check, the last two for legacy network load balancer checks)."""
+SSH_PORT = 22
 _SNAPSHOT = "cloudrig-migs"
 _FIREWALLS = "cloudrig-disable-rules"
 DISABLE_MARK = "cloudrig: server group"
@@ -146,7 +155,8 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
             )
         finally:
             self.invalidate(region)
-        self.autoscalers.apply(region, name, capacity)
+        facts = metadata.parse(self.describe(region, name).description)
+        self.autoscalers.apply(region, name, capacity, policy=facts.autoscaling if facts else None)
 
     def enable(self, region: str, name: str) -> None:
         """Back into every backend service it names; without any, its deny rule deleted."""
@@ -157,21 +167,27 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         self._set_enabled(region, name, False)
 
     def _set_enabled(self, region: str, name: str, enabled: bool) -> None:
-        manager = self.describe(region, name, fresh=True)
+        # The facts never change after create: the region's listing (cached) has them; what
+        # decides the change is each backend service's state, read fresh by ``modify``.
+        manager = self.describe(region, name)
         facts = metadata.parse(manager.description)
         link = self.instance_group(region, name)
+        if facts is not None and not enabled:  # paused before it leaves traffic
+            self.autoscalers.set_paused(region, name, facts.autoscaling, True)
         if facts is not None and facts.load_balancers:
-            for lb in facts.load_balancers:
+            for ref in facts.services(region).values():
                 if enabled:
                     self.backends.add(
-                        lb,
-                        link,
-                        mode=facts.balancing_mode,
-                        rate=facts.max_rate_per_instance,
+                        ref, link, mode=facts.balancing_mode, rate=facts.max_rate_per_instance
                     )
                 else:
-                    self.backends.remove(lb, link)
-            return
+                    self.backends.remove(ref, link)
+        else:
+            self._set_deny_rule(name, enabled)
+        if facts is not None and enabled:  # resumed once it is back in traffic
+            self.autoscalers.set_paused(region, name, facts.autoscaling, False)
+
+    def _set_deny_rule(self, name: str, enabled: bool) -> None:
         rule = disable_rule_name(name)
         present = rule in self.disable_rules(fresh=True)
         try:
@@ -184,13 +200,15 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
 
     def _insert_rule(self, rule: str, group: str) -> None:
         compute_v1 = _compute()
+        tcp = [f"0-{SSH_PORT - 1}", f"{SSH_PORT + 1}-65535"]  # every tcp port but SSH's
         firewall = compute_v1.Firewall(
             name=rule,
-            description=f"{DISABLE_MARK} {group} is disabled (no traffic)",
+            description=f"{DISABLE_MARK} {group} is disabled (no traffic but SSH and probes)",
             direction="INGRESS",
             priority=0,
-            denied=[compute_v1.Denied(I_p_protocol="all")],
-            source_ranges=["0.0.0.0/0"],
+            denied=[compute_v1.Denied(I_p_protocol="tcp", ports=tcp)]
+            + [compute_v1.Denied(I_p_protocol=p) for p in ("udp", "icmp", "sctp", "esp", "ah")],
+            source_ranges=outside_probers(),
             target_tags=[group_tag(group)],
         )
         self.clients.mutate(
@@ -210,9 +228,16 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         except NotFound:
             manager = None
         if manager is not None:
-            for service in self.backends.snapshot(fresh=True).values():
-                if any(short(b.group) == name for b in service.backends):
-                    self.backends.remove(service.name, self.instance_group(region, name))
+            facts = metadata.parse(manager.description)
+            scopes: list[str | None] = [None]
+            if facts is not None and facts.regional_load_balancers:
+                scopes.append(region)
+            for scope in scopes:
+                for service in self.backends.snapshot(scope, fresh=True).values():
+                    if any(short(b.group) == name for b in service.backends):
+                        self.backends.remove(
+                            ServiceRef(service.name, scope), self.instance_group(region, name)
+                        )
             if self.autoscalers.bounds(region, name, fresh=True) is not None:
                 self.autoscalers.delete(region, name)
             try:
@@ -247,10 +272,11 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         facts = metadata.parse(manager.description)
         meta = facts.metadata if facts else ServerGroupMetadata(moniker=parse_name(name))
         lbs = facts.load_balancers if facts else ()
+        refs = facts.services(region) if facts else {}
         serving: dict[str, float] = {}
         if lbs:
             link = self.instance_group(region, name)
-            serving = self.backends.serving(link, lbs, services=view.services())
+            serving = self.backends.serving(link, refs, view.service)
             enabled = any(scaler > 0 for scaler in serving.values())
         else:
             enabled = disable_rule_name(name) not in view.rules()
@@ -259,7 +285,8 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         low, high = bounds if bounds is not None else (size, size)
         instances: tuple[Instance, ...] = ()
         if with_health:
-            instances = self._instances(region, manager, serving, enabled, bool(lbs), view)
+            serving_refs = {lb: refs[lb] for lb in serving}
+            instances = self._instances(region, manager, serving_refs, enabled, bool(lbs))
         return ServerGroup(
             name=name,
             moniker=meta.moniker,
@@ -281,10 +308,9 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         self,
         region: str,
         manager: Any,
-        serving: dict[str, float],
+        serving: dict[str, ServiceRef],
         enabled: bool,
         behind_load_balancers: bool,
-        view: _View,
     ) -> tuple[Instance, ...]:
         """Managed instances (one read), plus backend health per backend service the group is
         in (one getHealth each)."""
@@ -297,14 +323,23 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         )
         link = self.instance_group(region, manager.name)
         backend_health: dict[str, dict[str, str]] = {}
-        for lb in serving:
-            service_name = resource_name(lb)
+        # Backend health of VMs that are not RUNNING yet says nothing (their checks fail while
+        # they boot: Starting either way), so a group still booting costs no getHealth.
+        running = any(m.instance_status == "RUNNING" for m in managed)
+        for ref in serving.values() if running else ():
+            service_name = ref.name
+            if ref.region is None:
+                cls: type = compute_v1.BackendServicesClient
+                scope: dict[str, Any] = {}
+            else:
+                cls, scope = compute_v1.RegionBackendServicesClient, {"region": ref.region}
             answer = self.clients.read(
-                compute_v1.BackendServicesClient,
+                cls,
                 "get_health",
                 resource=service_name,
                 backend_service=service_name,
                 resource_group_reference_resource=compute_v1.ResourceGroupReference(group=link),
+                **scope,
             )
             backend_health[service_name] = {
                 _path(s.instance): s.health_state for s in answer.health_status
@@ -324,14 +359,16 @@ class _View:
 
     def __init__(self, groups: GcpServerGroups, region: str, fresh: bool) -> None:
         self._groups, self._region, self._fresh = groups, region, fresh
-        self._services: dict[str, Any] | None = None
+        self._services: dict[str | None, dict[str, Any]] = {}
         self._rules: set[str] | None = None
         self._bounds: dict[str, Any] | None = None
 
-    def services(self) -> dict[str, Any]:
-        if self._services is None:
-            self._services = self._groups.backends.snapshot(fresh=self._fresh)
-        return self._services
+    def service(self, ref: ServiceRef) -> Any:
+        """The backend service ``ref`` from its scope's snapshot (read once), or ``None``."""
+        if ref.region not in self._services:
+            snapshot = self._groups.backends.snapshot(ref.region, fresh=self._fresh)
+            self._services[ref.region] = snapshot
+        return self._services[ref.region].get(ref.name)
 
     def rules(self) -> set[str]:
         if self._rules is None:
@@ -366,3 +403,17 @@ def _timestamp(text: str) -> Any:
         return datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+def outside_probers() -> list[str]:
+    """Every IPv4 address but Google's health-check probers', as CIDR ranges."""
+    import ipaddress
+
+    ranges = [ipaddress.IPv4Network("0.0.0.0/0")]
+    for prober in map(ipaddress.IPv4Network, HEALTH_CHECK_RANGES):
+        ranges = [
+            part
+            for net in ranges
+            for part in (net.address_exclude(prober) if prober.subnet_of(net) else [net])
+        ]
+    return [str(n) for n in sorted(ranges)]

@@ -6,7 +6,8 @@ mode's per-instance target x ``capacityScaler``. So a weight becomes a scaler pr
 of ``scaler x instances``. This is APPROXIMATE (docs/architecture.md §2): GCE fills backends toward capacity
 rather than splitting each request by weight, scalers between 0 and 0.1 are not accepted (they are
 raised to 0.1), and zone affinity and health shift the real split. A weight of 0 keeps the group a
-backend at scaler 0: warm, out of traffic.
+backend at scaler 0: warm, out of traffic, its autoscaling policy paused (``autoscalers``) like a
+disabled group's, and resumed when its weight is above 0 again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from cloudrig import InvalidSpec, NotFound, TrafficWeights
 from cloudrig.provider import Traffic
 from cloudrig_gcp import metadata
-from cloudrig_gcp.backends import Backends, same_group
+from cloudrig_gcp.backends import Backends, ServiceRef, same_group
 from cloudrig_gcp.naming import resource_name
 from cloudrig_gcp.server_groups import GcpServerGroups
 
@@ -78,21 +79,52 @@ class GcpTraffic(Traffic):
         sizes = {n: int(m.target_size) for n, m in managers.items()}
         targets = scalers(wanted, sizes)
         links = {n: str(m.instance_group) for n, m in managers.items()}
+        autoscalers = self.groups.autoscalers
+        for name, scaler in targets.items():  # out of traffic: paused first
+            facts = metadata.parse(managers[name].description)
+            if facts is not None and scaler == 0:
+                autoscalers.set_paused(region, name, facts.autoscaling, True)
+        self._apply(region, lbs, targets, managers, links)
+        for name, scaler in targets.items():  # back in traffic: resumed after
+            facts = metadata.parse(managers[name].description)
+            if facts is not None and scaler > 0:
+                autoscalers.set_paused(region, name, facts.autoscaling, False)
+
+    def _apply(
+        self,
+        region: str,
+        lbs: tuple[str, ...],
+        targets: dict[str, float],
+        managers: dict[str, Any],
+        links: dict[str, str],
+    ) -> None:
         for lb in lbs:
             for name, scaler in targets.items():
                 facts = metadata.parse(managers[name].description)
+                ref = facts.services(region)[lb] if facts else ServiceRef(resource_name(lb))
+                if self._already(ref, links[name], scaler):
+                    continue
                 self.backends.add(
-                    lb,
+                    ref,
                     links[name],
                     mode=facts.balancing_mode if facts else "UTILIZATION",
                     rate=facts.max_rate_per_instance if facts else 100.0,
                     scaler=scaler,
                 )
 
+    def _already(self, ref: ServiceRef, link: str, scaler: float) -> bool:
+        """The group is a backend at ``scaler`` in the service's recent listing (this
+        deployment's own writes are never hidden from it): nothing to write, no fresh read."""
+        service = self.backends.snapshot(ref.region).get(ref.name)
+        found = [b for b in getattr(service, "backends", []) if same_group(b.group, link)]
+        return bool(found) and all(float(b.capacity_scaler) == scaler for b in found)
+
     def get_weights(self, region: str, server_groups: Sequence[str]) -> TrafficWeights:
         names = list(server_groups)
         lbs, managers = self._common_lbs(region, names)
-        service = self.backends.get(resource_name(lbs[0]))
+        facts = metadata.parse(next(iter(managers.values())).description)
+        ref = facts.services(region)[lbs[0]] if facts else ServiceRef(resource_name(lbs[0]))
+        service = self.backends.get(ref.name, region=ref.region)
         capacities: dict[str, float] = {}
         for name, manager in managers.items():
             link = str(manager.instance_group)
