@@ -7,14 +7,9 @@ coalescing; decision reads (create's conflict check, enable/disable, destroy) ar
 
 Enable/disable: a group behind load balancers is in traffic when it is a backend of their backend
 services, so disable removes it (instances kept warm) and enable adds it back. A group without a
-load balancer has no backend service to leave: disable writes a deny ingress firewall rule
-(priority 0) targeting the group's own network tag, enable deletes it, so "disabled" still means
-"receives no traffic" and can be read back from the cloud. The rule leaves two things alone, so a
-disabled group stays reachable by its operators and alive: SSH (tcp:22, from anywhere the user's
-own rules allow it, IAP's TCP forwarding included) and Google's health-check probers
-(``HEALTH_CHECK_RANGES``: an autohealing health check that failed would recreate every instance).
-It denies every other tcp port, udp, icmp, sctp, esp and ah from every address outside the
-probers' ranges (their complement: 58 CIDR ranges).
+load balancer has no backend service to leave: disable writes a deny rule on the group's network
+tag, enable deletes it (``deny_rules``). Either way its autoscaling policy is paused while it is
+out of traffic (``autoscalers``).
 """
 
 from __future__ import annotations
@@ -28,18 +23,13 @@ from cloudrig_gcp import health, metadata
 from cloudrig_gcp.autoscalers import Autoscalers
 from cloudrig_gcp.backends import Backends, ServiceRef, short
 from cloudrig_gcp.clients import ComputeClients
+from cloudrig_gcp.deny_rules import DenyRules
 from cloudrig_gcp.launch import Launcher
-from cloudrig_gcp.naming import disable_rule_name, group_tag
+from cloudrig_gcp.naming import disable_rule_name
 from cloudrig_gcp.settings import GcpServerGroupSettings
 from cloudrig_gcp.transport import SERVICE
 
-HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22", "209.85.152.0/22", "209.85.204.0/22")
-"""Where Google's health-check probes come from (the load-balancing health-check firewall rules:
-the first two for every health check, the last two for legacy network load balancer checks)."""
-SSH_PORT = 22
 _SNAPSHOT = "cloudrig-migs"
-_FIREWALLS = "cloudrig-disable-rules"
-DISABLE_MARK = "cloudrig: server group"
 
 
 def _compute() -> Any:
@@ -56,6 +46,7 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         self.clients = clients
         self.backends = backends
         self.autoscalers = Autoscalers(clients)
+        self.deny = DenyRules(clients)
         self._launcher = Launcher(clients, self)
 
     # -- cached reads ----------------------------------------------------------------------------
@@ -72,15 +63,6 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
             return {m.name: m for m in items}
 
         return self.clients.limiter.cache.get(self._key(region, _SNAPSHOT), load, fresh=fresh)
-
-    def disable_rules(self, *, fresh: bool = False) -> set[str]:
-        """Names of cloudrig's deny rules (groups without load balancers that are disabled)."""
-
-        def load() -> set[str]:
-            rules = self.clients.collect(_compute().FirewallsClient, "list")
-            return {r.name for r in rules if r.description.startswith(DISABLE_MARK)}
-
-        return self.clients.limiter.cache.get(self._key("global", _FIREWALLS), load, fresh=fresh)
 
     def invalidate(self, region: str) -> None:
         self.clients.limiter.cache.invalidate(self._key(region, _SNAPSHOT))
@@ -183,41 +165,9 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
                 else:
                     self.backends.remove(ref, link)
         else:
-            self._set_deny_rule(name, enabled)
+            self.deny.set(name, enabled)
         if facts is not None and enabled:  # resumed once it is back in traffic
             self.autoscalers.set_paused(region, name, facts.autoscaling, False)
-
-    def _set_deny_rule(self, name: str, enabled: bool) -> None:
-        rule = disable_rule_name(name)
-        present = rule in self.disable_rules(fresh=True)
-        try:
-            if enabled and present:
-                self._delete_rule(rule)
-            elif not enabled and not present:
-                self._insert_rule(rule, name)
-        finally:
-            self.clients.limiter.cache.invalidate(self._key("global", _FIREWALLS))
-
-    def _insert_rule(self, rule: str, group: str) -> None:
-        compute_v1 = _compute()
-        tcp = [f"0-{SSH_PORT - 1}", f"{SSH_PORT + 1}-65535"]  # every tcp port but SSH's
-        firewall = compute_v1.Firewall(
-            name=rule,
-            description=f"{DISABLE_MARK} {group} is disabled (no traffic but SSH and probes)",
-            direction="INGRESS",
-            priority=0,
-            denied=[compute_v1.Denied(I_p_protocol="tcp", ports=tcp)]
-            + [compute_v1.Denied(I_p_protocol=p) for p in ("udp", "icmp", "sctp", "esp", "ah")],
-            source_ranges=outside_probers(),
-            target_tags=[group_tag(group)],
-        )
-        self.clients.mutate(
-            compute_v1.FirewallsClient, "insert", resource=rule, firewall_resource=firewall
-        )
-
-    def _delete_rule(self, rule: str) -> None:
-        with contextlib.suppress(NotFound):
-            self.clients.mutate(_compute().FirewallsClient, "delete", resource=rule, firewall=rule)
 
     def destroy(self, region: str, name: str) -> None:
         """Out of every backend service, then the MIG (its instances), its deny rule and its
@@ -252,9 +202,7 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
                 pass
             finally:
                 self.invalidate(region)
-        if disable_rule_name(name) in self.disable_rules(fresh=True):
-            self._delete_rule(disable_rule_name(name))
-            self.clients.limiter.cache.invalidate(self._key("global", _FIREWALLS))
+        self.deny.set(name, True)
         with contextlib.suppress(NotFound):
             self.clients.mutate(
                 compute_v1.RegionInstanceTemplatesClient,
@@ -372,7 +320,7 @@ class _View:
 
     def rules(self) -> set[str]:
         if self._rules is None:
-            self._rules = self._groups.disable_rules(fresh=self._fresh)
+            self._rules = self._groups.deny.names(fresh=self._fresh)
         return self._rules
 
     def bounds(self, name: str) -> tuple[int, int] | None:
@@ -403,17 +351,3 @@ def _timestamp(text: str) -> Any:
         return datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
-
-
-def outside_probers() -> list[str]:
-    """Every IPv4 address but Google's health-check probers', as CIDR ranges."""
-    import ipaddress
-
-    ranges = [ipaddress.IPv4Network("0.0.0.0/0")]
-    for prober in map(ipaddress.IPv4Network, HEALTH_CHECK_RANGES):
-        ranges = [
-            part
-            for net in ranges
-            for part in (net.address_exclude(prober) if prober.subnet_of(net) else [net])
-        ]
-    return [str(n) for n in sorted(ranges)]
