@@ -26,22 +26,25 @@ def create_request(
     capacity: Capacity | None = None,
     load_balancers: tuple[str, ...] = (),
     deployment_id: str | None = "dep-1",
+    settings: AwsServerGroupSettings | None = None,
+    **spec_fields: Any,
 ) -> CreateServerGroup[AwsServerGroupSettings]:
     from cloudrig_aws.naming import NAMING
 
     moniker = Moniker(app=app, stack=stack, sequence=sequence)
-    spec = ServerGroupSpec(
-        moniker=moniker,
-        account="aws-test",
-        region=REGION,
-        zones=ZONES,
-        artifact=AMI,
-        capacity=capacity or Capacity.fixed(2),
-        load_balancers=load_balancers,
-    )
+    fields: dict[str, Any] = {
+        "moniker": moniker,
+        "account": "aws-test",
+        "region": REGION,
+        "zones": ZONES,
+        "artifact": AMI,
+        "capacity": capacity or Capacity.fixed(2),
+        "load_balancers": load_balancers,
+    }
+    spec = ServerGroupSpec(**(fields | spec_fields))
     return CreateServerGroup(
         name=NAMING.server_group_name(moniker),
         spec=spec,
         metadata=ServerGroupMetadata(moniker=moniker, deployment_id=deployment_id),
-        settings=AwsServerGroupSettings(),
+        settings=settings or AwsServerGroupSettings(),
     )

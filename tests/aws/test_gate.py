@@ -53,11 +53,12 @@ def test_throttling_slows_the_bucket_and_is_retried(
     provider = make_aws_provider(endpoint_url=proxy.url, limiter=limiter)
     request = create_request("thr", sequence=1)
     provider.server_groups.create(request)
+    listed = proxy.forwarded("DescribeAutoScalingGroups")  # create's look for a previous version
     proxy.add(throttle(Style.AWS_QUERY), operation="DescribeAutoScalingGroups", times=2)
     group = provider.server_groups.get(REGION, request.name)  # botocore parses the injected XML
     assert group.name == request.name
     assert proxy.answered("DescribeAutoScalingGroups") == 2
-    assert proxy.forwarded("DescribeAutoScalingGroups") == 1
+    assert proxy.forwarded("DescribeAutoScalingGroups") == listed + 1
     stats = [s for n, s in limiter.stats().items() if "/autoscaling/" in n and "read" in n]
     assert sum(s.throttles for s in stats) == 2
     assert min(s.factor for s in stats) < 1.0, "the adaptive limiter must slow the bucket down"
@@ -89,11 +90,12 @@ def test_unsafe_mutation_is_sent_once_and_mapped(
     with pytest.raises(ProviderFailure, match="ServiceUnavailable"):
         provider.server_groups.create(request)
     assert proxy.answered("CreateAutoScalingGroup") == 1
+    listed = proxy.forwarded("DescribeAutoScalingGroups")  # create's look for a previous version
     proxy.clear_rules()
     proxy.add(server_error(Style.AWS_QUERY, 500), operation="DescribeAutoScalingGroups", times=1)
     assert provider.server_groups.list("five", REGION) == []
     assert proxy.answered("DescribeAutoScalingGroups") == 1
-    assert proxy.forwarded("DescribeAutoScalingGroups") == 1
+    assert proxy.forwarded("DescribeAutoScalingGroups") == listed + 1
 
 
 def test_two_accounts_on_one_aws_account_share_one_budget(

@@ -47,7 +47,13 @@ def test_disable_suspends_and_detaches_then_enable_restores(provider: Any, moto_
     raw = moto_aws.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[request.name]
     )["AutoScalingGroups"][0]
-    assert [p["ProcessName"] for p in raw["SuspendedProcesses"]] == ["AddToLoadBalancer"]
+    # Disable semantics (README, "Enable/disable"): out of traffic, no inherited scaling or
+    # scheduled action resizes it; Launch and Terminate stay on (warm, and scale-down works).
+    assert sorted(p["ProcessName"] for p in raw["SuspendedProcesses"]) == [
+        "AddToLoadBalancer",
+        "AlarmNotification",
+        "ScheduledActions",
+    ]
     assert raw["TargetGroupARNs"] == []
     health = moto_aws.client("elbv2").describe_target_health(TargetGroupArn=web_arn(moto_aws))
     assert health["TargetHealthDescriptions"] == [], "out of traffic: deregistered"

@@ -25,6 +25,7 @@ from botocore.config import Config
 
 from support.aws.clock import Clock
 from support.aws.ecs_services import EcsTaskModel
+from support.aws.lifecycle_hooks import LifecycleHookSpecifications
 from support.aws.strict_rules import StrictRules
 from support.aws.target_health import TargetHealth
 from support.proxy.rules import Request
@@ -66,6 +67,8 @@ class MotoServer:
         self.target_health.install()
         self.ecs.install()
         self.strict_rules.install()
+        self.lifecycle_hooks = LifecycleHookSpecifications()  # moto ignores them in the create
+        self.lifecycle_hooks.install()
         # Lambda without Docker: invoke echoes the payload (canned results can be queued).
         self.api("POST", "/moto-api/config", {"lambda": {"use_docker": False}})
         self.api("POST", "/moto-api/recorder/start-recording")
@@ -78,6 +81,7 @@ class MotoServer:
             os.environ.pop("MOTO_RECORDER_FILEPATH", None)
         else:
             os.environ["MOTO_RECORDER_FILEPATH"] = self._previous_recorder_path
+        self.lifecycle_hooks.uninstall()
         self.strict_rules.uninstall()
         self.ecs.uninstall()
         self.target_health.uninstall()

@@ -5,20 +5,31 @@ in the create calls themselves. Meeting either one already there: ours (same mon
 deployment id) is returned, or finished when only the template exists (a worker that crashed
 between the two calls); anything else is a ``Conflict``, never adopted. The launch template's
 ``ClientToken`` is derived from (name, deployment id), so a retried create is the same request.
+
+The group is placed in explicit subnets (``placement``), its launch template carries the day-one
+options (``launch_template``), and it inherits the previous version's lifecycle hooks, scaling
+policies and scheduled actions (``carry_over``). ``CreateAutoScalingGroup`` is retried while
+AWS does not yet see a launch template or instance profile created a moment before, looking for
+the group before each retry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cloudrig import Conflict, InvalidSpec, NotFound, ServerGroup
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
-from cloudrig_aws import metadata, user_data
-from cloudrig_aws.clients import ClientFactory
+from cloudrig_aws import carry_over, metadata, user_data
+from cloudrig_aws.clients import AwsClient, ClientFactory
+from cloudrig_aws.launch_template import instance_choice, template_data
 from cloudrig_aws.naming import load_balancer_name, security_group_name
+from cloudrig_aws.placement import place
 from cloudrig_aws.settings import AwsServerGroupSettings
 from cloudrig_aws.target_groups import TargetGroups
 
@@ -26,6 +37,18 @@ if TYPE_CHECKING:
     from cloudrig_aws.server_groups import AwsServerGroups
 
 Request = CreateServerGroup[AwsServerGroupSettings]
+MAX_TAGS = 50  # tags per resource: Auto Scaling group, launch template, instance
+CONSISTENCY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # seconds between CreateAutoScalingGroup attempts
+# What AWS answers while a launch template or instance profile created a moment ago is not yet
+# visible to Auto Scaling (Clouddriver retries the same).
+_NOT_YET_VISIBLE = re.compile(
+    r"launch template.*(not found|does not exist)|instance profile|iamInstanceProfile",
+    re.IGNORECASE,
+)
+
+
+def _not_yet_visible(message: str) -> bool:
+    return _NOT_YET_VISIBLE.search(message) is not None
 
 
 def _client_token(request: Request) -> str:
@@ -64,22 +87,28 @@ class Launcher:
                 account=self._account,
                 resource=name,
             ) from exc
+        if len(tags) > MAX_TAGS:
+            raise InvalidSpec(
+                f"{len(tags)} tags (cloudrig's {len(tags) - len(spec.tags)} and the spec's "
+                f"{len(spec.tags)}): AWS allows {MAX_TAGS} per resource",
+                provider="aws",
+                account=self._account,
+                resource=name,
+            )
+        where = place(self._factory, region, settings.subnets, spec.zones)
         ec2 = self._factory.client("ec2", region)
-        data: dict[str, Any] = {
-            "ImageId": spec.artifact,
-            "InstanceType": settings.instance_type,
-            "TagSpecifications": [{"ResourceType": "instance", "Tags": _tag_list(tags)}],
-        }
-        rendered = user_data.render(spec.user_data, spec.environment)
-        if rendered is not None:
-            data["UserData"] = rendered
-        if spec.security_groups:
-            data["SecurityGroupIds"] = self._security_group_ids(region, spec.security_groups)
-        if settings.key_name:
-            data["KeyName"] = settings.key_name
-        if settings.iam_instance_profile:
-            key = "Arn" if settings.iam_instance_profile.startswith("arn:") else "Name"
-            data["IamInstanceProfile"] = {key: settings.iam_instance_profile}
+        sg_ids = (
+            self._security_group_ids(region, where.vpc_id, spec.security_groups)
+            if spec.security_groups
+            else []
+        )
+        data = template_data(
+            settings,
+            image_id=spec.artifact,
+            security_group_ids=sg_ids,
+            user_data=user_data.render(spec.user_data, spec.environment),
+            instance_tags=_tag_list(tags),
+        )
         try:
             ec2.call(
                 "create_launch_template",
@@ -93,36 +122,35 @@ class Launcher:
             existing = self._existing(request)
             if existing is not None:
                 return existing
-        placement: dict[str, Any]
-        if settings.subnets:
-            placement = {"VPCZoneIdentifier": ",".join(settings.subnets)}
-        else:
-            placement = {"AvailabilityZones": list(spec.zones or self._default_zones(region))}
+        asg = self._factory.client("autoscaling", region)
+        previous = (
+            carry_over.previous_version(self._groups.snapshot(region), request.metadata, name)
+            if settings.inherit_scaling
+            else None
+        )
+        hooks = carry_over.lifecycle_hooks(asg, previous) if previous else []
+        arguments: dict[str, Any] = {
+            "AutoScalingGroupName": name,
+            "MinSize": spec.capacity.min,
+            "MaxSize": spec.capacity.max,
+            "DesiredCapacity": spec.capacity.desired,
+            "TargetGroupARNs": tg_arns,
+            "HealthCheckType": settings.health_check_type,
+            "HealthCheckGracePeriod": settings.health_check_grace_period,
+            "VPCZoneIdentifier": ",".join(where.subnets),
+            "Tags": _tag_list(
+                tags, PropagateAtLaunch=False, ResourceId=name, ResourceType="auto-scaling-group"
+            ),
+            **instance_choice(settings, name),
+        }
+        if hooks:
+            arguments["LifecycleHookSpecificationList"] = hooks
         try:
-            self._factory.client("autoscaling", region).call(
-                "create_auto_scaling_group",
-                resource=name,
-                AutoScalingGroupName=name,
-                LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"},
-                MinSize=spec.capacity.min,
-                MaxSize=spec.capacity.max,
-                DesiredCapacity=spec.capacity.desired,
-                TargetGroupARNs=tg_arns,
-                HealthCheckType=settings.health_check_type,
-                HealthCheckGracePeriod=settings.health_check_grace_period,
-                Tags=_tag_list(
-                    tags,
-                    PropagateAtLaunch=False,
-                    ResourceId=name,
-                    ResourceType="auto-scaling-group",
-                ),
-                **placement,
-            )
-        except Conflict:
-            existing = self._existing(request)
+            existing = self._create_group(request, asg, arguments)
             if existing is not None:
                 return existing
-            raise
+            if previous:
+                carry_over.copy_scaling(asg, previous, name)
         finally:
             self._groups.invalidate(region)
             self._tgs.invalidate_health(region, tg_arns)
@@ -132,7 +160,7 @@ class Launcher:
             moniker=request.metadata.moniker,
             account=self._account,
             region=region,
-            zones=tuple(spec.zones),
+            zones=where.zones,
             capacity=spec.capacity,
             enabled=True,
             created_at=datetime.now(UTC),
@@ -187,19 +215,35 @@ class Launcher:
             resource=request.name,
         )
 
-    def _default_zones(self, region: str) -> list[str]:
-        ec2 = self._factory.client("ec2", region)
-        zones = ec2.read(("zones",), lambda: ec2.call("describe_availability_zones"))
-        names = [z["ZoneName"] for z in zones["AvailabilityZones"] if z.get("State") == "available"]
-        if not names:
-            raise InvalidSpec(
-                f"no available zone in {region}: give zones or subnets",
-                provider="aws",
-                account=self._account,
-            )
-        return names[:3]
+    def _create_group(
+        self, request: Request, asg: AwsClient, arguments: dict[str, Any]
+    ) -> ServerGroup | None:
+        """CreateAutoScalingGroup, retried while AWS has not yet seen the launch template or
+        instance profile created just before (eventual consistency); before each retry the
+        group is looked up, so a create that did land is never sent twice. Returns the group
+        when it already exists as ours."""
+        name = request.name
+        for delay in (*CONSISTENCY_DELAYS, None):
+            try:
+                asg.call("create_auto_scaling_group", resource=name, **arguments)
+                return None
+            except Conflict:
+                existing = self._existing(request)
+                if existing is not None:
+                    return existing
+                raise
+            except (InvalidSpec, NotFound) as exc:
+                if delay is None or not _not_yet_visible(str(exc)):
+                    raise
+            time.sleep(delay)
+            self._groups.invalidate(request.spec.region)
+            with contextlib.suppress(NotFound):
+                existing = self._existing(request)
+                if existing is not None:
+                    return existing
+        return None  # unreachable: the last attempt returns or raises
 
-    def _security_group_ids(self, region: str, names: Iterable[str]) -> list[str]:
+    def _security_group_ids(self, region: str, vpc_id: str, names: Iterable[str]) -> list[str]:
         wanted = [n if n.startswith("sg-") else security_group_name(n) for n in names]
         ids = [n for n in wanted if n.startswith("sg-")]
         by_name = [n for n in wanted if not n.startswith("sg-")]
@@ -208,13 +252,16 @@ class Launcher:
             found = ec2.call(
                 "describe_security_groups",
                 resource=",".join(by_name),
-                Filters=[{"Name": "group-name", "Values": by_name}],
+                Filters=[
+                    {"Name": "group-name", "Values": by_name},
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                ],
             )
             got = {g["GroupName"]: g["GroupId"] for g in found["SecurityGroups"]}
             absent = [n for n in by_name if n not in got]
             if absent:
                 raise InvalidSpec(
-                    f"security groups {', '.join(absent)} do not exist in {region}",
+                    f"security groups {', '.join(absent)} do not exist in {vpc_id} ({region})",
                     provider="aws",
                     account=self._account,
                 )

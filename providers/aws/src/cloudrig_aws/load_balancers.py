@@ -13,7 +13,9 @@ from typing import Any
 from cloudrig import Conflict, InvalidSpec, LoadBalancer, LoadBalancerSpec, NotFound
 from cloudrig.provider import LoadBalancers
 from cloudrig_aws.clients import ClientFactory
+from cloudrig_aws.listeners import TRAFFIC_LISTENERS_TAG, ports_tag
 from cloudrig_aws.naming import load_balancer_name
+from cloudrig_aws.placement import place
 from cloudrig_aws.settings import AwsLoadBalancerSettings
 from cloudrig_aws.target_groups import TargetGroups
 
@@ -52,9 +54,33 @@ class AwsLoadBalancers(LoadBalancers[AwsLoadBalancerSettings]):
     def upsert(self, spec: LoadBalancerSpec, settings: AwsLoadBalancerSettings) -> LoadBalancer:
         region, name = spec.region, load_balancer_name(spec.name)
         listener_protocol, target_protocol = _protocols(settings.type, spec.protocol)
-        subnets = list(settings.subnets) or self._default_subnets(region)
-        vpc_id = self._vpc_of(region, subnets)
+        secure: dict[str, Any] = {}
+        if listener_protocol in ("HTTPS", "TLS"):
+            if not settings.certificate_arn:
+                raise InvalidSpec(
+                    f"load balancer {spec.name!r}: a {listener_protocol} listener needs "
+                    "settings.certificate_arn (an ACM or IAM certificate ARN)",
+                    provider="aws",
+                    account=self._account,
+                    resource=name,
+                )
+            secure["Certificates"] = [{"CertificateArn": settings.certificate_arn}]
+            if settings.ssl_policy:
+                secure["SslPolicy"] = settings.ssl_policy
+        where = place(
+            self._factory, region, settings.subnets, at_least=2, what=f"load balancer {spec.name!r}"
+        )
+        subnets, vpc_id = list(where.subnets), where.vpc_id
         lb = self._ensure_load_balancer(region, name, settings, subnets)
+        if settings.traffic_listeners:  # also on a load balancer that already existed
+            self._elb(region).call(
+                "add_tags",
+                resource=name,
+                ResourceArns=[lb["LoadBalancerArn"]],
+                Tags=[
+                    {"Key": TRAFFIC_LISTENERS_TAG, "Value": ports_tag(settings.traffic_listeners)}
+                ],
+            )
         tg = self._ensure_target_group(region, name, spec, target_protocol, vpc_id)
         elb = self._elb(region)
         listeners = elb.call(
@@ -69,6 +95,7 @@ class AwsLoadBalancers(LoadBalancers[AwsLoadBalancerSettings]):
                 Protocol=listener_protocol,
                 Port=spec.port,
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}],
+                **secure,
             )
         self._tgs.forget(region, name)  # LoadBalancerArns changed: read it again when needed
         return LoadBalancer(
@@ -94,6 +121,10 @@ class AwsLoadBalancers(LoadBalancers[AwsLoadBalancerSettings]):
             "Scheme": settings.scheme,
             "Tags": [{"Key": "cloudrig:managed", "Value": "true"}],
         }
+        if settings.traffic_listeners:
+            kwargs["Tags"].append(
+                {"Key": TRAFFIC_LISTENERS_TAG, "Value": ports_tag(settings.traffic_listeners)}
+            )
         if settings.security_groups and settings.type == "application":
             kwargs["SecurityGroups"] = list(settings.security_groups)
         try:
@@ -144,25 +175,6 @@ class AwsLoadBalancers(LoadBalancers[AwsLoadBalancerSettings]):
             tg = answer["TargetGroups"][0]
             self._tgs.remember(region, tg)
         return tg
-
-    def _default_subnets(self, region: str) -> list[str]:
-        ec2 = self._factory.client("ec2", region)
-        found = ec2.call(
-            "describe_subnets", Filters=[{"Name": "default-for-az", "Values": ["true"]}]
-        )["Subnets"]
-        by_zone = {s["AvailabilityZone"]: s["SubnetId"] for s in found}
-        if len(by_zone) < 2:
-            raise InvalidSpec(
-                f"no default subnets in two zones of {region}: give settings.subnets",
-                provider="aws",
-                account=self._account,
-            )
-        return [by_zone[z] for z in sorted(by_zone)[:3]]
-
-    def _vpc_of(self, region: str, subnets: list[str]) -> str:
-        ec2 = self._factory.client("ec2", region)
-        found = ec2.call("describe_subnets", SubnetIds=subnets[:1])["Subnets"]
-        return str(found[0]["VpcId"])
 
     # -- reads -----------------------------------------------------------------------------------
     def describe(self, region: str, name: str) -> dict[str, Any]:

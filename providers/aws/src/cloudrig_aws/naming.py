@@ -29,12 +29,14 @@ def load_balancer_name(name: str) -> str:
     return LB_NAMING.resource_name(name)
 
 
-def weight_target_group_name(server_group: str) -> str:
-    """The per-version target group of a server group, created when traffic is split by weight.
+def weight_target_group_name(server_group: str, load_balancer: str) -> str:
+    """The per-version target group of a server group behind one load balancer, created when
+    traffic is split by weight (a target group serves one load balancer, so a group behind two
+    gets two).
 
-    Always hashed (``w-`` + the hash of the group's name) so it never collides with a load
-    balancer's own target group, whatever the group is called."""
-    return LB_NAMING.resource_name(f"w-{server_group}-\u2696", max_length=32)
+    Always hashed (``w-`` + the hash of both names) so it never collides with a load balancer's
+    own target group, whatever the group is called."""
+    return LB_NAMING.resource_name(f"w-{server_group}-{load_balancer}-\u2696", max_length=32)
 
 
 def security_group_name(name: str) -> str:

@@ -1,6 +1,7 @@
 """Security groups: EC2 security groups with CIDR and group-to-group ingress rules.
 
-Upsert creates the group when missing (in the settings' VPC, else the default VPC), then brings
+Upsert looks the group up and creates it in the settings' VPC, else the default VPC (names are
+unique per VPC only, so every lookup by name is scoped to that VPC), then brings
 its ingress to the spec: missing permissions are authorized, extra ones revoked — so running it
 twice changes nothing. Source groups are named like any security group (cloudrig name or ``sg-``
 id).
@@ -43,19 +44,41 @@ class AwsSecurityGroups(SecurityGroups[AwsSecurityGroupSettings]):
     def _ec2(self, region: str) -> Any:
         return self._factory.client("ec2", region)
 
-    def _find(self, region: str, name: str) -> dict[str, Any] | None:
+    def _find(self, region: str, name: str, vpc_id: str | None = None) -> dict[str, Any] | None:
+        """The group by name, in ``vpc_id`` when given (names are unique per VPC only)."""
         aws_name = security_group_name(name)
+        filters = [{"Name": "group-name", "Values": [aws_name]}]
+        if vpc_id:
+            filters.append({"Name": "vpc-id", "Values": [vpc_id]})
         found = self._ec2(region).call(
-            "describe_security_groups",
-            resource=aws_name,
-            Filters=[{"Name": "group-name", "Values": [aws_name]}],
+            "describe_security_groups", resource=aws_name, Filters=filters
         )["SecurityGroups"]
         return found[0] if found else None
+
+    def _vpc(self, region: str, settings: AwsSecurityGroupSettings) -> str:
+        """The settings' VPC, else the region's default one (an error when it has none)."""
+        if settings.vpc_id:
+            return settings.vpc_id
+        ec2 = self._ec2(region)
+        vpcs = ec2.read(
+            ("default-vpc",),
+            lambda: ec2.call("describe_vpcs", Filters=[{"Name": "is-default", "Values": ["true"]}])[
+                "Vpcs"
+            ],
+        )
+        if not vpcs:
+            raise InvalidSpec(
+                f"{region} has no default VPC: set the security group's settings.vpc_id",
+                provider="aws",
+                account=self._account,
+            )
+        return str(vpcs[0]["VpcId"])
 
     def upsert(self, spec: SecurityGroupSpec, settings: AwsSecurityGroupSettings) -> SecurityGroup:
         region, name = spec.region, security_group_name(spec.name)
         ec2 = self._ec2(region)
-        group = self._find(region, name)
+        vpc_id = self._vpc(region, settings)
+        group = self._find(region, name, vpc_id)
         if group is None:
             kwargs: dict[str, Any] = {
                 "GroupName": name,
@@ -67,11 +90,10 @@ class AwsSecurityGroups(SecurityGroups[AwsSecurityGroupSettings]):
                     }
                 ],
             }
-            if settings.vpc_id:
-                kwargs["VpcId"] = settings.vpc_id
+            kwargs["VpcId"] = vpc_id
             with contextlib.suppress(Conflict):  # created meanwhile: rules brought to spec below
                 ec2.call("create_security_group", resource=name, **kwargs)
-            group = self._find(region, name)
+            group = self._find(region, name, vpc_id)
             if group is None:
                 raise NotFound(
                     f"security group {name!r} vanished after its create",
@@ -79,7 +101,7 @@ class AwsSecurityGroups(SecurityGroups[AwsSecurityGroupSettings]):
                     account=self._account,
                     resource=name,
                 )
-        wanted = self._wanted(region, spec.ingress)
+        wanted = self._wanted(region, spec.ingress, vpc_id)
         have = _perms(group.get("IpPermissions", []))
         if wanted - have:
             ec2.call(
@@ -104,20 +126,20 @@ class AwsSecurityGroups(SecurityGroups[AwsSecurityGroupSettings]):
             ingress=spec.ingress,
         )
 
-    def _wanted(self, region: str, rules: Iterable[IngressRule]) -> set[Perm]:
+    def _wanted(self, region: str, rules: Iterable[IngressRule], vpc_id: str) -> set[Perm]:
         out: set[Perm] = set()
         for rule in rules:
             proto = _aws_protocol(rule.protocol)
             lo, hi = (-1, -1) if proto == "-1" else (rule.from_port, rule.to_port)
             out |= {(proto, lo, hi, "cidr", c) for c in rule.cidrs}
             for source in rule.source_groups:
-                out.add((proto, lo, hi, "group", self._group_id(region, source)))
+                out.add((proto, lo, hi, "group", self._group_id(region, source, vpc_id)))
         return out
 
-    def _group_id(self, region: str, name: str) -> str:
+    def _group_id(self, region: str, name: str, vpc_id: str) -> str:
         if name.startswith("sg-"):
             return name
-        found = self._find(region, name)
+        found = self._find(region, name, vpc_id)
         if found is None:
             raise InvalidSpec(
                 f"source security group {name!r} does not exist in {region}",

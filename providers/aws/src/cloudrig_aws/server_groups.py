@@ -20,14 +20,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from cloudrig import Capacity, Instance, InvalidSpec, NotFound, ServerGroup, parse_name
+from cloudrig import Capacity, Conflict, Instance, InvalidSpec, NotFound, ServerGroup, parse_name
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_aws import health, metadata
 from cloudrig_aws.clients import AwsClient, ClientFactory
 from cloudrig_aws.launch import Launcher
+from cloudrig_aws.naming import weight_target_group_name
 from cloudrig_aws.settings import AwsServerGroupSettings
 from cloudrig_aws.target_groups import TargetGroups, name_of
-from cloudrig_aws.traffic import ADD_TO_LB, AwsTraffic, is_enabled, is_suspended
+from cloudrig_aws.traffic import DISABLE_SUSPENDS, AwsTraffic, is_enabled, is_suspended
 
 _SNAPSHOT = "cloudrig-groups"
 
@@ -157,7 +158,7 @@ class AwsServerGroups(ServerGroups[AwsServerGroupSettings]):
                         "resume_processes",
                         resource=name,
                         AutoScalingGroupName=name,
-                        ScalingProcesses=[ADD_TO_LB],
+                        ScalingProcesses=list(DISABLE_SUSPENDS),
                     )
                 if wanted - attached:
                     asg.call(
@@ -172,7 +173,7 @@ class AwsServerGroups(ServerGroups[AwsServerGroupSettings]):
                         "suspend_processes",
                         resource=name,
                         AutoScalingGroupName=name,
-                        ScalingProcesses=[ADD_TO_LB],
+                        ScalingProcesses=list(DISABLE_SUSPENDS),
                     )
                 if attached & wanted:
                     asg.call(
@@ -186,8 +187,11 @@ class AwsServerGroups(ServerGroups[AwsServerGroupSettings]):
             self._tgs.invalidate_health(region, wanted | attached)
 
     def destroy(self, region: str, name: str) -> None:
-        """Delete the group (its instances with it) and its launch template; gone is success."""
+        """Delete the group (its instances with it), its launch template and the per-version
+        target groups a weighted split gave it; gone is success."""
         asg = self._asg(region)
+        known = self.snapshot(region).get(name)
+        lbs = metadata.load_balancers(metadata.as_dict(known.get("Tags", []))) if known else ()
         try:
             asg.call(
                 "delete_auto_scaling_group",
@@ -210,6 +214,21 @@ class AwsServerGroups(ServerGroups[AwsServerGroupSettings]):
             with contextlib.suppress(NotFound):
                 ec2.call("describe_launch_templates", LaunchTemplateNames=[name], resource=name)
                 raise
+        self._delete_weight_target_groups(region, name, lbs)
+
+    def _delete_weight_target_groups(self, region: str, name: str, lbs: tuple[str, ...]) -> None:
+        """A split's per-version target groups of this group (one per load balancer). One still
+        named by a listener (a split not ended) is left: ELBv2 refuses to delete it."""
+        elb = self._factory.client("elbv2", region)
+        for lb in lbs:
+            tg_name = weight_target_group_name(name, lb)
+            try:
+                arn = self._tgs.arns(region, [tg_name])[0]
+            except NotFound:
+                continue
+            with contextlib.suppress(NotFound, Conflict):
+                elb.call("delete_target_group", resource=tg_name, TargetGroupArn=arn)
+            self._tgs.forget(region, tg_name)
 
     # -- conversion ------------------------------------------------------------------------------
     def to_model(

@@ -80,22 +80,100 @@ class AwsAccountSettings(AccountSettings):
         return match["account"] if match else None
 
 
+# An EC2 instance type: family (hyphens allowed: u-6tb1, mac2-m2) "." size.
+INSTANCE_TYPE = r"^[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class MetadataOptions(ProviderSettings):
+    """The instance metadata service (IMDS) of the launch template. IMDSv2 only by default."""
+
+    http_tokens: Literal["required", "optional"] = Field(
+        default="required", description="required: IMDSv2 only (session tokens)"
+    )
+    hop_limit: int = Field(
+        default=2, ge=1, le=64, description="PUT response hop limit; 2 lets containers reach it"
+    )
+    endpoint: Literal["enabled", "disabled"] = "enabled"
+    instance_tags: bool = Field(default=False, description="Instance tags readable from IMDS")
+
+
+class BlockDevice(ProviderSettings):
+    """One EBS volume of the launch template; encrypted unless told otherwise."""
+
+    device_name: str = Field(min_length=1, max_length=64, description="e.g. /dev/xvda")
+    volume_size: int | None = Field(default=None, ge=1, le=65536, description="GiB")
+    volume_type: Literal["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] = "gp3"
+    iops: int | None = Field(default=None, ge=100, le=256000)
+    throughput: int | None = Field(default=None, ge=125, le=2000, description="MiB/s, gp3")
+    encrypted: bool = True
+    kms_key_id: str | None = Field(default=None, description="Key id, alias or ARN")
+    snapshot_id: str | None = None
+    delete_on_termination: bool = True
+
+    @model_validator(mode="after")
+    def _key_needs_encryption(self) -> Self:
+        if self.kms_key_id and not self.encrypted:
+            raise ValueError("kms_key_id needs encrypted: true")
+        return self
+
+
 class AwsServerGroupSettings(ProviderSettings):
     """The ``settings`` block of a server group spec on AWS (the launch template and the ASG)."""
 
-    instance_type: str = Field(default="t3.micro", pattern=r"^[a-z0-9]+\.[a-z0-9]+$")
+    instance_type: str = Field(default="t3.micro", pattern=INSTANCE_TYPE)
     subnets: tuple[str, ...] = Field(
-        default=(), description="Subnet ids; default: the spec's zones, else the default VPC's"
+        default=(),
+        description="Subnet ids; default: the default VPC's subnets in the spec's zones "
+        "(an error when the region has no default VPC)",
     )
     key_name: str | None = None
     iam_instance_profile: str | None = Field(default=None, description="Name or ARN")
     health_check_type: Literal["EC2", "ELB"] = "EC2"
     health_check_grace_period: int = Field(default=300, ge=0, le=7200)
-    starting_seconds: float = Field(
-        default=600,
-        ge=0,
-        description="How long an instance without load balancer data counts as Starting",
+    metadata_options: MetadataOptions = Field(default_factory=MetadataOptions)
+    block_devices: tuple[BlockDevice, ...] = ()
+    associate_public_ip: bool | None = Field(
+        default=None,
+        description="Set: the instances get a network interface (device 0) with or without a "
+        "public IPv4 address, carrying the security groups; unset: the subnet decides",
     )
+    detailed_monitoring: bool = Field(default=False, description="1-minute CloudWatch metrics")
+    instance_types: tuple[str, ...] = Field(
+        default=(),
+        description="Two or more: a mixed instances policy over these types (instance_type "
+        "is then ignored)",
+    )
+    on_demand_base_capacity: int = Field(default=0, ge=0)
+    on_demand_percentage_above_base: int = Field(default=100, ge=0, le=100)
+    spot_allocation_strategy: Literal[
+        "price-capacity-optimized",
+        "capacity-optimized",
+        "capacity-optimized-prioritized",
+        "lowest-price",
+    ] = "price-capacity-optimized"
+    capacity_rebalance: bool = Field(default=False, description="Replace Spot at rebalance risk")
+    inherit_scaling: bool = Field(
+        default=True,
+        description="Copy the previous version's lifecycle hooks, scaling policies and "
+        "scheduled actions (three reads per create); false: the new version starts without",
+    )
+
+    @field_validator("instance_types")
+    @classmethod
+    def _instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not re.fullmatch(INSTANCE_TYPE, item):
+                raise ValueError(f"{item!r} is not an instance type")
+        if len(value) == 1:
+            raise ValueError("give two or more instance types, or use instance_type")
+        if len(value) > 40:
+            raise ValueError("a mixed instances policy takes at most 40 instance types")
+        return value
+
+    @property
+    def mixed(self) -> bool:
+        """A mixed instances policy (several types, or any Spot capacity)."""
+        return len(self.instance_types) > 1 or self.on_demand_percentage_above_base < 100
 
 
 class AwsLoadBalancerSettings(ProviderSettings):
@@ -104,9 +182,22 @@ class AwsLoadBalancerSettings(ProviderSettings):
     type: Literal["application", "network"] = "application"
     scheme: Literal["internet-facing", "internal"] = "internal"
     subnets: tuple[str, ...] = Field(
-        default=(), description="At least two subnets in two zones; default: the default VPC's"
+        default=(),
+        description="At least two subnets in two zones; default: the default VPC's (an error "
+        "when the region has none)",
     )
     security_groups: tuple[str, ...] = Field(default=(), description="Group ids (ALB only)")
+    certificate_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:(acm|iam):.+$",
+        description="The default certificate of an HTTPS or TLS listener (ACM or IAM ARN)",
+    )
+    ssl_policy: str | None = Field(default=None, description="HTTPS/TLS security policy name")
+    traffic_listeners: tuple[int, ...] = Field(
+        default=(),
+        description="Ports of the listeners whose forward actions (default and rules) a "
+        "weighted split moves; default: every listener of the load balancer",
+    )
 
 
 class AwsSecurityGroupSettings(ProviderSettings):

@@ -62,6 +62,15 @@ class TargetGroups:
         with self._lock:
             self._known.pop((region, name), None)
 
+    def known(self, region: str, names: Iterable[str]) -> list[str]:
+        """ARNs of those of ``names`` this process knows, without asking AWS."""
+        with self._lock:
+            return [
+                self._known[(region, n)]["TargetGroupArn"]
+                for n in names
+                if (region, n) in self._known
+            ]
+
     def arns(self, region: str, names: Iterable[str]) -> list[str]:
         return [tg["TargetGroupArn"] for tg in self.describe(region, names).values()]
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudrig import Conflict, InvalidSpec, NotFound, TrafficWeights
 from cloudrig.provider import Traffic
-from cloudrig_aws import metadata
+from cloudrig_aws import listeners, metadata
 from cloudrig_aws.clients import ClientFactory
 from cloudrig_aws.naming import weight_target_group_name
 from cloudrig_aws.target_groups import TargetGroups, name_of
@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 
 MAX_WEIGHTED = 5
 ADD_TO_LB = "AddToLoadBalancer"
+# What disable suspends (and enable resumes), README "Enable/disable": AddToLoadBalancer keeps
+# scaling from putting instances back into traffic; AlarmNotification and ScheduledActions keep
+# the scaling policies and scheduled actions a version inherited from resizing it while it is
+# out of traffic. Launch and Terminate stay on (unlike Clouddriver): a disabled group keeps
+# replacing unhealthy instances (warm for a rollback) and can be scaled down.
+DISABLE_SUSPENDS = (ADD_TO_LB, "AlarmNotification", "ScheduledActions")
 Groups = dict[str, dict[str, Any]]
 
 
@@ -57,8 +63,14 @@ def is_enabled(group: dict[str, Any]) -> bool:
     same call again and ``apply_enabled`` finishes it."""
     if not _lbs(group):
         return not is_suspended(group)
-    own = weight_target_group_name(group["AutoScalingGroupName"])
-    return any(name_of(arn) != own for arn in group.get("TargetGroupARNs", []))
+    own = _own(group)
+    return any(name_of(arn) not in own for arn in group.get("TargetGroupARNs", []))
+
+
+def _own(group: dict[str, Any]) -> set[str]:
+    """The names of the group's per-version target groups (one per load balancer)."""
+    name = group["AutoScalingGroupName"]
+    return {weight_target_group_name(name, lb) for lb in _lbs(group)}
 
 
 def _lbs(group: dict[str, Any]) -> tuple[str, ...]:
@@ -72,9 +84,7 @@ def _cluster(group: dict[str, Any]) -> tuple[str, str, str]:
 
 def _split_active(peers: Groups) -> bool:
     return any(
-        name_of(arn) == weight_target_group_name(n)
-        for n, g in peers.items()
-        for arn in g.get("TargetGroupARNs", [])
+        name_of(arn) in _own(g) for g in peers.values() for arn in g.get("TargetGroupARNs", [])
     )
 
 
@@ -131,26 +141,39 @@ class AwsTraffic(Traffic):
                 self._lbs[(region, name)] = known
         return known
 
-    def _listeners(self, region: str, lb_name: str) -> list[dict[str, Any]]:
-        arn = self._load_balancer(region, lb_name)["LoadBalancerArn"]
-        answer = self._elb(region).call("describe_listeners", LoadBalancerArn=arn, resource=lb_name)
-        listeners: list[dict[str, Any]] = answer["Listeners"]
-        return listeners
+    def _ports(self, region: str, lb_name: str) -> tuple[int, ...]:
+        """The listener ports the split moves (the load balancer's settings, kept in a tag)."""
+        known = self._load_balancer(region, lb_name)
+        if "ports" not in known:
+            arn = known["LoadBalancerArn"]
+            found = self._elb(region).call("describe_tags", ResourceArns=[arn], resource=lb_name)
+            tags = found["TagDescriptions"][0]["Tags"] if found["TagDescriptions"] else []
+            with self._lock:
+                known["ports"] = listeners.ports_of(tags)
+        return tuple(known["ports"])
 
-    def _forward(self, region: str, lb_name: str, targets: dict[str, int]) -> None:
-        """Point every listener of the load balancer at ``{target group ARN: weight}``."""
-        if len(targets) == 1:
-            action: dict[str, Any] = {"Type": "forward", "TargetGroupArn": next(iter(targets))}
-        else:
-            weighted = [{"TargetGroupArn": arn, "Weight": w} for arn, w in targets.items()]
-            action = {"Type": "forward", "ForwardConfig": {"TargetGroups": weighted}}
-        for listener in self._listeners(region, lb_name):
-            self._elb(region).call(
-                "modify_listener",
-                resource=lb_name,
-                ListenerArn=listener["ListenerArn"],
-                DefaultActions=[action],
-            )
+    def _ours(self, region: str, lb_name: str, peers: Groups) -> set[str]:
+        """The cluster's target group ARNs on this load balancer: its shared one and every
+        per-version one a group of the cluster has (known to this process or attached)."""
+        shared = self._tgs.arns(region, [lb_name])
+        names = {weight_target_group_name(n, lb_name) for n in peers}
+        attached = {a for g in peers.values() for a in g.get("TargetGroupARNs", [])}
+        return {
+            *shared,
+            *(a for a in attached if name_of(a) in names),
+            *self._tgs.known(region, names),
+        }
+
+    def _forward(self, region: str, lb_name: str, targets: dict[str, int], peers: Groups) -> None:
+        """Point the cluster's forward actions on the load balancer at ``{ARN: weight}``."""
+        listeners.point(
+            self._elb(region),
+            self._load_balancer(region, lb_name)["LoadBalancerArn"],
+            lb_name,
+            self._ports(region, lb_name),
+            self._ours(region, lb_name, peers) | set(targets),
+            targets,
+        )
 
     # -- set ---------------------------------------------------------------------------------------
     def set_weights(self, region: str, weights: TrafficWeights) -> None:
@@ -166,7 +189,7 @@ class AwsTraffic(Traffic):
         positive = [g for g, w in wanted.items() if w > 0]
         try:
             if len(positive) > 1:
-                self._split(region, lbs, {n: peers[n] for n in wanted}, wanted)
+                self._split(region, lbs, {n: peers[n] for n in wanted}, wanted, peers)
             elif _split_active(peers):
                 self._end_split(region, lbs, peers)
             for name, group in peers.items():
@@ -175,7 +198,12 @@ class AwsTraffic(Traffic):
             self._groups.invalidate(region)
 
     def _split(
-        self, region: str, lbs: tuple[str, ...], groups: Groups, wanted: dict[str, int]
+        self,
+        region: str,
+        lbs: tuple[str, ...],
+        groups: Groups,
+        wanted: dict[str, int],
+        peers: Groups,
     ) -> None:
         for lb_name in lbs:
             if self._load_balancer(region, lb_name).get("Type") == "network":
@@ -185,26 +213,38 @@ class AwsTraffic(Traffic):
                     provider="aws",
                     account=self._account,
                 )
-        template = self._tgs.describe(region, lbs)[lbs[0]]
-        arns: dict[str, str] = {}
+        shared = self._tgs.describe(region, lbs)
+        arns: dict[tuple[str, str], str] = {}
         asg = self._factory.client("autoscaling", region)
         for name, group in groups.items():
-            arn = arns[name] = self._weight_target_group(region, name, template)
-            if arn not in group.get("TargetGroupARNs", []):
+            for lb_name in lbs:
+                arns[(name, lb_name)] = self._weight_target_group(
+                    region, name, lb_name, shared[lb_name]
+                )
+            missing = [
+                arns[(name, lb)]
+                for lb in lbs
+                if arns[(name, lb)] not in group.get("TargetGroupARNs", [])
+            ]
+            if missing:
                 asg.call(
                     "attach_load_balancer_target_groups",
                     resource=name,
                     AutoScalingGroupName=name,
-                    TargetGroupARNs=[arn],
+                    TargetGroupARNs=missing,
                 )
-                group["TargetGroupARNs"] = [*group.get("TargetGroupARNs", []), arn]
+                group["TargetGroupARNs"] = [*group.get("TargetGroupARNs", []), *missing]
         for lb_name in lbs:
-            self._forward(region, lb_name, {arns[g]: w for g, w in wanted.items()})
+            targets = {arns[(g, lb_name)]: w for g, w in wanted.items()}
+            self._forward(region, lb_name, targets, peers)
 
-    def _weight_target_group(self, region: str, group: str, template: dict[str, Any]) -> str:
-        """The group's own target group, created from the shared one's settings when missing
-        (CreateTargetGroup with the same name and settings is idempotent on AWS)."""
-        name = weight_target_group_name(group)
+    def _weight_target_group(
+        self, region: str, group: str, lb_name: str, template: dict[str, Any]
+    ) -> str:
+        """The group's own target group on one load balancer, created from that load balancer's
+        shared one's settings when missing (CreateTargetGroup with the same name and settings is
+        idempotent on AWS)."""
+        name = weight_target_group_name(group, lb_name)
         with contextlib.suppress(NotFound):
             return self._tgs.arns(region, [name])[0]
         keys = (
@@ -229,14 +269,10 @@ class AwsTraffic(Traffic):
         """Listeners back to the shared target groups; per-version ones detached."""
         shared = self._tgs.describe(region, lbs)
         for lb_name in lbs:
-            self._forward(region, lb_name, {shared[lb_name]["TargetGroupArn"]: 1})
+            self._forward(region, lb_name, {shared[lb_name]["TargetGroupArn"]: 1}, peers)
         asg = self._factory.client("autoscaling", region)
         for name, group in peers.items():
-            own = [
-                a
-                for a in group.get("TargetGroupARNs", [])
-                if name_of(a) == weight_target_group_name(name)
-            ]
+            own = [a for a in group.get("TargetGroupARNs", []) if name_of(a) in _own(group)]
             if own:
                 asg.call(
                     "detach_load_balancer_target_groups",
@@ -264,14 +300,19 @@ class AwsTraffic(Traffic):
         _, lbs, peers = self._groups_and_peers(region, server_groups, fresh=False)
         shares: dict[str, float] = dict.fromkeys(server_groups, 0.0)
         if _split_active(peers):
-            by_target = {weight_target_group_name(n): n for n in peers}
-            for listener in self._listeners(region, lbs[0])[:1]:
-                for action in listener.get("DefaultActions", []):
-                    config = action.get("ForwardConfig", {}).get("TargetGroups", [])
-                    for target in config:
-                        group = by_target.get(name_of(target["TargetGroupArn"]))
-                        if group is not None:
-                            shares[group] = float(target.get("Weight", 1))
+            lb_name = lbs[0]
+            by_target = {weight_target_group_name(n, lb_name): n for n in peers}
+            found = listeners.weights(
+                self._elb(region),
+                self._load_balancer(region, lb_name)["LoadBalancerArn"],
+                lb_name,
+                self._ports(region, lb_name),
+                self._ours(region, lb_name, peers),
+            )
+            for arn, weight in found.items():
+                group = by_target.get(name_of(arn))
+                if group is not None:
+                    shares[group] = float(weight)
         else:  # the shared target group: traffic follows the enabled groups' instances
             shared = set(self._tgs.arns(region, lbs))
             for n, g in peers.items():
