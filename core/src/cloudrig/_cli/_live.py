@@ -86,14 +86,16 @@ class LiveEvents:
         self.console.print(event_line(event), soft_wrap=not self.console.is_terminal)
         self._status = f"{event.kind.value.replace('_', ' ')}: {event.message}"
         if self._live is not None:
-            self._live.update(self._status_line())
+            self._live.update(self._status_line(), refresh=True)
 
     def _status_line(self) -> RenderableType:
         from rich.spinner import Spinner
         from rich.text import Text
 
-        # One line, cut to the width: the live area never wraps, so it never moves.
-        text = Text(self._status, no_wrap=True, overflow="ellipsis", style="dim")
+        # One line, cut to the width (the spinner and a space take 2): the live area never
+        # wraps, so it never moves.
+        text = Text(self._status, style="dim")
+        text.truncate(max(10, self.console.width - 3), overflow="ellipsis")
         return Spinner("dots", text=text)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from cloudrig._errors import CloudrigError
 
@@ -61,6 +61,12 @@ class HelpGroup(TyperGroup):
     ``--help``). Click cuts a command's summary to the terminal's width with "..."; rich wrapped
     it, and so does this: the summary is the help's first sentence, wrapped in its column."""
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _named_arguments(command)
+        return command
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = []
         for name in self.list_commands(ctx):
@@ -70,6 +76,20 @@ class HelpGroup(TyperGroup):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+class _NamedArgument(TyperArgument):
+    """An argument shown in help by its metavar alone (``SPEC``): typer appends the Python type
+    (``SPEC <path>``), which says nothing to someone at a shell."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _named_arguments(command: Any) -> None:
+    for param in getattr(command, "params", ()):
+        if type(param) is TyperArgument:
+            param.__class__ = _NamedArgument  # the same object; only its help changes
 
 
 class CloudrigGroup(HelpGroup):
