@@ -46,11 +46,19 @@ def function_configuration(
         "Description": function_description(request.metadata.moniker),
         "Timeout": settings.timeout,
         "MemorySize": settings.memory_size,
-        "Environment": {"Variables": dict(spec.environment) | {GROUP_ENV: request.name}},
+        "Environment": {
+            "Variables": dict(spec.environment) | settings.secrets | {GROUP_ENV: request.name}
+        },
+        "EphemeralStorage": {"Size": settings.ephemeral_storage},
     }
     if not is_image(code):
         config["Runtime"] = settings.runtime
         config["Handler"] = settings.handler
+        config["Layers"] = list(settings.layers)
+    elif settings.layers:
+        raise InvalidSpec(f"{request.name}: a container image function takes no layers")
+    elif settings.image_command:
+        config["ImageConfig"] = {"Command": list(settings.image_command)}
     if spec.security_groups:
         if not settings.subnets:
             raise InvalidSpec(f"{request.name}: security groups need settings.subnets")

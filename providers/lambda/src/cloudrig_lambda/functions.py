@@ -9,7 +9,7 @@ the version turns out to be gone.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,10 @@ class Functions:
 
     def client(self, region: str) -> Any:
         return self._factory.client("lambda", region)
+
+    def s3(self, region: str) -> Any:
+        """The gated S3 client that uploads large zips (``code``), built on first use."""
+        return _Lazy(lambda: self._factory.client("s3", region))
 
     # -- reading ---------------------------------------------------------------------------------
     def versions(self, region: str, function: str) -> list[Version]:
@@ -90,7 +94,9 @@ class Functions:
             config = (answer or {}).get("Configuration", {})
             facts = read_version(config.get("Description"))
             if facts is not None and facts.name == name:
-                return Version(function, number, facts, config | {"_tags": answer["Tags"]})
+                image = (answer.get("Code") or {}).get("ImageUri")  # not in Configuration
+                extra = {"_tags": answer["Tags"], **({"_image": image} if image else {})}
+                return Version(function, number, facts, config | extra)
             with self._lock:
                 self._numbers.pop((region, name), None)
         for version in self.versions(region, function):
@@ -130,12 +136,17 @@ class Functions:
         code: dict[str, Any],
         config: dict[str, Any],
         tags: dict[str, str],
+        *,
+        architectures: list[str],
+        reserved: int | None = None,
     ) -> None:
         """Bring ``$LATEST`` to ``code`` and ``config`` (whose ``FunctionName`` is the cluster's
         function) for server group ``name``: create the function on the cluster's first
-        deployment, else update its configuration, code and changed tags, settled after each
-        write. A function whose description is not ``config``'s — another cluster's, or no
-        cloudrig cluster's — is refused (``Conflict``), never adopted."""
+        deployment, else update its configuration, code (with ``architectures``: Lambda takes
+        them with the code, not the configuration) and changed tags, settled after each write;
+        then the function's reserved concurrency, when it differs from ``reserved``. A function
+        whose description is not ``config``'s — another cluster's, or no cloudrig cluster's —
+        is refused (``Conflict``), never adopted."""
         function = config["FunctionName"]
         client = self.client(region)
         current = self._current(region, function)
@@ -147,6 +158,7 @@ class Functions:
                 PackageType="Image" if is_image(code) else "Zip",
                 Publish=False,
                 Tags=tags,
+                Architectures=architectures,
                 **config,
             )
         else:
@@ -166,6 +178,7 @@ class Functions:
                 resource=function,
                 safe=True,
                 FunctionName=function,
+                Architectures=architectures,
                 **code,
             )
             stale = {k: v for k, v in tags.items() if current["_tags"].get(k) != v}
@@ -174,6 +187,23 @@ class Functions:
                 client.invalidate(("tags", current["FunctionArn"]))
         # Each write answers with the function's configuration: a settled one needs no read.
         self.settle(region, function, last)
+        was = (current or {}).get("_reserved")
+        if reserved != was:
+            if reserved is None:
+                client.call(
+                    "delete_function_concurrency",
+                    resource=function,
+                    safe=True,
+                    FunctionName=function,
+                )
+            else:
+                client.call(
+                    "put_function_concurrency",
+                    resource=function,
+                    safe=True,
+                    FunctionName=function,
+                    ReservedConcurrentExecutions=reserved,
+                )
 
     def _current(self, region: str, function: str) -> dict[str, Any] | None:
         try:
@@ -183,7 +213,8 @@ class Functions:
         except NotFound:
             return None
         config: dict[str, Any] = answer["Configuration"]
-        return config | {"_tags": dict(answer.get("Tags", {}))}
+        reserved = (answer.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        return config | {"_tags": dict(answer.get("Tags", {})), "_reserved": reserved}
 
     def settle(
         self, region: str, function: str, seen: dict[str, Any] | None = None
@@ -229,3 +260,14 @@ class Functions:
         with self._lock:
             self._numbers[(region, name)] = str(answer["Version"])
         return Version(function, str(answer["Version"]), facts, answer)
+
+
+class _Lazy:
+    """A client built when first called: deployments that upload nothing never build S3's."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+
+    def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = self._build().call(method, **kwargs)
+        return answer

@@ -98,9 +98,23 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
         existing = self._functions.find(region, name)
         if existing is not None:
             return self._existing(existing, request)
-        code = code_of(spec.artifact)
+        tags = function_tags(request)  # refuses tags Lambda would refuse, before any write
+        code = code_of(
+            spec.artifact,
+            bucket=settings.code_bucket,
+            function=function,
+            s3=self._functions.s3(region),
+        )
         config = function_configuration(request, code, self._security_groups)
-        self._functions.write(region, name, code, config, function_tags(request))
+        self._functions.write(
+            region,
+            name,
+            code,
+            config,
+            tags,
+            architectures=list(settings.architectures),
+            reserved=settings.reserved_concurrency,
+        )
         version = self._functions.publish(region, function, name, description)
         self._warn_if_identical(region, function, version)
         # A new version has no config but the one put here: its answer needs no read.
@@ -223,7 +237,7 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
             instances=instances(client, version, tags, capacity.desired, provisioned),
             enabled=weights.get(version.number, 0) > 0,
             created_at=datetime.fromisoformat(modified) if modified else None,
-            artifact=config.get("ImageUri") or f"sha256:{config.get('CodeSha256', '')}",
+            artifact=config.get("_image") or f"sha256:{config.get('CodeSha256', '')}",
             load_balancers=listed(tags, TAG_LBS),
             security_groups=listed(tags, TAG_SGS),
             deployment_id=facts.metadata.deployment_id,
