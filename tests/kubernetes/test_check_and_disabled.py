@@ -63,6 +63,7 @@ def test_check_reviews_every_verb_of_every_resource_per_namespace(
 
 
 def test_check_names_each_missing_permission(
+    kube_limited_user: str,
     kube_cluster: KubeCluster,
     make_kube_provider: Callable[..., Any],
     kube_namespace: str,
@@ -89,7 +90,7 @@ def test_check_names_each_missing_permission(
 
 
 def test_doctor_names_what_is_missing(
-    kube_cluster: KubeCluster, kube_namespace: str, tmp_path: Path
+    kube_limited_user: str, kube_cluster: KubeCluster, kube_namespace: str, tmp_path: Path
 ) -> None:
     limited_role(kube_cluster, kube_namespace)
     config = tmp_path / "cloudrig.yaml"

@@ -106,15 +106,15 @@ def test_image_pull_failures_are_reported_as_a_kubelet_does(
 
 
 def test_rbac_allows_a_user_only_what_its_role_grants(
-    kube_cluster: KubeCluster, admin: client.ApiClient, kube_namespace: str
+    kube_cluster: KubeCluster, admin: client.ApiClient, kube_namespace: str, kube_limited_user: str
 ) -> None:
     grant_role(
         admin,
         kube_namespace,
-        kube_cluster.limited_user,
+        kube_limited_user,
         [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}],
     )
-    with kube_cluster.api_client(kube_cluster.limited_user) as limited:
+    with kube_cluster.api_client(kube_limited_user) as limited:
         core = client.CoreV1Api(limited)
         eventually(lambda: _allowed(lambda: core.list_namespaced_pod(kube_namespace)), bool)
         assert not _allowed(lambda: core.list_namespaced_service(kube_namespace))

@@ -53,7 +53,9 @@ class Rule:
     selector: Mapping[str, str]
     namespace: str | None
     behaviour: Behaviour
-    ready_after: float = 0.0
+    ready_after: float = (
+        0.0  # READY: Ready from then; IMAGE_PULL_FAILING: ImagePullBackOff from then
+    )
     reason: str = "CrashLoopBackOff"
 
     def matches(self, namespace: str, labels: Mapping[str, str]) -> bool:

@@ -4,6 +4,8 @@ Fixtures:
 - ``kube_cluster`` (session): a :class:`~support.kube.cluster.KubeCluster`, started on first use;
 - ``kubelet`` (function): the cluster's kubelet simulator, its rules reset after the test;
 - ``kube_namespace`` (function): a fresh namespace, deleted after the test;
+- ``kube_limited_user`` (function): the user bound to nothing (tests grant it Roles with
+  ``support.kube.rbac.grant_role``); skips on an existing cluster, which has no such user;
 - ``kube_quota_namespace`` (function): a fresh namespace with a ResourceQuota (``QUOTA_PODS``
   pods) and a LimitRange (``LIMIT_CPU`` CPU per container at most), both enforced by admission.
 
@@ -92,6 +94,14 @@ def kube_namespace(kube_cluster: KubeCluster) -> Iterator[str]:
             yield name
         finally:
             core.delete_namespace(name, _preload_content=False)
+
+
+@pytest.fixture
+def kube_limited_user(kube_cluster: KubeCluster) -> str:
+    """The name of the user bound to no role (see ``support.kube.rbac``)."""
+    if kube_cluster.limited_user not in kube_cluster.kubeconfigs:
+        pytest.skip(f"no limited user on an existing cluster ({KUBECONFIG_ENV})")
+    return kube_cluster.limited_user
 
 
 def _quota_ready(core: client.CoreV1Api, namespace: str) -> bool:

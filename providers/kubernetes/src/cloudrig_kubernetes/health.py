@@ -119,15 +119,16 @@ def instance(pod: Mapping[str, Any]) -> Instance:
     )
 
 
-def serving(pod: Mapping[str, Any]) -> bool:
-    """Up but for being out of traffic: what a wait counts (a disabled group kept warm is
-    healthy when every other source says Up, as the engine counts it)."""
+def serving(pod: Mapping[str, Any], *, disabled: bool) -> bool:
+    """Whether a wait counts the pod, as the engine counts a group's instances: Up; in a
+    disabled group (kept warm), Up but for being out of traffic."""
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         return False
-    details = instance(pod).details
-    return all(d.state in (HealthState.UP, HealthState.OUT_OF_SERVICE) for d in details) and any(
-        d.state is HealthState.UP for d in details
-    )
+    seen = instance(pod)
+    if not disabled:
+        return seen.health is HealthState.UP
+    rest = tuple(d for d in seen.details if d.state is not HealthState.OUT_OF_SERVICE)
+    return seen.model_copy(update={"details": rest}).health is HealthState.UP
 
 
 def instances(pods: list[Mapping[str, Any]]) -> tuple[Instance, ...]:

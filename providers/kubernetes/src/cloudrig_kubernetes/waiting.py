@@ -46,8 +46,9 @@ def replica_failure(rs: Mapping[str, Any]) -> str | None:
     return None
 
 
-def serving(pods: Pods) -> int:
-    return sum(1 for pod in pods.values() if health.serving(pod))
+def disabled(rs: Mapping[str, Any]) -> bool:
+    labels = ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+    return labels.get(metadata.TRAFFIC) != metadata.TRAFFIC_ON
 
 
 def live(pods: Pods) -> int:
@@ -72,12 +73,17 @@ class PodWatch:
         self.selector = metadata.group_selector(name)
         self.pods: Pods = {}
         self.version: str | None = None
+        self.disabled = False  # the group's template out of traffic: OutOfService pods count
+
+    def serving(self) -> int:
+        return sum(1 for p in self.pods.values() if health.serving(p, disabled=self.disabled))
 
     def _where(self) -> dict[str, str]:
         return {"provider": "kubernetes", "account": self.kube.account, "resource": self.name}
 
     def check_replica_set(self) -> dict[str, Any]:
         rs = self.read_replica_set()
+        self.disabled = disabled(rs)
         failure = replica_failure(rs)
         if failure is not None:
             error = Conflict if "exceeded quota" in failure else InvalidSpec
@@ -103,7 +109,7 @@ class PodWatch:
         wanted = int((rs.get("spec") or {}).get("replicas") or 0)
         self._list()
         segment = FIRST_SEGMENT
-        while serving(self.pods) < self.healthy:
+        while self.serving() < self.healthy:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -114,7 +120,7 @@ class PodWatch:
             self._watch(min(remaining, segment) if missing else remaining)
             if (
                 live(self.pods) < wanted
-                and serving(self.pods) < self.healthy
+                and self.serving() < self.healthy
                 and deadline > time.monotonic()
             ):
                 rs = self.check_replica_set()  # pods still missing: has admission refused them?
@@ -157,7 +163,7 @@ class PodWatch:
                 elif kind in ("ADDED", "MODIFIED"):
                     self.pods[obj["metadata"]["name"]] = obj
                     self._check_pod(obj)
-                if serving(self.pods) >= self.healthy:
+                if self.serving() >= self.healthy:
                     break
         except ProviderError:
             raise
