@@ -9,5 +9,6 @@ pytest_plugins: list[str] = [
     "support.kube.plugin",
     "support.redis_servers",
     "support.gcp.plugin",
+    "support.prometheus",
     "pytester",
 ]

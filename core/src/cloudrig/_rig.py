@@ -45,6 +45,10 @@ class Rig:
         self.clock: Clock = clock or SystemClock()
         # One limiter per process (shared budgets), with the providers' known limits.
         self.limiter = Limiter(_limits(config, registry), clock=self.clock)
+        if config.metric_sources:  # answers the canary's metrics that name a configured source
+            from cloudrig.canary._sources import ConfiguredMetrics
+
+            registry.add(ConfiguredMetrics(config.metric_sources, self.limiter))
         self._accounts: dict[str, Account] = {}
         self._state_store = state_store
         self._deployer: Deployer | None = None
@@ -246,6 +250,7 @@ def connect(
     redact_logs(
         secret_values([a.settings for a in loaded.accounts.values()])
         + secret_values([loaded.limits, loaded.deployments])
+        + secret_values([s.settings for s in loaded.metric_sources.values()])
     )
     return Rig(
         loaded,

@@ -24,11 +24,12 @@ from pydantic import ValidationError
 from cloudrig._config._deployments import DeploymentsConfig
 from cloudrig._errors import ConfigError
 from cloudrig._plugins._registry import PluginRegistry
+from cloudrig.canary._sources import ConfiguredSource
 from cloudrig.provider._contract import CONTRACT_VERSION
 from cloudrig.provider._settings import AccountSettings
 from cloudrig.ratelimit import LimitsConfig
 
-TOP_LEVEL_KEYS = frozenset({"accounts", "limits", "deployments"})
+TOP_LEVEL_KEYS = frozenset({"accounts", "limits", "deployments", "metric_sources"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Config:
     """The rate limiter's section (``cloudrig.ratelimit.LimitsConfig``); defaults when absent."""
     deployments: DeploymentsConfig = field(default_factory=DeploymentsConfig)
     """Where deployment state and leases live (``cloudrig.engine.DeploymentsConfig``)."""
+    metric_sources: dict[str, ConfiguredSource] = field(default_factory=dict)
+    """Where canary metrics come from (``cloudrig.canary``: a metric's ``source``)."""
 
 
 def read_config(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
@@ -154,6 +157,44 @@ def load_config(source: str | Path | Mapping[str, Any] | None, registry: PluginR
         deployments = DeploymentsConfig.model_validate(data.get("deployments") or {})
     except ValidationError as exc:
         problems.extend(validation_problems("deployments", exc))
+    sources = _metric_sources(data.get("metric_sources"), registry, problems)
     if problems:
         raise ConfigError(problems, source=origin)
-    return Config(accounts=accounts, source=origin, limits=limits, deployments=deployments)
+    return Config(
+        accounts=accounts,
+        source=origin,
+        limits=limits,
+        deployments=deployments,
+        metric_sources=sources,
+    )
+
+
+def _metric_sources(
+    raw: Any, registry: PluginRegistry, problems: list[tuple[str, str]]
+) -> dict[str, ConfiguredSource]:
+    """The ``metric_sources`` section: each entry's ``source`` an installed metric source, the
+    rest validated with its settings model."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(("metric_sources", "must be a mapping of name to a source's settings"))
+        return {}
+    sources: dict[str, ConfiguredSource] = {}
+    for name, entry in raw.items():
+        where = f"metric source {name!r}"
+        settings = dict(entry) if isinstance(entry, Mapping) else {}
+        kind = settings.pop("source", None)
+        installed = registry.metric_sources
+        if not isinstance(kind, str) or kind not in installed:
+            known = ", ".join(sorted(installed)) or "none"
+            problems.append((f"{where}, field 'source'", f"{kind!r} is not an installed metric "
+                             f"source (installed: {known})"))  # fmt: skip
+            continue
+        descriptor = installed[kind]
+        try:
+            model = descriptor.settings.model_validate(settings)
+        except ValidationError as exc:
+            problems.extend(validation_problems(where, exc))
+            continue
+        sources[name] = ConfiguredSource(name, descriptor, model)
+    return sources

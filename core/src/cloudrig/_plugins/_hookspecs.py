@@ -50,6 +50,12 @@ def cloudrig_canary_metrics(request: Any) -> Mapping[str, Any] | None:
     plugins are merged; a metric nobody answers for counts as no data."""
 
 
+@hookspec
+def cloudrig_metric_sources() -> Sequence[Any]:  # type: ignore[empty-body]
+    """Return the descriptors (``cloudrig.canary.MetricSourceDescriptor``) of the metric sources
+    this plugin contributes: what a canary metric's ``source`` may be configured as."""
+
+
 @hookspec(firstresult=True)
 def cloudrig_canary_judge(name: str) -> Any:
     """Return the judge called ``name`` (an object with ``judge(JudgeRequest) -> Analysis``), or

@@ -25,6 +25,7 @@ from cloudrig._plugins import _hookspecs
 # descriptors, the contract (and the rate limiter under it) with the first implementation or
 # version check, the authorization model with the first authorization.
 if TYPE_CHECKING:
+    from cloudrig.canary._source_descriptor import MetricSourceDescriptor
     from cloudrig.provider._authorization import Decision
     from cloudrig.provider._contract import Provider
     from cloudrig.provider._descriptor import ProviderDescriptor
@@ -133,6 +134,7 @@ class PluginRegistry:
         for plugin in names:
             self.add(plugin)
         self.providers: dict[str, ProviderEntry] = self._collect_providers()
+        self._metric_sources: dict[str, MetricSourceDescriptor] | None = None
 
     # -- loading ---------------------------------------------------------------------------------
     def _load_entry_points(self) -> None:
@@ -213,6 +215,34 @@ class PluginRegistry:
         return {
             name: installed_with.name_version() for name, installed_with in self._origin.items()
         }
+
+    @property
+    def metric_sources(self) -> dict[str, MetricSourceDescriptor]:
+        """The installed metric sources by name (``cloudrig_metric_sources``), collected on first
+        use; a plugin's failure is recorded in ``failures`` like a provider's."""
+        if self._metric_sources is None:
+            from cloudrig.canary._source_descriptor import MetricSourceDescriptor
+
+            found: dict[str, MetricSourceDescriptor] = {}
+            for impl in self.manager.hook.cloudrig_metric_sources.get_hookimpls():
+                name = self.manager.get_name(impl.plugin) or repr(impl.plugin)
+                try:
+                    result: Any = impl.function()
+                    answer = list(result or ())
+                    bad = [d for d in answer if not isinstance(d, MetricSourceDescriptor)]
+                    if bad:
+                        raise PluginError(
+                            f"cloudrig_metric_sources returned {type(bad[0]).__name__}, "
+                            "expected MetricSourceDescriptor"
+                        )
+                except Exception as exc:
+                    source = self._origin.get(name, _BY_NAME).source(f"module {name}")
+                    self.failures.append(PluginFailure(source, name, _describe(exc)))
+                    continue
+                for descriptor in answer:
+                    found.setdefault(descriptor.name, descriptor)
+            self._metric_sources = found
+        return self._metric_sources
 
     def provider(self, name: str) -> ProviderEntry:
         try:

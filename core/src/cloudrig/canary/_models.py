@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,6 +33,22 @@ class MetricSpec(BaseModel):
         "statistically significant change still passes",
     )
     critical: bool = Field(default=False, description="A failure of this metric fails the canary")
+    source: str | None = Field(
+        default=None,
+        description="A configured metric source (the configuration's metric_sources) to ask; "
+        "without one, the cloudrig_canary_metrics hook is asked",
+    )
+    query: str | None = Field(
+        default=None,
+        description="The source's query, with $server_group, $cluster, $version, $account and "
+        "$region substituted for the canary and for the baseline",
+    )
+
+    @model_validator(mode="after")
+    def _query_with_source(self) -> MetricSpec:
+        if (self.source is None) != (self.query is None):
+            raise ValueError("a metric names both a source and a query, or neither")
+        return self
 
 
 class MetricSamples(BaseModel):
@@ -57,6 +73,8 @@ class MetricsRequest(BaseModel):
     start: datetime
     end: datetime
     metrics: tuple[str, ...]
+    specs: tuple[MetricSpec, ...] = ()
+    """The metrics as the strategy declares them (sources, queries, directions)."""
 
 
 class Classification(StrEnum):
@@ -161,3 +179,12 @@ def score(request: JudgeRequest, results: Sequence[MetricResult]) -> Analysis:
     if missing:
         reason += f"; no data: {', '.join(missing)}"
     return Analysis(outcome=outcome, score=value, results=tuple(results), reason=reason)
+
+
+def builtin_judge(name: str) -> Judge | None:
+    """The built-in judge called ``name`` (``"mann-whitney"``, which needs scipy), or ``None``."""
+    if name == "mann-whitney":
+        from cloudrig.canary._mannwhitney import MannWhitneyJudge
+
+        return MannWhitneyJudge()
+    return None

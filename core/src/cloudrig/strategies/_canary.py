@@ -140,6 +140,7 @@ class Canary(Strategy, Retention):
                 start=start,
                 end=end,
                 metrics=tuple(m.name for m in self.metrics),
+                specs=self.metrics,
             )
             analysis = self._judge(run, request)
             results = run.state.analyses
