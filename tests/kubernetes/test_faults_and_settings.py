@@ -111,6 +111,12 @@ def test_requests_are_budgeted_per_api_server_group_and_class() -> None:
     status = call_of("GET", "https://k:6443/apis/apps/v1/namespaces/b/replicasets/web-v001/status")
     assert status.operation == "get replicasets/status"
     assert {watch.region, patch.region} == {BUCKET_REGION}, "namespaces share the server's budget"
+    review = call_of("POST", "https://k:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+    assert (review.service, review.operation, review.call_class) == (
+        "authorization.k8s.io",
+        "create selfsubjectaccessreviews",
+        CallClass.READ,  # stores nothing: check's reviews spend the read budget
+    )
 
 
 def test_two_accounts_on_one_api_server_share_its_budget(

@@ -39,6 +39,7 @@ from cloudrig_kubernetes.errors import classify, map_error
 from cloudrig_kubernetes.settings import KubernetesAccountSettings
 
 CLOUD = "kubernetes"
+_REVIEWS = frozenset({"selfsubjectaccessreviews", "selfsubjectrulesreviews"})
 BUCKET_REGION = "cluster"  # one budget per API server, whatever the namespace
 _PATH = re.compile(
     r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
@@ -71,7 +72,9 @@ def call_of(method: str, url: str) -> Call:
             method, method.lower()
         )
     operation = f"{verb} {resource}{'/' + sub if sub else ''}".strip()
-    klass = CallClass.READ if method in ("GET", "HEAD") else CallClass.MUTATE
+    # An access review is a POST that stores nothing: a read of the authorizer's answer.
+    reads = method in ("GET", "HEAD") or resource in _REVIEWS
+    klass = CallClass.READ if reads else CallClass.MUTATE
     return Call(group, operation, BUCKET_REGION, klass, safe=True)
 
 
