@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from typer.core import TyperArgument, TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from cloudrig._errors import CloudrigError
 
@@ -87,9 +87,12 @@ class _NamedArgument(TyperArgument):
 
 
 def _named_arguments(command: Any) -> None:
+    """Arguments and options show a metavar, never a Python type (``--config <path>``)."""
     for param in getattr(command, "params", ()):
         if type(param) is TyperArgument:
             param.__class__ = _NamedArgument  # the same object; only its help changes
+        elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag:
+            param.metavar = (param.name or "value").upper()
 
 
 class CloudrigGroup(HelpGroup):
