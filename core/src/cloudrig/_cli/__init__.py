@@ -11,6 +11,7 @@ Commands' parameter types must therefore stay cheap to import: typer resolves th
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from typing import Annotated
 
 import typer
@@ -78,6 +79,10 @@ app.add_typer(cluster.app, name="cluster")
 deployments.register(app)
 app.command("apply")(apply.apply)
 app.command("new-provider")(new_provider.new_provider)
+# Commands contributed by installed distributions (entry point group ``cloudrig.commands``, e.g.
+# cloudrig-temporal's ``worker``); like ours, their modules must be cheap to import.
+for _command in entry_points(group="cloudrig.commands"):
+    app.command(_command.name)(_command.load())
 
 
 def main() -> None:

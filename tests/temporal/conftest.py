@@ -1,0 +1,150 @@
+"""Deployments on Temporal: the real Temporal dev server (tests/support/temporal.py), moto in
+server mode and the real AWS provider. Each test has its own task queue; ``temporal_worker``
+starts a worker in this process (activities in threads), ``temporal`` is the deploying client."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.rig import RigFactory
+from support.temporal import TemporalServer, temporal_server
+
+__all__ = ["temporal_server"]
+
+REGION = "us-east-1"
+ZONES = ("us-east-1a", "us-east-1b")
+KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
+ACCOUNT = "aws-test"
+AMI_V1, AMI_V2 = "ami-00000001", "ami-00000002"
+AWS = RigFactory(
+    provider="aws",
+    account=ACCOUNT,
+    settings={
+        "regions": [REGION],
+        "access_key_id": f"env:{KEY_ENV}",
+        "secret_access_key": f"env:{SECRET_ENV}",
+    },
+)
+
+
+@pytest.fixture(autouse=True)
+def _strict_aws(strict_aws: Any) -> Any:
+    """Every request the workers send is checked by the strict AWS target (tests/README.md)."""
+    return strict_aws
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "testing")
+    monkeypatch.setenv(SECRET_ENV, "testing")
+
+
+@pytest.fixture
+def settings(temporal_server: TemporalServer) -> Any:
+    """This test's own task queue on the session's server; short retries and heartbeats."""
+    from cloudrig_temporal import TemporalSettings
+
+    return TemporalSettings.model_validate(
+        {
+            "address": temporal_server.address,
+            "task_queue": f"test-{uuid.uuid4().hex[:12]}",
+            "heartbeat_timeout": 3.0,
+            "retry": {"initial": 0.2, "maximum": 1.0, "attempts": 5},
+            "restore_retry": 0.5,
+        }
+    )
+
+
+@pytest.fixture
+def rig(moto_aws: Any, aws_env: None, tmp_path: Path) -> Any:
+    rig = AWS.connect(tmp_path, {"endpoint_url": moto_aws.url})
+    AWS.upsert_web(rig, REGION)
+    yield rig
+    rig.close()
+
+
+class InProcessWorker:
+    """A worker serving in a thread of this process until ``stop``."""
+
+    def __init__(self, rig: Any, settings: Any) -> None:
+        from cloudrig_temporal import serve
+
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._failure: BaseException | None = None
+
+        def main() -> None:
+            asyncio.set_event_loop(self._loop)
+            try:
+                self._loop.run_until_complete(serve(rig, settings, self._stop))
+            except BaseException as exc:
+                self._failure = exc
+
+        self._thread = threading.Thread(target=main, name="temporal-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+        if self._failure is not None:
+            raise self._failure
+
+
+@pytest.fixture
+def temporal_worker(settings: Any) -> Iterator[Callable[[Any], InProcessWorker]]:
+    """``temporal_worker(rig)``: a worker of this test's queue acting through ``rig``."""
+    started: list[InProcessWorker] = []
+
+    def start(rig: Any) -> InProcessWorker:
+        worker = InProcessWorker(rig, settings)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def temporal(settings: Any, rig: Any) -> Any:
+    from cloudrig_temporal import TemporalDeployments
+
+    return TemporalDeployments(settings, rig)
+
+
+def spec(artifact: str, desired: int = 2) -> Any:
+    return AWS.spec(REGION, artifact, desired, zones=ZONES)
+
+
+def cluster_state(moto: Any, app: str = "shop") -> dict[str, Any]:
+    """The cluster as moto holds it: per Auto Scaling group, its image, capacity, instances,
+    suspended processes and whether it is in the load balancer's target group."""
+    asg = moto.client("autoscaling")
+    ec2 = moto.client("ec2")
+    state: dict[str, Any] = {}
+    for group in asg.describe_auto_scaling_groups()["AutoScalingGroups"]:
+        name = group["AutoScalingGroupName"]
+        if not name.startswith(f"{app}-"):
+            continue
+        template = group.get("LaunchTemplate") or {}
+        image = None
+        if template:
+            versions = ec2.describe_launch_template_versions(
+                LaunchTemplateId=template["LaunchTemplateId"]
+            )["LaunchTemplateVersions"]
+            image = versions[-1]["LaunchTemplateData"].get("ImageId")
+        state[name] = {
+            "image": image,
+            "capacity": (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]),
+            "instances": len(group["Instances"]),
+            "in_target_group": bool(group["TargetGroupARNs"]),
+            "suspended": sorted(p["ProcessName"] for p in group.get("SuspendedProcesses", [])),
+        }
+    return state
