@@ -7,16 +7,21 @@ sends a chosen request (never a killed process); the outcome is checked in the c
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli.clirun import invoke, write
 
+import cloudrig
+from cloudrig import Capacity, Moniker, ServerGroupSpec
 from cloudrig._cli import _confirm
 from cloudrig._cli._exit import ExitCode
-from cloudrig.provider import MUTATING
-from cloudrig.testing import ReferenceCloud
+from cloudrig.canary import MetricSamples, MetricSpec
+from cloudrig.provider import MUTATING, hookimpl
+from cloudrig.strategies import Canary
+from cloudrig.testing import ManualClock, ReferenceCloud
 
 CLOUD = "cli-interrupt"
 CONFIG = f"""
@@ -223,3 +228,60 @@ def test_a_failed_deployment_that_was_restored_exits_3(files: tuple[Path, Path])
     )
     assert failed.exit_code == ExitCode.ROLLED_BACK, failed.output
     assert traffic() == {"shop-prod-v001": 100}
+
+
+class SlowCanary:
+    """Latency samples: the canary's are 40% slower than the baseline's."""
+
+    @hookimpl
+    def cloudrig_canary_metrics(self, request: Any) -> dict[str, MetricSamples]:
+        rng = random.Random(1)
+        base = tuple(rng.gauss(120, 10) for _ in range(50))
+        return {"latency_ms": MetricSamples(canary=tuple(v * 1.4 for v in base), baseline=base)}
+
+
+def test_deployments_show_has_the_judges_report(files: tuple[Path, Path]) -> None:
+    """A canary that failed its analysis: ``deployments show`` prints the judge's verdict per
+    interval and per metric (text and JSON)."""
+    _, config = files
+    rig = cloudrig.connect(
+        config,
+        plugins=["cloudrig.testing.reference", SlowCanary()],
+        entry_points=False,
+        clock=ManualClock(),
+    )
+    moniker = Moniker(app="shop", stack="prod")
+
+    def group(artifact: str) -> ServerGroupSpec:
+        return ServerGroupSpec(
+            moniker=moniker,
+            account="test",
+            region="reference-1",
+            artifact=artifact,
+            capacity=Capacity(min=2, desired=4, max=8),
+            settings={"boot_seconds": 0},
+        )
+
+    rig.deploy(group("img-0")).raise_for_status()
+    canary = Canary(
+        traffic_percent=25,
+        intervals=2,
+        interval="5m",
+        metrics=(MetricSpec(name="latency_ms", fails_on="increase", critical=True),),
+    )
+    failed = rig.deploy(group("img-1"), canary)
+    assert failed.status.value == "failed"
+    assert failed.id is not None
+    rig.close()
+    shown = cli(config, "deployments", "show", failed.id)
+    assert shown.exit_code == 0, shown.output
+    assert "canary analysis (outcome: fail)" in shown.output
+    assert "latency_ms" in shown.output
+    data = json.loads(cli(config, "deployments", "show", failed.id, "--json").output)
+    assert data["outcome"] == "fail"
+    (analysis,) = data["analyses"]
+    assert analysis["outcome"] == "fail"
+    (result,) = analysis["results"]
+    assert result["metric"] == "latency_ms"
+    assert result["failed"] is True
+    assert result["p_value"] < 0.05
