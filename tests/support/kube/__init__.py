@@ -2,8 +2,9 @@
 
 Modules: ``build.sh`` / ``binaries`` (one-time build, cached outside the work tree), ``local``
 (etcd + kube-apiserver + kube-controller-manager on loopback), ``kubelet`` (pod status simulator),
-``audit`` (requests per user from the audit log), ``cluster`` (what tests get), ``plugin`` (pytest
-fixtures ``kube_cluster``, ``kubelet``, ``kube_namespace``). See tests/README.md, "Kubernetes".
+``audit`` (requests per user from the audit log), ``rbac`` (the test users' roles), ``cluster``
+(what tests get), ``plugin`` (pytest fixtures ``kube_cluster``, ``kubelet``, ``kube_namespace``,
+``kube_quota_namespace``, ``kube_limited_user``). See tests/README.md, "Kubernetes".
 """
 
 from .audit import AuditUnavailableError

@@ -162,10 +162,8 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
                 and not rs["metadata"].get("deletionTimestamp")
             ):
                 pods = self.pods(region, selector, fresh=False)["items"]
-                labels = metadata.SERVER_GROUP
-                return self.build(
-                    rs, [p for p in pods if metadata.labels_of(p).get(labels) == name]
-                )
+                key = metadata.SERVER_GROUP
+                return self.build(rs, [p for p in pods if metadata.labels_of(p).get(key) == name])
         rs = self.read(region, name, fresh=False)
         pods = self.pods(region, metadata.group_selector(name), fresh=False)["items"]
         return self.build(rs, pods)
@@ -194,7 +192,9 @@ class KubeServerGroups(ServerGroups[KubernetesServerGroupSettings]):
                 by_group.setdefault(group, []).append(pod)
             groups += [self.build(rs, by_group.get(rs["metadata"]["name"], [])) for rs in sets]
             with self._lock:  # where ``get`` finds these groups: the same (cached) listings
-                self._apps.update({(namespace, rs["metadata"]["name"]): selector for rs in sets})
+                self._apps = {
+                    k: v for k, v in self._apps.items() if (k[0], v) != (namespace, selector)
+                } | {(namespace, rs["metadata"]["name"]): selector for rs in sets}
         return sorted(groups, key=lambda g: (g.region, g.created_at or 0, g.name))
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
