@@ -126,20 +126,10 @@ _Atom = tuple[str, int, int, str, str]
 class _Planner:
     """One plan: the reads and the problems found, raised together as one ``ConfigError``."""
 
-    def __init__(
-        self,
-        rig: Rig,
-        load_balancers: Sequence[LoadBalancerSpec],
-        security_groups: Sequence[SecurityGroupSpec],
-        source: str | None,
-    ) -> None:
+    def __init__(self, rig: Rig, security_groups: Sequence[SecurityGroupSpec]) -> None:
         self.rig = rig
-        self.load_balancers = load_balancers
-        self.security_groups = security_groups
-        self.source = source
         self.problems: list[tuple[str, str]] = []
         self.declared_groups = {(s.account, s.region, s.name) for s in security_groups}
-        self.group_ids: dict[tuple[str, str, str], str] = {}  # existing source groups' ids
 
     def account(self, name: str, where: str) -> Account | None:
         try:
@@ -232,7 +222,6 @@ class _Planner:
         if current is None:
             action = ResourceAction.CREATE
         else:
-            self.group_ids[(spec.account, spec.region, spec.name)] = current.id
             wanted = _atoms(spec.ingress, {})
             have = _atoms(current.ingress, names)
             differences = tuple(
@@ -278,7 +267,7 @@ def plan(
     """What applying the declarations would do, after checking every reference; reads only.
     Every problem (an unknown account or region, invalid settings, a name neither declared nor
     existing, a name declared twice) is raised together as one ``ConfigError``."""
-    planner = _Planner(rig, load_balancers, security_groups, source)
+    planner = _Planner(rig, security_groups)
     for kind, specs in (
         (ResourceKind.SECURITY_GROUP, security_groups),
         (ResourceKind.LOAD_BALANCER, load_balancers),
