@@ -4,32 +4,17 @@ reads."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
-from cloudrig.testing import ConformanceTarget
 from cloudrig.testing.strategies import StrategyKit, StrategySuite
-from cloudrig_ecs.plugin import DESCRIPTOR
 
-from .conftest import IMAGE_V1
+from . import test_conformance
 
 pytestmark = pytest.mark.moto
 
 
 class TestEcsStrategies(StrategySuite):
-    @pytest.fixture
-    def conformance_target(self, make_ecs_provider: Callable[..., Any]) -> ConformanceTarget:
-        return ConformanceTarget(
-            provider=make_ecs_provider(),
-            descriptor=DESCRIPTOR,
-            region="us-east-1",
-            artifact=IMAGE_V1,
-            settle=lambda: time.sleep(0.1),
-            timeout=10.0,
-        )
+    conformance_target = test_conformance.TestEcsProvider.conformance_target
 
     @pytest.mark.xfail(
         strict=True,

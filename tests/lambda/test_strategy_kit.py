@@ -4,37 +4,17 @@ built-in strategies through the real engine, observed from the provider's own re
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
-from cloudrig.testing import ConformanceTarget
 from cloudrig.testing.strategies import StrategyKit, StrategySuite
-from cloudrig_lambda.plugin import DESCRIPTOR
+
+from . import test_conformance
 
 pytestmark = pytest.mark.moto
 
-CODE = "def handler(event, context):\n    return event\n"
-
 
 class TestLambdaStrategies(StrategySuite):
-    @pytest.fixture
-    def conformance_target(
-        self,
-        make_lambda_provider: Callable[..., Any],
-        lambda_role: str,
-        code_zip: Callable[[str], str],
-    ) -> ConformanceTarget:
-        return ConformanceTarget(
-            provider=make_lambda_provider(),
-            descriptor=DESCRIPTOR,
-            region="us-east-1",
-            artifact=code_zip(CODE),
-            spec_settings={"role": lambda_role},
-            timeout=10.0,
-            capacity=1,  # on demand, a version is one unit: Lambda scales it itself
-        )
+    conformance_target = test_conformance.TestLambdaProvider.conformance_target
 
     @pytest.mark.xfail(
         strict=True,
