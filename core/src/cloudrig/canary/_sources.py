@@ -34,10 +34,10 @@ from pydantic import BaseModel, ConfigDict
 
 from cloudrig._plugins._hookspecs import hookimpl
 from cloudrig.canary._models import MetricSamples, MetricsRequest
+from cloudrig.ratelimit import Limiter
 
 if TYPE_CHECKING:
     from cloudrig.canary._source_descriptor import MetricSourceDescriptor
-    from cloudrig.ratelimit import Limiter
 
 _VERSION = re.compile(r"^(?P<cluster>.+)-(?P<version>v\d{3,})$")
 
