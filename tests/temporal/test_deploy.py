@@ -43,6 +43,7 @@ def test_red_black_on_temporal(
     kinds = [e.kind for e in second.events()]
     assert kinds[0] is EventKind.STARTED
     assert kinds[-1] is EventKind.DONE
-    assert EventKind.CREATED in kinds and EventKind.HEALTHY in kinds
+    assert EventKind.CREATED in kinds
+    assert EventKind.HEALTHY in kinds
     assert [e.seq for e in second.events()] == list(range(1, len(kinds) + 1))
     assert second.status is DeploymentStatus.SUCCEEDED

@@ -1,0 +1,58 @@
+"""The same strategy classes on both engines: each strategy deploys v1 then v2 once through the
+embedded engine and once through a Temporal worker, and the cluster moto holds afterwards is the
+same (images, capacities, instances, target group membership, suspended processes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudrig.canary import MetricSpec
+from cloudrig.strategies import Canary, Highlander, RedBlack, RollingRedBlack, Strategy
+
+from .conftest import AMI_V1, AMI_V2, AWS, REGION, cluster_state, spec
+
+pytestmark = pytest.mark.moto
+
+STRATEGIES: dict[str, Strategy] = {
+    "highlander": Highlander(),
+    "red-black": RedBlack(max_remaining=2),
+    "rolling-red-black": RollingRedBlack(steps=(50, 100)),
+    "canary": Canary(
+        metrics=(MetricSpec(name="latency"),),
+        intervals=1,
+        interval=0.2,
+        traffic_percent=10,
+        canary_capacity=1,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_each_strategy_leaves_the_same_cluster_on_both_engines(
+    name: str,
+    moto_aws: Any,
+    aws_env: None,
+    tmp_path: Path,
+    rig: Any,
+    temporal: Any,
+    temporal_worker: Any,
+) -> None:
+    strategy = STRATEGIES[name]
+    (tmp_path / "embedded").mkdir()
+    embedded = AWS.connect(tmp_path / "embedded", {"endpoint_url": moto_aws.url})
+    embedded.deploy(spec(AMI_V1), RedBlack()).raise_for_status()
+    embedded.deploy(spec(AMI_V2), strategy).raise_for_status()
+    on_embedded = cluster_state(moto_aws)
+    embedded.close()
+
+    moto_aws.reset()
+    AWS.upsert_web(rig, REGION)
+    temporal_worker(rig)
+    first = temporal.deploy(spec(AMI_V1), RedBlack(), idempotency_key=f"{name}-1").wait()
+    second = temporal.deploy(spec(AMI_V2), strategy, idempotency_key=f"{name}-2").wait()
+    assert (first["status"], second["status"]) == ("succeeded", "succeeded"), second
+    assert cluster_state(moto_aws) == on_embedded
+    assert any(g["image"] == AMI_V2 and g["in_target_group"] for g in on_embedded.values())
