@@ -11,6 +11,10 @@ write-only fields such as IAP's OAuth client secret included — is never sent b
 exception: removing the last backend needs a full ``update`` (JSON drops an empty list, so a
 patch cannot express it), built from the read and carrying its fingerprint.
 
+Writers in one process take turns per service (a lock per ``ServiceRef``): N deployments that
+change one service at once would otherwise meet each other's fingerprints, each 412 costing a
+read and a patch more; other processes still meet them, and the fingerprint keeps them safe.
+
 Reads: one ``backendServices.list`` (or ``regionBackendServices.list``) per poll through the
 limiter's short read cache (N waiting deployments in a process make one call); decisions read
 fresh; every change invalidates it.
@@ -19,6 +23,7 @@ fresh; every change invalidates it.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -65,9 +70,23 @@ class ServiceRef(NamedTuple):
         return cls(resource_name(lb), region if lb in set(regional) else None)
 
 
+class Read(NamedTuple):
+    """A backend service as read, and how many changes this process had made to it then."""
+
+    service: Any
+    writes: int
+
+
 class Backends:
     def __init__(self, clients: ComputeClients) -> None:
         self.clients = clients
+        self._locks: dict[ServiceRef, threading.Lock] = {}
+        self._writes: dict[ServiceRef, int] = {}
+        self._guard = threading.Lock()
+
+    def _turn(self, ref: ServiceRef) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(ref, threading.Lock())
 
     def _key(self, region: str | None) -> tuple[str, ...]:
         return ("gcp", self.clients.project, SERVICE, region or "global", _SNAPSHOT)
@@ -108,12 +127,13 @@ class Backends:
         cls, scope = self._call(ref)
         return self.clients.read(cls, "get", backend_service=ref.name, resource=ref.name, **scope)
 
-    def find(self, lb: str, region: str) -> tuple[ServiceRef, Any]:
+    def find(self, lb: str, region: str) -> tuple[ServiceRef, Read]:
         """Load balancer ``lb``'s backend service for a group in ``region``, read now: the global
         one, else the regional one (``NotFound`` when neither exists)."""
         for ref in (ServiceRef(resource_name(lb)), ServiceRef(resource_name(lb), region)):
             with contextlib.suppress(NotFound):
-                return ref, self.read(ref)
+                writes = self._writes.get(ref, 0)
+                return ref, Read(self.read(ref), writes)
         raise NotFound(
             f"load balancer {lb!r}: no backend service {resource_name(lb)!r}, global or in "
             f"{region}",
@@ -140,11 +160,20 @@ class Backends:
         ref: ServiceRef,
         change: Callable[[list[Any]], list[Any] | None],
         *,
-        current: Any = None,
+        current: Read | None = None,
     ) -> None:
         """Apply ``change`` to the backends of service ``ref`` (it returns the new list, or
-        ``None`` when nothing needs to change). ``current``: the service as just read, used for
-        the first attempt; a 412 on a stale fingerprint reads again."""
+        ``None`` when nothing needs to change). ``current``: the service as read earlier, used
+        for the first attempt unless this process changed the service since; a 412 on a stale
+        fingerprint reads again."""
+        with self._turn(ref):
+            if current is not None and current.writes != self._writes.get(ref, 0):
+                current = None
+            self._modify(ref, change, current.service if current is not None else None)
+
+    def _modify(
+        self, ref: ServiceRef, change: Callable[[list[Any]], list[Any] | None], current: Any
+    ) -> None:
         compute_v1 = _compute()
         cls, scope = self._call(ref)
         for attempt in range(FINGERPRINT_ATTEMPTS):
@@ -168,6 +197,8 @@ class Backends:
                     backend_service_resource=body,
                     **scope,
                 )
+                with self._guard:
+                    self._writes[ref] = self._writes.get(ref, 0) + 1
                 return
             except Conflict as conflict:
                 if "412" not in str(conflict) or attempt == FINGERPRINT_ATTEMPTS - 1:
@@ -183,7 +214,7 @@ class Backends:
         mode: str,
         rate: float,
         scaler: float = 1.0,
-        current: Any = None,
+        current: Read | None = None,
     ) -> None:
         compute_v1 = _compute()
 

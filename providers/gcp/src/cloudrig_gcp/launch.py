@@ -28,7 +28,7 @@ from cloudrig import Conflict, InvalidSpec, NotFound, ServerGroup
 from cloudrig.provider import CreateServerGroup
 from cloudrig_gcp import metadata
 from cloudrig_gcp.autoscalers import Policy, needs_bounds
-from cloudrig_gcp.backends import PORT_NAME_PROTOCOLS, ServiceRef
+from cloudrig_gcp.backends import PORT_NAME_PROTOCOLS, Read, ServiceRef
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.naming import group_tag, security_group_tag
 from cloudrig_gcp.settings import GcpServerGroupSettings
@@ -121,7 +121,9 @@ class Launcher:
             instance_template=f"projects/{self.clients.project}/regions/{region}/instanceTemplates/{name}",
             target_size=spec.capacity.desired,
         )
-        checks = [s.health_checks[0] for _, s in services.values() if s.health_checks]
+        checks = [
+            r.service.health_checks[0] for _, r in services.values() if r.service.health_checks
+        ]
         if settings.autohealing_delay_seconds is not None and checks:
             manager.auto_healing_policies = [
                 compute_v1.InstanceGroupManagerAutoHealingPolicy(
@@ -174,13 +176,13 @@ class Launcher:
                 region, name, spec.capacity, policy=policy, exists=None if adopted else False
             )
         link = self.groups.instance_group(region, name)
-        for ref, service in services.values():  # a new group starts in traffic, like the others
+        for ref, read in services.values():  # a new group starts in traffic, like the others
             self.groups.backends.add(
                 ref,
                 link,
                 mode=settings.balancing_mode,
                 rate=settings.max_rate_per_instance,
-                current=service,
+                current=read,
             )
         return self._created(request, facts)
 
@@ -326,7 +328,7 @@ class Launcher:
         )
 
 
-def named_ports(services: dict[str, tuple[ServiceRef, Any]]) -> dict[str, int]:
+def named_ports(services: dict[str, tuple[ServiceRef, Read]]) -> dict[str, int]:
     """{port name: port} the group must carry for its load balancers' services: the port the
     load balancer's spec targets (recorded in the service's description by cloudrig). Two
     services naming one port name with different ports, or a service cloudrig did not make
@@ -334,7 +336,8 @@ def named_ports(services: dict[str, tuple[ServiceRef, Any]]) -> dict[str, int]:
     from cloudrig_gcp.load_balancers import target_port
 
     out: dict[str, int] = {}
-    for lb, (_, service) in services.items():
+    for lb, (_, read) in services.items():
+        service = read.service
         if service.protocol not in PORT_NAME_PROTOCOLS or not service.port_name:
             continue
         port = target_port(service)
