@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli.clirun import invoke, write
+from cli.clirun import reference_cli, reference_config, reference_spec
 
 import cloudrig
 from cloudrig import Capacity, Moniker, ServerGroupSpec
@@ -24,37 +24,20 @@ from cloudrig.strategies import Canary
 from cloudrig.testing import ManualClock, ReferenceCloud
 
 CLOUD = "cli-interrupt"
-CONFIG = f"""
-accounts:
-  test: {{provider: reference, regions: [reference-1], cloud: {CLOUD}}}
-deployments:
-  path: {{path}}
-"""
-SPEC = """
-account: test
-region: reference-1
-cluster: {{app: shop, stack: prod}}
-artifact: {artifact}
-capacity: {{min: 1, desired: 2, max: 4}}
-strategy: {strategy}
-settings: {{boot_seconds: 0}}
-"""
 KEY = ("reference-1", "shop", "prod", "")
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> tuple[Path, Path]:
-    ReferenceCloud.reset(CLOUD)
-    config = write(tmp_path, CONFIG.replace("{path}", str(tmp_path / "state.sqlite3")))
-    return tmp_path, config
+    return tmp_path, reference_config(tmp_path, CLOUD)
 
 
 def cli(config: Path, *args: str, input: str | None = None) -> Any:
-    return invoke(["-p", "cloudrig.testing.reference", *args, "-c", str(config)], input=input)
+    return reference_cli(config, *args, input=input)
 
 
 def spec(tmp: Path, artifact: str, strategy: str = "{name: red-black}") -> Path:
-    return write(tmp, SPEC.format(artifact=artifact, strategy=strategy), f"{artifact}.yaml")
+    return reference_spec(tmp, artifact, strategy)
 
 
 def cloud_state() -> dict[str, tuple[bool, int]]:

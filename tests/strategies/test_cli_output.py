@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 import pytest
-from cli.clirun import invoke, write
+from cli.clirun import invoke, reference_cli, reference_config, write
 from rich.console import Console
 
 import cloudrig
@@ -24,12 +24,6 @@ from cloudrig.strategies import RedBlack
 from cloudrig.testing import ReferenceCloud
 
 CLOUD = "cli-output"
-CONFIG = f"""
-accounts:
-  test: {{provider: reference, regions: [reference-1], cloud: {CLOUD}}}
-deployments:
-  path: {{path}}
-"""
 # Long names, as real clusters have: they must fold, never push the short columns out.
 SPEC = """
 account: test
@@ -45,15 +39,11 @@ SPINNER = set("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
 
 @pytest.fixture
 def files(tmp_path: Path) -> tuple[Path, Path]:
-    ReferenceCloud.reset(CLOUD)
-    config = write(tmp_path, CONFIG.replace("{path}", str(tmp_path / "state.sqlite3")))
-    return tmp_path, config
+    return tmp_path, reference_config(tmp_path, CLOUD)
 
 
 def cli(config: Path, *args: str, columns: int = 200) -> Any:
-    return invoke(
-        ["-p", "cloudrig.testing.reference", *args, "-c", str(config)], COLUMNS=str(columns)
-    )
+    return reference_cli(config, *args, columns=columns)
 
 
 def deploy_two(tmp: Path, config: Path) -> None:
