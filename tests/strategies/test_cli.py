@@ -6,42 +6,25 @@ import json
 from pathlib import Path
 
 import pytest
-from cli.clirun import invoke, write
+from cli.clirun import invoke, reference_cli, reference_config, reference_spec
 
 from cloudrig.provider import MUTATING
 from cloudrig.testing import ReferenceCloud
 
 CLOUD = "cli-deploy"
-CONFIG = f"""
-accounts:
-  test: {{provider: reference, regions: [reference-1], cloud: {CLOUD}}}
-deployments:
-  path: {{path}}
-"""
-SPEC = """
-account: test
-region: reference-1
-cluster: {{app: shop, stack: prod}}
-artifact: {artifact}
-capacity: {{min: 1, desired: 2, max: 4}}
-strategy: {strategy}
-settings: {{boot_seconds: 0}}
-"""
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> tuple[Path, Path]:
-    ReferenceCloud.reset(CLOUD)
-    config = write(tmp_path, CONFIG.replace("{path}", str(tmp_path / "state.sqlite3")))
-    return tmp_path, config
+    return tmp_path, reference_config(tmp_path, CLOUD)
 
 
 def cli(config: Path, *args: str) -> object:
-    return invoke(["-p", "cloudrig.testing.reference", *args, "-c", str(config)])
+    return reference_cli(config, *args)
 
 
 def spec(tmp: Path, artifact: str, strategy: str = "{name: red-black, max_remaining: 2}") -> Path:
-    return write(tmp, SPEC.format(artifact=artifact, strategy=strategy), f"{artifact}.yaml")
+    return reference_spec(tmp, artifact, strategy)
 
 
 def test_deploy_then_show_the_cluster(files: tuple[Path, Path]) -> None:
