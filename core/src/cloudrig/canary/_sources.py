@@ -92,8 +92,10 @@ class MetricSourceContext:
 class MetricSource(Protocol):
     """A metric source's implementation, built once per rig with a ``MetricSourceContext``."""
 
-    def samples(self, query: str, start: datetime, end: datetime) -> tuple[float, ...]:
-        """Every observation ``query`` (already substituted for one group) gives between ``start``
+    def samples(
+        self, query: str, group: GroupRef, start: datetime, end: datetime
+    ) -> tuple[float, ...]:
+        """Every observation ``query`` (already substituted for ``group``) gives between ``start``
         and ``end``; empty when there is none. Errors raise: the canary counts them as no data."""
         ...
 
@@ -154,7 +156,8 @@ class ConfiguredMetrics:
     ) -> MetricSamples:
         """Ask source ``source_name`` for both groups over the request's interval."""
         source = self.source(source_name)
+        start, end = request.start, request.end
         return MetricSamples(
-            canary=source.samples(canary.substitute(query), request.start, request.end),
-            baseline=source.samples(baseline.substitute(query), request.start, request.end),
+            canary=source.samples(canary.substitute(query), canary, start, end),
+            baseline=source.samples(baseline.substitute(query), baseline, start, end),
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from cloudrig.canary import MetricSourceContext
+from cloudrig.canary import GroupRef, MetricSourceContext
 from cloudrig.ratelimit import AnswerClass, Call, CallClass, Verdict
 from cloudrig_prometheus.settings import PrometheusSettings
 
@@ -62,7 +62,9 @@ class PrometheusSource:
             cloud="prometheus", identity=str(settings.url), classify=classify
         )
 
-    def samples(self, query: str, start: datetime, end: datetime) -> tuple[float, ...]:
+    def samples(
+        self, query: str, group: GroupRef, start: datetime, end: datetime
+    ) -> tuple[float, ...]:
         """Every finite value of every series ``query`` returns between ``start`` and ``end``."""
         params = {
             "query": query,
