@@ -148,3 +148,19 @@ def cluster_state(moto: Any, app: str = "shop") -> dict[str, Any]:
             "suspended": sorted(p["ProcessName"] for p in group.get("SuspendedProcesses", [])),
         }
     return state
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    """Poll ``condition`` every 0.2 s until it holds; fail naming ``what`` after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout:.0f}s: {what}")
+        time.sleep(0.2)
+
+
+def serving(moto: Any) -> list[str]:
+    """The cluster's groups in the load balancer's target group, from moto."""
+    return sorted(n for n, g in cluster_state(moto).items() if g["in_target_group"])

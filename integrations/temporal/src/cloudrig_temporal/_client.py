@@ -18,7 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from cloudrig import Rig, ServerGroupSpec
-from cloudrig.engine import DeploymentEvent, DeploymentStatus
+from cloudrig.engine import DeploymentConflict, DeploymentEvent, DeploymentStatus
 from cloudrig.strategies import RedBlack, Strategy
 from cloudrig_temporal._messages import DeployRequest, EngineOptions
 from cloudrig_temporal._settings import TemporalSettings
@@ -55,8 +55,10 @@ class TemporalDeployments:
         idempotency_key: str | None = None,
     ) -> TemporalDeployment:
         """Start a deployment of ``spec`` (red/black by default) on a worker, or join the one
-        already started with ``idempotency_key``. With a ``rig`` the spec and strategy are
-        checked here first (one clear error before anything starts)."""
+        already started with ``idempotency_key`` — running or finished — instead of starting a
+        second (``DeploymentConflict`` when that one deployed another spec or strategy). With a
+        ``rig`` the spec and strategy are checked here first (one clear error before anything
+        starts)."""
         strategy = strategy or RedBlack()
         if self.rig is not None:
             account = self.rig.account(spec.account)
@@ -83,7 +85,18 @@ class TemporalDeployments:
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 )
 
-        self.call(start)
+        async def started_with(client: Client) -> dict[str, Any]:
+            await start(client)
+            answer: dict[str, Any] = await client.get_workflow_handle(key).query(
+                DeploymentWorkflow.started_with
+            )
+            return answer
+
+        wanted = {"spec": request.spec, "strategy": request.strategy, "params": request.params}
+        if self.call(started_with) != wanted:
+            raise DeploymentConflict(
+                f"idempotency key {key!r} was used for another spec or strategy"
+            )
         return TemporalDeployment(self, key)
 
     def get(self, key: str) -> TemporalDeployment:

@@ -30,10 +30,16 @@ class DeploymentWorkflow:
         self._decisions: dict[str, bool] = {}
         self._abort = False
         self._gate = ""
+        self._started: dict[str, Any] = {}
 
     @workflow.run
     async def run(self, request: DeployRequest) -> dict[str, Any]:
         options = request.options
+        self._started = {
+            "spec": request.spec,
+            "strategy": request.strategy,
+            "params": request.params,
+        }
         self._absorb(await self._call(PREPARE, request, options))
         abort_sent, restores = False, 0
         while True:
@@ -108,6 +114,12 @@ class DeploymentWorkflow:
     @workflow.query
     def events(self) -> list[dict[str, Any]]:
         return list(self._events)
+
+    @workflow.query
+    def started_with(self) -> dict[str, Any]:
+        """The spec, strategy and parameters it was started with (a start with the same key
+        and another request is a conflict)."""
+        return dict(self._started)
 
     @workflow.query
     def record(self) -> dict[str, Any]:
