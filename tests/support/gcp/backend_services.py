@@ -2,8 +2,9 @@
 
 Modelled: insert, get, list, patch, update, delete and getHealth. ``backends[].group`` must name
 an existing (regional, MIG-exposed) instance group — of the service's own region for a regional
-service; ``healthChecks``: exactly one for instance-group backends, global for a global service,
-regional (same region) for a regional one. ``loadBalancingScheme`` must suit the scope (global:
+service; ``healthChecks``: at most one, required with instance-group backends, global for a
+global service, of the service's region for a regional proxy one (INTERNAL_MANAGED,
+EXTERNAL_MANAGED; passthrough INTERNAL/EXTERNAL take a global one too). ``loadBalancingScheme`` must suit the scope (global:
 EXTERNAL, EXTERNAL_MANAGED, INTERNAL_SELF_MANAGED, INTERNAL_MANAGED; regional: EXTERNAL,
 EXTERNAL_MANAGED, INTERNAL, INTERNAL_MANAGED); ``balancingMode`` defaults to UTILIZATION and
 ``capacityScaler`` to 1.0 (0 or 0.1..1.0 accepted). Every change gets a new ``fingerprint``; a
@@ -100,8 +101,10 @@ class BackendServices:
         for check in service.health_checks:
             url = resolve(check, request.project)
             self.store.get(url, compute_v1.HealthCheck)
+            scheme = service.load_balancing_scheme or ("INTERNAL" if regional else "EXTERNAL")
+            passthrough = region is not None and scheme in ("INTERNAL", "EXTERNAL")
             scoped = f"/regions/{region}/" in url if region else "/global/" in url
-            if not scoped:
+            if not scoped and not (passthrough and "/global/" in url):
                 raise invalid(
                     f"Invalid value for field 'resource.healthChecks[0]': '{short(url)}'. "
                     + (
