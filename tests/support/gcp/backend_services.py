@@ -4,9 +4,10 @@ Modelled: insert, get, list, patch, update, delete and getHealth. ``backends[].g
 an existing (regional, MIG-exposed) instance group — of the service's own region for a regional
 service; ``healthChecks``: at most one, required with instance-group backends, global for a
 global service, of the service's region for a regional proxy one (INTERNAL_MANAGED,
-EXTERNAL_MANAGED; passthrough INTERNAL/EXTERNAL take a global one too). ``loadBalancingScheme`` must suit the scope (global:
-EXTERNAL, EXTERNAL_MANAGED, INTERNAL_SELF_MANAGED, INTERNAL_MANAGED; regional: EXTERNAL,
-EXTERNAL_MANAGED, INTERNAL, INTERNAL_MANAGED); ``balancingMode`` defaults to UTILIZATION and
+EXTERNAL_MANAGED; passthrough INTERNAL/EXTERNAL take a global one too).
+``loadBalancingScheme`` must suit the scope (global: EXTERNAL, EXTERNAL_MANAGED,
+INTERNAL_SELF_MANAGED, INTERNAL_MANAGED; regional: EXTERNAL, EXTERNAL_MANAGED, INTERNAL,
+INTERNAL_MANAGED); ``balancingMode`` defaults to UTILIZATION and
 ``capacityScaler`` to 1.0 (0 or 0.1..1.0 accepted). Every change gets a new ``fingerprint``; a
 patch/update must carry the current one (412 conditionNotMet when stale or missing, as the
 BackendService reference says). getHealth reports per-VM HEALTHY/UNHEALTHY from the fleet's
