@@ -268,3 +268,7 @@ def test_deployments_show_has_the_judges_report(files: tuple[Path, Path]) -> Non
     assert result["metric"] == "latency_ms"
     assert result["failed"] is True
     assert result["p_value"] < 0.05
+    assert result["canary_median"] > result["baseline_median"]  # the report says why: medians
+    change = f"{(result['ratio'] - 1) * 100:+.0f}%"
+    assert change.startswith("+")
+    assert change in shown.output

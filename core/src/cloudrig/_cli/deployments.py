@@ -5,6 +5,7 @@ provider settings, environment or user data (they may hold secrets)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -228,8 +229,10 @@ def _judge_report(record: DeploymentRecord) -> RenderableType:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("metric", overflow="fold")
     table.add_column("result", no_wrap=True)
+    table.add_column("baseline", justify="right", no_wrap=True)
+    table.add_column("canary", justify="right", no_wrap=True)
+    table.add_column("change", justify="right", no_wrap=True)
     table.add_column("p", justify="right", no_wrap=True)
-    table.add_column("ratio", justify="right", no_wrap=True)
     table.add_column("reason", overflow="fold", ratio=1)
     for i, analysis in enumerate(record.state.analyses, 1):
         score = analysis.get("score")
@@ -237,21 +240,32 @@ def _judge_report(record: DeploymentRecord) -> RenderableType:
             str(i),
             Text("score", style="bold"),
             Text(str(analysis.get("outcome", "-")), style="bold"),
-            "-",
+            "",
             f"{score:.1f}" if isinstance(score, int | float) else "-",
+            "",
+            "",
             Text(str(analysis.get("reason", ""))),
         )
         for result in analysis.get("results", ()):
             p, ratio = result.get("p_value"), result.get("ratio")
+            failed = bool(result.get("failed"))
             table.add_row(
                 "",
                 Text(str(result.get("metric", "-"))),
-                Text(str(result.get("classification", "-"))),
+                Text(str(result.get("classification", "-")), style="bold red" if failed else ""),
+                _number(result.get("baseline_median")),
+                _number(result.get("canary_median")),
+                f"{(ratio - 1) * 100:+.0f}%" if isinstance(ratio, int | float) and
+                math.isfinite(ratio) else "-",
                 f"{p:.3f}" if isinstance(p, int | float) else "-",
-                f"{ratio:.2f}" if isinstance(ratio, int | float) else "-",
                 Text(str(result.get("reason", ""))),
-            )
+            )  # fmt: skip
     return table
+
+
+def _number(value: object) -> str:
+    """A median as the report prints it: 3 significant digits, ``-`` when absent."""
+    return f"{value:.3g}" if isinstance(value, int | float) else "-"
 
 
 def _duration(seconds: float) -> str:

@@ -61,6 +61,8 @@ def classify(
             failed=False,
             p_value=p_value,
             ratio=ratio,
+            canary_median=c_med,
+            baseline_median=b_med,
             reason=why,
         )
     direction = Classification.HIGH if c_med > b_med else Classification.LOW
@@ -72,7 +74,10 @@ def classify(
         failed=failed,
         p_value=p_value,
         ratio=ratio,
-        reason=f"p={p_value:.4g}, canary/baseline median ratio {ratio:.3g}",
+        canary_median=c_med,
+        baseline_median=b_med,
+        reason=f"p={p_value:.4g}, canary/baseline median ratio {ratio:.3g}"
+        + (f" ({metric.name} fails on {metric.fails_on})" if failed else ""),
     )
 
 

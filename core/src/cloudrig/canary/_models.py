@@ -95,6 +95,9 @@ NoDataPolicy = Literal["fail", "inconclusive", "pass"]
 
 
 class MetricResult(BaseModel):
+    """One metric's verdict in one interval, as the report shows it: the medians compared, their
+    ratio (canary / baseline), the test's p-value, the classification and why."""
+
     model_config = _FROZEN
 
     metric: str
@@ -102,6 +105,8 @@ class MetricResult(BaseModel):
     failed: bool
     p_value: float | None = None
     ratio: float | None = None
+    canary_median: float | None = None
+    baseline_median: float | None = None
     reason: str = ""
 
 
