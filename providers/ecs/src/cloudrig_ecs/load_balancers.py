@@ -1,4 +1,11 @@
-"""Load balancers: an ALB, its own (template) target group and one HTTP listener.
+"""Load balancers: an ALB, its own (template) target group and the listener(s) that carry traffic.
+
+The listeners cloudrig moves weights on are the ones whose default action forwards to the load
+balancer's target groups (its template, or a version's ``w-…``): ``upsert`` makes the listener on
+the spec's port one (created HTTP, or HTTPS with ``settings.certificate_arn``), or the listeners
+``settings.listeners`` names by port or ARN; any other listener of the load balancer — an
+HTTP:80 that redirects to HTTPS, one forwarding elsewhere — is never read nor written. Every
+listener carrying traffic gets the same weights in the same ``ModifyListener`` round.
 
 Each server group behind the load balancer gets its own target group of type ``ip`` (ECS
 registers the service's tasks there), created from the template's settings (port, health
@@ -20,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from cloudrig import Conflict, LoadBalancer, LoadBalancerSpec, NotFound
+from cloudrig import Conflict, InvalidSpec, LoadBalancer, LoadBalancerSpec, NotFound
 from cloudrig.provider import LoadBalancers
 from cloudrig_aws import ClientFactory, tag_values
 from cloudrig_ecs.naming import load_balancer_name, version_target_group_name
@@ -34,9 +41,11 @@ TAG_NAME = "cloudrig:name"
 class LbInfo:
     name: str
     arn: str
-    listener_arn: str
+    listener_arns: tuple[str, ...]
+    """The listeners carrying the traffic (the first one is read for the weights)."""
     template_arn: str
     port: int
+    protocol: str
     dns: str | None
     template: dict[str, Any]
     """What a version's target group copies from the template (protocol, port, VPC, check)."""
@@ -66,16 +75,20 @@ class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
         lbs = elb.call("describe_load_balancers", resource=name, Names=[aws_name])
         lb = lbs["LoadBalancers"][0]
         listeners = elb.call("describe_listeners", LoadBalancerArn=lb["LoadBalancerArn"])
-        if not listeners["Listeners"]:
-            raise NotFound(f"load balancer {name} has no listener", resource=name)
-        listener = listeners["Listeners"][0]
         template = elb.call("describe_target_groups", Names=[aws_name])["TargetGroups"][0]
+        ours = [
+            x for x in listeners["Listeners"] if _forwards_to_ours(x, template["TargetGroupArn"])
+        ]
+        if not ours:
+            raise NotFound(f"load balancer {name} has no listener forwarding to it", resource=name)
+        ours.sort(key=lambda x: int(x["Port"]))
         info = LbInfo(
             name,
             lb["LoadBalancerArn"],
-            listener["ListenerArn"],
+            tuple(x["ListenerArn"] for x in ours),
             template["TargetGroupArn"],
-            int(listener["Port"]),
+            int(ours[0]["Port"]),
+            str(ours[0].get("Protocol", "HTTP")).lower(),
             lb.get("DNSName"),
             {
                 "Protocol": template["Protocol"],
@@ -100,7 +113,7 @@ class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
             name=info.name,
             account=self._account,
             region=region,
-            protocol="http",
+            protocol=info.protocol,
             port=info.port,
             endpoint=info.dns,
         )
@@ -142,18 +155,61 @@ class EcsLoadBalancers(LoadBalancers[EcsLoadBalancerSettings]):
             UnhealthyThresholdCount=check.unhealthy_threshold,
             Tags=tags,
         )
-        listeners = elb.call("describe_listeners", LoadBalancerArn=lb["LoadBalancerArn"])
-        if not listeners["Listeners"]:
-            elb.call(
-                "create_listener",
-                resource=spec.name,
-                LoadBalancerArn=lb["LoadBalancerArn"],
-                Protocol="HTTP",
-                Port=spec.port,
-                DefaultActions=[forward({template["TargetGroupArn"]: 1})],
-            )
+        self._listeners(elb, spec, settings, lb["LoadBalancerArn"], template["TargetGroupArn"])
         self.forget(region, spec.name)
         return self._model(region, self.info(region, spec.name))
+
+    def _listeners(
+        self,
+        elb: Any,
+        spec: LoadBalancerSpec,
+        settings: EcsLoadBalancerSettings,
+        lb_arn: str,
+        template_arn: str,
+    ) -> None:
+        """Make the chosen listeners carry this load balancer's traffic: the one on the spec's
+        port is created when missing; one that forwards elsewhere is pointed at the current
+        weights (or the template). Listeners not chosen are left as they are."""
+        protocol = spec.protocol.upper()
+        if protocol not in ("HTTP", "HTTPS"):
+            raise InvalidSpec(f"{spec.name}: an ALB listener speaks http or https")
+        if protocol == "HTTPS" and not settings.certificate_arn:
+            raise InvalidSpec(f"{spec.name}: an HTTPS listener needs settings.certificate_arn")
+        existing = elb.call("describe_listeners", resource=spec.name, LoadBalancerArn=lb_arn)
+        listeners: list[dict[str, Any]] = existing["Listeners"]
+        chosen = settings.listeners or (spec.port,)
+        current = next((x for x in listeners if _forwards_to_ours(x, template_arn)), None)
+        action = current["DefaultActions"] if current else [forward({template_arn: 1})]
+        for choice in chosen:
+            wanted = int(choice) if isinstance(choice, str) and choice.isdigit() else choice
+            found = next((x for x in listeners if wanted in (x["ListenerArn"], x["Port"])), None)
+            if found is None and wanted == spec.port:
+                tls = (
+                    {
+                        "Certificates": [{"CertificateArn": settings.certificate_arn}],
+                        **({"SslPolicy": settings.ssl_policy} if settings.ssl_policy else {}),
+                    }
+                    if protocol == "HTTPS"
+                    else {}
+                )
+                elb.call(
+                    "create_listener",
+                    resource=spec.name,
+                    LoadBalancerArn=lb_arn,
+                    Protocol=protocol,
+                    Port=spec.port,
+                    DefaultActions=action,
+                    **tls,
+                )
+            elif found is None:
+                raise InvalidSpec(f"{spec.name}: no listener {wanted} on the load balancer")
+            elif not _forwards_to_ours(found, template_arn):
+                elb.call(
+                    "modify_listener",
+                    resource=spec.name,
+                    ListenerArn=found["ListenerArn"],
+                    DefaultActions=action,
+                )
 
     def get(self, region: str, name: str) -> LoadBalancer:
         return self._model(region, self.info(region, name))
@@ -222,6 +278,17 @@ def _ensure(elb: Any, kind: str, *, resource: str, Name: str, **kwargs: Any) -> 
         except Conflict:  # it exists (a duplicate name, or a retry whose first answer was lost)
             found = elb.call(f"describe_{kind}s", resource=resource, Names=[Name])[key]
     return dict(found[0])
+
+
+def _forwards_to_ours(listener: dict[str, Any], template_arn: str) -> bool:
+    """Whether the listener's default action forwards to the load balancer's template target
+    group or to a version's (``w-…``, see ``naming``)."""
+    for action in listener.get("DefaultActions", []):
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+        arns = [g["TargetGroupArn"] for g in groups] + [action.get("TargetGroupArn") or ""]
+        if any(a == template_arn or ":targetgroup/w-" in a for a in arns):
+            return True
+    return False
 
 
 def forward(weights: dict[str, int]) -> dict[str, Any]:

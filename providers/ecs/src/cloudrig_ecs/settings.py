@@ -166,6 +166,17 @@ class EcsLoadBalancerSettings(ProviderSettings):
     scheme: Literal["internet-facing", "internal"] = "internal"
     subnets: tuple[str, ...] = Field(default=(), description="Default: the default VPC's")
     security_groups: tuple[str, ...] = Field(default=(), description="Group ids")
+    listeners: tuple[int | str, ...] = Field(
+        default=(),
+        description="The listeners that carry the traffic, by port or listener ARN (e.g. "
+        "[443] on an ALB whose port 80 redirects); default: the one on the spec's port",
+    )
+    certificate_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:(acm|iam)::?[a-z0-9-]*:?\d{12}:(certificate|server-certificate)/.+$",
+        description="The certificate of an HTTPS listener cloudrig creates (protocol https)",
+    )
+    ssl_policy: str | None = None
 
 
 class EcsSecurityGroupSettings(VpcSettings):

@@ -27,11 +27,12 @@ class ListenerWeights:
     def read(self, region: str, lb: str, fresh: bool = False) -> dict[str, int]:
         """Target group ARN → weight, the template excluded."""
         info, elb = self._lbs.info(region, lb), self._lbs.elb(region)
+        first = info.listener_arns[0]
         listener = elb.read(
-            ("listener", info.listener_arn),
-            lambda: elb.call("describe_listeners", resource=lb, ListenerArns=[info.listener_arn])[
-                "Listeners"
-            ][0],
+            ("listener", first),
+            lambda: elb.call("describe_listeners", resource=lb, ListenerArns=[first])["Listeners"][
+                0
+            ],
             fresh=fresh,
         )
         weights: dict[str, int] = {}
@@ -57,20 +58,24 @@ class ListenerWeights:
             if len(everything) >= MAX_GROUPS:
                 raise Conflict(f"no room for {lb}'s own target group", resource=lb)
             everything[info.template_arn] = 1
-        elb, key = self._lbs.elb(region), ("listener", info.listener_arn)
-        elb.invalidate(key)  # no answer loaded before the write serves this caller after it
-        try:
-            answer = elb.call(
-                "modify_listener",
-                resource=lb,
-                ListenerArn=info.listener_arn,
-                DefaultActions=[forward(everything)],
-            )
-        except BaseException:
-            elb.invalidate(key)  # the outcome is unknown: the next read asks the cloud
-            raise
-        listeners = answer.get("Listeners") or []
-        if listeners:
-            elb.put(key, listeners[0])
-        else:
-            elb.invalidate(key)
+        elb = self._lbs.elb(region)
+        for arn in info.listener_arns:  # the first one last: it is the one read back
+            key = ("listener", arn)
+            elb.invalidate(key)  # no answer loaded before the write serves this caller after it
+        for arn in reversed(info.listener_arns):
+            key = ("listener", arn)
+            try:
+                answer = elb.call(
+                    "modify_listener",
+                    resource=lb,
+                    ListenerArn=arn,
+                    DefaultActions=[forward(everything)],
+                )
+            except BaseException:
+                elb.invalidate(key)  # the outcome is unknown: the next read asks the cloud
+                raise
+            listeners = answer.get("Listeners") or []
+            if listeners:
+                elb.put(key, listeners[0])
+            else:
+                elb.invalidate(key)
