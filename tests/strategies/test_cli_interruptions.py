@@ -92,7 +92,7 @@ def test_ctrl_c_before_any_deployment_started_says_nothing_changed(
     ReferenceCloud.get(CLOUD).faults.fail("list_server_groups", KeyboardInterrupt(), nth=1)
     result = cli(config, "deploy", str(spec(tmp, "img-0")))
     assert result.exit_code == 130
-    assert "interrupted before a deployment started: nothing changed" in result.output
+    assert "interrupted before a deployment started: no server group changed" in result.output
     assert cloud_state() == {}
 
 

@@ -128,7 +128,10 @@ def _interrupted(deployment_id: str | None, config: Path, plugins: list[str]) ->
 
     console = stderr()
     if deployment_id is None:
-        console.print(Text("interrupted before a deployment started: nothing changed", "bold"))
+        # Load balancers and security groups applied before it stay: applying is idempotent.
+        console.print(
+            Text("interrupted before a deployment started: no server group changed", "bold")
+        )
         raise typer.Exit(ExitCode.INTERRUPTED)
     console.print(Text(f"interrupted: deployment {deployment_id} stopped", style="bold yellow"))
     console.print(Text(f"  resume it:  {command('resume', deployment_id, config, plugins)}"))

@@ -63,9 +63,9 @@ def deploy(
 
         preview(rig, spec_file, console)
         return
-    for change in rig.apply(spec_file).changed:
-        console.print(resource_line(change, done=True))
     with deployment_display(console, config, plugins(ctx)) as on_event:
+        for change in rig.apply(spec_file).changed:
+            console.print(resource_line(change, done=True))
         deployment = rig.deploy(
             spec_file.server_group,
             spec_file.strategy,
