@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,28 @@ def test_the_canary_is_judged_on_prometheus_samples(
     enabled = [g.artifact for g in rig.cluster("ref", Moniker(app=app)).server_groups if g.enabled]
     expected = [BASELINE] if status is not DeploymentStatus.SUCCEEDED else [f"{behaviour}:2"]
     assert enabled == expected
+
+
+def test_doctor_checks_a_configured_source_with_one_request(
+    prometheus: PrometheusServer, tmp_path: Path
+) -> None:
+    from cli.clirun import invoke, write
+
+    reachable = write(tmp_path, f"""
+accounts: {{}}
+metric_sources:
+  prom: {{source: prometheus, url: "{prometheus.url}"}}
+  gone: {{source: prometheus, url: "http://127.0.0.1:9", timeout_seconds: 1}}
+""")  # fmt: skip
+    result = invoke(["doctor", "--config", str(reachable), "--accounts"])
+    assert "✓ metric source 'prom' (prometheus): Prometheus 2." in result.output
+    assert "✗ metric source 'gone' (prometheus): PrometheusError: no answer from" in result.output
+    assert result.exit_code == 1  # a problem was found
+
+
+def test_a_source_that_is_not_installed_is_one_clear_configuration_error() -> None:
+    with pytest.raises(cloudrig.ConfigError, match=r"metric source 'm', field 'source'.*'datadog' is not an installed metric source \(installed: cloudwatch, prometheus\)"):  # fmt: skip
+        cloudrig.connect({"accounts": {}, "metric_sources": {"m": {"source": "datadog"}}})
+    with pytest.raises(cloudrig.ConfigError, match=r"metric source 'p'.*step_seconds"):
+        cloudrig.connect({"metric_sources": {"p": {"source": "prometheus", "url": "http://x",
+                                                   "step_seconds": 0}}})  # fmt: skip

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from cloudrig._config._file import Config
     from cloudrig._plugins._registry import PluginRegistry
+    from cloudrig._rig import Rig
     from cloudrig.ratelimit._options import RedisOptions
 
 DEFAULT_CONFIG = Path("cloudrig.yaml")
@@ -220,6 +221,21 @@ def _check_accounts(report: _Report, reg: PluginRegistry, loaded: Config | None)
         report.ok(f"{where}: {result.identity}{detail}")
     if not loaded.accounts:
         report.info("no accounts configured")
+    if loaded.metric_sources:
+        _check_metric_sources(report, loaded, rig)
+
+
+def _check_metric_sources(report: _Report, loaded: Config, rig: Rig) -> None:
+    from cloudrig.canary._sources import ConfiguredMetrics
+
+    report.section("Metric sources")
+    sources = ConfiguredMetrics(loaded.metric_sources, rig.limiter)
+    for name, configured in loaded.metric_sources.items():
+        where = f"metric source {name!r} ({configured.descriptor.name})"
+        try:
+            report.ok(f"{where}: {sources.source(name).check()}")
+        except Exception as exc:  # a source's code is third-party; its errors name the problem
+            report.problem(f"{where}: {type(exc).__name__}: {exc}")
 
 
 def _conclude(problems: list[str]) -> None:

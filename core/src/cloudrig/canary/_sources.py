@@ -99,6 +99,11 @@ class MetricSource(Protocol):
         and ``end``; empty when there is none. Errors raise: the canary counts them as no data."""
         ...
 
+    def check(self) -> str:
+        """One cheap request proving the source answers with these settings (``cloudrig doctor
+        --accounts``): what it found (a version, a region), or an exception saying what is wrong."""
+        ...
+
 
 @dataclass(frozen=True)
 class ConfiguredSource:

@@ -28,6 +28,12 @@ class CloudWatchSource:
             self.settings, context.limiter, account=f"metric source {context.name}"
         )
 
+    def check(self) -> str:
+        """One page of ``ListMetrics`` in the first configured region."""
+        region = self.settings.regions[0]
+        self.clients.client("cloudwatch", region).call("list_metrics")
+        return f"CloudWatch in {region} answers"
+
     def samples(
         self, query: str, group: GroupRef, start: datetime, end: datetime
     ) -> tuple[float, ...]:

@@ -96,6 +96,22 @@ class PrometheusSource:
                     values.append(value)
         return tuple(values)
 
+    def check(self) -> str:
+        """The server's version, from ``/api/v1/status/buildinfo`` (one request)."""
+        call = Call("prometheus", "buildinfo", "global", CallClass.READ)
+        try:
+            response = self.gate.send(call, lambda: self.client.get("/api/v1/status/buildinfo"))
+        except httpx.TransportError as exc:
+            raise PrometheusError(f"no answer from {self.settings.url}: {exc}") from exc
+        body = _json(response)
+        if response.status_code != 200 or body.get("status") != "success":
+            raise PrometheusError(
+                f"{self.settings.url} answered HTTP {response.status_code}: "
+                f"{body.get('error') or response.reason_phrase}"
+            )
+        version = body.get("data", {}).get("version", "?")
+        return f"Prometheus {version} at {self.settings.url}"
+
     def close(self) -> None:
         """Close the HTTP client."""
         self.client.close()
