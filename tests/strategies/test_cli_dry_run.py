@@ -121,3 +121,21 @@ def test_declared_load_balancers_are_in_the_diff_then_created_by_the_deploy(
         ).output
     )
     assert again.exit_code == 0, again.output
+
+
+def test_a_canary_diff_does_not_guess_the_analysis(files: tuple[Path, Path]) -> None:
+    tmp, config = files
+    cli(config, "deploy", str(spec(tmp, "img-0")))
+    before = mutations()
+    canary = (
+        "{name: canary, traffic_percent: 10, intervals: 2, interval: 5m, "
+        "metrics: [{name: latency_ms}]}"
+    )
+    result = cli(config, "deploy", str(spec(tmp, "img-1", canary)), "--dry-run")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.count("· judged on live metrics when it runs (not previewed)") == 2
+    assert "[waits for approval if the analysis asks for it: cloudrig promote]" in out
+    assert "(canary, img-1, capacity 1/1/1)" in out
+    assert "(baseline, img-0, capacity 1/1/1)" in out
+    assert mutations() == before

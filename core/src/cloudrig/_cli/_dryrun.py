@@ -46,6 +46,10 @@ class PreviewStep:
     name: str
     description: str
     gated: bool
+    """It waits for approval (``maybe``: when the analysis before it asks for one)."""
+    maybe: bool = False
+    judged: bool = False
+    """It judged live metrics (a canary analysis): its outcome is not previewed."""
     changes: list[DeploymentEvent] = field(default_factory=list)
     unknown: str | None = None
     """Why the step could not be previewed (it needs the cloud), when it could not."""
@@ -84,7 +88,9 @@ def preview(rig: Rig, spec: ServerGroupSpec, strategy: Strategy) -> Preview:
     current: list[PreviewStep] = []
 
     def collect(event: DeploymentEvent) -> None:
-        if current and event.kind.value in _SHOWN:
+        if current and event.kind.value == "analysis":
+            current[-1].judged = True
+        elif current and event.kind.value in _SHOWN:
             current[-1].changes.append(event)
 
     run = Run(
@@ -100,10 +106,14 @@ def preview(rig: Rig, spec: ServerGroupSpec, strategy: Strategy) -> Preview:
     strategy.prepare(run)
     before = whatif.shares()
     steps: list[PreviewStep] = []
+    asked = set(getattr(strategy, "approvals", ()))
     for step in strategy.steps(run):
         run.begin(step.name)
-        gated = step.gate is not None and bool(step.gate(run))
-        steps.append(PreviewStep(step.name, step.description, gated))
+        # After an analysis (judged on no data here) a gate the strategy sets itself depends on
+        # the real outcome; one the spec asks for (``approvals``) always waits.
+        maybe = step.gate is not None and step.name not in asked and any(s.judged for s in steps)
+        gated = step.gate is not None and (maybe or bool(step.gate(run)))
+        steps.append(PreviewStep(step.name, step.description, gated, maybe))
         current[:] = [steps[-1]]
         try:
             step.run(run)
@@ -134,13 +144,18 @@ def dry_run(rig: Rig, spec_file: SpecFile, console: Console) -> None:
         head = Text(f"{i}. {step.name}", style="bold")
         head.append(f": {step.description}", style="")
         if step.gated:
-            head.append(" [waits for approval: cloudrig promote]", style="bold yellow")
+            when = " if the analysis asks for it" if step.maybe else ""
+            head.append(f" [waits for approval{when}: cloudrig promote]", style="bold yellow")
         console.print(head)
         for event in step.changes:
             console.print(_change_line(event))
+        if step.judged:
+            console.print(
+                Text("   · judged on live metrics when it runs (not previewed)", style="dim")
+            )
         if step.unknown is not None:
             console.print(Text(f"   ? not previewed (needs the cloud): {step.unknown}", "yellow"))
-        elif not step.changes:
+        elif not step.changes and not step.judged:
             console.print(Text("   (nothing to change)", style="dim"))
     console.print(
         Text(f"traffic: {_shares(result.traffic_before)} → {_shares(result.traffic_after)}")
