@@ -307,3 +307,19 @@ def test_new_version_inherits_hooks_policies_and_schedules(
     provider.server_groups.disable(REGION, v2.name)
     suspended = {p["ProcessName"] for p in raw_group(moto_aws, v2.name)["SuspendedProcesses"]}
     assert {"AlarmNotification", "ScheduledActions"} <= suspended
+
+
+def test_inherit_scaling_false_starts_bare(
+    make_aws_provider: Callable[..., Any], moto_aws: Any
+) -> None:
+    provider = make_aws_provider()
+    v1 = create_request("bare", sequence=1)
+    provider.server_groups.create(v1)
+    asg = moto_aws.client("autoscaling")
+    asg.put_scheduled_update_group_action(
+        AutoScalingGroupName=v1.name, ScheduledActionName="night", Recurrence="0 22 * * *"
+    )
+    v2 = create_request("bare", sequence=2, settings=AwsServerGroupSettings(inherit_scaling=False))
+    provider.server_groups.create(v2)
+    found = asg.describe_scheduled_actions(AutoScalingGroupName=v2.name)
+    assert found["ScheduledUpdateGroupActions"] == []

@@ -1,7 +1,7 @@
 """Where a server group or load balancer goes: explicit subnets, and the VPC they are in.
 
-Nothing is placed implicitly in EC2-Classic-style "no VPC" fashion: without subnets in the
-settings the default VPC's subnets are used (in the spec's zones when it names them), and a
+Every Auto Scaling group and load balancer is created with explicit subnets: without subnets in
+the settings the default VPC's subnets are used (in the spec's zones when it names them), and a
 region without a default VPC — many production accounts delete it — is one clear ``InvalidSpec``
 asking for subnets. Subnet lookups go through the limiter's short read cache.
 """
