@@ -221,11 +221,7 @@ class Deployer:
     ) -> Deployment:
         """Abandon an unfinished deployment: undo what it did (the restore a failure runs), then
         mark it ``aborted``. A finished one is refused (``cloudrig rollback`` undoes those)."""
-        record = self.store.get(deployment_id)
-        if record.status.finished:
-            raise DeploymentError(
-                f"deployment {deployment_id} is already {record.status.value}: nothing to abort"
-            )
+        _refuse_finished(self.store.get(deployment_id))
         handle = Deployment(on_event)
         return launch(
             handle,
@@ -314,10 +310,8 @@ class Deployer:
             account = self.rig.account(record.account)
             run = self._make_run(record, account, self.store, lease, handle)
             handle.id, handle.record = record.id, record
-            if abort and record.status.finished:  # it finished while this request waited
-                raise DeploymentError(
-                    f"deployment {record.id} is already {record.status.value}: nothing to abort"
-                )
+            if abort:  # it may have finished while this request waited for the lease
+                _refuse_finished(record)
             if not fresh and record.status.finished and not rollback:
                 release(lease)  # joined a deployment another worker already finished
                 announce(
@@ -399,4 +393,12 @@ class Deployer:
             clock=self.rig.clock,
             retry=self.retry,
             idempotency_key=idempotency_key,
+        )
+
+
+def _refuse_finished(record: DeploymentRecord) -> None:
+    """An abort undoes an unfinished deployment only (``rollback`` undoes a finished one)."""
+    if record.status.finished:
+        raise DeploymentError(
+            f"deployment {record.id} is already {record.status.value}: nothing to abort"
         )
