@@ -272,3 +272,15 @@ def test_deployments_show_has_the_judges_report(files: tuple[Path, Path]) -> Non
     change = f"{(result['ratio'] - 1) * 100:+.0f}%"
     assert change.startswith("+")
     assert change in shown.output
+
+
+def test_another_deploy_while_one_is_interrupted_names_the_commands(
+    files: tuple[Path, Path],
+) -> None:
+    tmp, config = files
+    deployment_id = interrupted_deploy(tmp, config)
+    other = cli(config, "deploy", str(spec(tmp, "img-2")))
+    assert other.exit_code == 1
+    (line,) = other.output.strip().splitlines()
+    assert f"deployment {deployment_id} (red-black, running) is unfinished" in line
+    assert f"(cloudrig resume {deployment_id}, cloudrig abort {deployment_id})" in line

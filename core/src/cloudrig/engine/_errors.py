@@ -43,7 +43,8 @@ class DeploymentNotFound(DeploymentError):
 
 
 class DeploymentConflict(DeploymentError):
-    """Another unfinished deployment occupies the cluster: resume, promote or roll it back first."""
+    """Another unfinished deployment occupies the cluster: resume, promote, roll back or abort it
+    first."""
 
 
 class NothingToRollBack(DeploymentError):

@@ -44,7 +44,8 @@ def existing(
         other = unfinished[0]
         raise DeploymentConflict(
             f"deployment {other.id} ({other.strategy}, {other.status.value}) is unfinished on "
-            f"cluster {other.cluster}: resume, promote or roll it back first"
+            f"cluster {other.cluster}: resume, promote, roll back or abort it first "
+            f"(cloudrig resume {other.id}, cloudrig abort {other.id})"
         )
     return unfinished[0]
 
