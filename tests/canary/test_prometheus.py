@@ -110,6 +110,7 @@ def test_the_canary_is_judged_on_prometheus_samples(
     assert deployment.status is status, deployment.record.error
     analyses = [e for e in deployment.events() if e.kind is EventKind.ANALYSIS]
     assert [a.data["outcome"] for a in analyses] == [outcome]
+    assert [r["metric"] for r in analyses[0].data["results"]] == ["latency"]  # events carry it
     results = deployment.record.state.analyses[0]["results"]
     assert [r["metric"] for r in results] == ["latency"]
     (latency,) = results

@@ -135,3 +135,19 @@ def test_a_missing_critical_metric_is_no_data() -> None:
     metrics = (MetricSpec(name="a"), MetricSpec(name="b", critical=True))
     data = {"a": MetricSamples(canary=SAME, baseline=BASE)}
     assert judge(metrics, data, no_data="fail").outcome is Outcome.FAIL  # type: ignore[attr-defined]
+
+
+def test_a_metrics_own_no_data_policy_decides_for_it() -> None:
+    good = {"a": MetricSamples(canary=SAME, baseline=BASE)}
+    must = (MetricSpec(name="a"), MetricSpec(name="errors", no_data="fail", critical=True))
+    failed = judge(must, good)
+    assert failed.outcome is Outcome.FAIL  # type: ignore[attr-defined]
+    assert "errors" in failed.reason  # type: ignore[attr-defined]
+    optional = (MetricSpec(name="a"), MetricSpec(name="errors", no_data="pass"))
+    passed = judge(optional, good, no_data="fail")  # the metric's own policy wins
+    assert passed.outcome is Outcome.PASS  # type: ignore[attr-defined]
+    assert passed.score == 100  # type: ignore[attr-defined]
+    weighed = (MetricSpec(name="a"), MetricSpec(name="errors", no_data="fail"))
+    assert judge(weighed, good).score == 50  # type: ignore[attr-defined]
+    unset = (MetricSpec(name="a"), MetricSpec(name="errors"))
+    assert judge(unset, good).outcome is Outcome.PASS  # type: ignore[attr-defined]

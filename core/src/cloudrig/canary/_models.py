@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
+NoDataPolicy = Literal["fail", "inconclusive", "pass"]
+
+
 class MetricSpec(BaseModel):
     """One metric compared between canary and baseline."""
 
@@ -33,6 +36,11 @@ class MetricSpec(BaseModel):
         "statistically significant change still passes",
     )
     critical: bool = Field(default=False, description="A failure of this metric fails the canary")
+    no_data: NoDataPolicy | None = Field(
+        default=None,
+        description="When this metric has no data: 'fail' counts it failed, 'pass' passed, "
+        "'inconclusive' leaves it out of the score; unset, the strategy's no_data decides",
+    )
     source: str | None = Field(
         default=None,
         description="A configured metric source (the configuration's metric_sources) to ask; "
@@ -91,9 +99,6 @@ class Outcome(StrEnum):
     FAIL = "fail"
 
 
-NoDataPolicy = Literal["fail", "inconclusive", "pass"]
-
-
 class MetricResult(BaseModel):
     """One metric's verdict in one interval, as the report shows it: the medians compared, their
     ratio (canary / baseline), the test's p-value, the classification and why."""
@@ -138,6 +143,22 @@ class Judge(Protocol):
     def judge(self, request: JudgeRequest) -> Analysis: ...
 
 
+_OWN = "no data; its own no-data policy: "
+
+
+def _own_no_data(result: MetricResult, spec: MetricSpec) -> MetricResult:
+    """A metric without data whose own policy decides (``fail``/``pass``) counts like one with
+    data, failed or passed; otherwise it stays no data."""
+    if result.classification is not Classification.NODATA or spec.no_data in (None, "inconclusive"):
+        return result
+    return result.model_copy(
+        update={
+            "failed": spec.no_data == "fail",
+            "reason": f"{_OWN}{spec.no_data} ({result.reason})",
+        }
+    )
+
+
 def score(request: JudgeRequest, results: Sequence[MetricResult]) -> Analysis:
     """The group score and outcome from per-metric results.
 
@@ -147,8 +168,13 @@ def score(request: JudgeRequest, results: Sequence[MetricResult]) -> Analysis:
     ``pass``) — never silently a pass.
     """
     specs = {m.name: m for m in request.metrics}
-    with_data = [r for r in results if r.classification is not Classification.NODATA]
-    missing = [r.metric for r in results if r.classification is Classification.NODATA]
+    results = [_own_no_data(r, specs[r.metric]) for r in results]
+    with_data = [
+        r
+        for r in results
+        if r.classification is not Classification.NODATA or r.reason.startswith(_OWN)
+    ]
+    missing = [r.metric for r in results if r not in with_data]
     critical_missing = [n for n in missing if specs[n].critical]
     critical_failed = [r.metric for r in with_data if r.failed and specs[r.metric].critical]
     if critical_failed:

@@ -152,6 +152,7 @@ class Canary(Strategy, Retention):
                 canary,
                 outcome=analysis.outcome.value,
                 score=analysis.score,
+                results=[r.model_dump(mode="json") for r in analysis.results],
             )
             run.state.outcome = analysis.outcome.value
             if analysis.outcome is Outcome.FAIL:
