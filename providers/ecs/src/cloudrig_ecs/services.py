@@ -52,6 +52,7 @@ from cloudrig_ecs.traffic import ListenerWeights
 HEALTH_CHECKED = "cloudrig:health-checked"
 ARTIFACT = "cloudrig:artifact"
 _SNAPSHOT = ("services",)
+_UNREGISTERED = frozenset({"PROVISIONING", "PENDING"})
 
 
 def lbs_of(service: dict[str, Any]) -> list[tuple[str, str]]:
@@ -81,6 +82,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         clock: Clock,
     ) -> None:
         self._clock = clock
+        self._born: dict[tuple[str, str], float] = {}  # services this process created: when
         self._factory = factory
         self.cluster = cluster
         self._regions = regions
@@ -149,6 +151,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         cache rather than describe it again. Tasks and targets come from the service's tasks:
         while it counts none running or pending (as a new service does), there are none."""
         name, ecs = service["serviceName"], self.ecs(region)
+        self._born[(region, name)] = self._clock.monotonic()
         self.changed(region, name)
         if not service.get("tags"):  # AWS answers with the tags it was given; moto may not
             service = service | {"tags": meta.as_list(tags)}
@@ -199,21 +202,28 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         return any(self._weights.read(region, lb).get(arn, 0) > 0 for lb, arn in behind)
 
     def instances(self, region: str, service: dict[str, Any]) -> tuple[Instance, ...]:
+        """The service's tasks with their health. Target health is read only when a task may
+        be registered: tasks still PROVISIONING or PENDING have no target (ECS registers them
+        while ACTIVATING), so a poll of a service that is only starting reads none."""
         tags = meta.as_dict(service.get("tags"))
+        tasks = self.tasks(region, service["serviceName"])
         targets: dict[str, dict[str, str]] = {}
+        registered = any(t.get("lastStatus") not in _UNREGISTERED for t in tasks)
         for lb, arn in lbs_of(service):
             elb = self._lbs.elb(region)
-            described = elb.read(
-                ("target-health", arn),
-                lambda lb=lb, arn=arn, elb=elb: elb.call(
-                    "describe_target_health", resource=lb, TargetGroupArn=arn
-                )["TargetHealthDescriptions"],
+            described = (
+                elb.read(
+                    ("target-health", arn),
+                    lambda lb=lb, arn=arn, elb=elb: elb.call(
+                        "describe_target_health", resource=lb, TargetGroupArn=arn
+                    )["TargetHealthDescriptions"],
+                )
+                if registered
+                else []
             )
             targets[lb] = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in described}
         checked = tags.get(HEALTH_CHECKED) == "true"
-        return tuple(
-            instance(t, checked, targets) for t in self.tasks(region, service["serviceName"])
-        )
+        return tuple(instance(t, checked, targets) for t in tasks)
 
     def group(self, region: str, service: dict[str, Any]) -> ServerGroup:
         tags = meta.as_dict(service.get("tags"))
@@ -295,7 +305,12 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             clock=self._clock,
             read=read,
             stopped=lambda: self.tasks(region, name, "STOPPED"),
+            age=self._age(region, name),
         )
+
+    def _age(self, region: str, name: str) -> float | None:
+        born = self._born.get((region, name))
+        return None if born is None else self._clock.monotonic() - born
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
         return self.instances(region, self.require(region, name))

@@ -69,12 +69,17 @@ def wait_for_health(
     clock: Clock,
     read: Callable[[], tuple[ServerGroup, dict[str, Any]]],
     stopped: Callable[[], list[dict[str, Any]]],
+    age: float | None = None,
 ) -> ServerGroup:
     """Poll ``read`` (the group and its service) until ``healthy`` instances are Up or
     ``timeout`` passes (the group as last seen); ``InvalidSpec`` naming the stopped tasks'
-    reasons as soon as ECS counts a failed task."""
+    reasons as soon as ECS counts a failed task. ``age``: seconds since this process created
+    the service, when it did: a service younger than the first poll interval is not read
+    before that interval has passed (its create just answered: no task of it runs yet)."""
     deadline = clock.monotonic() + timeout
     pause = FIRST_POLL
+    if age is not None and age < FIRST_POLL:
+        clock.sleep(max(0.0, min(FIRST_POLL - age, timeout)))
     while True:
         group, service = read()
         if ready(group) >= healthy:
