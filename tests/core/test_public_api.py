@@ -34,7 +34,7 @@ DOCUMENTED_PACKAGES = (
     "example_cloud",
 )
 # Names the docs mention that belong to the clouds or libraries, not to cloudrig.
-FOREIGN = {"AddToLoadBalancer", "SecretStr", "None", "MAJOR", "ClientToken", "README", "Throttling"}
+FOREIGN = {"AddToLoadBalancer", "SecretStr", "None", "MAJOR", "ClientToken", "README", "Throttling", "GetMetricData"}
 
 
 def public_callables() -> Iterator[tuple[str, Any]]:
