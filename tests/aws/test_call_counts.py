@@ -1,5 +1,5 @@
 """API economy, counted at the proxy (benchmarks/calls runs the same scenarios and records them):
-a red/black onto a cluster with one previous version stays within 15 requests (a hand-written
+a red/black onto a cluster with one previous version stays within 16 requests (14 warm) (a hand-written
 boto3 one makes 6; 3 of cloudrig's are the reads that carry the previous version's lifecycle
 hooks, scaling policies and scheduled actions over), every request was admitted by the limiter, and concurrent deployments in one
 process share their polls."""
@@ -41,11 +41,11 @@ def test_hand_written_baseline_makes_six_requests(run_scenario: Callable[[str], 
     }
 
 
-def test_red_black_within_fifteen_requests_all_admitted(
+def test_red_black_within_sixteen_requests_all_admitted(
     run_scenario: Callable[[str], Result],
 ) -> None:
     result = run_scenario("cloudrig-red-black")
-    assert result.total <= 15, result.by_operation
+    assert result.total <= 16, result.by_operation
     assert result.admitted == result.total, "the proxy forwarded exactly what the limiter admitted"
     for mutation in (
         "CreateLaunchTemplate",

@@ -5,7 +5,7 @@
   DescribeAutoScalingGroups, one DescribeTargetHealth, SuspendProcesses (AddToLoadBalancer) and
   DetachLoadBalancerTargetGroups of the old group: 6 requests;
 - ``cloudrig-red-black``: ``rig.deploy(spec, RedBlack())`` of a 2-instance group onto a cluster
-  with one previous version, through the AWS provider (budget: 15);
+  with one previous version, through the AWS provider (budget: 16);
 - ``cloudrig-red-black-concurrent-N``: N such deployments of N clusters in one process and
   region at once, with target health ``initial`` for a few seconds so every deployment polls;
   reported with the describes per deployment, against N=1 run the same way.
@@ -191,7 +191,7 @@ def scenarios(moto: Any) -> list[Scenario]:
             "aws",
             "rig.deploy(RedBlack) of a 2-instance group onto a cluster with one previous version",
             red_black,
-            budget=15,
+            budget=16,
         ),
         concurrent(moto, 1),
         concurrent(moto, 4),
