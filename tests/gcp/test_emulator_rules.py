@@ -270,3 +270,24 @@ def test_firewall_verdicts_follow_priority_and_the_implied_deny(gcp_compute: Any
                 "allowed": [{"I_p_protocol": "tcp", "ports": ["9-1"]}],
             },
         )
+
+
+def test_a_regional_passthrough_service_needs_no_named_port(gcp_compute: Any) -> None:
+    mig(gcp_compute)
+    gcp_compute.clock.advance(5)
+    check = health_check(gcp_compute, REGION)
+    regional = gcp_compute.client(compute_v1.RegionBackendServicesClient)
+    for name, scheme, protocol in (("nlb", "INTERNAL", "TCP"), ("alb", "INTERNAL_MANAGED", "HTTP")):
+        body = {
+            "name": name,
+            "protocol": protocol,
+            "load_balancing_scheme": scheme,
+            "health_checks": [check],
+            "backends": [{"group": GROUP}],
+        }
+        done(
+            gcp_compute,
+            regional.insert(project=PROJECT, region=REGION, backend_service_resource=body),
+        )
+    assert len(gcp_compute.receivers("nlb", region=REGION)) == 2
+    assert gcp_compute.receivers("alb", region=REGION) == [], "a proxy one needs its port name"

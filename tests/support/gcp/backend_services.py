@@ -13,7 +13,8 @@ patch/update must carry the current one (412 conditionNotMet when stale or missi
 BackendService reference says). getHealth reports per-VM HEALTHY/UNHEALTHY from the fleet's
 health controls (non-RUNNING VMs are UNHEALTHY): health checks probe an explicit port, so they
 pass whether or not the group has the named port. ``receivers`` is where traffic would go: only
-groups that carry the service's ``portName`` (HTTP-family protocols) get any.
+groups that carry the service's ``portName`` get any (proxy load balancers; a regional
+passthrough one, INTERNAL or EXTERNAL, needs none).
 ``iap.oauth2ClientSecret`` is input only: never answered (its ``oauth2ClientSecretSha256`` is), so
 a full ``update`` built from a ``get`` drops it, while a ``patch`` that leaves ``iap`` out keeps it.
 """
@@ -37,7 +38,8 @@ SCHEMES = {
     True: ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL", "INTERNAL_MANAGED"),
 }
 """Load-balancing schemes by scope (regional?): the backend services product table."""
-_PORT_NAME_PROTOCOLS = ("HTTP", "HTTPS", "HTTP2")
+_PASSTHROUGH = ("INTERNAL", "EXTERNAL")
+"""Regional schemes that pass packets through: no ``portName`` (the BackendService reference)."""
 
 
 class BackendServices:
@@ -201,7 +203,7 @@ class BackendServices:
 
     def receivers(self, service_link: str) -> list[str]:
         """Names of the VMs the service would send traffic to now: backends at a capacityScaler
-        above 0 whose group carries the service's named port (HTTP-family protocols route by
+        above 0 whose group carries the service's named port (proxy load balancers route by
         ``portName``; without it the group gets nothing), RUNNING and HEALTHY."""
         service = self.store.get(service_link, compute_v1.BackendService)
         out: list[str] = []
@@ -209,9 +211,10 @@ class BackendServices:
             if backend.capacity_scaler <= 0:
                 continue
             manager = self.groups.manager_of(backend.group)
-            if service.protocol in _PORT_NAME_PROTOCOLS and service.port_name not in {
-                p.name for p in manager.named_ports
-            }:
+            passthrough = "/regions/" in service_link and (
+                service.load_balancing_scheme in _PASSTHROUGH
+            )
+            if not passthrough and service.port_name not in {p.name for p in manager.named_ports}:
                 continue
             out.extend(
                 vm.name

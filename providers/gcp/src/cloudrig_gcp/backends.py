@@ -34,8 +34,15 @@ from cloudrig_gcp.transport import SERVICE
 
 _SNAPSHOT = "cloudrig-backend-services"
 FINGERPRINT_ATTEMPTS = 4
-PORT_NAME_PROTOCOLS = frozenset({"HTTP", "HTTPS", "HTTP2"})
-"""Protocols whose backend services reach a group through its named port (``portName``)."""
+PASSTHROUGH_SCHEMES = frozenset({"INTERNAL", "EXTERNAL"})
+"""Schemes of regional backend services that pass packets through (no ``portName``)."""
+
+
+def routes_by_port_name(service: Any, regional: bool) -> bool:
+    """Whether ``service`` reaches its groups through the port its ``portName`` names: every
+    proxy load balancer does; a regional passthrough one (INTERNAL, EXTERNAL) does not."""
+    passthrough = regional and service.load_balancing_scheme in PASSTHROUGH_SCHEMES
+    return bool(service.port_name) and not passthrough
 
 
 def _compute() -> Any:

@@ -1,7 +1,7 @@
 """Creating a server group: a regional instance template, then a regional MIG, same name, then
 the instance group's named ports, then its place in each load balancer's backend service.
 
-Named ports: an HTTP-family backend service sends traffic to the port its ``portName`` names on
+Named ports: a proxy backend service sends traffic to the port its ``portName`` names on
 each backend instance group, so a group without it receives nothing while its health checks (on
 an explicit port) look green. Each load balancer's service is read first (global, else regional:
 where it is goes into the facts), the ports it names are set on the new group
@@ -28,7 +28,7 @@ from cloudrig import Conflict, InvalidSpec, NotFound, ServerGroup
 from cloudrig.provider import CreateServerGroup
 from cloudrig_gcp import metadata
 from cloudrig_gcp.autoscalers import Policy, needs_bounds
-from cloudrig_gcp.backends import PORT_NAME_PROTOCOLS, Read, ServiceRef
+from cloudrig_gcp.backends import Read, ServiceRef, routes_by_port_name
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.naming import group_tag, security_group_tag
 from cloudrig_gcp.settings import GcpServerGroupSettings
@@ -336,9 +336,9 @@ def named_ports(services: dict[str, tuple[ServiceRef, Read]]) -> dict[str, int]:
     from cloudrig_gcp.load_balancers import target_port
 
     out: dict[str, int] = {}
-    for lb, (_, read) in services.items():
+    for lb, (ref, read) in services.items():
         service = read.service
-        if service.protocol not in PORT_NAME_PROTOCOLS or not service.port_name:
+        if not routes_by_port_name(service, ref.region is not None):
             continue
         port = target_port(service)
         if port is None:
