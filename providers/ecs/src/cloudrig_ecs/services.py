@@ -44,22 +44,13 @@ from cloudrig_ecs import metadata as meta
 from cloudrig_ecs import waiting
 from cloudrig_ecs.autoscaling import Autoscaling
 from cloudrig_ecs.create import ServiceCreation
-from cloudrig_ecs.health import instance
 from cloudrig_ecs.load_balancers import EcsLoadBalancers
 from cloudrig_ecs.settings import EcsServiceSettings
+from cloudrig_ecs.tasks import HEALTH_CHECKED, ServiceTasks, lbs_of
 from cloudrig_ecs.traffic import ListenerWeights
 
-HEALTH_CHECKED = "cloudrig:health-checked"
 ARTIFACT = "cloudrig:artifact"
 _SNAPSHOT = ("services",)
-_UNREGISTERED = frozenset({"PROVISIONING", "PENDING"})
-
-
-def lbs_of(service: dict[str, Any]) -> list[tuple[str, str]]:
-    """(load balancer name, the group's target group ARN) for each of its load balancers."""
-    names = meta.names(meta.as_dict(service.get("tags")), meta.LBS)
-    arns = [lb["targetGroupArn"] for lb in service.get("loadBalancers", [])]
-    return list(zip(names, arns, strict=False))
 
 
 def _equal(arns: list[str]) -> dict[str, int]:
@@ -90,6 +81,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         self._weights = weights
         self._autoscaling = autoscaling
         self._creation = creation
+        self._tasks = ServiceTasks(factory, cluster, load_balancers)
         self._account = factory.account
 
     def ecs(self, region: str) -> Any:
@@ -168,62 +160,11 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             raise NotFound(f"server group {name} not found", resource=name)
         return service
 
-    def tasks(self, region: str, name: str, status: str = "RUNNING") -> list[dict[str, Any]]:
-        """The service's tasks of desired status ``status`` (live ones by default; ``STOPPED``
-        for those that stopped), through the limiter's short read cache."""
-        ecs = self.ecs(region)
-
-        def load() -> list[dict[str, Any]]:
-            arns = ecs.pages(
-                "list_tasks",
-                "taskArns",
-                cluster=self.cluster,
-                serviceName=name,
-                **({} if status == "RUNNING" else {"desiredStatus": status}),
-            )
-            found: list[dict[str, Any]] = []
-            for start in range(0, len(arns), 100):  # DescribeTasks takes 100
-                found += ecs.call(
-                    "describe_tasks",
-                    resource=name,
-                    cluster=self.cluster,
-                    tasks=arns[start : start + 100],
-                )["tasks"]
-            return found
-
-        key = ("tasks", name) if status == "RUNNING" else ("tasks", name, status)
-        tasks: list[dict[str, Any]] = ecs.read(key, load)
-        return tasks
-
     def enabled(self, region: str, service: dict[str, Any]) -> bool:
         behind = lbs_of(service)
         if not behind:
             return meta.as_dict(service.get("tags")).get(meta.ENABLED, "true") == "true"
         return any(self._weights.read(region, lb).get(arn, 0) > 0 for lb, arn in behind)
-
-    def instances(self, region: str, service: dict[str, Any]) -> tuple[Instance, ...]:
-        """The service's tasks with their health. Target health is read only when a task may
-        be registered: tasks still PROVISIONING or PENDING have no target (ECS registers them
-        while ACTIVATING), so a poll of a service that is only starting reads none."""
-        tags = meta.as_dict(service.get("tags"))
-        tasks = self.tasks(region, service["serviceName"])
-        targets: dict[str, dict[str, str]] = {}
-        registered = any(t.get("lastStatus") not in _UNREGISTERED for t in tasks)
-        for lb, arn in lbs_of(service):
-            elb = self._lbs.elb(region)
-            described = (
-                elb.read(
-                    ("target-health", arn),
-                    lambda lb=lb, arn=arn, elb=elb: elb.call(
-                        "describe_target_health", resource=lb, TargetGroupArn=arn
-                    )["TargetHealthDescriptions"],
-                )
-                if registered
-                else []
-            )
-            targets[lb] = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in described}
-        checked = tags.get(HEALTH_CHECKED) == "true"
-        return tuple(instance(t, checked, targets) for t in tasks)
 
     def group(self, region: str, service: dict[str, Any]) -> ServerGroup:
         tags = meta.as_dict(service.get("tags"))
@@ -237,7 +178,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             account=self._account,
             region=region,
             capacity=meta.read_capacity(tags, int(service.get("desiredCount", 0))),
-            instances=self.instances(region, service),
+            instances=self._tasks.instances(region, service),
             enabled=self.enabled(region, service),
             created_at=created if isinstance(created, datetime) else None,
             artifact=tags.get(ARTIFACT),
@@ -304,7 +245,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             timeout=timeout,
             clock=self._clock,
             read=read,
-            stopped=lambda: self.tasks(region, name, "STOPPED"),
+            stopped=lambda: self._tasks.read(region, name, "STOPPED"),
             age=self._age(region, name),
         )
 
@@ -313,7 +254,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         return None if born is None else self._clock.monotonic() - born
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
-        return self.instances(region, self.require(region, name))
+        return self._tasks.instances(region, self.require(region, name))
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
         found = meta.read_metadata(meta.as_dict(self.require(region, name).get("tags")))

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from cloudrig import InvalidSpec, TrafficWeights
 from cloudrig.provider import Traffic
 from cloudrig_ecs.autoscaling import Autoscaling
-from cloudrig_ecs.services import EcsServices, lbs_of
+from cloudrig_ecs.services import EcsServices
+from cloudrig_ecs.tasks import lbs_of
 from cloudrig_ecs.traffic import ListenerWeights
 
 
