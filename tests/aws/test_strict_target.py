@@ -239,3 +239,36 @@ def test_java_patterns_translated() -> None:
     assert r"\U00010000-\U0010ffff" in pattern
     assert java_pattern(r"^[\w+=,.@-]+$") == r"^[a-zA-Z0-9_+=,.@-]+$"
     assert java_pattern(r"\w+") == "[a-zA-Z0-9_]+"
+
+
+def test_the_providers_clients_are_checked(make_aws_provider: Any, strict_aws: Any) -> None:
+    """Clients built by the provider's factory carry the checks: a refusal is a cloudrig error."""
+    from cloudrig import InvalidSpec
+
+    elb = make_aws_provider().clients.client("elbv2", "us-east-1")
+    with pytest.raises(InvalidSpec, match="Port breaks range max 65535"):
+        elb.call("create_target_group", Name="t", Protocol="HTTP", Port=70000, VpcId="vpc-1")
+    assert [v.member for v in strict_aws.take()] == ["Port"]
+
+
+def test_a_swallowed_refusal_still_fails_the_test(pytester: pytest.Pytester) -> None:
+    """Code that catches the refusal and carries on does not make the test pass."""
+    pytester.makeconftest("pytest_plugins = ['support.aws']")
+    pytester.makepyfile(
+        """
+        import boto3
+
+        def test_swallows(strict_aws):
+            client = boto3.client(
+                "elbv2", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                aws_access_key_id="x", aws_secret_access_key="y",
+            )
+            try:
+                client.create_target_group(Name="t", Port=70000)
+            except Exception:
+                pass
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*CreateTargetGroup: Port breaks range max 65535*"])
