@@ -168,6 +168,11 @@ class DeploymentActivities:
         record = run.record
         try:
             if resumed:
+                run.emit(
+                    EventKind.RESUMED,
+                    f"resuming deployment {record.id} at step {record.step} "
+                    f"({record.step_name or 'start'}), attempt {activity.info().attempt}",
+                )
                 with fresh_reads():
                     run.begin("resume")
                     run.complete_pending()

@@ -102,11 +102,16 @@ class DeploymentWorkflow:
     @workflow.query
     def progress(self) -> dict[str, Any]:
         record = self._record
+        status, step = record.get("status", "running"), record.get("step", 0)
+        steps = ((record.get("state") or {}).get("plan") or {}).get("steps") or []
+        name = record.get("step_name", "")
+        if status == "running" and step < len(steps):
+            name = steps[step]  # the step being run (the record says the last one started)
         return {
             "id": record.get("id"),
-            "status": record.get("status", "running"),
-            "step": record.get("step", 0),
-            "step_name": record.get("step_name", ""),
+            "status": status,
+            "step": step,
+            "step_name": name,
             "error": record.get("error"),
             "gate": self._gate,
         }
