@@ -15,10 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudrig import InvalidSpec, LoadBalancerSpec, Moniker, SecurityGroupSpec
+from cloudrig import InvalidSpec, Moniker
 from cloudrig.strategies import RedBlack
 from cloudrig_aws import tag_values
-from support.aws.ecs_tag_alphabet import refusals, refused_value, tags_sent
+from support.aws.ecs_tag_alphabet import (
+    LOAD_BALANCERS,
+    SECURITY_GROUPS,
+    assert_all_accepted,
+    refused_value,
+    upsert_nasty_neighbours,
+)
 
 from .conftest import ACCOUNT, ECS, IMAGE_V1, IMAGE_V2, REGION
 
@@ -83,21 +89,15 @@ def test_red_black_behind_two_lbs_with_two_sgs_and_any_moniker_sends_only_accept
     rig: Any, moto_aws: Any
 ) -> None:
     account = rig.account(ACCOUNT)
-    lbs = ("web", "api & co #1")
-    sgs = ("front, door", "back's 😀")
-    for lb in lbs:
-        account.upsert_load_balancer(LoadBalancerSpec(name=lb, account=ACCOUNT, region=REGION))
-    for sg in sgs:
-        account.upsert_security_group(SecurityGroupSpec(name=sg, account=ACCOUNT, region=REGION))
+    lbs, sgs = LOAD_BALANCERS, SECURITY_GROUPS
+    upsert_nasty_neighbours(account, ACCOUNT, REGION)
     moniker = Moniker(app=NASTY, stack="prod!", detail="a=1f600_b")
     for image in (IMAGE_V1, IMAGE_V2):
         spec = ECS.spec(REGION, image).model_copy(
             update={"moniker": moniker, "load_balancers": lbs, "security_groups": sgs}
         )
         rig.deploy(spec, RedBlack()).raise_for_status()
-    sent = moto_aws.requests()
-    assert {s for s, _, _ in tags_sent(sent)} == {"ecs", "elbv2"}, "the check saw the tags"
-    assert refusals(sent) == []
+    assert_all_accepted(moto_aws.requests(), {"ecs", "elbv2"})
     groups = rig.cluster(ACCOUNT, moniker.cluster, REGION).server_groups
     assert len(groups) == 2
     for group in groups:

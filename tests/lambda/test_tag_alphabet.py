@@ -11,9 +11,14 @@ from typing import Any
 
 import pytest
 
-from cloudrig import InvalidSpec, LoadBalancerSpec, Moniker, SecurityGroupSpec
+from cloudrig import InvalidSpec, Moniker
 from cloudrig.strategies import RedBlack
-from support.aws.ecs_tag_alphabet import refusals, tags_sent
+from support.aws.ecs_tag_alphabet import (
+    LOAD_BALANCERS,
+    SECURITY_GROUPS,
+    assert_all_accepted,
+    upsert_nasty_neighbours,
+)
 
 from .conftest import ACCOUNT, LAMBDA, REGION, V1, V2, LambdaEndpoint, spec
 
@@ -31,12 +36,8 @@ def test_red_black_with_lists_payload_and_any_moniker_sends_only_accepted_tags(
     rig: Any, moto_aws: Any, lambda_role: str, code_zip: Any
 ) -> None:
     account = rig.account(ACCOUNT)
-    lbs = ("web", "api & co #1")
-    sgs = ("front, door", "back's 😀")
-    for lb in lbs:
-        account.upsert_load_balancer(LoadBalancerSpec(name=lb, account=ACCOUNT, region=REGION))
-    for sg in sgs:
-        account.upsert_security_group(SecurityGroupSpec(name=sg, account=ACCOUNT, region=REGION))
+    lbs, sgs = LOAD_BALANCERS, SECURITY_GROUPS
+    upsert_nasty_neighbours(account, ACCOUNT, REGION)
     subnet = moto_aws.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
     moniker = Moniker(app=NASTY, stack="prod!")
     payload = {"probe": "a, b & c!", "n": [1, 2]}
@@ -46,9 +47,7 @@ def test_red_black_with_lists_payload_and_any_moniker_sends_only_accepted_tags(
             update={"moniker": moniker, "load_balancers": lbs, "security_groups": sgs}
         )
         rig.deploy(made, RedBlack()).raise_for_status()
-    sent = moto_aws.requests()
-    assert {s for s, _, _ in tags_sent(sent)} == {"lambda", "elbv2"}, "the check saw the tags"
-    assert refusals(sent) == []
+    assert_all_accepted(moto_aws.requests(), {"lambda", "elbv2"})
     groups = rig.cluster(ACCOUNT, moniker.cluster, REGION).server_groups
     assert len(groups) == 2
     for group in groups:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from functools import cache
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import botocore.session
@@ -78,3 +79,25 @@ def tags_sent(requests: Iterable[Request]) -> list[tuple[str, str, str]]:
 def refusals(requests: Iterable[Request]) -> list[str]:
     """What AWS would refuse among the tags of ``requests`` (empty: all accepted)."""
     return [bad for s, k, v in tags_sent(requests) if (bad := _bad(s, k, v)) is not None]
+
+
+# -- what both providers' tag tests deploy behind ------------------------------------------------
+LOAD_BALANCERS = ("web", "api & co #1")
+SECURITY_GROUPS = ("front, door", "back's 😀")
+
+
+def upsert_nasty_neighbours(account: Any, name: str, region: str) -> None:
+    """Two load balancers and two security groups whose names ECS, ELBv2 and Lambda tags cannot
+    hold as they are (``LOAD_BALANCERS``, ``SECURITY_GROUPS``), through the account ``name``."""
+    from cloudrig import LoadBalancerSpec, SecurityGroupSpec
+
+    for lb in LOAD_BALANCERS:
+        account.upsert_load_balancer(LoadBalancerSpec(name=lb, account=name, region=region))
+    for sg in SECURITY_GROUPS:
+        account.upsert_security_group(SecurityGroupSpec(name=sg, account=name, region=region))
+
+
+def assert_all_accepted(requests: list[Request], services: set[str]) -> None:
+    """The requests carried tags of exactly ``services``, and AWS would refuse none of them."""
+    assert {s for s, _, _ in tags_sent(requests)} == services, "the check saw the tags"
+    assert refusals(requests) == []
