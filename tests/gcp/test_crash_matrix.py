@@ -88,7 +88,7 @@ SCENARIOS: dict[str, tuple[list[Go], Go]] = {
     "rollback": ([deploy(IMAGE_V1), deploy(IMAGE_V2)], rollback()),
 }
 
-KILL_POINTS = {"red-black": 36, "rollback": 21}
+KILL_POINTS = {"red-black": 36, "rollback": 23}
 """At least the requests of each uncrashed operation (measured: see tests/README.md; health polls
 make it vary by a few): ``test_the_kill_points_cover_every_request`` fails when a run outgrows
 them. A k past the end of the run crashes nothing and checks a plain run."""

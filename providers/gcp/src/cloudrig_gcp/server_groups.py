@@ -125,7 +125,10 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
 
     # -- mutations -------------------------------------------------------------------------------
     def resize(self, region: str, name: str, capacity: Capacity) -> None:
-        """The group's size, then its recorded bounds (the autoscaler in mode OFF)."""
+        """The group's size, then its autoscaler's bounds (its policy, from the facts, only
+        matters when the autoscaler must be made again)."""
+        # Read before the resize: the listing read moments ago serves it (the facts never change).
+        facts = metadata.parse(self.describe(region, name).description)
         try:
             self.clients.mutate(
                 _compute().RegionInstanceGroupManagersClient,
@@ -137,7 +140,6 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
             )
         finally:
             self.invalidate(region)
-        facts = metadata.parse(self.describe(region, name).description)
         self.autoscalers.apply(region, name, capacity, policy=facts.autoscaling if facts else None)
 
     def enable(self, region: str, name: str) -> None:
