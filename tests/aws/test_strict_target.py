@@ -106,6 +106,30 @@ def test_documented_request_rules(moto_aws: Any, strict_aws: Any) -> None:
         DefaultActions=[six],
     )
     assert "at most 5 target groups per forward action" in message
+    heavy = {
+        "Type": "forward",
+        "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tgs[0], "Weight": 1000}]},
+    }
+    _, message = refused(
+        strict_aws,
+        elb.create_listener,
+        LoadBalancerArn=lb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[heavy],
+    )
+    assert "TargetGroups[0].Weight breaks range 0..999" in message
+    _, message = refused(
+        strict_aws,
+        moto_aws.client("autoscaling").create_auto_scaling_group,
+        AutoScalingGroupName="g",
+        LaunchTemplate={"LaunchTemplateName": "tmpl"},
+        MixedInstancesPolicy={"LaunchTemplate": {}},
+        MinSize=2,
+        MaxSize=1,
+    )
+    assert "exactly one of LaunchConfigurationName" in message
+    assert "MinSize breaks MinSize <= MaxSize" in message
     _, message = refused(
         strict_aws,
         ec2.create_launch_template,

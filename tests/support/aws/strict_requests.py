@@ -61,6 +61,11 @@ def _forward(path: str, action: dict[str, Any]) -> Found:
             f"at most {MAX_FORWARD_TARGET_GROUPS} target groups per forward action",
             f"{len(config)}",
         )
+    for i, target in enumerate(config):
+        weight = target.get("Weight")
+        if weight is not None and not 0 <= weight <= MAX_WEIGHT:
+            member = f"{path}.ForwardConfig.TargetGroups[{i}].Weight"
+            yield member, f"range 0..{MAX_WEIGHT}", str(weight)
     single = action.get("TargetGroupArn")
     if single and config and {t.get("TargetGroupArn") for t in config} != {single}:
         yield (
@@ -102,6 +107,32 @@ def _rule(params: dict[str, Any]) -> Found:
     yield from _actions(params, "Actions")
 
 
+_INSTANCE_SOURCES = (
+    "LaunchConfigurationName",
+    "LaunchTemplate",
+    "MixedInstancesPolicy",
+    "InstanceId",
+)
+
+
+def _create_auto_scaling_group(params: dict[str, Any]) -> Found:
+    yield from _tags("Tags", params.get("Tags"))
+    given = [k for k in _INSTANCE_SOURCES if params.get(k) is not None]
+    if len(given) != 1:
+        yield (
+            "+".join(given) or "LaunchTemplate",
+            "exactly one of LaunchConfigurationName, LaunchTemplate, MixedInstancesPolicy, "
+            "InstanceId",
+            "",
+        )
+    low, high = params.get("MinSize"), params.get("MaxSize")
+    desired = params.get("DesiredCapacity")
+    if low is not None and high is not None and low > high:
+        yield "MinSize", "MinSize <= MaxSize", f"{low} > {high}"
+    if desired is not None and low is not None and high is not None and not low <= desired <= high:
+        yield "DesiredCapacity", "MinSize <= DesiredCapacity <= MaxSize", str(desired)
+
+
 def _tags_only(params: dict[str, Any]) -> Found:
     yield from _tags("Tags", params.get("Tags"))
 
@@ -113,7 +144,7 @@ def _create_security_group(params: dict[str, Any]) -> Found:
 RULES: dict[tuple[str, str], Rule] = {
     ("ec2", "CreateLaunchTemplate"): _create_launch_template,
     ("ec2", "CreateSecurityGroup"): _create_security_group,
-    ("autoscaling", "CreateAutoScalingGroup"): _tags_only,
+    ("autoscaling", "CreateAutoScalingGroup"): _create_auto_scaling_group,
     ("autoscaling", "CreateOrUpdateTags"): _tags_only,
     ("elbv2", "CreateLoadBalancer"): _tags_only,
     ("elbv2", "CreateTargetGroup"): _tags_only,
