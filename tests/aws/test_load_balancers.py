@@ -145,3 +145,21 @@ def test_second_upsert_changes_nothing(provider: Any, moto_aws: Any) -> None:
     provider.load_balancers.upsert(spec, AwsLoadBalancerSettings())
     tg = moto_aws.client("elbv2").describe_target_groups(Names=["web"])["TargetGroups"][0]
     assert tg["HealthCheckPath"] == "/ready"
+
+
+def test_security_groups_are_per_vpc(provider: Any, moto_aws: Any) -> None:
+    """A group name is unique per VPC only: an upsert in another VPC creates its own group
+    instead of adopting the default VPC's, and a lookup that cannot tell them apart refuses."""
+    from cloudrig import Conflict
+
+    ec2 = moto_aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    spec = SecurityGroupSpec(name="app", account="aws-test", region=REGION)
+    default = provider.security_groups.upsert(spec, AwsSecurityGroupSettings())
+    ours = provider.security_groups.upsert(spec, AwsSecurityGroupSettings(vpc_id=vpc))
+    assert ours.id != default.id
+    found = ec2.describe_security_groups(GroupIds=[ours.id])["SecurityGroups"][0]
+    assert found["VpcId"] == vpc
+    assert provider.security_groups.upsert(spec, AwsSecurityGroupSettings(vpc_id=vpc)).id == ours.id
+    with pytest.raises(Conflict, match="several VPCs"):
+        provider.security_groups.get(REGION, "app")

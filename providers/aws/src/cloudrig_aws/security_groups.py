@@ -53,6 +53,18 @@ class AwsSecurityGroups(SecurityGroups[AwsSecurityGroupSettings]):
         found = self._ec2(region).call(
             "describe_security_groups", resource=aws_name, Filters=filters
         )["SecurityGroups"]
+        if len(found) > 1:  # no VPC given and the name is in several: the one cloudrig made
+            ours = [g for g in found if _tagged(g) in (name, aws_name)]
+            if len(ours) != 1:
+                vpcs = ", ".join(sorted(g.get("VpcId", "?") for g in found))
+                raise Conflict(
+                    f"security group {aws_name!r} exists in several VPCs ({vpcs}) of {region}; "
+                    "cloudrig will not pick one",
+                    provider="aws",
+                    account=self._account,
+                    resource=aws_name,
+                )
+            found = ours
         return found[0] if found else None
 
     def _vpc(self, region: str, settings: AwsSecurityGroupSettings) -> str:
@@ -201,6 +213,11 @@ class AwsSecurityGroups(SecurityGroups[AwsSecurityGroupSettings]):
             description=group.get("Description", ""),
             ingress=tuple(rules),
         )
+
+
+def _tagged(group: dict[str, Any]) -> str | None:
+    """The original name cloudrig wrote on the group (tag ``cloudrig:name``)."""
+    return next((t["Value"] for t in group.get("Tags", []) if t["Key"] == "cloudrig:name"), None)
 
 
 def _perms(permissions: Iterable[dict[str, Any]]) -> set[Perm]:
