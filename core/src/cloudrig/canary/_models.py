@@ -66,6 +66,9 @@ class MetricSamples(BaseModel):
 
     canary: tuple[float, ...] = ()
     baseline: tuple[float, ...] = ()
+    source: str | None = None
+    """The configured metric source that answered; a metric naming a source takes only its
+    source's answer (a hook's answer for it is ignored)."""
 
 
 class MetricsRequest(BaseModel):

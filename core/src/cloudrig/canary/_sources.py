@@ -165,4 +165,5 @@ class ConfiguredMetrics:
         return MetricSamples(
             canary=source.samples(canary.substitute(query), canary, start, end),
             baseline=source.samples(baseline.substitute(query), baseline, start, end),
+            source=source_name,
         )

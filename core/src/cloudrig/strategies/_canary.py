@@ -169,9 +169,12 @@ class Canary(Strategy, Retention):
         except Exception as exc:  # a metrics outage is "no data", decided by the no-data policy
             run.emit(EventKind.NOTE, f"metrics unavailable: {type(exc).__name__}: {exc}")
             answers = []
+        sources = {m.name: m.source for m in self.metrics}
         for answer in answers or ():
-            for metric, samples in (answer or {}).items():
-                data[metric] = MetricSamples.model_validate(samples)
+            for metric, raw in (answer or {}).items():
+                samples = MetricSamples.model_validate(raw)
+                if sources.get(metric) is None or samples.source == sources[metric]:
+                    data[metric] = samples  # a metric naming a source takes only its answer
         judge_request = JudgeRequest(
             metrics=self.metrics,
             data=data,
