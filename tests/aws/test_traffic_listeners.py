@@ -147,6 +147,12 @@ def test_https_listener_carries_its_certificate(
     listener = listeners(moto_aws, "secure")[443]
     assert listener["Protocol"] == "HTTPS"
     assert [c["CertificateArn"] for c in listener["Certificates"]] == [certificate]
+    renewed = moto_aws.client("acm").request_certificate(DomainName="shop.example.com")[
+        "CertificateArn"
+    ]
+    provider.load_balancers.upsert(spec, AwsLoadBalancerSettings(certificate_arn=renewed))
+    listener = listeners(moto_aws, "secure")[443]
+    assert [c["CertificateArn"] for c in listener["Certificates"]] == [renewed]
 
 
 def test_group_behind_two_load_balancers_splits_and_destroy_deletes_its_target_groups(

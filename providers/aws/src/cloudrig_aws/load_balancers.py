@@ -97,6 +97,14 @@ class AwsLoadBalancers(LoadBalancers[AwsLoadBalancerSettings]):
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}],
                 **secure,
             )
+        elif secure and (
+            [c["CertificateArn"] for c in listener.get("Certificates", [])][:1]
+            != [settings.certificate_arn]
+            or (settings.ssl_policy and listener.get("SslPolicy") != settings.ssl_policy)
+        ):  # a new certificate (a renewal) or policy; the actions are left alone
+            elb.call(
+                "modify_listener", resource=name, ListenerArn=listener["ListenerArn"], **secure
+            )
         self._tgs.forget(region, name)  # LoadBalancerArns changed: read it again when needed
         return LoadBalancer(
             name=name,
