@@ -7,8 +7,9 @@ invalidates it, and decision reads (enable, disable, destroy, create's conflict 
 
 Enable/disable (the Clouddriver way, docs/architecture.md §4): a disabled group is detached from
 its load balancers' target groups (its targets deregister and drain; instances keep running) and
-has ``AddToLoadBalancer`` suspended so scaling cannot put instances back into traffic; enable
-resumes it and attaches again. ``enabled`` is read back from the attachment (``traffic.is_enabled``:
+has ``AddToLoadBalancer``, ``AlarmNotification`` and ``ScheduledActions`` suspended
+(``traffic.DISABLE_SUSPENDS``): scaling cannot put instances back into traffic, and inherited
+scaling policies and scheduled actions do not resize it; enable resumes them and attaches again. ``enabled`` is read back from the attachment (``traffic.is_enabled``:
 the last call of both, so a worker killed between the two calls leaves a group that reads as it
 was, and the resumed deployment's same call finishes it). A disabled group can still be resized
 (scaled down after the strategy's delay). Both end any weighted split on the group's load

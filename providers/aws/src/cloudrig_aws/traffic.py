@@ -3,16 +3,20 @@
 Normally the groups of a cluster share their load balancer's target group and traffic follows
 their instances (``server_groups``): the split is read as each enabled group's share of the
 desired instances. ``set_weights`` with two or more groups above 0 switches the load
-balancer to an exact split: each named group gets a target group of its own (``w-…``, created
-from the shared one's settings and attached to its Auto Scaling group) and every listener of the
-load balancer forwards to those with the given weights (ALB: at most 5 target groups per forward
-action). After any ``set_weights`` the cluster's groups behind those load balancers are
-enabled exactly when their weight is above 0 (groups left out count as 0).
+balancer to an exact split: each named group gets a target group of its own per load balancer
+(``w-…``, created from that load balancer's shared one's settings and attached to its Auto
+Scaling group: a target group serves one load balancer) and the cluster's forward actions —
+listener defaults and rules whose target groups are all the cluster's, on the listeners the
+load balancer's settings select (``listeners``) — forward to those with the given weights (ALB:
+at most 5 target groups per forward action); redirects and other forwards are left alone.
+After any ``set_weights`` the cluster's groups behind those load balancers are enabled exactly
+when their weight is above 0 (groups left out count as 0).
 
 A split that gives one group everything — and any enable/disable of a group on a split load
-balancer — ends the split: the listeners forward to the shared target group again and the
-per-version ones are detached. Everything is decided from the one cached group listing; the
-listeners are read only while a split is active. Network load balancers forward to one target
+balancer — ends the split: the cluster's forwards go to the shared target group again and the
+per-version ones are detached (``server_groups.destroy`` deletes them with their group).
+Everything is decided from the one cached group listing; the listeners (and their rules) are
+read only while a split is active. Network load balancers forward to one target
 group per listener: they take only splits that give one group everything.
 """
 
