@@ -28,9 +28,7 @@ def test_demo_deploys_v001_then_v002_red_black() -> None:
     assert out.count("succeeded") >= 4, out  # two events + two status lines
     assert "traffic: shop-prod-v002 100%" in out
     table = out.rsplit("$ cloudrig cluster show", 1)[1]
-    rows = {
-        line.split("│")[1].strip(): line for line in table.splitlines() if "shop-prod-v0" in line
-    }
+    rows = {line.split()[0]: line for line in table.splitlines() if "shop-prod-v0" in line}
     assert "disabled" in rows["shop-prod-v001"]
     assert "enabled" in rows["shop-prod-v002"]
     assert "disabled" not in rows["shop-prod-v002"]
