@@ -323,3 +323,32 @@ def test_inherit_scaling_false_starts_bare(
     provider.server_groups.create(v2)
     found = asg.describe_scheduled_actions(AutoScalingGroupName=v2.name)
     assert found["ScheduledUpdateGroupActions"] == []
+
+
+def test_a_create_sent_again_after_a_crash_finishes_inheriting(
+    make_aws_provider: Callable[..., Any], moto_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between CreateAutoScalingGroup and the copy: the create sent again on resume finds
+    its group and copies the previous version's scaling then."""
+    from cloudrig_aws import carry_over
+
+    provider = make_aws_provider()
+    v1 = create_request("again", sequence=1)
+    provider.server_groups.create(v1)
+    asg = moto_aws.client("autoscaling")
+    asg.put_scheduled_update_group_action(
+        AutoScalingGroupName=v1.name, ScheduledActionName="night", Recurrence="0 22 * * *"
+    )
+    copy = carry_over.copy_scaling
+
+    def crash(*args: Any) -> None:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(carry_over, "copy_scaling", crash)
+    v2 = create_request("again", sequence=2)
+    with pytest.raises(RuntimeError):
+        provider.server_groups.create(v2)
+    monkeypatch.setattr(carry_over, "copy_scaling", copy)
+    provider.server_groups.create(v2)
+    found = asg.describe_scheduled_actions(AutoScalingGroupName=v2.name)
+    assert [a["ScheduledActionName"] for a in found["ScheduledUpdateGroupActions"]] == ["night"]

@@ -121,13 +121,16 @@ class Launcher:
         except Conflict:
             existing = self._existing(request)
             if existing is not None:
+                # A create sent again after a crash: the group is there, its inherited scaling
+                # may not be (puts overwrite by name, so copying again is harmless).
+                previous = self._previous(request)
+                if previous:
+                    carry_over.copy_scaling(
+                        self._factory.client("autoscaling", region), previous, name
+                    )
                 return existing
         asg = self._factory.client("autoscaling", region)
-        previous = (
-            carry_over.previous_version(self._groups.snapshot(region), request.metadata, name)
-            if settings.inherit_scaling
-            else None
-        )
+        previous = self._previous(request)
         hooks = carry_over.lifecycle_hooks(asg, previous) if previous else []
         arguments: dict[str, Any] = {
             "AutoScalingGroupName": name,
@@ -214,6 +217,13 @@ class Launcher:
             account=self._account,
             resource=request.name,
         )
+
+    def _previous(self, request: Request) -> str | None:
+        """The version this one inherits from (``carry_over``), unless told not to."""
+        if not request.settings.inherit_scaling:
+            return None
+        groups = self._groups.snapshot(request.spec.region)
+        return carry_over.previous_version(groups, request.metadata, request.name)
 
     def _create_group(
         self, request: Request, asg: AwsClient, arguments: dict[str, Any]
