@@ -177,6 +177,16 @@ class Rig:
             from cloudrig.strategies import RedBlack
 
             strategy = RedBlack()
+        routed: Deployment | None = self.registry.manager.hook.cloudrig_deploy(
+            rig=self,
+            spec=spec,
+            strategy=strategy,
+            on_event=on_event,
+            background=background,
+            idempotency_key=idempotency_key,
+        )
+        if routed is not None:  # another engine runs it (a ``cloudrig_deploy`` plugin)
+            return routed
         return self.deployer.deploy(
             spec,
             strategy,

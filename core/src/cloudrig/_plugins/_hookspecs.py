@@ -36,6 +36,14 @@ def cloudrig_authorize(
 # Typed loosely here so this module stays import-light; the types are named in the docstrings.
 
 
+@hookspec(firstresult=True)
+def cloudrig_deploy(
+    rig: Any, spec: Any, strategy: Any, on_event: Any, background: bool, idempotency_key: Any
+) -> Any:
+    """Run ``rig.deploy`` on another engine (cloudrig-temporal's workers, say): return its
+    ``cloudrig.engine.Deployment`` handle, or ``None`` to leave it to the embedded engine."""
+
+
 @hookspec
 def cloudrig_deployment_event(event: Any) -> None:
     """Observe every step of every deployment (a ``cloudrig.engine.DeploymentEvent``): started,

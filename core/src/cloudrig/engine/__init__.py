@@ -27,7 +27,6 @@ from cloudrig.engine._errors import (
     WaitTimeout,
 )
 from cloudrig.engine._executor import Plan, request_rollback, roll_back_after
-from cloudrig.engine._fingerprint import plan_print, request_fingerprint
 from cloudrig.engine._lease import Lease, NullLease
 from cloudrig.engine._plan import Step
 from cloudrig.engine._records import (
@@ -39,7 +38,6 @@ from cloudrig.engine._records import (
 )
 from cloudrig.engine._restore import restore
 from cloudrig.engine._run import Run
-from cloudrig.engine._snapshot import new_record
 from cloudrig.engine._sqlite import SqliteStateStore
 from cloudrig.engine._state import DeploymentState, GroupSnapshot, PendingOp, PlanPrint
 from cloudrig.engine._store import StateStore, open_store
@@ -79,11 +77,8 @@ __all__ = [
     "WaitTimeout",
     "healthy_target",
     "lease_key",
-    "new_record",
     "open_store",
     "parse_duration",
-    "plan_print",
-    "request_fingerprint",
     "request_rollback",
     "restore",
     "roll_back_after",

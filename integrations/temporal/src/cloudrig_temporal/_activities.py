@@ -32,12 +32,16 @@ from cloudrig.engine import (
     LeaseLost,
     NullLease,
     Run,
-    new_record,
-    plan_print,
-    request_fingerprint,
     request_rollback,
     roll_back_after,
 )
+
+# The snapshot and the plan's fingerprint are the embedded engine's own, so a deployment started
+# here has exactly the record one started by ``rig.deploy`` has (same reserved names, same plan
+# print); they are not public API because their signatures name ``Strategy``, which the engine's
+# public modules cannot import.
+from cloudrig.engine._fingerprint import plan_print, request_fingerprint
+from cloudrig.engine._snapshot import new_record
 from cloudrig.ratelimit import fresh_reads
 from cloudrig.strategies import Strategy
 from cloudrig_temporal._messages import DeployRequest, Progress, StepRequest
