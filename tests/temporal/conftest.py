@@ -5,6 +5,8 @@ starts a worker in this process (activities in threads), ``temporal`` is the dep
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -110,6 +112,46 @@ def temporal_worker(settings: Any) -> Iterator[Callable[[Any], InProcessWorker]]
     yield start
     for worker in started:
         worker.stop()
+
+
+def worker_config(settings: Any, moto: Any, folder: Path) -> Path:
+    """A worker's configuration file: the ``temporal`` section and the AWS account on moto."""
+    import yaml
+
+    config = folder / "worker.yaml"
+    account = {"provider": "aws", **AWS.settings, "endpoint_url": moto.url}
+    document = {
+        "temporal": settings.model_dump(mode="json"),
+        "accounts": {ACCOUNT: account},
+        "limits": dict(AWS.default_limits),
+    }
+    config.write_text(yaml.safe_dump(document))
+    return config
+
+
+@pytest.fixture
+def worker_process(
+    settings: Any, moto_aws: Any, aws_env: None, tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """``worker_process()``: ``cloudrig worker --config FILE`` in its own process, on this test's
+    queue, with the AWS account on moto; all killed at the end."""
+    config = worker_config(settings, moto_aws, tmp_path)
+    cli = Path(sys.executable).parent / "cloudrig"
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
+        process = subprocess.Popen(
+            [str(cli), "worker", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
 
 @pytest.fixture

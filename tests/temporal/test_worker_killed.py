@@ -6,57 +6,17 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from cloudrig.engine import EventKind
 from cloudrig.strategies import RedBlack
 from support.aws import Lifecycle
 
-from .conftest import ACCOUNT, AMI_V1, AMI_V2, AWS, cluster_state, serving, spec, wait_for
+from .conftest import AMI_V1, AMI_V2, cluster_state, serving, spec, wait_for
 
 pytestmark = [pytest.mark.moto, pytest.mark.slow]
-
-
-@pytest.fixture
-def worker_process(
-    settings: Any, moto_aws: Any, aws_env: None, tmp_path: Path
-) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """``worker_process()``: ``cloudrig worker --config FILE`` in its own process, on this test's
-    queue, with the AWS account on moto; all killed at the end."""
-    config = tmp_path / "worker.yaml"
-    account = {"provider": "aws", **AWS.settings, "endpoint_url": moto_aws.url}
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "temporal": settings.model_dump(mode="json"),
-                "accounts": {ACCOUNT: account},
-                "limits": dict(AWS.default_limits),
-            }
-        )
-    )
-    cli = Path(sys.executable).parent / "cloudrig"
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        process = subprocess.Popen(
-            [str(cli), "worker", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 def running_on(temporal: Any, key: str) -> int | None:
