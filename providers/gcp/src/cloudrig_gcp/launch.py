@@ -20,11 +20,10 @@ deleted again).
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from cloudrig import Conflict, InvalidSpec, NotFound, ServerGroup
+from cloudrig import Conflict, InvalidSpec, ServerGroup
 from cloudrig.provider import CreateServerGroup
 from cloudrig_gcp import metadata
 from cloudrig_gcp.autoscalers import Policy, needs_bounds
@@ -159,14 +158,7 @@ class Launcher:
                 )
             except Conflict:
                 if made_template:  # a rival's group: take back the template just made
-                    with contextlib.suppress(NotFound):
-                        self.clients.mutate(
-                            compute_v1.RegionInstanceTemplatesClient,
-                            "delete",
-                            resource=name,
-                            region=region,
-                            instance_template=name,
-                        )
+                    self.groups.delete_template(region, name)
                 raise
         finally:
             self.groups.invalidate(region)

@@ -205,9 +205,13 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
             finally:
                 self.invalidate(region)
         self.deny.set(name, True)
+        self.delete_template(region, name)
+
+    def delete_template(self, region: str, name: str) -> None:
+        """The group's instance template; already gone is success."""
         with contextlib.suppress(NotFound):
             self.clients.mutate(
-                compute_v1.RegionInstanceTemplatesClient,
+                _compute().RegionInstanceTemplatesClient,
                 "delete",
                 resource=name,
                 region=region,
