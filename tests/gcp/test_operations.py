@@ -20,12 +20,12 @@ pytestmark = pytest.mark.gcp
 def test_a_wait_may_block_longer_than_the_request_timeout(
     make_gcp_provider: Callable[..., Any], gcp_compute: Any
 ) -> None:
-    """Each request may take 0.3 s, the server's wait blocks up to 0.6 s (GCE: 120 s against a
-    30 s default) and the MIG insert runs 1.5 s: the create still succeeds, each wait answered
-    by the server, none cut by the client."""
-    gcp_compute.operations.wait_seconds = 0.6
-    gcp_compute.operations.durations["regionInstanceGroupManagers.insert"] = 1.5
-    provider = make_gcp_provider(timeout=0.3)
+    """Each request may take 0.5 s, the server's wait blocks up to 1 s (GCE: 120 s against a
+    30 s default) and the MIG insert runs 2.6 s (longer than the limiter's 4 attempts of 0.5 s):
+    the create still succeeds, each wait answered by the server, none cut by the client."""
+    gcp_compute.operations.wait_seconds = 1.0
+    gcp_compute.operations.durations["regionInstanceGroupManagers.insert"] = 2.6
+    provider = make_gcp_provider(timeout=0.5)
     request = create_request("slow")
     group = provider.server_groups.create(request)
     assert group.name == request.name
