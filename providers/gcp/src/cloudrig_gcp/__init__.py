@@ -30,6 +30,7 @@ __getattr__, __dir__ = lazy_exports(__name__)
 __all__ = [
     "ComputeClients",
     "GcpAccountSettings",
+    "GcpAutoscaling",
     "GcpLoadBalancerSettings",
     "GcpProvider",
     "GcpSecurityGroupSettings",
