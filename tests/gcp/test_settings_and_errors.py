@@ -130,3 +130,19 @@ def test_error_mapping(status: int, reason: str, error: type[Exception]) -> None
     mapped = map_error(exc, "insert", account="a", resource="r")
     assert type(mapped) is error
     assert mapped.provider == "gcp"
+
+
+def test_new_settings_refuse_what_gce_would() -> None:
+    """Scaling without a target, and Traffic Director's scheme on a regional service, are
+    refused when the spec is validated, naming the field."""
+    from cloudrig_gcp import GcpLoadBalancerSettings, GcpServerGroupSettings
+
+    with pytest.raises(ValidationError, match="cpu_target or load_balancing_target"):
+        GcpServerGroupSettings.model_validate({"autoscaling": {"mode": "ONLY_SCALE_OUT"}})
+    with pytest.raises(ValidationError, match="cpu_target"):
+        GcpServerGroupSettings.model_validate({"autoscaling": {"cpu_target": 1.5}})
+    assert GcpServerGroupSettings.model_validate({"autoscaling": {"mode": "OFF"}}).autoscaling
+    with pytest.raises(ValidationError, match="INTERNAL_SELF_MANAGED"):
+        GcpLoadBalancerSettings.model_validate(
+            {"scope": "regional", "load_balancing_scheme": "INTERNAL_SELF_MANAGED"}
+        )
