@@ -8,6 +8,7 @@ every step event. Nothing here knows a strategy's plan: what is checked is what 
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 import uuid
@@ -25,7 +26,13 @@ from cloudrig._plugins._hookspecs import hookimpl
 from cloudrig._plugins._registry import PluginRegistry
 from cloudrig._rig import Rig
 from cloudrig.canary import MetricSamples
-from cloudrig.engine import Deployment, DeploymentStatus, SqliteStateStore, healthy_target
+from cloudrig.engine import (
+    Deployment,
+    DeploymentStatus,
+    SqliteStateStore,
+    healthy_target,
+    lease_key,
+)
 from cloudrig.provider._authorization import Decision
 from cloudrig.strategies import Strategy
 from cloudrig.testing._manual_clock import ManualClock
@@ -176,6 +183,45 @@ class StrategyKit:
         moniker = Moniker(app=self.app, stack="kit")
         deployment = self.rig.rollback(self.account, moniker, self.region, on_event=self.observer)
         return self._succeeded(deployment, label)
+
+    def crash_and_resume(self, strategy: Strategy, label: str, k: int) -> bool:
+        """Deploy with ``strategy``, killed right after its ``k``-th request was applied
+        (``CrashAfterRequest``), then resume as a restarted worker would: the dead worker's lease
+        expired, the unfinished deployment resumed by id (or deployed again when the crash came
+        before its record). False when the deployment sent fewer than ``k`` requests (it then
+        simply succeeded). Fails unless the resumed deployment succeeds with exactly the newest
+        group enabled, read from the provider."""
+        from cloudrig.testing._crash import CrashAfterRequest
+        from cloudrig.testing._faults import SimulatedCrash
+
+        what = f"{label} killed after request {k}"
+        self.observer.strategy = what
+        spec, timed = self.spec(), self.timed(strategy)
+        deployment: Deployment | None = None
+        # The kill unwinds the deployment like a killed process: nothing after it runs.
+        with CrashAfterRequest(k) as crash, contextlib.suppress(SimulatedCrash):
+            deployment = self.rig.deploy(spec, timed, on_event=self.observer)
+        if deployment is not None and not crash.fired:
+            self._succeeded(deployment, label)
+            return False
+        key = lease_key(self.account, self.region, spec.moniker)
+        holder = self.store.lease_holder(key)
+        if holder is not None:  # a killed worker releases nothing: its lease's TTL would
+            self.store.release_lease(key, holder)
+        pending = [r for r in self.rig.deployments(unfinished=True) if r.lease_key == key]
+        if pending:
+            resumed = self.rig.resume(pending[0].id, on_event=self.observer)
+        else:
+            resumed = self.rig.deploy(spec, timed, on_event=self.observer)
+        self._succeeded(resumed, f"{what}, then resumed")
+        groups = self.provider.server_groups.list(self.app, self.region)
+        enabled = sorted(g.name for g in groups if g.enabled)
+        newest = max(groups, key=lambda g: g.moniker.sequence or 0).name if groups else None
+        if enabled != [newest]:
+            self.observer.violations.append(
+                Violation("deployment", f"{what}, then resumed: enabled {enabled}, newest {newest}")
+            )
+        return True
 
     def _succeeded(self, deployment: Deployment, label: str) -> Deployment:
         if deployment.status is not DeploymentStatus.SUCCEEDED:

@@ -33,7 +33,8 @@ event the observer reads the provider's own nouns (never the strategy's belief) 
 A failure lists what a user would have seen, e.g. "during rolling red/black step 4 (shift-100),
 after 'pin ... to 0/0/0', the load balancer had no healthy member in traffic". Canary runs where
 ``Canary.check`` accepts the capabilities (otherwise it is skipped with the reason). The engine's
-crash matrix is not part of this kit: tests/strategies and each provider's crash tests run it.
+crash matrix is an option (``StrategyOptions(crash_matrix=True)``): red/black killed right after
+each of its requests in turn, then resumed like a restarted worker, observed throughout.
 """
 
 from __future__ import annotations
@@ -127,6 +128,35 @@ class StrategySuite:
         kit.deploy(RedBlack(), "red/black (first version)")
         kit.deploy(RedBlack(), "red/black (second version)")
         kit.verdict(only=OWN_CHECKS)
+
+    def test_red_black_resumed_after_a_crash_at_any_request(
+        self,
+        request: pytest.FixtureRequest,
+        conformance_target: ConformanceTarget,
+        strategy_options: StrategyOptions,
+    ) -> None:
+        """Red/black killed right after its k-th request, for every k (``crash_matrix``), then
+        resumed like a restarted worker: it succeeds, observed throughout, with only the newest
+        group enabled. Each kill point runs on a cluster of its own."""
+        options = strategy_options
+        if not options.crash_matrix:
+            pytest.skip("the crash matrix is off (StrategyOptions(crash_matrix=True))")
+        k = 1
+        try:
+            while True:
+                kit = StrategyKit(conformance_target, options, f"{request.node.name}[k={k}]")
+                try:
+                    kit.deploy(RedBlack(), "red/black (first version)")
+                    crashed = kit.crash_and_resume(RedBlack(), "red/black", k)
+                    kit.verdict(ignore=OWN_CHECKS)
+                finally:
+                    kit.cleanup()
+                if not crashed:
+                    break
+                k += options.crash_stride
+        finally:
+            conformance_target.teardown()
+        assert k > 1, "red/black sent no request"
 
     def test_canary(self, strategy_kit: StrategyKit) -> None:
         """A canary (one short interval, passing metrics) after a red/black first version."""
