@@ -67,8 +67,42 @@ def _global_options(
             "the CLOUDRIG_PLUGINS environment variable adds a comma-separated list.",
         ),
     ] = None,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="Log cloudrig's progress to stderr (-v: info; -vv: debug, every library's too).",
+        ),
+    ] = 0,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Same as -vv: every logger at debug level to stderr.")
+    ] = False,
 ) -> None:
     ctx.obj = list(plugin or ())
+    if verbose or debug:
+        _log_to_stderr(2 if debug else verbose)
+
+
+def _log_to_stderr(verbosity: int) -> None:
+    """Logs to stderr: cloudrig's at info (1), or every logger at debug (2 and more) — botocore's,
+    urllib3's, google-auth's included. Secrets stay masked: connecting installs the redaction
+    of configured secret values and credential-bearing fields and headers for every logger
+    (``cloudrig._redaction``), and nothing secret is logged before an account is connected."""
+    import logging
+
+    root = logging.getLogger()
+    if not any(getattr(h, "cloudrig_cli", False) for h in root.handlers):  # once per process
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.cloudrig_cli = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    if verbosity >= 2:
+        root.setLevel(logging.DEBUG)
+    else:
+        logging.getLogger("cloudrig").setLevel(logging.INFO)
 
 
 app.command("providers")(providers.providers)

@@ -113,6 +113,7 @@ class Run:
             data=data,
         )
         event = self.store.append_event(event, holder=self.lease.holder)  # store-numbered, fenced
+        log.info("deployment %s: %s", self.id, message)  # what `cloudrig -v` shows
         self.handle._publish(event)
         if self.hooks is not None:
             try:
