@@ -34,7 +34,18 @@ DOCUMENTED_PACKAGES = (
     "example_cloud",
 )
 # Names the docs mention that belong to the clouds or libraries, not to cloudrig.
-FOREIGN = {"AddToLoadBalancer", "SecretStr", "None", "MAJOR", "ClientToken", "README", "Throttling", "GetMetricData"}
+FOREIGN = {
+    "AddToLoadBalancer",
+    "SecretStr",
+    "None",
+    "MAJOR",
+    "ClientToken",
+    "README",
+    "Throttling",
+    "GetMetricData",
+    "Authorization",
+    "ExternalId",
+}
 
 
 def public_callables() -> Iterator[tuple[str, Any]]:
