@@ -38,13 +38,16 @@ V1, V2 = "shop-prod-v001", "shop-prod-v002"
 # -- the cloud's own state ------------------------------------------------------------------------
 def cloud_state(emulator: Any) -> dict[str, Any]:
     """MIGs (target sizes), instance templates, autoscalers (bounds), ``web``'s backends
-    (capacity scalers) and deny rules, read with plain compute_v1 clients."""
+    (capacity scalers), deny rules and each group's named ports, read with plain compute_v1
+    clients."""
     from google.cloud import compute_v1
 
     def client(cls: Any) -> Any:
         return emulator.client(cls)
 
-    migs = client(compute_v1.RegionInstanceGroupManagersClient).list(project=PROJECT, region=REGION)
+    migs = list(
+        client(compute_v1.RegionInstanceGroupManagersClient).list(project=PROJECT, region=REGION)
+    )
     templates = client(compute_v1.RegionInstanceTemplatesClient).list(
         project=PROJECT, region=REGION
     )
@@ -52,6 +55,7 @@ def cloud_state(emulator: Any) -> dict[str, Any]:
     autoscalers = client(compute_v1.RegionAutoscalersClient).list(project=PROJECT, region=REGION)
     service = client(compute_v1.BackendServicesClient).get(project=PROJECT, backend_service="web")
     firewalls = client(compute_v1.FirewallsClient).list(project=PROJECT)
+    groups = client(compute_v1.RegionInstanceGroupsClient)
     return {
         "migs": {m.name: int(m.target_size) for m in migs},
         "templates": sorted(t.name for t in templates) + sorted(t.name for t in global_templates),
@@ -61,6 +65,15 @@ def cloud_state(emulator: Any) -> dict[str, Any]:
         },
         "backends": {b.group.rsplit("/", 1)[-1]: b.capacity_scaler for b in service.backends},
         "deny_rules": sorted(f.name for f in firewalls if f.description.startswith("cloudrig")),
+        "named_ports": {
+            m.name: [
+                (p.name, p.port)
+                for p in groups.get(
+                    project=PROJECT, region=REGION, instance_group=m.name
+                ).named_ports
+            ]
+            for m in migs
+        },
     }
 
 
@@ -160,5 +173,6 @@ def test_crash_after_every_request(
         "autoscalers": {V1: (2, 4), V2: (2, 4)},
         "backends": {serving: 1.0},
         "deny_rules": [],
+        "named_ports": {V1: [("http", 80)], V2: [("http", 80)]},
     }, outcome.what
     assert managed_instances(gcp_compute, V1) == managed_instances(gcp_compute, V2) == 2
