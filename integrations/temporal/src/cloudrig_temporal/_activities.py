@@ -170,7 +170,12 @@ class DeploymentActivities:
         that fails permanently is restored here, as the embedded executor does."""
         run, strategy, resumed = self._resume(request)
         record = run.record
+        if record.status.finished:  # the previous attempt got to the end before it died
+            return self._progress(run, strategy)
         try:
+            if record.status is DeploymentStatus.ROLLING_BACK:  # it died restoring: finish that
+                roll_back_after(run, strategy, None)
+                return self._progress(run, strategy)
             if resumed:
                 run.emit(
                     EventKind.RESUMED,
