@@ -6,9 +6,11 @@ task definition family is the group's own, and the revision registered for this 
 remembered in process until its service exists, so a retry reuses it; another process (a
 deployment resumed after a crash between ``RegisterTaskDefinition`` and ``CreateService``) finds
 it as the family's newest ACTIVE revision tagged with the deployment id, so no revision is left
-orphaned (``tests/ecs/test_crash_matrix.py``); target groups are created with ``CreateTargetGroup`` (which returns a matching
-existing one); the ``clientToken`` is derived from the name and deployment id, so a retry after a
-lost answer does not make a second service.
+orphaned (``tests/ecs/test_crash_matrix.py``); what the revision holds is ``task_definition``'s.
+Target groups, one per load balancer, are created with ``CreateTargetGroup`` (which returns a
+matching existing one); the ``clientToken`` is derived from the name and deployment id, so a
+retry after a lost answer does not make a second service. ``healthCheckGracePeriodSeconds`` is
+sent for a service behind load balancers only (ECS refuses it otherwise).
 
 Requests: ``DescribeTaskDefinition`` (the family's newest revision: a crashed create's),
 ``RegisterTaskDefinition``, ``CreateTargetGroup`` and the fresh listener read +
