@@ -120,3 +120,30 @@ def test_a_delay_outlives_a_worker_restart(
     began = deployment.events()[0].time
     assert disabled, "the old group left traffic"
     assert (disabled[0].time - began).total_seconds() >= 4.0
+
+
+def test_a_canary_gated_before_its_analysis_goes_on_on_a_signal(
+    v1: None, moto_aws: Any, temporal: Any
+) -> None:
+    from cloudrig.canary import MetricSpec
+    from cloudrig.strategies import Canary
+
+    canary = Canary(
+        metrics=(MetricSpec(name="latency"),),
+        intervals=1,
+        interval=0.2,
+        canary_capacity=1,
+        approvals=("analysis-1",),
+    )
+    deployment = temporal.deploy(spec(AMI_V2), canary)
+    wait_for(lambda: at_gate(deployment), what="the canary waits before its analysis")
+    assert deployment.progress()["gate"] == "analysis-1"
+    assert len(serving(moto_aws)) == 3, "production, baseline and canary share the traffic"
+    deployment.promote()
+    assert deployment.wait()["status"] == "succeeded"
+    state = cluster_state(moto_aws)
+    (serves,) = serving(moto_aws)
+    assert state[serves]["image"] == AMI_V2
+    assert state[serves]["capacity"] == (2, 2, 4), "the canary grew to the spec's capacity"
+    kinds = [e.kind for e in deployment.events()]
+    assert EventKind.ANALYSIS in kinds
