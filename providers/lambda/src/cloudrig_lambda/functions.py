@@ -19,6 +19,7 @@ from cloudrig_lambda.code import is_image
 from cloudrig_lambda.metadata import VersionFacts, read_version
 from cloudrig_lambda.naming import function_name
 
+_FUNCTIONS = ("functions",)  # the read cache key of the region's function listing
 # How long a function may stay Pending / InProgress before a create gives up.
 SETTLE_TIMEOUT = 300.0
 
@@ -115,13 +116,22 @@ class Functions:
         from cloudrig_lambda.metadata import function_app
 
         client = self.client(region)
-        for config in client.pages("list_functions", "Functions"):
+        # Through the read cache: N listings in one process within its TTL make one scan
+        # (listings that decide a write are fresh; this process's creates invalidate it).
+        listed: list[dict[str, Any]] = client.read(
+            _FUNCTIONS, lambda: client.pages("list_functions", "Functions")
+        )
+        for config in listed:
             if function_app(config.get("Description")) == app:
                 arn = config["FunctionArn"]
                 tags = client.read(
                     ("tags", arn), lambda arn=arn: client.call("list_tags", Resource=arn)
                 )
                 yield config["FunctionName"], dict(tags.get("Tags", {}))
+
+    def listing_changed(self, region: str) -> None:
+        """After this process created or deleted a function of the region."""
+        self.client(region).invalidate(_FUNCTIONS)
 
     def forget(self, region: str, name: str) -> None:
         with self._lock:
@@ -161,6 +171,7 @@ class Functions:
                 Architectures=architectures,
                 **config,
             )
+            self.listing_changed(region)  # the region's listing has one more function
         else:
             if current.get("Description") != config["Description"]:
                 raise Conflict(

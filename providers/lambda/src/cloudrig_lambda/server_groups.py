@@ -343,6 +343,7 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
                     safe=True,
                     FunctionName=version.function,
                 )
+            self._functions.listing_changed(region)
             return
         if tag_key(version.number) in version.config.get("_tags", {}):
             arn = _function_arn(version.config["FunctionArn"])
