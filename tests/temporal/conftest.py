@@ -114,12 +114,13 @@ def temporal_worker(settings: Any) -> Iterator[Callable[[Any], InProcessWorker]]
         worker.stop()
 
 
-def worker_config(settings: Any, moto: Any, folder: Path) -> Path:
-    """A worker's configuration file: the ``temporal`` section and the AWS account on moto."""
+def worker_config(settings: Any, endpoint: str, folder: Path) -> Path:
+    """A worker's configuration file: the ``temporal`` section and the AWS account at
+    ``endpoint`` (moto, or a proxy in front of it)."""
     import yaml
 
     config = folder / "worker.yaml"
-    account = {"provider": "aws", **AWS.settings, "endpoint_url": moto.url}
+    account = {"provider": "aws", **AWS.settings, "endpoint_url": endpoint}
     document = {
         "temporal": settings.model_dump(mode="json"),
         "accounts": {ACCOUNT: account},
@@ -132,14 +133,14 @@ def worker_config(settings: Any, moto: Any, folder: Path) -> Path:
 @pytest.fixture
 def worker_process(
     settings: Any, moto_aws: Any, aws_env: None, tmp_path: Path
-) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """``worker_process()``: ``cloudrig worker --config FILE`` in its own process, on this test's
-    queue, with the AWS account on moto; all killed at the end."""
-    config = worker_config(settings, moto_aws, tmp_path)
+) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """``worker_process(endpoint=None)``: ``cloudrig worker --config FILE`` in its own process, on
+    this test's queue, with the AWS account on moto (or ``endpoint``); all killed at the end."""
     cli = Path(sys.executable).parent / "cloudrig"
     started: list[subprocess.Popen[bytes]] = []
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(endpoint: str | None = None) -> subprocess.Popen[bytes]:
+        config = worker_config(settings, endpoint or moto_aws.url, tmp_path)
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         process = subprocess.Popen(
             [str(cli), "worker", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT

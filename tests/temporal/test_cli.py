@@ -21,7 +21,7 @@ def test_cloudrig_deploy_runs_on_a_cloudrig_worker(
     settings: Any, moto_aws: Any, worker_process: Any, tmp_path: Path
 ) -> None:
     worker_process()
-    worker = worker_config(settings, moto_aws, tmp_path)
+    worker = worker_config(settings, moto_aws.url, tmp_path)
     config = tmp_path / "cloudrig.yaml"  # the deploying side: cloudrig's own configuration
     store = tmp_path / "embedded.sqlite3"
     everything = yaml.safe_load(worker.read_text())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from cloudrig.engine import EventKind
 from cloudrig.strategies import RedBlack
 from support.aws import Lifecycle
+from support.proxy import Delay
 
 from .conftest import AMI_V1, AMI_V2, cluster_state, serving, spec, wait_for
 
@@ -35,33 +37,57 @@ def running_on(temporal: Any, key: str) -> int | None:
     return answer
 
 
+@pytest.mark.parametrize(
+    ("step", "held"),
+    [
+        ("verify-new", None),  # waiting for health (targets stay 'initial' for 6 s)
+        ("create-new", "CreateAutoScalingGroup"),  # the create landed, its answer did not
+        ("disable-old", "SuspendProcesses"),  # the old group half out of traffic
+    ],
+)
 def test_a_worker_killed_during_a_step_finishes_once_on_another(
-    rig: Any, moto_aws: Any, temporal: Any, worker_process: Any
+    step: str,
+    held: str | None,
+    rig: Any,
+    moto_aws: Any,
+    temporal: Any,
+    worker_process: Any,
+    fault_proxy: Callable[..., Any],
 ) -> None:
-    workers = {p.pid: p for p in (worker_process(), worker_process())}
+    proxy = fault_proxy(moto_aws.url)
+    workers = {p.pid: p for p in (worker_process(proxy.url), worker_process(proxy.url))}
     assert temporal.deploy(spec(AMI_V1), RedBlack()).wait()["status"] == "succeeded"
-    elbv2 = moto_aws.client("elbv2")
-    arn = elbv2.describe_target_groups(Names=["web"])["TargetGroups"][0]["TargetGroupArn"]
-    moto_aws.target_health.lifecycle(arn, Lifecycle(initial_for=6.0))
+    if held is None:
+        elbv2 = moto_aws.client("elbv2")
+        arn = elbv2.describe_target_groups(Names=["web"])["TargetGroups"][0]["TargetGroupArn"]
+        moto_aws.target_health.lifecycle(arn, Lifecycle(initial_for=6.0))
+    else:  # moto applies the request; its answer waits at the proxy until the worker is dead
+        proxy.add(Delay(8.0), operation=held, times=1)
+        sent = moto_aws.request_count(held)
 
-    deployment = temporal.deploy(spec(AMI_V2), RedBlack(), idempotency_key="killed")
+    key = f"killed-in-{step}"  # keys are per Temporal namespace: one per test
+    deployment = temporal.deploy(spec(AMI_V2), RedBlack(), idempotency_key=key)
     wait_for(
         lambda: (
-            deployment.progress()["step_name"] == "verify-new"
-            and running_on(temporal, "killed") in workers
+            deployment.progress()["step_name"] == step
+            and running_on(temporal, key) in workers
+            and (held is None or moto_aws.request_count(held) > sent)
         ),
-        what="a worker waits for the new group's health",
+        what=f"a worker in the middle of {step}",
     )
-    victim = running_on(temporal, "killed")
+    victim = running_on(temporal, key)
     assert victim is not None
     os.kill(victim, signal.SIGKILL)
     workers[victim].wait(10)
 
     final = deployment.wait()
     assert final["status"] == "succeeded", final
-    assert sorted(cluster_state(moto_aws)) == ["shop-prod-v001", "shop-prod-v002"]
+    state = cluster_state(moto_aws)
+    assert sorted(state) == ["shop-prod-v001", "shop-prod-v002"], "no second new group"
     assert serving(moto_aws) == ["shop-prod-v002"]
-    assert moto_aws.request_count("CreateAutoScalingGroup") == 2, "v002 was created once"
+    assert state["shop-prod-v001"]["instances"] == 2, "the old group is kept warm"
+    assert state["shop-prod-v002"]["capacity"] == (2, 2, 4)
+    assert "AddToLoadBalancer" in state["shop-prod-v001"]["suspended"]
     events = deployment.events()
     resumed = [e for e in events if e.kind is EventKind.RESUMED]
     assert len(resumed) == 1, [str(e) for e in events]
