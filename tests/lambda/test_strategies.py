@@ -224,6 +224,7 @@ def test_failed_verification_invoke_rolls_back(
     assert [(d.source, d.state.value) for d in instance.details] == [
         ("lambda", "UP"),
         ("invoke", "DOWN"),
+        ("alias", "OUT_OF_SERVICE"),  # no share of the alias's traffic
     ]
 
 

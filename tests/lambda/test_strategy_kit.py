@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cloudrig.testing.strategies import StrategyKit, StrategySuite
+from cloudrig.testing.strategies import StrategySuite
 
 from . import test_conformance
 
@@ -15,12 +15,3 @@ pytestmark = pytest.mark.moto
 
 class TestLambdaStrategies(StrategySuite):
     conformance_target = test_conformance.TestLambdaProvider.conformance_target
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="Lambda provider: a version out of the alias (disabled, weight 0) reports only "
-        "'lambda: UP' (function state), no alias detail saying it is out of service, where the "
-        "contract asks OUT_OF_SERVICE behind the load balancer for a disabled group",
-    )
-    def test_disabled_group_reports_out_of_service(self, strategy_kit: StrategyKit) -> None:
-        super().test_disabled_group_reports_out_of_service(strategy_kit)

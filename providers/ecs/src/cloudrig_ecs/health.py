@@ -9,6 +9,7 @@
 | | `DEACTIVATING`, `STOPPING`, `DEPROVISIONING` | Draining |
 | | `STOPPED` | Down |
 | `target-group:<lb>` | `healthy` / `initial` / `draining` / `unused` | Up / Starting / Draining / OutOfService |
+| | `healthy` while the group's weight on that load balancer is 0 (disabled: warm, no traffic) | OutOfService |
 | | `unhealthy`, `unavailable` | Down |
 | | a running task not registered (yet) | Starting |
 
@@ -17,7 +18,7 @@ So a service whose running count equals its desired count but whose tasks are un
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +68,9 @@ def ecs_detail(task: Mapping[str, Any], health_checked: bool) -> HealthDetail:
     return HealthDetail(source="ecs", state=state, description=text)
 
 
-def target_detail(lb: str, task: Mapping[str, Any], targets: Mapping[str, str]) -> HealthDetail:
+def target_detail(
+    lb: str, task: Mapping[str, Any], targets: Mapping[str, str], out_of_traffic: bool = False
+) -> HealthDetail:
     source = f"target-group:{lb}"
     ip = task_ip(task)
     state_text = targets.get(ip or "")
@@ -76,14 +79,25 @@ def target_detail(lb: str, task: Mapping[str, Any], targets: Mapping[str, str]) 
         state = HealthState.STARTING if running else HealthState.OUT_OF_SERVICE
         return HealthDetail(source=source, state=state, description="not registered")
     state = _TARGET.get(state_text, HealthState.DOWN)
+    if out_of_traffic and state is HealthState.UP:  # registered and warm, but weight 0
+        return HealthDetail(
+            source=source, state=HealthState.OUT_OF_SERVICE, description="healthy, weight 0"
+        )
     return HealthDetail(source=source, state=state, description=state_text)
 
 
 def instance(
-    task: Mapping[str, Any], health_checked: bool, targets: Mapping[str, Mapping[str, str]]
+    task: Mapping[str, Any],
+    health_checked: bool,
+    targets: Mapping[str, Mapping[str, str]],
+    out_of_traffic: Collection[str] = (),
 ) -> Instance:
+    """A task with its health from ECS and from each load balancer (``out_of_traffic``: the load
+    balancers where the group's weight is 0)."""
     details = [ecs_detail(task, health_checked)]
-    details += [target_detail(lb, task, by_ip) for lb, by_ip in targets.items()]
+    details += [
+        target_detail(lb, task, by_ip, lb in out_of_traffic) for lb, by_ip in targets.items()
+    ]
     started = task.get("startedAt") or task.get("createdAt")
     if isinstance(started, str):
         started = datetime.fromisoformat(started)

@@ -161,10 +161,15 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         return service
 
     def enabled(self, region: str, service: dict[str, Any]) -> bool:
-        behind = lbs_of(service)
-        if not behind:
-            return meta.as_dict(service.get("tags")).get(meta.ENABLED, "true") == "true"
-        return any(self._weights.read(region, lb).get(arn, 0) > 0 for lb, arn in behind)
+        return self._traffic_state(region, service)[0]
+
+    def _traffic_state(self, region: str, service: dict[str, Any]) -> tuple[bool, set[str]]:
+        """Whether the service is enabled, and the load balancers where its weight is 0 (its
+        tasks there report OutOfService): one read of each load balancer's weights."""
+        shares = {lb: self._weights.read(region, lb).get(arn, 0) for lb, arn in lbs_of(service)}
+        if not shares:
+            return meta.as_dict(service.get("tags")).get(meta.ENABLED, "true") == "true", set()
+        return any(w > 0 for w in shares.values()), {lb for lb, w in shares.items() if w == 0}
 
     def group(self, region: str, service: dict[str, Any]) -> ServerGroup:
         tags = meta.as_dict(service.get("tags"))
@@ -172,14 +177,15 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         if metadata is None:
             raise NotFound(f"{service['serviceName']} is not a cloudrig server group")
         created = service.get("createdAt")
+        enabled, out_of_traffic = self._traffic_state(region, service)
         return ServerGroup(
             name=service["serviceName"],
             moniker=metadata.moniker,
             account=self._account,
             region=region,
             capacity=meta.read_capacity(tags, int(service.get("desiredCount", 0))),
-            instances=self._tasks.instances(region, service),
-            enabled=self.enabled(region, service),
+            instances=self._tasks.instances(region, service, out_of_traffic),
+            enabled=enabled,
             created_at=created if isinstance(created, datetime) else None,
             artifact=tags.get(ARTIFACT),
             load_balancers=tuple(lb for lb, _ in lbs_of(service)),
@@ -254,7 +260,9 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         return None if born is None else self._clock.monotonic() - born
 
     def health(self, region: str, name: str) -> tuple[Instance, ...]:
-        return self._tasks.instances(region, self.require(region, name))
+        service = self.require(region, name)
+        _, out_of_traffic = self._traffic_state(region, service)
+        return self._tasks.instances(region, service, out_of_traffic)
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
         found = meta.read_metadata(meta.as_dict(self.require(region, name).get("tags")))

@@ -5,6 +5,7 @@ limiter's short read cache (N deployments polling one service share one request 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from cloudrig import Instance
@@ -60,10 +61,14 @@ class ServiceTasks:
         tasks: list[dict[str, Any]] = ecs.read(key, load)
         return tasks
 
-    def instances(self, region: str, service: dict[str, Any]) -> tuple[Instance, ...]:
-        """The service's tasks with their health. Target health is read only when a task may
-        be registered: tasks still PROVISIONING or PENDING have no target (ECS registers them
-        while ACTIVATING), so a poll of a service that is only starting reads none."""
+    def instances(
+        self, region: str, service: dict[str, Any], out_of_traffic: Collection[str] = ()
+    ) -> tuple[Instance, ...]:
+        """The service's tasks with their health (a healthy target behind a load balancer in
+        ``out_of_traffic``, where the group's weight is 0, is OutOfService). Target health is
+        read only when a task may be registered: tasks still PROVISIONING or PENDING have no
+        target (ECS registers them while ACTIVATING), so a poll of a service that is only
+        starting reads none."""
         tags = meta.as_dict(service.get("tags"))
         tasks = self.read(region, service["serviceName"])
         targets: dict[str, dict[str, str]] = {}
@@ -82,4 +87,4 @@ class ServiceTasks:
             )
             targets[lb] = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in described}
         checked = tags.get(HEALTH_CHECKED) == "true"
-        return tuple(instance(t, checked, targets) for t in tasks)
+        return tuple(instance(t, checked, targets, out_of_traffic) for t in tasks)

@@ -12,6 +12,8 @@
 |          | FAILED (with its `StatusReason`)                       | Down          |
 | `invoke` | the verification invoke answered without FunctionError | Up            |
 |          | it answered with a FunctionError, or failed            | Down          |
+| `alias`  | the version has a share of the alias's traffic         | Up            |
+|          | it has none (disabled, or not yet given traffic): warm | OutOfService  |
 
 What a version's instances are depends on its capacity mode (``capacity``):
 
@@ -112,12 +114,24 @@ def instances(
     tags: dict[str, str],
     desired: int,
     provisioned: Provisioned | None,
+    alias_weight: int | None = None,
 ) -> tuple[Instance, ...]:
     """The version's instances (see the module's docstring). ``desired`` is the group's
-    capacity; ``provisioned`` its config when the version is in provisioned mode."""
+    capacity; ``provisioned`` its config when the version is in provisioned mode;
+    ``alias_weight`` its percent of the alias's traffic, when it stands behind the alias."""
     if desired == 0 or (version.facts.provisioned and provisioned is None):
         return ()
     state = state_detail(version.config)
+    behind: tuple[HealthDetail, ...] = ()
+    if alias_weight is not None:
+        served = alias_weight > 0
+        behind = (
+            HealthDetail(
+                source="alias",
+                state=HealthState.UP if served else HealthState.OUT_OF_SERVICE,
+                description=f"{alias_weight}% of the alias's traffic",
+            ),
+        )
     verified: tuple[HealthDetail, ...] = ()
     if TAG_VERIFY in tags and state.state is HealthState.UP:
         payload = json.loads(tag_values.decode(tags[TAG_VERIFY]))
@@ -126,13 +140,13 @@ def instances(
     launched = datetime.fromisoformat(modified) if modified else None
     base = f"{version.function}:{version.number}"
     if not version.facts.provisioned:
-        return (Instance(id=base, launched_at=launched, details=(state, *verified)),)
+        return (Instance(id=base, launched_at=launched, details=(state, *verified, *behind)),)
     assert provisioned is not None  # for mypy: checked above
     return tuple(
         Instance(
             id=f"{base}/{index}",
             launched_at=launched,
-            details=(state, provisioned_detail(provisioned, index), *verified),
+            details=(state, provisioned_detail(provisioned, index), *verified, *behind),
         )
         for index in range(1, provisioned.requested + 1)
     )

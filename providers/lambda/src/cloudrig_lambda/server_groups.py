@@ -201,7 +201,12 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
         tags = version.config.get("_tags", {})
         config = self._config(region, version)
         desired = self._capacity(version, tags, config).desired
-        return instances(self._functions.client(region), version, tags, desired, config)
+        weight = None
+        if listed(tags, TAG_LBS):
+            weights = self._traffic.version_weights(region, version.function)
+            weight = weights.get(version.number, 0)
+        client = self._functions.client(region)
+        return instances(client, version, tags, desired, config, weight)
 
     def _config(self, region: str, version: Version, fresh: bool = False) -> Provisioned | None:
         """The version's provisioned concurrency config; versions on demand read none."""
@@ -234,7 +239,14 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
             account=self._account,
             region=region,
             capacity=capacity,
-            instances=instances(client, version, tags, capacity.desired, provisioned),
+            instances=instances(
+                client,
+                version,
+                tags,
+                capacity.desired,
+                provisioned,
+                weights.get(version.number, 0) if listed(tags, TAG_LBS) else None,
+            ),
             enabled=weights.get(version.number, 0) > 0,
             created_at=datetime.fromisoformat(modified) if modified else None,
             artifact=config.get("_image") or f"sha256:{config.get('CodeSha256', '')}",
