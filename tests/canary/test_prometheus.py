@@ -88,7 +88,7 @@ def spec(app: str, artifact: str) -> ServerGroupSpec:
 
 def canary() -> Canary:
     latency = MetricSpec(name="latency", source="prom", query=LATENCY, critical=True)
-    return Canary(metrics=(latency,), intervals=1, interval=5.0, traffic_percent=20)
+    return Canary(metrics=(latency,), intervals=1, interval=4.0, traffic_percent=20)
 
 
 @pytest.mark.parametrize(

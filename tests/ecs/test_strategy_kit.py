@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from cloudrig.testing import StrategyOptions
 from cloudrig.testing.strategies import StrategySuite
 
 from . import test_conformance
@@ -15,3 +16,8 @@ pytestmark = pytest.mark.moto
 
 class TestEcsStrategies(StrategySuite):
     conformance_target = test_conformance.TestEcsProvider.conformance_target
+
+    @pytest.fixture
+    def strategy_options(self) -> StrategyOptions:
+        # Canaries on this provider run in test_strategies.py; the kit's adds ~7 s of waits.
+        return StrategyOptions(canary=False)

@@ -26,6 +26,17 @@ from support.redis_servers import free_port
 INSTALL_HINT = "install Debian's prometheus (apt-get install -y prometheus)"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A scrape Prometheus gave up on (its 1 s timeout) resets the connection: nothing to report.
+    The default prints a traceback to ``sys.stderr`` from the server's thread, which lands in
+    whatever a test is capturing at that moment (a CLI test's stderr)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None
+
+
 class MetricsApp:
     """An application exposing ``render()`` as its Prometheus metrics, in process."""
 
@@ -45,7 +56,7 @@ class MetricsApp:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
