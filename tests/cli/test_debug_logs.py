@@ -29,7 +29,8 @@ def cloudrig(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
     )  # fmt: skip
 
 
-def test_debug_logs_every_library_and_no_secret(tmp_path: Path, moto_aws: Any) -> None:
+def deploy(tmp_path: Path, moto_aws: Any, *flags: str) -> subprocess.CompletedProcess[str]:
+    """``cloudrig FLAGS deploy`` of a first version on moto, its keys the marker values."""
     env = {**os.environ, "DBG_KEY": KEY, "DBG_SECRET": SECRET, "COLUMNS": "120"}
     config = write(
         tmp_path,
@@ -38,8 +39,13 @@ def test_debug_logs_every_library_and_no_secret(tmp_path: Path, moto_aws: Any) -
     )  # fmt: skip
     ami = moto_aws.client("ec2").describe_images()["Images"][0]["ImageId"]
     spec = write(tmp_path, SPEC.format(ami=ami), "v1.yaml")
-    done = cloudrig("--debug", "deploy", str(spec), "--config", str(config), env=env)
+    done = cloudrig(*flags, "deploy", str(spec), "--config", str(config), env=env)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_debug_logs_every_library_and_no_secret(tmp_path: Path, moto_aws: Any) -> None:
+    done = deploy(tmp_path, moto_aws, "--debug")
     assert "DEBUG botocore" in done.stderr  # the SDK's own loggers are on
     assert "cloudrig" in done.stderr
     for marker in (KEY, SECRET):
@@ -50,16 +56,7 @@ def test_debug_logs_every_library_and_no_secret(tmp_path: Path, moto_aws: Any) -
 def test_verbose_logs_the_deployments_progress_and_no_library(
     tmp_path: Path, moto_aws: Any
 ) -> None:
-    env = {**os.environ, "DBG_KEY": KEY, "DBG_SECRET": SECRET, "COLUMNS": "120"}
-    config = write(
-        tmp_path,
-        CONFIG.format(url=moto_aws.url, key="DBG_KEY", secret="DBG_SECRET",
-                      state=tmp_path / "d.sqlite3"),
-    )  # fmt: skip
-    ami = moto_aws.client("ec2").describe_images()["Images"][0]["ImageId"]
-    spec = write(tmp_path, SPEC.format(ami=ami), "v1.yaml")
-    done = cloudrig("-v", "deploy", str(spec), "--config", str(config), env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = deploy(tmp_path, moto_aws, "-v")
     assert "INFO cloudrig.engine: deployment " in done.stderr
     assert "created dryrun-prod-v001" in done.stderr
     assert "botocore" not in done.stderr
