@@ -26,8 +26,10 @@ class Deployment:
     def __repr__(self) -> str:
         return f"<Deployment {self.id} {self.status.value if self.record else 'starting'}>"
 
-    # -- called by the runner --------------------------------------------------------------------
-    def _publish(self, event: DeploymentEvent) -> None:
+    # -- for the engine that runs it (the embedded one, or an engine plugin's) ------------------
+    def publish(self, event: DeploymentEvent) -> None:
+        """Hand ``event`` to ``events()`` and to the ``on_event`` callback (whose exceptions are
+        logged, never raised)."""
         with self._cond:
             self._events.append(event)
             self._cond.notify_all()
@@ -37,11 +39,18 @@ class Deployment:
             except Exception:  # like the hooks: an observer never fails a deployment
                 logging.getLogger("cloudrig.engine").exception("on_event callback failed")
 
-    def _finish(self, exception: BaseException | None = None) -> None:
+    def finish(self, exception: BaseException | None = None) -> None:
+        """The run returned: ``events()`` ends, ``done`` is true, and ``wait`` re-raises
+        ``exception`` (what stopped it) if any. Set ``record`` (and ``id``) before."""
         with self._cond:
             self._exception = exception
             self._done = True
             self._cond.notify_all()
+
+    def run_in_background(self, target: Callable[[], None]) -> None:
+        """Run ``target`` (which ends with ``finish``) in a daemon thread that ``wait`` joins."""
+        self._thread = threading.Thread(target=target, name="cloudrig-deploy", daemon=True)
+        self._thread.start()
 
     # -- for the caller --------------------------------------------------------------------------
     @property

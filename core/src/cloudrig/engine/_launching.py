@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,15 +28,14 @@ def launch(handle: Deployment, body: Callable[[], None], background: bool) -> De
             with read_your_writes():
                 body()
         except BaseException as exc:
-            handle._finish(exc)
+            handle.finish(exc)
             if not background:
                 raise
             return
-        handle._finish()
+        handle.finish()
 
     if background:
-        handle._thread = threading.Thread(target=target, name="cloudrig-deploy", daemon=True)
-        handle._thread.start()
+        handle.run_in_background(target)
     else:
         target()
     return handle
@@ -67,7 +65,7 @@ def announce(
         data=data,
     )
     log.info("%s", message)
-    handle._publish(event)
+    handle.publish(event)
     try:
         rig.registry.manager.hook.cloudrig_deployment_event(event=event)
     except Exception:

@@ -114,7 +114,7 @@ class Run:
         )
         event = self.store.append_event(event, holder=self.lease.holder)  # store-numbered, fenced
         log.info("deployment %s: %s", self.id, message)  # what `cloudrig -v` shows
-        self.handle._publish(event)
+        self.handle.publish(event)
         if self.hooks is not None:
             try:
                 self.hooks.cloudrig_deployment_event(event=event)

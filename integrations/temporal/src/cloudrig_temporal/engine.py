@@ -14,7 +14,6 @@ gate, as with the embedded engine.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 from cloudrig import Rig, ServerGroupSpec
@@ -49,9 +48,7 @@ class TemporalEngine:
         )
         handle = Deployment(on_event)
         if background:
-            thread = threading.Thread(target=follow, args=(started, handle, self.poll), daemon=True)
-            handle._thread = thread
-            thread.start()
+            handle.run_in_background(lambda: follow(started, handle, self.poll))
         else:
             follow(started, handle, self.poll)
         return handle
@@ -67,7 +64,7 @@ def follow(started: TemporalDeployment, handle: Deployment, poll: float = POLL) 
             record = started.deployments.call(_record_of(started))
             events = started.events()
             for event in events[seen:]:
-                handle._publish(event)
+                handle.publish(event)
             seen = len(events)
             if record:
                 handle.record = DeploymentRecord.model_validate(record)
@@ -77,9 +74,9 @@ def follow(started: TemporalDeployment, handle: Deployment, poll: float = POLL) 
                     break
             time.sleep(poll)
     except BaseException as exc:
-        handle._finish(exc)
+        handle.finish(exc)
         raise
-    handle._finish()
+    handle.finish()
 
 
 def _record_of(started: TemporalDeployment) -> Any:
