@@ -22,6 +22,7 @@ from cloudrig.engine._errors import (
     LeaseLost,
     StateStoreUnavailable,
 )
+from cloudrig.engine._observed import observed_step
 from cloudrig.engine._plan import Step
 from cloudrig.engine._records import DeploymentStatus, EventKind
 from cloudrig.engine._restore import check_rollback
@@ -48,7 +49,8 @@ def execute(run: Run, strategy: Plan, *, resumed: bool = False) -> None:
         if resumed:
             with fresh_reads():
                 run.begin("resume")
-                run.complete_pending()
+                with observed_step(run.hooks, run.id, "resume", None):
+                    run.complete_pending()
         if record.status is DeploymentStatus.ROLLING_BACK:
             with fresh_reads():
                 _restore(run, strategy, None)
@@ -79,7 +81,10 @@ def execute(run: Run, strategy: Plan, *, resumed: bool = False) -> None:
                     raise ApprovalRejected(f"rejected at {step.name}")
                 run.emit(EventKind.APPROVED, f"approved: {step.name}", gate=step.name)
             record.step_name = step.name
-            with fresh_reads() if resumed and first else contextlib.nullcontext():
+            with (
+                fresh_reads() if resumed and first else contextlib.nullcontext(),
+                observed_step(run.hooks, run.id, step.name, record.step),
+            ):
                 step.run(run)
             first = False
             record.step += 1
@@ -116,7 +121,8 @@ def _restore(run: Run, strategy: Plan, cause: Exception | None) -> None:
         run.emit(EventKind.ROLLING_BACK, f"rolling back after {record.error}")
         run.checkpoint()
     try:
-        strategy.restore(run)
+        with observed_step(run.hooks, run.id, "restore", None):
+            strategy.restore(run)
     except (LeaseLost, StateStoreUnavailable):
         raise
     except Exception as exc:

@@ -26,6 +26,7 @@ from cloudrig.ratelimit._errors import LimiterUnavailable, RateLimited
 from cloudrig.ratelimit._gate import Call, Gate
 from cloudrig.ratelimit._limiter import Admission, Limiter, build_backend
 from cloudrig.ratelimit._local import LocalBackend
+from cloudrig.ratelimit._observation import RequestObservation, RequestObserver, observing_step
 from cloudrig.ratelimit._options import (
     AdaptiveOptions,
     CacheOptions,
@@ -71,6 +72,8 @@ __all__ = [
     "ReadCache",
     "RedisBackend",
     "RedisOptions",
+    "RequestObservation",
+    "RequestObserver",
     "Reservation",
     "RetryOptions",
     "RetryPolicy",
@@ -79,6 +82,7 @@ __all__ = [
     "build_backend",
     "fresh_reads",
     "make_client",
+    "observing_step",
     "read_your_writes",
     "resolve_bucket",
 ]

@@ -19,16 +19,28 @@ can bypass it:
 
 In every case the SDK's own retries must be off (botocore ``retries={"total_max_attempts": 1}``,
 google-api-core ``retry=None``, urllib3 ``Retry(total=0)``), so attempts never multiply.
+
+``send`` and ``retry`` wrap a whole API call: when a plugin implements ``cloudrig_request``, each
+one tallies what ``admit`` and ``observe`` saw of its attempts and hands the plugin one
+``RequestObservation`` (``_observation``); with none, nothing is tallied.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cloudrig.ratelimit._bucket import Bucket
 from cloudrig.ratelimit._errors import RateLimited
+from cloudrig.ratelimit._observation import (
+    RequestObservation,
+    RequestObserver,
+    Tally,
+    current_step,
+    current_tally,
+)
 from cloudrig.ratelimit._options import CallClass
 from cloudrig.ratelimit._retry import AnswerClass, Classifier, Verdict, answer_class
 
@@ -87,7 +99,13 @@ class Gate:
 
     def admit(self, call: Call) -> Admission:
         """Spend one slot for one request about to be sent (blocks until its slot)."""
-        return self.limiter.acquire(self.bucket(call), timeout=self.timeout)
+        admission = self.limiter.acquire(self.bucket(call), timeout=self.timeout)
+        if self.limiter.request_observer is not None:
+            tally = current_tally.get()
+            if tally is not None:
+                tally.requests += 1
+                tally.waited += admission.waited
+        return admission
 
     def observe(self, call: Call, outcome: Any) -> AnswerClass:
         """Classify one request's answer (a response or the exception it raised); a throttling
@@ -97,13 +115,24 @@ class Gate:
         verdict = answer_class(self.classify(outcome))
         if verdict.verdict is Verdict.THROTTLED:
             self.limiter.report_throttle(self.bucket(call))
+        if self.limiter.request_observer is not None:
+            tally = current_tally.get()
+            if tally is not None:
+                tally.verdict = verdict.verdict.value
+                tally.throttled += verdict.verdict is Verdict.THROTTLED
         return verdict
 
     def retry(self, call: Call, operation: Callable[[], R]) -> R:
         """Run ``operation`` (which admits and observes its own requests, e.g. through hooks)
         under the retry policy, classifying outcomes without observing them again."""
+        observer = self.limiter.request_observer
+        if observer is not None:
+            return self._observed(call, observer, self._retried, operation)
+        return self._retried(call, operation)
+
+    def _retried(self, call: Call, attempt: Callable[[], R]) -> R:
         return self.limiter.retry.run(
-            operation,
+            attempt,
             classify=lambda outcome: (
                 AnswerClass(Verdict.PERMANENT)
                 if isinstance(outcome, RateLimited)
@@ -120,8 +149,67 @@ class Gate:
             self.admit(call)
             return send()
 
+        observer = self.limiter.request_observer
+        if observer is not None:
+            return self._observed(call, observer, self._sent, attempt)
+        return self._sent(call, attempt)
+
+    def _sent(self, call: Call, attempt: Callable[[], R]) -> R:
         return self.limiter.retry.run(
             attempt, classify=lambda outcome: self.observe(call, outcome), safe=call.repeatable
+        )
+
+    def _observed(
+        self,
+        call: Call,
+        observer: RequestObserver,
+        run: Callable[[Call, Callable[[], R]], R],
+        attempt: Callable[[], R],
+    ) -> R:
+        """``run(call, attempt)`` with its attempts tallied, then one observation to
+        ``observer``."""
+        tally = Tally()
+        token = current_tally.set(tally)
+        start = time.time_ns()
+
+        def counted() -> R:
+            tally.attempts += 1
+            return attempt()
+
+        error: BaseException | None = None
+        try:
+            return run(call, counted)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            current_tally.reset(token)
+            observer(self._observation(call, tally, error, start))
+
+    def _observation(
+        self, call: Call, tally: Tally, error: BaseException | None, start: int
+    ) -> RequestObservation:
+        if isinstance(error, RateLimited):
+            outcome = "refused"
+        else:
+            outcome = tally.verdict or ("ok" if error is None else Verdict.PERMANENT.value)
+        scope = current_step()
+        return RequestObservation(
+            cloud=self.cloud,
+            service=call.service,
+            operation=call.operation,
+            region=call.region,
+            call_class=call.call_class.value,
+            outcome=outcome,
+            error=type(error).__name__ if error is not None else None,
+            requests=tally.requests,
+            attempts=tally.attempts,
+            throttled=tally.throttled,
+            limiter_wait=tally.waited,
+            start_ns=start,
+            end_ns=time.time_ns(),
+            deployment_id=scope[0] if scope else None,
+            step=scope[1] if scope else None,
         )
 
     def read(self, call: Call, key: Hashable, load: Callable[[], R], *, fresh: bool = False) -> R:

@@ -18,6 +18,7 @@ from cloudrig.ratelimit._cache import ReadCache
 from cloudrig.ratelimit._errors import LimiterUnavailable, RateLimited
 from cloudrig.ratelimit._gate import Gate
 from cloudrig.ratelimit._local import LocalBackend
+from cloudrig.ratelimit._observation import RequestObserver
 from cloudrig.ratelimit._options import CallClass, LimitsConfig
 from cloudrig.ratelimit._retry import Classifier, RetryPolicy
 from cloudrig.ratelimit._stats import BucketStats, StatsRegistry
@@ -74,6 +75,9 @@ class Limiter:
             self.clock, ttl=self.config.cache.ttl, max_entries=self.config.cache.max_entries
         )
         self._stats = StatsRegistry()
+        self.request_observer: RequestObserver | None = None
+        """Called with each API call's ``RequestObservation`` (``Gate.send``/``Gate.retry``);
+        ``cloudrig.connect`` installs the ``cloudrig_request`` hooks here, if any plugin has one."""
         self._buckets: dict[tuple[str, ...], Bucket] = {}
         self._lock = threading.Lock()
 
