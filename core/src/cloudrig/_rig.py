@@ -24,6 +24,7 @@ from cloudrig._redaction import redact_logs, secret_values
 from cloudrig.provider._authorization import Decision
 from cloudrig.provider._contract import ProviderContext
 from cloudrig.ratelimit import Limiter, LimitsConfig
+from cloudrig.ratelimit._observation import hook_observer
 
 
 class Rig:
@@ -49,6 +50,8 @@ class Rig:
             from cloudrig.canary._sources import ConfiguredMetrics
 
             registry.add(ConfiguredMetrics(config.metric_sources, self.limiter))
+        # Requests are observed only when a plugin implements cloudrig_request.
+        self.limiter.request_observer = hook_observer(registry.manager.hook)
         self._accounts: dict[str, Account] = {}
         self._state_store = state_store
         self._deployer: Deployer | None = None
@@ -203,18 +206,24 @@ class Rig:
         the operation it was sending and re-reading the cloud. Its plan must be the one it started
         with (``PlanChanged`` names both otherwise, e.g. after a strategy or provider upgrade);
         ``migrate=True`` continues with the new plan at its first step the old one had not done."""
+        if (engine := self._engine()) is not None:
+            return engine.resume(deployment_id, on_event=on_event, migrate=migrate)
         return self.deployer.resume(deployment_id, on_event=on_event, migrate=migrate)
 
     def promote(
         self, deployment_id: str, *, approve: bool = True, on_event: EventCallback | None = None
     ) -> Deployment:
         """Answer the approval gate a deployment waits at (``approve=False`` rolls it back)."""
+        if (engine := self._engine()) is not None:
+            return engine.promote(deployment_id, approve=approve, on_event=on_event)
         return self.deployer.promote(deployment_id, approve=approve, on_event=on_event)
 
     def abort(self, deployment_id: str, *, on_event: EventCallback | None = None) -> Deployment:
         """Abandon an unfinished deployment (running, interrupted, waiting at a gate): undo what
         it did — the groups it created leave traffic and scale down, the others get their
         capacity and traffic back — then mark it ``aborted``. A finished deployment is refused."""
+        if (engine := self._engine()) is not None:
+            return engine.abort(deployment_id, on_event=on_event)
         return self.deployer.abort(deployment_id, on_event=on_event)
 
     def rollback(
@@ -227,11 +236,33 @@ class Rig:
     ) -> Deployment:
         """Roll a cluster back: an unfinished deployment is stopped and restored; otherwise the
         newest group that was enabled and healthy before the last deploy takes the traffic back."""
+        if (engine := self._engine()) is not None:
+            return engine.rollback(account, cluster, region, on_event=on_event)
         return self.deployer.rollback(account, cluster, region, on_event=on_event)
 
     def deployments(self, *, unfinished: bool | None = True) -> list[DeploymentRecord]:
         """Deployments in the state store, newest first (by default those still in flight)."""
+        if (engine := self._engine()) is not None:
+            return engine.find(unfinished=unfinished)
         return self.deployer.store.find(unfinished=unfinished)
+
+    def deployment(self, deployment_id: str) -> DeploymentRecord:
+        """One deployment's record (``DeploymentNotFound`` when there is none of that id)."""
+        if (engine := self._engine()) is not None:
+            return engine.get(deployment_id)
+        return self.deployer.store.get(deployment_id)
+
+    def deployment_events(self, deployment_id: str) -> list[DeploymentEvent]:
+        """Every event of one deployment, in order."""
+        if (engine := self._engine()) is not None:
+            return engine.events(deployment_id)
+        return self.deployer.store.events(deployment_id)
+
+    def _engine(self) -> DeploymentEngine | None:
+        """The engine a plugin runs this rig's deployments on (``cloudrig_deployments``), if any:
+        then every deployment is read and acted on there, not in the state store."""
+        engine: DeploymentEngine | None = self.registry.manager.hook.cloudrig_deployments(rig=self)
+        return engine
 
     def _authorize(self, action: str, account: str, resource: str) -> Decision:
         return self.registry.authorize(self.principal, action, account, resource)
@@ -274,7 +305,14 @@ def connect(
 # Imported last, not under TYPE_CHECKING, so ``typing.get_type_hints`` resolves the public
 # signatures above; at the bottom the import cycle between these modules is harmless.
 from cloudrig._config._apply import ResourcePlan  # noqa: E402
-from cloudrig.engine import Deployment, DeploymentRecord, EventCallback, StateStore  # noqa: E402
+from cloudrig.engine import (  # noqa: E402
+    Deployment,
+    DeploymentEngine,
+    DeploymentEvent,
+    DeploymentRecord,
+    EventCallback,
+    StateStore,
+)
 from cloudrig.engine._service import Deployer  # noqa: E402
 from cloudrig.engine._spec import SpecFile  # noqa: E402
 from cloudrig.strategies import Strategy  # noqa: E402

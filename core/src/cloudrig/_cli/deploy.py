@@ -137,7 +137,7 @@ def abort(
 ) -> None:
     """Undo what an unfinished deployment did, then mark it aborted."""
     rig = connect(ctx, config)
-    record = rig.deployer.store.get(deployment_id)
+    record = rig.deployment(deployment_id)
     created = ", ".join(record.state.names.values()) or "none"
     confirm(
         f"abort deployment {deployment_id} of {record.cluster}",

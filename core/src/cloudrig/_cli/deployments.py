@@ -1,7 +1,10 @@
-"""Commands that read the state store: ``deployments`` (those in flight, ``--all``),
+"""Commands that read the deployments: ``deployments`` (those in flight, ``--all``),
 ``deployments show ID`` (steps with timings, events, the canary judge's report), ``drain``, and
-``schema`` (the spec files' JSON Schema). Every read command has ``--json``; the JSON carries no
-provider settings, environment or user data (they may hold secrets)."""
+``schema`` (the spec files' JSON Schema). Deployments are read through the rig
+(``rig.deployments``, ``rig.deployment``): from the state store, or from the engine a plugin
+sends them to (``cloudrig_deployments``: cloudrig-temporal's workers, say). Every read command
+has ``--json``; the JSON carries no provider settings, environment or user data (they may hold
+secrets)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     cls=HelpGroup,
-    help="Deployments in the state store: those in flight (--all: every one), or one of them.",
+    help="Deployments (in the state store, or on the engine a plugin sends them to): those in "
+    "flight (--all: every one), or one of them.",
     invoke_without_command=True,
     rich_markup_mode=None,  # see HelpGroup
 )
@@ -35,7 +39,7 @@ def deployments(
     all_: Annotated[bool, typer.Option("--all", help="Include finished deployments.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Every deployment in flight (from the state store); show ID for one."""
+    """Every deployment in flight; show ID for one."""
     if ctx.invoked_subcommand is not None:
         return
     from rich import box
@@ -86,9 +90,8 @@ def show(
 ) -> None:
     """One deployment: its steps with their timings, its events and the judge's report."""
     rig = connect(ctx, config)
-    store = rig.deployer.store
-    record = store.get(deployment_id)
-    events = store.events(deployment_id)
+    record = rig.deployment(deployment_id)
+    events = rig.deployment_events(deployment_id)
     if as_json:
         import json
 

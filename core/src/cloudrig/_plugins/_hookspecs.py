@@ -44,11 +44,36 @@ def cloudrig_deploy(
     ``cloudrig.engine.Deployment`` handle, or ``None`` to leave it to the embedded engine."""
 
 
+@hookspec(firstresult=True)
+def cloudrig_deployments(rig: Any) -> Any:
+    """The deployments of the engine ``cloudrig_deploy`` sends them to, for everything done with
+    one afterwards (listing, reading, resume, promote, abort, rollback): a
+    ``cloudrig.engine.DeploymentEngine``, or ``None`` for the embedded engine's state store."""
+
+
 @hookspec
 def cloudrig_deployment_event(event: Any) -> None:
     """Observe every step of every deployment (a ``cloudrig.engine.DeploymentEvent``): started,
     created, waiting, healthy, traffic moved, disabled, approval needed, rolled back, failed, done.
     An exception here is logged and ignored: observing never fails or rolls back a deployment."""
+
+
+@hookspec
+def cloudrig_step(step: Any) -> None:
+    """A step of a deployment's plan (or its restore) starts or ends (a
+    ``cloudrig.engine.StepObservation``: deployment id, step, ``finished``, the error's class).
+    Called on the thread that runs the step, before and after it. An exception here is logged
+    and ignored."""
+
+
+@hookspec
+def cloudrig_request(observation: Any) -> None:
+    """One API call a provider made through the limiter's gate, every attempt together (a
+    ``cloudrig.ratelimit.RequestObservation``: service, operation, region, call class, limiter
+    wait, attempts, throttled answers, outcome, and the deployment step that made it). Called on
+    the calling thread once the call returned or raised; names and classes only, never a
+    parameter or credential. With no implementation the gate observes nothing (no cost). An
+    exception here is logged and ignored."""
 
 
 @hookspec

@@ -11,7 +11,7 @@ events), and may use ``restore`` and ``healthy_target``; nothing else of the eng
 """
 
 from cloudrig._config._deployments import DeploymentsConfig, Duration, parse_duration
-from cloudrig.engine._deployment import Deployment, EventCallback
+from cloudrig.engine._deployment import Deployment, DeploymentEngine, EventCallback
 from cloudrig.engine._errors import (
     AnalysisFailed,
     ApprovalRejected,
@@ -48,6 +48,7 @@ __all__ = [
     "ApprovalRejected",
     "Deployment",
     "DeploymentConflict",
+    "DeploymentEngine",
     "DeploymentError",
     "DeploymentEvent",
     "DeploymentNotFound",

@@ -1,12 +1,15 @@
 """The handle ``rig.deploy`` returns: its events (iterated, live when it runs in the background)
-and its final status."""
+and its final status; and ``DeploymentEngine``, what an engine plugin provides for the
+deployments it runs (the ``cloudrig_deployments`` hook)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
+from cloudrig._model._resources import Moniker
 from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, DeploymentStatus
 
 EventCallback = Callable[[DeploymentEvent], None]
@@ -97,3 +100,55 @@ class Deployment:
         if self.status not in (DeploymentStatus.SUCCEEDED, DeploymentStatus.AWAITING_APPROVAL):
             raise DeploymentError(f"deployment {self.id} {self.status.value}: {self.error}")
         return self
+
+
+class DeploymentEngine(Protocol):
+    """The deployments of an engine other than the embedded one (cloudrig-temporal's workers,
+    say), as a plugin returns them from the ``cloudrig_deployments`` hook: ``rig.deployments``,
+    ``rig.deployment``, ``rig.deployment_events``, ``rig.resume``, ``rig.promote``,
+    ``rig.abort`` and ``rig.rollback`` — and so ``cloudrig deployments``, ``deployments show``,
+    ``resume``, ``promote``, ``abort`` and ``rollback`` — read and act through it. Each acts as
+    the embedded engine's does: the same records, events, statuses and errors
+    (``DeploymentNotFound``, ``DeploymentError`` for a promote of a deployment not at a gate or
+    an abort of a finished one); the returned handle is done when the deployment finished or
+    waits at a gate."""
+
+    def find(self, *, unfinished: bool | None = True) -> list[DeploymentRecord]:
+        """Its deployments, newest first (``unfinished=True``: those in flight)."""
+        ...
+
+    def get(self, deployment_id: str) -> DeploymentRecord:
+        """One deployment's record; ``DeploymentNotFound`` when it has none of that id."""
+        ...
+
+    def events(self, deployment_id: str) -> list[DeploymentEvent]:
+        """Every event of one deployment, in order."""
+        ...
+
+    def resume(
+        self, deployment_id: str, *, on_event: EventCallback | None = None, migrate: bool = False
+    ) -> Deployment:
+        """Follow (or continue) a deployment until it finishes or waits at a gate."""
+        ...
+
+    def promote(
+        self, deployment_id: str, *, approve: bool = True, on_event: EventCallback | None = None
+    ) -> Deployment:
+        """Answer the gate it waits at (``approve=False``: roll it back), then follow it."""
+        ...
+
+    def abort(self, deployment_id: str, *, on_event: EventCallback | None = None) -> Deployment:
+        """Undo an unfinished deployment, then mark it ``aborted``."""
+        ...
+
+    def rollback(
+        self,
+        account: str,
+        cluster: str | Moniker,
+        region: str | None = None,
+        *,
+        on_event: EventCallback | None = None,
+    ) -> Deployment:
+        """Roll the cluster back: its unfinished deployment is restored; otherwise the group
+        that served before its last deployment takes the traffic back."""
+        ...
