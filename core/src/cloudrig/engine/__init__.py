@@ -28,6 +28,7 @@ from cloudrig.engine._errors import (
 )
 from cloudrig.engine._executor import Plan, request_rollback, roll_back_after
 from cloudrig.engine._lease import Lease, NullLease
+from cloudrig.engine._observed import StepObservation
 from cloudrig.engine._plan import Step
 from cloudrig.engine._records import (
     DeploymentEvent,
@@ -75,6 +76,7 @@ __all__ = [
     "StateStore",
     "StateStoreUnavailable",
     "Step",
+    "StepObservation",
     "WaitTimeout",
     "healthy_target",
     "lease_key",
