@@ -25,7 +25,6 @@ from cloudrig.provider._authorization import Decision
 from cloudrig.provider._contract import ProviderContext
 from cloudrig.ratelimit import Limiter, LimitsConfig
 from cloudrig.ratelimit._observation import hook_observer
-from cloudrig.ratelimit._observation import hook_observer
 
 
 class Rig:
@@ -51,8 +50,6 @@ class Rig:
             from cloudrig.canary._sources import ConfiguredMetrics
 
             registry.add(ConfiguredMetrics(config.metric_sources, self.limiter))
-        # Requests are observed only when a plugin implements cloudrig_request.
-        self.limiter.request_observer = hook_observer(registry.manager.hook)
         # Requests are observed only when a plugin implements cloudrig_request.
         self.limiter.request_observer = hook_observer(registry.manager.hook)
         self._accounts: dict[str, Account] = {}

@@ -77,24 +77,6 @@ def cloudrig_request(observation: Any) -> None:
 
 
 @hookspec
-def cloudrig_step(step: Any) -> None:
-    """A step of a deployment's plan (or its restore) starts or ends (a
-    ``cloudrig.engine.StepObservation``: deployment id, step, ``finished``, the error's class).
-    Called on the thread that runs the step, before and after it. An exception here is logged
-    and ignored."""
-
-
-@hookspec
-def cloudrig_request(observation: Any) -> None:
-    """One API call a provider made through the limiter's gate, every attempt together (a
-    ``cloudrig.ratelimit.RequestObservation``: service, operation, region, call class, limiter
-    wait, attempts, throttled answers, outcome, and the deployment step that made it). Called on
-    the calling thread once the call returned or raised; names and classes only, never a
-    parameter or credential. With no implementation the gate observes nothing (no cost). An
-    exception here is logged and ignored."""
-
-
-@hookspec
 def cloudrig_canary_metrics(request: Any) -> Mapping[str, Any] | None:
     """Samples for one canary analysis interval (``request``: ``cloudrig.canary.MetricsRequest``):
     ``{metric: MetricSamples(canary=..., baseline=...)}`` (or plain mappings). Answers of several
