@@ -30,7 +30,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cloudrig import Rig
-from cloudrig.engine import Deployment, DeploymentNotFound, DeploymentStatus
+from cloudrig.engine import DeploymentNotFound, DeploymentStatus
 from cloudrig_web._live import deployment_stream, deployments_stream
 from cloudrig_web._reading import read_clusters, read_deployment, read_deployments
 from cloudrig_web._security import (
@@ -69,8 +69,8 @@ class WebView:
         self._connect_as = connect_as
         self._rigs: dict[str, Rig] = {}
         self._lock = threading.Lock()
-        self.running: list[Deployment] = []
-        """Deployments continued from a page (their handles), for a clean shutdown and tests."""
+        self.running: list[threading.Thread] = []
+        """Deployments continued from a page (the threads running them), for a clean shutdown."""
 
     # -- rendering -------------------------------------------------------------------------------
     def page(
@@ -130,7 +130,7 @@ class WebView:
     async def deployment_live(self, request: Request) -> Response:
         await run_in_threadpool(self.guard.check_reads, request)
         deployment_id = request.path_params["deployment_id"]
-        await run_in_threadpool(self.rig.deployer.store.get, deployment_id)  # 404 when unknown
+        await run_in_threadpool(self.rig.deployment, deployment_id)  # 404 when unknown
         after = _int(request.headers.get("last-event-id") or request.query_params.get("after"))
         stream = deployment_stream(
             request,
@@ -173,19 +173,22 @@ class WebView:
     async def _answer_gate(self, request: Request, approve: bool) -> Response:
         principal, _ = await self._change(request)
         deployment_id = request.path_params["deployment_id"]
-        record = await run_in_threadpool(self.rig.deployer.store.get, deployment_id)
+        record = await run_in_threadpool(self.rig.deployment, deployment_id)
         action = "promote" if approve else "reject"
         self._authorize(principal, action, record.account, record.id)
         if record.status is not DeploymentStatus.AWAITING_APPROVAL:
             raise Refused(409, f"deployment {record.id} is {record.status.value}, not awaiting "
                           "approval")  # fmt: skip
 
-        def answer() -> Deployment:
-            rig = self.rig_of(principal.name)
-            return rig.deployer.promote(deployment_id, approve=approve, background=True)
+        def answer() -> None:
+            try:
+                self.rig_of(principal.name).promote(deployment_id, approve=approve)
+            except Exception:  # the page shows the record's status and error; the log the rest
+                log.exception("web: %s of %s failed", action, deployment_id)
 
-        handle = await run_in_threadpool(answer)
-        self.running.append(handle)
+        thread = threading.Thread(target=answer, name=f"cloudrig-web-{action}", daemon=True)
+        thread.start()
+        self.running.append(thread)
         log.info("web: %s answered %s at %s (%s)", principal.name, action, record.id,
                  record.step_name)  # fmt: skip
         return RedirectResponse(request.url_for("deployment", deployment_id=record.id), 303)
@@ -254,8 +257,8 @@ class WebView:
         )
 
     def close(self) -> None:
-        for handle in self.running:
-            handle.wait(timeout=30)
+        for thread in self.running:
+            thread.join(timeout=60)
         with self._lock:
             rigs, self._rigs = list(self._rigs.values()), {}
         for rig in rigs:

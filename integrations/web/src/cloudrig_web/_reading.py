@@ -87,6 +87,6 @@ def read_deployments(rig: Rig, limit: int = 50) -> tuple[list[DeploymentRecord],
 
 
 def read_deployment(rig: Rig, deployment_id: str) -> DeploymentView:
-    store = rig.deployer.store
-    record = store.get(deployment_id)
-    return DeploymentView(record, steps_data(record), store.events(deployment_id))
+    """One deployment (``DeploymentNotFound`` when unknown) with its steps and events."""
+    record = rig.deployment(deployment_id)
+    return DeploymentView(record, steps_data(record), rig.deployment_events(deployment_id))
