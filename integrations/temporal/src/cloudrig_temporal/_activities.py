@@ -9,6 +9,13 @@ the last state the previous one reported: it completes the operation that one wa
 
 A delay (``Run.sleep``) is not slept here: the step hands its saved instant back, the workflow
 waits for it on a durable timer, then runs the same step again, which finds the instant passed.
+
+An abort while a step runs cancels its activity; the cancellation arrives with a heartbeat, and
+the next checkpoint (``HeartbeatLease.check``) stops the step there and undoes the deployment in
+the same activity, from the state it reached — as the embedded engine stops at a lease check.
+Cancellation is never raised into the step's thread at an arbitrary point
+(``no_thread_cancel_exception``): a request half sent is exactly what checkpoints exist to
+avoid.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from cloudrig import ProviderFailure, Rig, ServerGroupSpec, Throttled
+from cloudrig import ProviderFailure, Rig, ServerGroupSpec, Throttled, parse_name
 from cloudrig.engine import (
     ApprovalRejected,
     Deployment,
     DeploymentError,
     DeploymentEvent,
+    DeploymentNotFound,
     DeploymentRecord,
     DeploymentStatus,
     EventKind,
@@ -61,12 +69,42 @@ class StepFailed(DeploymentError):
     """A step whose throttled or transient failures outlasted Temporal's retries."""
 
 
+class AbortRequested(LeaseLost):
+    """The workflow cancelled the running step (an abort): it stops at this checkpoint, like a
+    lost lease, and the activity undoes the deployment from there."""
+
+
 class RecordStore:
     """The activity's store: the record lives in the workflow; events are numbered after the
-    ``seen`` ones the workflow already has, and kept for the answer (and every heartbeat)."""
+    ``seen`` ones the workflow already has, and kept for the answer (and every heartbeat).
+    ``history``: the cluster's earlier deployments, as the deploying client read them from
+    Temporal (what a rollback consults)."""
 
-    def __init__(self, record: DeploymentRecord, seen: int, events: list[DeploymentEvent]) -> None:
+    def __init__(
+        self,
+        record: DeploymentRecord,
+        seen: int,
+        events: list[DeploymentEvent],
+        history: list[DeploymentRecord] | None = None,
+    ) -> None:
         self.record, self.seen, self.events = record, seen, events
+        self.history = history or []
+
+    def find(
+        self, *, lease_key: str | None = None, unfinished: bool | None = None
+    ) -> list[DeploymentRecord]:
+        return [
+            r
+            for r in self.history
+            if (lease_key is None or r.lease_key == lease_key)
+            and (unfinished is None or unfinished != r.status.finished)
+        ]
+
+    def get(self, deployment_id: str) -> DeploymentRecord:
+        for record in [self.record, *self.history]:
+            if record.id == deployment_id:
+                return record
+        raise DeploymentNotFound(f"no deployment {deployment_id} of this cluster on Temporal")
 
     def create(self, record: DeploymentRecord, *, holder: str) -> None:
         self.record = record
@@ -90,10 +128,19 @@ class HeartbeatLease(NullLease):
     def __init__(self, key: str, ttl: float) -> None:
         self.key = self.holder = key
         self.ttl = ttl
+        self.abortable = False
+        """While a step runs: an abort's cancellation stops it (``AbortRequested``), once."""
 
     def check(self) -> None:
-        if activity.is_cancelled():
-            raise LeaseLost(self.key, f"{self.holder} (its activity was cancelled or timed out)")
+        if not activity.is_cancelled():
+            return
+        why = activity.cancellation_details()
+        if self.abortable and why is not None and why.cancel_requested and not why.timed_out:
+            self.abortable = False  # the restore that follows runs on
+            raise AbortRequested(self.key, f"{self.holder} (aborted)")
+        if why is not None and why.cancel_requested and not why.timed_out:
+            return  # an abort already being carried out in this attempt
+        raise LeaseLost(self.key, f"{self.holder} (its activity was cancelled or timed out)")
 
 
 class ActivityRun(Run):
@@ -128,27 +175,14 @@ class DeploymentActivities:
         self.rig, self.heartbeat_timeout = rig, heartbeat_timeout
 
     # -- the activities --------------------------------------------------------------------------
-    @activity.defn(name=PREPARE)
+    @activity.defn(name=PREPARE, no_thread_cancel_exception=True)
     def prepare(self, request: DeployRequest) -> Progress:
         """Snapshot the cluster, reserve the new groups' names, fix the plan (reads only)."""
         try:
-            spec = ServerGroupSpec.model_validate(request.spec)
             strategy = self.rig.deployer.strategy(request.strategy, request.params)
-            account = self.rig.account(spec.account)
-            account.validate_spec(spec)
-            strategy.check(account.capabilities, spec)
-            record = new_record(
-                account,
-                spec.moniker,
-                spec.region,
-                spec,
-                strategy,
-                request_fingerprint(spec, strategy),
-                clock=self.rig.clock,
-                retry=self.rig.deployer.retry,
-                idempotency_key=request.idempotency_key,
-            )
-            run = self._run(record, 0, [])
+            record = self._new_record(request, strategy)
+            history = [DeploymentRecord.model_validate(r) for r in request.history]
+            run = self._run(record, 0, [], history)
             strategy.prepare(run)
             record.state.plan = plan_print(run, strategy)
             run.emit(
@@ -164,7 +198,7 @@ class DeploymentActivities:
             ) from exc
         return self._progress(run, strategy)
 
-    @activity.defn(name=ADVANCE)
+    @activity.defn(name=ADVANCE, no_thread_cancel_exception=True)
     def advance(self, request: StepRequest) -> Progress:
         """Run the step the record reached (its gate first); past the last one, succeed. A step
         that fails permanently is restored here, as the embedded executor does."""
@@ -202,12 +236,17 @@ class DeploymentActivities:
                 record.status = DeploymentStatus.RUNNING
                 run.emit(EventKind.APPROVED, f"approved: {step.name}", gate=step.name)
             record.step_name = step.name
+            lease: HeartbeatLease = run.lease  # type: ignore[assignment]
+            lease.abortable = True
             with fresh_reads() if resumed else contextlib.nullcontext():
                 step.run(run)
+            lease.abortable = False
             record.step += 1
             run.checkpoint()
         except DurableSleep as sleep:
             return self._progress(run, strategy, outcome="sleep", sleep_until=sleep.until)
+        except AbortRequested:
+            request_rollback(run, strategy, abort=True)
         except LeaseLost:
             raise
         except (Throttled, ProviderFailure) as exc:
@@ -216,7 +255,7 @@ class DeploymentActivities:
             roll_back_after(run, strategy, exc)
         return self._progress(run, strategy)
 
-    @activity.defn(name=RESTORE)
+    @activity.defn(name=RESTORE, no_thread_cancel_exception=True)
     def restore(self, request: StepRequest) -> Progress:
         """Undo the deployment: rejected or unanswered at a gate, aborted, or a restore that was
         incomplete ('continue')."""
@@ -224,6 +263,8 @@ class DeploymentActivities:
         try:
             if request.reason == "abort":
                 request_rollback(run, strategy, abort=True)
+            elif request.reason == "rollback":
+                request_rollback(run, strategy)
             elif request.reason == "continue":
                 roll_back_after(run, strategy, None)
             elif request.reason == "failed":
@@ -245,6 +286,36 @@ class DeploymentActivities:
         return self._progress(run, strategy)
 
     # -- internals -------------------------------------------------------------------------------
+    def _new_record(self, request: DeployRequest, strategy: Strategy) -> DeploymentRecord:
+        """A deployment's record (spec checked first), or with ``kind='rollback'`` a rollback's
+        of the request's cluster; both snapshot the cluster and reserve names (reads only)."""
+        options: dict[str, Any] = {
+            "clock": self.rig.clock,
+            "retry": self.rig.deployer.retry,
+            "idempotency_key": request.idempotency_key,
+        }
+        if request.kind == "rollback":
+            account = self.rig.account(request.account)
+            moniker = parse_name(request.cluster)
+            return new_record(
+                account,
+                moniker,
+                request.region,
+                None,
+                strategy,
+                f"rollback:{request.idempotency_key}",
+                kind="rollback",
+                **options,
+            )
+        spec = ServerGroupSpec.model_validate(request.spec)
+        account = self.rig.account(spec.account)
+        account.validate_spec(spec)
+        strategy.check(account.capabilities, spec)
+        fingerprint = request_fingerprint(spec, strategy)
+        return new_record(
+            account, spec.moniker, spec.region, spec, strategy, fingerprint, **options
+        )
+
     def _resume(self, request: StepRequest) -> tuple[ActivityRun, Strategy, bool]:
         """The run of ``request``'s record, or of the state the previous attempt last reported."""
         data, events = request.record, []
@@ -258,14 +329,18 @@ class DeploymentActivities:
         return self._run(record, request.events_seen, events), strategy, bool(details)
 
     def _run(
-        self, record: DeploymentRecord, seen: int, events: list[DeploymentEvent]
+        self,
+        record: DeploymentRecord,
+        seen: int,
+        events: list[DeploymentEvent],
+        history: list[DeploymentRecord] | None = None,
     ) -> ActivityRun:
         # Waits renew (heartbeat) in slices of a third of the heartbeat timeout.
         lease = HeartbeatLease(activity.info().workflow_id or record.id, self.heartbeat_timeout)
         return ActivityRun(
             record=record,
             account=self.rig.account(record.account),
-            store=RecordStore(record, seen, events),  # type: ignore[arg-type]
+            store=RecordStore(record, seen, events, history),  # type: ignore[arg-type]
             lease=lease,
             clock=self.rig.clock,
             retry=self.rig.deployer.retry,

@@ -23,11 +23,22 @@ class EngineOptions:
 
 @dataclass(frozen=True)
 class DeployRequest:
-    spec: dict[str, Any]
+    """Start a deployment of ``spec``; or, with ``kind='rollback'`` (no spec), a rollback of
+    the cluster ``cluster`` of ``account`` in ``region``. ``history`` is the cluster's earlier
+    deployments' records (what the rollback strategy consults, as it does the state store's).
+    The fields after ``options`` were added later: their defaults keep older histories' inputs
+    readable."""
+
+    spec: dict[str, Any] | None
     strategy: str
     params: dict[str, Any]
     idempotency_key: str
     options: EngineOptions
+    kind: str = "deploy"
+    account: str = ""
+    cluster: str = ""
+    region: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,21 @@ Its history is the deployment's state: the record each activity hands back. Dela
 approval timeout are durable timers; approval, rejection and abort are signals; progress and the
 events are queries. The workflow id is the deployment's idempotency key (``_client``), so a
 retried start joins the deployment instead of running a second one.
+
+Versioning: a running deployment's history is replayed by whatever worker picks it up next, so a
+change to what this workflow *does* (the commands it issues) must not change what an old history
+replays. Each such change is guarded by ``workflow.patched(ID)``: a new execution takes the new
+path and records the patch; an execution started before the change replays the old one (tests
+replay a history recorded without the patches, tests/temporal/test_versioning.py). The patches so
+far:
+
+- ``RECORD_MEMO``: the record is also kept in the workflow's memo after every step, so
+  ``cloudrig deployments`` lists deployments from Temporal's visibility without asking a worker;
+- ``ABORT_IN_STEP``: an abort cancels the running step, which stops at its next checkpoint and
+  undoes the deployment there (before it, an abort waited for the step to end).
+
+Remove a patch (``workflow.deprecate_patch``, then nothing) only once no execution that started
+before it can still be running.
 """
 
 from __future__ import annotations
@@ -13,22 +28,27 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, CancelledError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from cloudrig_temporal._messages import DeployRequest, EngineOptions, Progress, StepRequest
 
 PREPARE, ADVANCE, RESTORE = "cloudrig-prepare", "cloudrig-advance", "cloudrig-restore"
 FINISHED = frozenset({"succeeded", "failed", "rolled_back", "aborted"})
+WORKFLOW_TYPE = "CloudrigDeployment"
+RECORD_MEMO = "cloudrig-record-memo"
+ABORT_IN_STEP = "cloudrig-abort-in-step"
 
 
-@workflow.defn(name="CloudrigDeployment")
+@workflow.defn(name=WORKFLOW_TYPE)
 class DeploymentWorkflow:
     def __init__(self) -> None:
         self._record: dict[str, Any] = {}
         self._events: list[dict[str, Any]] = []
         self._decisions: dict[str, bool] = {}
         self._abort = False
+        self._rollback = False
         self._gate = ""
         self._started: dict[str, Any] = {}
 
@@ -46,9 +66,10 @@ class DeploymentWorkflow:
             status = self._record["status"]
             if status in FINISHED:
                 return self.progress()
-            if self._abort and not abort_sent:
+            if self._stopping() and not abort_sent:
                 abort_sent = True
-                self._absorb(await self._call(RESTORE, self._request("abort"), options))
+                reason = "abort" if self._abort else "rollback"
+                self._absorb(await self._call(RESTORE, self._request(reason), options))
                 continue
             if status == "rolling_back":  # a restore that could not finish: try again later
                 restores += 1
@@ -58,8 +79,11 @@ class DeploymentWorkflow:
                 self._absorb(await self._call(RESTORE, self._request("continue"), options))
                 continue
             try:
-                answer = await self._call(ADVANCE, self._request(), options)
-            except ActivityError as exc:  # throttled or transient past every retry: roll back
+                answer = await self._advance(options)
+            except ActivityError as exc:
+                if self._abort and isinstance(exc.cause, CancelledError):
+                    continue  # cancelled between its attempts: the restore above undoes it
+                # throttled or transient past every retry: roll back
                 why = str(exc.cause or exc)
                 self._absorb(await self._call(RESTORE, self._request("failed", why), options))
                 continue
@@ -68,17 +92,17 @@ class DeploymentWorkflow:
                 until = datetime.fromisoformat(answer.sleep_until)
                 left = max((until - workflow.now()).total_seconds(), 0.0)
                 if left > 0:
-                    await self._wait(lambda: self._abort, left)
+                    await self._wait(self._stopping, left)
             elif answer.outcome == "gate":
                 await self._answer_gate(answer, options)
 
     async def _answer_gate(self, answer: Progress, options: EngineOptions) -> None:
         gate = self._gate = answer.gate
         answered = await self._wait(
-            lambda: gate in self._decisions or self._abort, answer.approval_timeout
+            lambda: gate in self._decisions or self._stopping(), answer.approval_timeout
         )
         self._gate = ""
-        if self._abort:
+        if self._stopping():
             return
         if not answered:
             self._absorb(await self._call(RESTORE, self._request("expired", gate), options))
@@ -98,6 +122,12 @@ class DeploymentWorkflow:
     def abort(self) -> None:
         """Abandon the deployment: undo what it did, then end it ``aborted``."""
         self._abort = True
+
+    @workflow.signal
+    def rollback(self) -> None:
+        """Roll the deployment back (``rig.rollback`` of its cluster): undo what it did, then
+        end it ``rolled_back``. Its running step ends first."""
+        self._rollback = True
 
     @workflow.query
     def progress(self) -> dict[str, Any]:
@@ -134,9 +164,32 @@ class DeploymentWorkflow:
     def _request(self, reason: str = "", detail: str = "") -> StepRequest:
         return StepRequest(self._record, len(self._events), reason, detail)
 
+    def _stopping(self) -> bool:
+        return self._abort or self._rollback
+
     def _absorb(self, answer: Progress) -> None:
         self._record = answer.record
         self._events.extend(answer.events)
+        if workflow.patched(RECORD_MEMO):
+            workflow.upsert_memo({"record": self._record})
+
+    async def _advance(self, options: EngineOptions) -> Progress:
+        """The next step; an abort meanwhile cancels it (delivered with its next heartbeat): it
+        stops at its next checkpoint and undoes the deployment there (``_activities``)."""
+        if not workflow.patched(ABORT_IN_STEP):
+            return await self._call(ADVANCE, self._request(), options)
+        step = workflow.start_activity(
+            ADVANCE,
+            self._request(),
+            result_type=Progress,
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            **_activity_options(options),
+        )
+        await workflow.wait_condition(lambda: step.done() or self._abort)
+        if not step.done():
+            step.cancel()
+        answer: Progress = await step
+        return answer
 
     async def _wait(self, condition: Any, seconds: float | None) -> bool:
         """Wait (a durable timer) until ``condition`` or ``seconds``; whether it held."""
@@ -151,16 +204,19 @@ class DeploymentWorkflow:
     @staticmethod
     async def _call(name: str, argument: Any, options: EngineOptions) -> Progress:
         answer: Progress = await workflow.execute_activity(
-            name,
-            argument,
-            result_type=Progress,
-            start_to_close_timeout=timedelta(seconds=options.step_timeout),
-            heartbeat_timeout=timedelta(seconds=options.heartbeat_timeout),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(seconds=options.retry_initial),
-                maximum_interval=timedelta(seconds=options.retry_maximum),
-                backoff_coefficient=options.retry_backoff,
-                maximum_attempts=options.retry_attempts,
-            ),
+            name, argument, result_type=Progress, **_activity_options(options)
         )
         return answer
+
+
+def _activity_options(options: EngineOptions) -> dict[str, Any]:
+    return {
+        "start_to_close_timeout": timedelta(seconds=options.step_timeout),
+        "heartbeat_timeout": timedelta(seconds=options.heartbeat_timeout),
+        "retry_policy": RetryPolicy(
+            initial_interval=timedelta(seconds=options.retry_initial),
+            maximum_interval=timedelta(seconds=options.retry_maximum),
+            backoff_coefficient=options.retry_backoff,
+            maximum_attempts=options.retry_attempts,
+        ),
+    }

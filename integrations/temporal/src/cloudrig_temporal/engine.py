@@ -1,5 +1,9 @@
 """Sends ``rig.deploy`` (and so ``cloudrig deploy``) to Temporal workers instead of the embedded
-engine; everything else of the rig is unchanged.
+engine, and with it everything done with a deployment afterwards: ``rig.deployments``,
+``rig.deployment``, ``rig.resume``, ``rig.promote``, ``rig.abort``, ``rig.rollback`` — and so
+``cloudrig deployments``, ``deployments show``, ``resume``, ``promote``, ``abort`` and
+``rollback`` — read and act on Temporal (the ``cloudrig_deploy`` and ``cloudrig_deployments``
+hooks; ``_engine``). Everything else of the rig is unchanged.
 
 As a plugin object: ``cloudrig.connect(config, plugins=[TemporalEngine(settings)])``. As a plugin
 module, for the command line: ``CLOUDRIG_PLUGINS=cloudrig_temporal.engine`` (or ``cloudrig -p
@@ -17,18 +21,18 @@ import os
 from typing import Any
 
 from cloudrig import Rig, ServerGroupSpec
-from cloudrig.engine import Deployment, DeploymentRecord, DeploymentStatus
+from cloudrig.engine import Deployment
 from cloudrig.provider import hookimpl
 from cloudrig.strategies import Strategy
-from cloudrig_temporal._client import TemporalDeployment, TemporalDeployments
+from cloudrig_temporal._client import TemporalDeployments
+from cloudrig_temporal._engine import POLL, TemporalDeploymentEngine, follow
 from cloudrig_temporal._settings import TemporalSettings, split_config
 
 CONFIG_ENV = "CLOUDRIG_TEMPORAL_CONFIG"
-POLL = 0.5
 
 
 class TemporalEngine:
-    """A plugin that runs every ``rig.deploy`` of its rig on the workers of ``settings``."""
+    """A plugin that runs every deployment of its rig on the workers of ``settings``."""
 
     def __init__(self, settings: TemporalSettings, *, poll: float = POLL) -> None:
         self.settings, self.poll = settings, poll
@@ -43,64 +47,22 @@ class TemporalEngine:
         background: bool,
         idempotency_key: str | None,
     ) -> Deployment:
-        started = TemporalDeployments(self.settings, rig).deploy(
-            spec, strategy, idempotency_key=idempotency_key
-        )
+        temporal = TemporalDeployments(self.settings, rig)
+        started = temporal.deploy(spec, strategy, idempotency_key=idempotency_key)
         handle = Deployment(on_event)
         if background:
-            handle.run_in_background(lambda: follow(started, handle, self.poll))
+            handle.run_in_background(lambda: follow(temporal, started.key, handle, self.poll))
         else:
-            follow(started, handle, self.poll)
+            follow(temporal, started.key, handle, self.poll)
         return handle
 
-
-def follow(started: TemporalDeployment, handle: Deployment, poll: float = POLL) -> None:
-    """Publish the deployment's events to ``handle`` until it finished or waits at a gate."""
-    import time
-
-    seen = 0
-    try:
-        while True:
-            record = started.deployments.call(_record_of(started))
-            events = started.events()
-            for event in events[seen:]:
-                handle.publish(event)
-            seen = len(events)
-            if record:
-                handle.record = DeploymentRecord.model_validate(record)
-                handle.id = handle.record.id
-                status = handle.record.status
-                if status.finished or status is DeploymentStatus.AWAITING_APPROVAL:
-                    break
-            time.sleep(poll)
-    except BaseException as exc:
-        handle.finish(exc)
-        raise
-    handle.finish()
+    @hookimpl
+    def cloudrig_deployments(self, rig: Rig) -> TemporalDeploymentEngine:
+        return TemporalDeploymentEngine(self.settings, rig, poll=self.poll)
 
 
-def _record_of(started: TemporalDeployment) -> Any:
-    from cloudrig_temporal._workflow import DeploymentWorkflow
-
-    async def query(client: Any) -> dict[str, Any]:
-        answer: dict[str, Any] = await client.get_workflow_handle(started.key).query(
-            DeploymentWorkflow.record
-        )
-        return answer
-
-    return query
-
-
-@hookimpl
-def cloudrig_deploy(
-    rig: Rig,
-    spec: ServerGroupSpec,
-    strategy: Strategy,
-    on_event: Any,
-    background: bool,
-    idempotency_key: str | None,
-) -> Deployment:
-    """The module form: settings from the file named by ``CLOUDRIG_TEMPORAL_CONFIG``."""
+def _configured() -> TemporalEngine:
+    """The module form's engine: settings from the file named by ``CLOUDRIG_TEMPORAL_CONFIG``."""
     path = os.environ.get(CONFIG_ENV)
     if not path:
         from cloudrig import ConfigError
@@ -114,9 +76,24 @@ def cloudrig_deploy(
             ]
         )
     settings, _ = split_config(path)
-    return TemporalEngine(settings).cloudrig_deploy(
-        rig, spec, strategy, on_event, background, idempotency_key
-    )
+    return TemporalEngine(settings)
 
 
-__all__ = ["CONFIG_ENV", "TemporalEngine", "cloudrig_deploy", "follow"]
+@hookimpl
+def cloudrig_deploy(
+    rig: Rig,
+    spec: ServerGroupSpec,
+    strategy: Strategy,
+    on_event: Any,
+    background: bool,
+    idempotency_key: str | None,
+) -> Deployment:
+    return _configured().cloudrig_deploy(rig, spec, strategy, on_event, background, idempotency_key)
+
+
+@hookimpl
+def cloudrig_deployments(rig: Rig) -> TemporalDeploymentEngine:
+    return _configured().cloudrig_deployments(rig)
+
+
+__all__ = ["CONFIG_ENV", "TemporalEngine", "cloudrig_deploy", "cloudrig_deployments", "follow"]
