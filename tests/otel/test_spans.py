@@ -99,7 +99,13 @@ def test_red_black_span_tree_and_metrics(
 ) -> None:
     proxy = fault_proxy(moto_aws.url)
     proxy.add(throttle(Style.AWS_QUERY), operation="CreateAutoScalingGroup", times=1)
-    rig = connect(tmp_path, proxy.url, plugins=[otel.telemetry], mutate={"rate": 5, "burst": 1})
+    rig = connect(
+        tmp_path,
+        proxy.url,
+        plugins=[otel.telemetry],
+        mutate={"rate": 5, "burst": 1},
+        cache={"ttl": 60},  # no read expires during the run: the tree does not depend on timing
+    )
     during: list[dict[str, int]] = []
 
     def on_event(event: DeploymentEvent) -> None:
