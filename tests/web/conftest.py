@@ -29,6 +29,7 @@ from cloudrig.engine import DeploymentRecord, SqliteStateStore
 from cloudrig.provider import Decision, hookimpl
 from cloudrig.strategies import RedBlack
 from cloudrig_web import create_app, load_settings
+from support.rig import PassingMetrics
 
 CHROMIUM = os.environ.get("CLOUDRIG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,7 +83,7 @@ class Reference:
         return cloudrig.connect(
             {"accounts": {"test": account}},
             principal=principal,
-            plugins=["cloudrig.testing.reference", self.authorizations],
+            plugins=["cloudrig.testing.reference", self.authorizations, PassingMetrics()],
             state_store=self.store,
         )
 
