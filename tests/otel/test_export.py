@@ -6,7 +6,10 @@ point implements no hook, so the limiter's gate observes nothing."""
 from __future__ import annotations
 
 import io
+import json
 import logging
+import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -195,3 +198,23 @@ def test_without_otel_environment_no_hook_and_no_observer(
         assert rig.limiter.request_observer is None
     finally:
         rig.close()
+
+
+def test_installed_but_not_configured_imports_no_opentelemetry() -> None:
+    """Loading every installed plugin (cloudrig-otel's entry point among them) and connecting
+    imports no OpenTelemetry module when the environment does not ask for export."""
+    program = (
+        "import json, sys, cloudrig\n"
+        "rig = cloudrig.connect({'accounts': {}})\n"
+        "print(json.dumps([sorted(rig.registry.plugins), rig.limiter.request_observer is None,"
+        " sorted(m for m in sys.modules if m.startswith('opentelemetry'))]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    plugins, unobserved, modules = json.loads(result.stdout.splitlines()[-1])
+    assert "otel" in plugins
+    assert unobserved
+    assert modules == []
