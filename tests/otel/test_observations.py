@@ -212,3 +212,17 @@ def test_failures_are_error_spans_and_states_are_counted(otel: Otel) -> None:
     assert [e.name for e in outcomes["d1"].events] == ["started", "rolling_back", "failed"]
     assert outcomes["d2"].attributes is not None
     assert outcomes["d2"].attributes["cloudrig.deployment.outcome"] == "awaiting_approval"
+
+
+def test_a_lost_lease_ends_the_run_span_as_interrupted(otel: Otel) -> None:
+    telemetry = otel.telemetry
+    telemetry.cloudrig_deployment_event(event(EventKind.STARTED, "d3"))
+    telemetry.cloudrig_step(StepObservation("d3", "verify-new", 1, finished=False))
+    telemetry.cloudrig_step(StepObservation("d3", "verify-new", 1, True, "LeaseLost"))
+    spans = {s.name: s for s in otel.finished()}
+    run = spans["cloudrig.deployment"]
+    assert run.attributes is not None
+    assert run.attributes["cloudrig.deployment.outcome"] == "interrupted"
+    assert run.attributes["error.type"] == "LeaseLost"
+    assert spans["cloudrig.step verify-new"].status.status_code is StatusCode.ERROR
+    assert gauge(otel) == {"running": 0, "rolling_back": 0, "awaiting_approval": 0}

@@ -3,8 +3,9 @@
 Spans, parented explicitly (never through whatever context is current on a worker thread):
 
 - ``cloudrig.deployment`` — one per run of a deployment, from its ``started`` (or ``resumed``)
-  event to the event that ends the run (``done``, ``failed``, ``approval_needed``); every event
-  of the run is a span event;
+  event to the event that ends the run (``done``, ``failed``, ``approval_needed``) or a step that
+  stops it (a lost lease, an unreachable state store: ``interrupted``); every event of the run
+  is a span event;
 - ``cloudrig.step <name>`` — one per step of the plan (and ``restore``, ``resume``), under its
   deployment's span (``cloudrig_step``);
 - ``<service>.<Operation>`` — one per API call (every attempt together: ``cloudrig_request``),
@@ -48,6 +49,8 @@ _STATE_AFTER = {
     "approval_needed": "awaiting_approval",
 }
 _RUN_ENDS = {"done": "done", "failed": "failed", "approval_needed": "awaiting_approval"}
+RUN_STOPPERS = ("LeaseLost", "StateStoreUnavailable")
+"""Errors that stop a run where it is, with no event (``cloudrig.engine``'s executor)."""
 
 
 class Telemetry:
@@ -162,12 +165,24 @@ class Telemetry:
             return
         with self._lock:
             found = self._steps.pop(key, None)
-        if found is None:
-            return
-        if step.error is not None:
-            found.set_attribute("error.type", step.error)
-            found.set_status(Status(StatusCode.ERROR, step.error))
-        found.end()
+            # The run stops at once, without an event (docs/architecture.md: another worker or a
+            # later resume continues from the record): its span ends here.
+            stopped = self._deployments.pop(step.deployment_id, None)
+            if step.error not in RUN_STOPPERS and stopped is not None:
+                self._deployments[step.deployment_id] = stopped
+                stopped = None
+            if stopped is not None:
+                self._states.pop(step.deployment_id, None)
+        if found is not None:
+            if step.error is not None:
+                found.set_attribute("error.type", step.error)
+                found.set_status(Status(StatusCode.ERROR, step.error))
+            found.end()
+        if stopped is not None:
+            stopped.set_attribute("cloudrig.deployment.outcome", "interrupted")
+            stopped.set_attribute("error.type", str(step.error))
+            stopped.set_status(Status(StatusCode.ERROR, str(step.error)))
+            stopped.end()
 
     @hookimpl
     def cloudrig_request(self, observation: RequestObservation) -> None:
