@@ -4,9 +4,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+# Plain formatters: uvicorn's own expect a log record's arguments, which cloudrig's log redaction
+# has already merged into the message (cloudrig._redaction). The web view's log is "cloudrig.web".
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        name: {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+        for name in ("uvicorn", "uvicorn.access", "cloudrig.web")
+    },
+}
 
 
 def serve(
@@ -86,6 +105,13 @@ def serve(
     web = create_app(rig, settings, connect_as=connect_as)
     typer.echo(f"cloudrig serve: http://{settings.host}:{settings.port}/ (Ctrl-C stops it)")
     try:
-        uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
+        # Open event streams would hold Ctrl-C; browsers reconnect to the next server anyway.
+        uvicorn.run(
+            web,
+            host=settings.host,
+            port=settings.port,
+            log_config=LOG_CONFIG,
+            timeout_graceful_shutdown=2,
+        )
     finally:
         rig.close()
