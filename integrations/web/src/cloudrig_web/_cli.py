@@ -8,6 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from cloudrig._cli._common import ConfigOption
+from cloudrig._cli._common import plugins as plugin_modules
+
 # Plain formatters: uvicorn's own expect a log record's arguments, which cloudrig's log redaction
 # has already merged into the message (cloudrig._redaction). The web view's log is "cloudrig.web".
 LOG_CONFIG: dict[str, Any] = {
@@ -30,16 +33,7 @@ LOG_CONFIG: dict[str, Any] = {
 
 def serve(
     ctx: typer.Context,
-    config: Annotated[
-        Path,
-        typer.Option(
-            "--config",
-            "-c",
-            metavar="FILE",
-            envvar="CLOUDRIG_CONFIG",
-            help="The configuration (accounts, limits, deployments).",
-        ),
-    ] = Path("cloudrig.yaml"),
+    config: ConfigOption = Path("cloudrig.yaml"),
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", help="Port to listen on (0: any free one).")
@@ -87,7 +81,7 @@ def serve(
     from cloudrig_web._app import create_app
     from cloudrig_web._settings import load_settings, parse_token_options
 
-    plugins = list(ctx.find_root().obj or []) if isinstance(ctx.find_root().obj, list) else []
+    plugins = plugin_modules(ctx)
     settings = load_settings(
         host=host,
         port=port,
