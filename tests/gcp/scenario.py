@@ -19,7 +19,11 @@ def create_request(
     load_balancers: tuple[str, ...] = (),
     security_groups: tuple[str, ...] = (),
     deployment_id: str = "dep-1",
+    zones: tuple[str, ...] = (),
+    **settings: Any,
 ) -> CreateServerGroup[Any]:
+    """A create request of ``{app}-{stack}-v{sequence}``; ``settings``: the provider block's
+    fields (``zone="us-central1-b"``: a zonal group)."""
     from cloudrig_gcp import GcpServerGroupSettings
     from cloudrig_gcp.naming import NAMING
 
@@ -32,12 +36,13 @@ def create_request(
         capacity=capacity or Capacity.fixed(2),
         load_balancers=load_balancers,
         security_groups=security_groups,
+        zones=zones,
     )
     return CreateServerGroup(
         name=NAMING.server_group_name(moniker),
         spec=spec,
         metadata=ServerGroupMetadata(moniker=moniker, deployment_id=deployment_id),
-        settings=GcpServerGroupSettings(),
+        settings=GcpServerGroupSettings(**settings),
     )
 
 

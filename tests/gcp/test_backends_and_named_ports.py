@@ -15,6 +15,7 @@ from google.cloud import compute_v1
 
 from cloudrig import HealthCheck, InvalidSpec, LoadBalancerSpec
 from cloudrig.strategies import RedBlack
+from support.gcp import wait_for_operation
 
 from .conftest import ACCOUNT, GCP, IMAGE_V1, IMAGE_V2, PROJECT, REGION, fast_boot
 from .scenario import create_request
@@ -126,6 +127,45 @@ def test_two_load_balancers_naming_one_port_differently_are_refused_before_creat
     with pytest.raises(InvalidSpec, match="two numbers"):
         provider.server_groups.create(create_request("clash", load_balancers=("a", "b")))
     assert gcp_compute.count("regionInstanceTemplates.insert") == 0
+
+
+def test_a_group_made_without_named_ports_gets_them_when_enabled(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    """Groups cloudrig made before it set named ports: enabling one (a rollback onto it) sets
+    them before it rejoins the backend service, so traffic reaches it; a group that has them
+    costs no read more."""
+    fast_boot(gcp_compute)
+    provider = make_gcp_provider()
+    provider.load_balancers.upsert(
+        LoadBalancerSpec(name="web", account=ACCOUNT, region=REGION, target_port=8080),
+        _lb_settings(),
+    )
+    name = create_request("old", load_balancers=("web",)).name
+    provider.server_groups.create(create_request("old", load_balancers=("web",)))
+    provider.server_groups.disable(REGION, name)
+    groups = gcp_compute.client(compute_v1.RegionInstanceGroupsClient)
+    wait_for_operation(  # as a group of an older cloudrig: no named ports
+        groups.set_named_ports(
+            project=PROJECT,
+            region=REGION,
+            instance_group=name,
+            region_instance_groups_set_named_ports_request_resource={"named_ports": []},
+        ),
+        gcp_compute.endpoint,
+    )
+    gcp_compute.clock.advance(1)
+    provider.server_groups.invalidate(REGION)  # the listing as it has long been: no ports
+    provider.server_groups.enable(REGION, name)
+    group = groups.get(project=PROJECT, region=REGION, instance_group=name)
+    assert [(p.name, p.port) for p in group.named_ports] == [("http", 8080)]
+    assert gcp_compute.receivers("web") == vms_of(gcp_compute, name) != []
+
+    provider.server_groups.disable(REGION, name)
+    before = gcp_compute.count("regionInstanceGroups.*")
+    provider.server_groups.enable(REGION, name)
+    assert gcp_compute.count("regionInstanceGroups.*") == before, "ports present: no read"
+    assert gcp_compute.receivers("web") == vms_of(gcp_compute, name)
 
 
 def _lb_settings() -> Any:

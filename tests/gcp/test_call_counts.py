@@ -57,8 +57,8 @@ def test_concurrent_deployments_share_their_polls(run_scenario: Callable[[str], 
     four = run_scenario("cloudrig-red-black-concurrent-4")
     assert four.admitted == four.total
     assert one.by_operation["regionInstanceGroupManagers.listManagedInstances"] >= 2
-    # The region's group listing serves every deployment's poll.
-    read = "regionInstanceGroupManagers.list"
+    # The project's group listing serves every deployment's poll.
+    read = "instanceGroupManagers.aggregatedList"
     assert four.by_operation[read] < 4 * one.by_operation[read], (read, one, four)
     # Writers of one process take turns per backend service: no deployment meets another's
     # fingerprint, so each change is one patch (a join and a leave per deployment), no 412 retry.

@@ -54,10 +54,10 @@ def test_throttling_slows_the_bucket_and_is_retried(
     provider = make_gcp_provider(limiter=limiter)
     request = create_request("thr")
     provider.server_groups.create(request)
-    gcp_compute.faults.add("regionInstanceGroupManagers.get", 429, times=2)
+    gcp_compute.faults.add("instanceGroupManagers.aggregatedList", 429, times=2)
     assert provider.server_groups.describe(REGION, request.name, fresh=True).name == request.name
-    assert gcp_compute.count("regionInstanceGroupManagers.get") >= 3
-    stats = [s for n, s in limiter.stats().items() if "us-central1/read" in n]
+    assert gcp_compute.count("instanceGroupManagers.aggregatedList") >= 3
+    stats = [s for n, s in limiter.stats().items() if "global/read" in n]
     assert sum(s.throttles for s in stats) == 2
     assert min(s.factor for s in stats) < 1.0, "the adaptive limiter must slow the bucket down"
     assert gcp_compute.count() == admitted(limiter)

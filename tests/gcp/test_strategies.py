@@ -125,7 +125,7 @@ def test_rollback_restores_the_previous_group(rig: Any, gcp_compute: Any) -> Non
 
 def test_throttling_mid_deploy_slows_down_and_succeeds(rig: Any, gcp_compute: Any) -> None:
     rig.deploy(GCP.spec(REGION, IMAGE_V1), RedBlack()).raise_for_status()
-    gcp_compute.faults.add("regionInstanceGroupManagers.list", 429, times=1)
+    gcp_compute.faults.add("instanceGroupManagers.aggregatedList", 429, times=1)
     gcp_compute.faults.add("regionInstanceTemplates.insert", 429, times=1)
     gcp_compute.faults.add("backendServices.patch", 429, times=1)
     rig.deploy(GCP.spec(REGION, IMAGE_V2), RedBlack()).raise_for_status()

@@ -1,6 +1,9 @@
-"""Regional autoscalers (``regionAutoscalers``): insert, get, list, patch, update, delete.
+"""Autoscalers, regional (``regionAutoscalers``) and zonal (``autoscalers``): insert, get, list,
+patch, update, delete.
 
-Stored, validated, never run: ``target`` must be a managed instance group of the region,
+Stored, validated, never run: ``target`` must be a managed instance group of the autoscaler's own
+scope (a regional autoscaler scales a regional group of its region, a zonal one a zonal group of
+its zone),
 ``autoscalingPolicy.maxNumReplicas`` is required and ``minNumReplicas`` must not exceed it; mode
 defaults to ON as in GCE and is one of ON, OFF, ONLY_SCALE_OUT; CPU and load-balancing
 utilization targets are in (0, 1]. A patch merges (a bounds-only patch keeps the mode). No autoscaler ever changes a group's size here (GCE's would, in mode ON
@@ -15,28 +18,39 @@ from google.cloud import compute_v1
 
 from .crud import Collection, Mutation
 from .errors import invalid
-from .store import Store, resolve
+from .store import Store, link, resolve
 
 
-class RegionAutoscalers:
-    def __init__(self, store: Store) -> None:
+class Autoscalers:
+    """The regional collection, or (``zonal``) the zonal one."""
+
+    def __init__(self, store: Store, *, zonal: bool = False) -> None:
         self.store = store
+        self.prefix = "autoscalers." if zonal else "regionAutoscalers."
         self.collection = Collection(
             store,
             collection="autoscalers",
             message=compute_v1.Autoscaler,
-            list_message=compute_v1.RegionAutoscalerList,
+            list_message=compute_v1.AutoscalerList if zonal else compute_v1.RegionAutoscalerList,
             kind="compute#autoscaler",
             name_field="autoscaler",
             body_field="autoscaler_resource",
-            regional=True,
+            regional=not zonal,
+            zonal=zonal,
         )
 
     def _validate(self, request: Any, autoscaler: compute_v1.Autoscaler) -> None:
         if not autoscaler.target:
             raise invalid("Required field 'resource.target' not specified")
-        autoscaler.target = resolve(autoscaler.target, request.project, request.region)
+        region = None if self.collection.zonal else request.region
+        autoscaler.target = resolve(autoscaler.target, request.project, region)
         self.store.get(autoscaler.target, compute_v1.InstanceGroupManager)  # 404 when missing
+        scope = self.collection.scope(request)
+        if not autoscaler.target.startswith(link(scope, "instanceGroupManagers", "")):
+            raise invalid(
+                f"Invalid value for field 'resource.target': '{autoscaler.target}'. The target "
+                f"must be a managed instance group of the autoscaler's scope '{scope}'."
+            )
         policy = autoscaler.autoscaling_policy
         if "max_num_replicas" not in policy:
             raise invalid(
@@ -73,11 +87,12 @@ class RegionAutoscalers:
 
     def handlers(self) -> dict[str, Any]:
         c = self.collection
+        p = self.prefix
         return {
-            "regionAutoscalers.insert": lambda req, keys: self.insert(req),
-            "regionAutoscalers.get": lambda req, keys: c.get(req),
-            "regionAutoscalers.list": lambda req, keys: c.list(req),
-            "regionAutoscalers.patch": lambda req, keys: self.replace(req, keys, patch=True),
-            "regionAutoscalers.update": lambda req, keys: self.replace(req, keys, patch=False),
-            "regionAutoscalers.delete": lambda req, keys: c.delete(req),
+            p + "insert": lambda req, keys: self.insert(req),
+            p + "get": lambda req, keys: c.get(req),
+            p + "list": lambda req, keys: c.list(req),
+            p + "patch": lambda req, keys: self.replace(req, keys, patch=True),
+            p + "update": lambda req, keys: self.replace(req, keys, patch=False),
+            p + "delete": lambda req, keys: c.delete(req),
         }

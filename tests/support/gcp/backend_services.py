@@ -1,8 +1,8 @@
 """Backend services, global (``backendServices``) and regional (``regionBackendServices``).
 
 Modelled: insert, get, list, patch, update, delete and getHealth. ``backends[].group`` must name
-an existing (regional, MIG-exposed) instance group — of the service's own region for a regional
-service; ``healthChecks``: at most one, required with instance-group backends, global for a
+an existing MIG-exposed instance group, regional or zonal — for a regional service, of its own
+region or a zone in it; ``healthChecks``: at most one, required with instance-group backends, global for a
 global service, of the service's region for a regional proxy one (INTERNAL_MANAGED,
 EXTERNAL_MANAGED; passthrough INTERNAL/EXTERNAL take a global one too).
 ``loadBalancingScheme`` must suit the scope (global: EXTERNAL, EXTERNAL_MANAGED,
@@ -28,7 +28,7 @@ from google.cloud import compute_v1
 
 from .crud import Collection, Mutation
 from .errors import condition_not_met, invalid
-from .instance_groups import RegionInstanceGroups
+from .instance_groups import InstanceGroups
 from .instances import Fleet
 from .store import Store, new_fingerprint, resolve, short
 
@@ -42,8 +42,13 @@ _PASSTHROUGH = ("INTERNAL", "EXTERNAL")
 """Regional schemes that pass packets through: no ``portName`` (the BackendService reference)."""
 
 
+def _in_region(group: str, region: str) -> bool:
+    """A regional instance group of ``region``, or a zonal one of a zone in it."""
+    return f"/regions/{region}/" in group or f"/zones/{region}-" in group
+
+
 class BackendServices:
-    def __init__(self, store: Store, fleet: Fleet, groups: RegionInstanceGroups) -> None:
+    def __init__(self, store: Store, fleet: Fleet, groups: InstanceGroups) -> None:
         self.store = store
         self.fleet = fleet
         self.groups = groups
@@ -66,7 +71,7 @@ class BackendServices:
                 raise invalid(f"Required field 'resource.backends[{index}].group' not specified")
             backend.group = resolve(backend.group, request.project)
             self.groups.manager_of(backend.group)  # 404 notFound when the group does not exist
-            if region is not None and f"/regions/{region}/" not in backend.group:
+            if region is not None and not _in_region(backend.group, region):
                 raise invalid(
                     f"Invalid value for field 'resource.backends[{index}].group': "
                     f"'{short(backend.group)}'. A regional backend service takes backends of "

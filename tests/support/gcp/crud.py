@@ -20,7 +20,7 @@ from google.protobuf import message as pb_message
 
 from . import filters
 from .errors import already_exists, invalid
-from .store import Store, check_name, link, region_url, scope_path, short
+from .store import API_ROOT, Store, check_name, link, region_url, scope_path, short, zone_url
 
 M = TypeVar("M", bound=proto.Message)
 DEFAULT_PAGE_SIZE = 500
@@ -102,6 +102,7 @@ class Collection(Generic[M]):
         name_field: str,
         body_field: str,
         regional: bool,
+        zonal: bool = False,
     ) -> None:
         self.store = store
         self.collection = collection
@@ -111,8 +112,11 @@ class Collection(Generic[M]):
         self.name_field = name_field
         self.body_field = body_field
         self.regional = regional
+        self.zonal = zonal
 
     def scope(self, request: Any) -> str:
+        if self.zonal:
+            return scope_path(request.project, zone=request.zone)
         return scope_path(request.project, request.region if self.regional else None)
 
     def self_link(self, request: Any, name: str | None = None) -> str:
@@ -131,6 +135,8 @@ class Collection(Generic[M]):
         resource.creation_timestamp = self.store.timestamp()
         if self.regional:
             resource.region = region_url(request.project, request.region)
+        if self.zonal:
+            resource.zone = zone_url(request.project, request.zone)
         return resource
 
     def insert(self, request: Any, resource: M) -> Mutation:
@@ -200,9 +206,44 @@ class Collection(Generic[M]):
             setattr(new, field, getattr(current, field))
         if self.regional:
             new.region = current.region
+        if self.zonal:
+            new.zone = current.zone
 
         def apply() -> int:
             self.store.resources[current.self_link] = new
             return int(current.id)
 
         return Mutation("patch" if patch else "update", current.self_link, apply)
+
+
+def aggregated(
+    store: Store,
+    request: Any,
+    *,
+    message: type[M],
+    collection: str,
+    list_message: type[proto.Message],
+    scoped_message: type[proto.Message],
+    field: str,
+    shown: Callable[[M], M] = lambda resource: resource,
+) -> proto.Message:
+    """``<collection>.aggregatedList``: every resource of one type in the project, zonal and
+    regional, keyed by scope (``zones/us-central1-a``, ``regions/us-central1``). ``filter``,
+    ``maxResults`` and ``pageToken`` apply to the resources across scopes; scopes without any on
+    the page are left out (GCE lists them with a NO_RESULTS_ON_PAGE warning)."""
+    prefix = f"{API_ROOT}projects/{request.project}/"
+    found = [shown(r) for r in store.in_scope(prefix, message) if f"/{collection}/" in r.self_link]
+    chunk, token = page(found, request)
+    by_scope: dict[str, list[M]] = {}
+    for resource in chunk:
+        scope = resource.self_link.removeprefix(prefix).split(f"/{collection}/")[0]
+        by_scope.setdefault(scope, []).append(resource)
+    result = list_message(
+        kind=f"compute#{collection[:-1]}AggregatedList",
+        id=f"projects/{request.project}/aggregated/{collection}",
+        self_link=f"{prefix}aggregated/{collection}",
+        items={scope: scoped_message(**{field: items}) for scope, items in by_scope.items()},
+    )
+    if token:
+        result.next_page_token = token
+    return result

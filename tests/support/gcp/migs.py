@@ -1,11 +1,16 @@
-"""Regional managed instance groups (``regionInstanceGroupManagers``).
+"""Managed instance groups, regional (``regionInstanceGroupManagers``) and zonal
+(``instanceGroupManagers``), and their ``aggregatedList``.
 
 Modelled: insert (instanceTemplate or versions[0], targetSize, baseInstanceName at most 58
-characters, distributionPolicy zones, at most one autoHealingPolicies entry whose health check
-exists, initialDelaySec 0-3600; stored, never run: no VM is recreated), get, list, resize, setInstanceTemplate, delete, listManagedInstances.
-A resize up creates VMs at once, spread over the zones (fewest first); a resize down moves the
-newest VMs of the fullest zones to DELETING. setInstanceTemplate changes only future VMs (GCE
-needs an update policy or applyUpdatesToInstances to touch existing ones; neither is modelled).
+characters, distributionPolicy zones (regional groups; a zonal group ignores it), at most one autoHealingPolicies entry whose
+health check exists, initialDelaySec 0-3600; stored, never run: no VM is recreated), get, list,
+resize, setInstanceTemplate (regional), delete, listManagedInstances, and
+``instanceGroupManagers.aggregatedList`` (zonal and regional groups alike, keyed by scope).
+A regional instance template serves only groups of its own region (a zonal group: its zone's).
+A resize up creates VMs at once, spread over the zones (fewest first; a zonal group's all in its
+zone); a resize down moves the newest VMs of the fullest zones to DELETING. setInstanceTemplate
+changes only future VMs (GCE needs an update policy or applyUpdatesToInstances to touch existing
+ones; neither is modelled).
 """
 
 from __future__ import annotations
@@ -14,42 +19,60 @@ from typing import Any
 
 from google.cloud import compute_v1
 
-from .crud import Collection, Mutation, page
+from .crud import Collection, Mutation, aggregated, page
 from .errors import in_use, invalid
 from .instances import Fleet, zone_of
-from .store import Store, check_name, link, new_fingerprint, resolve, short
+from .store import Store, check_name, last, link, new_fingerprint, resolve, short, zone_url
 
 MAX_BASE_INSTANCE_NAME = 58
 """The InstanceGroupManager reference: GCE appends a 4-character suffix to reach 63."""
 
 
-class RegionInstanceGroupManagers:
-    def __init__(self, store: Store, fleet: Fleet) -> None:
+class InstanceGroupManagers:
+    """The regional collection, or (``zonal``) the zonal one."""
+
+    def __init__(self, store: Store, fleet: Fleet, *, zonal: bool = False) -> None:
         self.store = store
         self.fleet = fleet
+        self.zonal = zonal
+        self.prefix = "instanceGroupManagers." if zonal else "regionInstanceGroupManagers."
         self.collection = Collection(
             store,
             collection="instanceGroupManagers",
             message=compute_v1.InstanceGroupManager,
-            list_message=compute_v1.RegionInstanceGroupManagerList,
+            list_message=(
+                compute_v1.InstanceGroupManagerList
+                if zonal
+                else compute_v1.RegionInstanceGroupManagerList
+            ),
             kind="compute#instanceGroupManager",
             name_field="instance_group_manager",
             body_field="instance_group_manager_resource",
-            regional=True,
+            regional=not zonal,
+            zonal=zonal,
         )
+
+    def _region(self, request: Any) -> str:
+        return str(request.zone).rsplit("-", 1)[0] if self.zonal else str(request.region)
 
     # -- helpers ---------------------------------------------------------------------------------
 
     def _template(self, reference: str, request: Any, field: str) -> str:
         if not reference:
             raise invalid(f"Required field '{field}' not specified")
-        url = resolve(reference, request.project, request.region)
+        region = self._region(request)
+        url = resolve(reference, request.project, region)
         self.store.get(url, compute_v1.InstanceTemplate)  # 404 notFound, synchronous like GCE
+        if "/regions/" in url and f"/regions/{region}/" not in url:
+            raise invalid(
+                f"Invalid value for field '{field}': '{reference}'. A regional instance template "
+                f"can only be used in its own region, not in '{region}'."
+            )
         return url
 
     def _scale(self, manager: compute_v1.InstanceGroupManager, size: int) -> None:
         project = manager.self_link.split("/projects/")[1].split("/")[0]
-        zones = [z.zone.rsplit("/", 1)[-1] for z in manager.distribution_policy.zones]
+        zones = [last(z.zone) for z in manager.distribution_policy.zones] or [last(manager.zone)]
         alive = self.fleet.members(manager.self_link, include_deleting=False)
         while len(alive) < size:
             per_zone = {z: sum(vm.zone == z for vm in alive) for z in zones}
@@ -145,18 +168,21 @@ class RegionInstanceGroupManagers:
             manager.versions = [
                 compute_v1.InstanceGroupManagerVersion(instance_template=manager.instance_template)
             ]
-        zones = [zone_of(z.zone, request.region) for z in manager.distribution_policy.zones] or [
-            f"{request.region}-{suffix}" for suffix in "abc"
-        ]
-        manager.distribution_policy = compute_v1.DistributionPolicy(
-            target_shape=manager.distribution_policy.target_shape or "EVEN",
-            zones=[
-                compute_v1.DistributionPolicyZoneConfiguration(
-                    zone=f"https://www.googleapis.com/compute/v1/projects/{request.project}/zones/{z}"
-                )
-                for z in zones
-            ],
-        )
+        if self.zonal:  # a regional group's field: a zonal group's VMs are all in its zone
+            del manager.distribution_policy
+        else:
+            zones = [
+                zone_of(z.zone, request.region) for z in manager.distribution_policy.zones
+            ] or [f"{request.region}-{suffix}" for suffix in "abc"]
+            manager.distribution_policy = compute_v1.DistributionPolicy(
+                target_shape=manager.distribution_policy.target_shape or "EVEN",
+                zones=[
+                    compute_v1.DistributionPolicyZoneConfiguration(
+                        zone=zone_url(request.project, z)
+                    )
+                    for z in zones
+                ],
+            )
         manager.fingerprint = new_fingerprint()
         manager.named_ports = []  # output only: set on the instance group (setNamedPorts)
         mutation = self.collection.insert(request, manager)
@@ -194,7 +220,7 @@ class RegionInstanceGroupManagers:
             self._scale(manager, request.size)
             return int(manager.id)
 
-        return Mutation("compute.regionInstanceGroupManagers.resize", manager.self_link, apply)
+        return Mutation(f"compute.{self.prefix}resize", manager.self_link, apply)
 
     def set_instance_template(self, request: Any, keys: set[str]) -> Mutation:
         manager = self.collection.get(request)
@@ -250,21 +276,41 @@ class RegionInstanceGroupManagers:
                 )
             )
         chunk, token = page(managed, request)
-        response = compute_v1.RegionInstanceGroupManagersListInstancesResponse(
-            managed_instances=chunk
+        response = (
+            compute_v1.InstanceGroupManagersListManagedInstancesResponse(managed_instances=chunk)
+            if self.zonal
+            else compute_v1.RegionInstanceGroupManagersListInstancesResponse(
+                managed_instances=chunk
+            )
         )
         if token:
             response.next_page_token = token
         return response
 
+    def aggregated_list(self, request: Any, keys: set[str]) -> Any:
+        return aggregated(
+            self.store,
+            request,
+            message=compute_v1.InstanceGroupManager,
+            collection="instanceGroupManagers",
+            list_message=compute_v1.InstanceGroupManagerAggregatedList,
+            scoped_message=compute_v1.InstanceGroupManagersScopedList,
+            field="instance_group_managers",
+            shown=self.view,
+        )
+
     def handlers(self) -> dict[str, Any]:
-        prefix = "regionInstanceGroupManagers."
-        return {
+        prefix = self.prefix
+        handlers = {
             prefix + "insert": self.insert,
             prefix + "get": self.get,
             prefix + "list": self.list,
             prefix + "resize": self.resize,
-            prefix + "setInstanceTemplate": self.set_instance_template,
             prefix + "delete": self.delete,
             prefix + "listManagedInstances": self.list_managed_instances,
         }
+        if self.zonal:
+            handlers[prefix + "aggregatedList"] = self.aggregated_list
+        else:
+            handlers[prefix + "setInstanceTemplate"] = self.set_instance_template
+        return handlers

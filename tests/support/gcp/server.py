@@ -23,7 +23,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 
-from .autoscalers import RegionAutoscalers
+from .autoscalers import Autoscalers
 from .backend_services import BackendServices
 from .clock import Clock
 from .crud import Mutation
@@ -31,9 +31,9 @@ from .errors import ComputeError
 from .faults import Faults, RequestCounter
 from .firewalls import Firewalls
 from .health_checks import HealthChecks
-from .instance_groups import RegionInstanceGroups
+from .instance_groups import InstanceGroups
 from .instances import Fleet
-from .migs import RegionInstanceGroupManagers
+from .migs import InstanceGroupManagers
 from .operations import Operations
 from .routing import Route, parse_request, route_for, wants_int_enums
 from .store import Store
@@ -59,18 +59,20 @@ class ComputeEmulator:
         self.faults = Faults()
         self.requests = RequestCounter()
         self.internal_errors: list[str] = []
-        groups = self.instance_groups = RegionInstanceGroups(self.store, self.fleet)
+        groups = self.instance_groups = InstanceGroups(self.store, self.fleet)
         self.backend_services = BackendServices(self.store, self.fleet, groups)
         self.firewalls = Firewalls(self.store)
         self._handlers: dict[str, Handler] = {
             **InstanceTemplates(self.store).handlers(),
-            **RegionInstanceGroupManagers(self.store, self.fleet).handlers(),
+            **InstanceGroupManagers(self.store, self.fleet).handlers(),
+            **InstanceGroupManagers(self.store, self.fleet, zonal=True).handlers(),
             **groups.handlers(),
             **self.fleet.handlers(),
             **HealthChecks(self.store).handlers(),
             **self.backend_services.handlers(),
             **self.firewalls.handlers(),
-            **RegionAutoscalers(self.store).handlers(),
+            **Autoscalers(self.store).handlers(),
+            **Autoscalers(self.store, zonal=True).handlers(),
             **self._operation_handlers(),
         }
         self.routes: list[Route] = [route_for(method_id) for method_id in self._handlers]
@@ -171,6 +173,12 @@ class ComputeEmulator:
             "regionOperations.wait": lambda req, keys: ops.poll(
                 req.project, req.operation, req.region
             ),
+            "zoneOperations.get": lambda req, keys: ops.poll(
+                req.project, req.operation, zone=req.zone
+            ),
+            "zoneOperations.wait": lambda req, keys: ops.poll(
+                req.project, req.operation, zone=req.zone
+            ),
         }
 
     def dispatch(self, http_method: str, raw_path: str, body: bytes) -> tuple[int, str]:
@@ -233,6 +241,7 @@ class ComputeEmulator:
         """Wrap an accepted mutation in an Operation; apply it unless an async fault says no."""
         fields = type(request).meta.fields
         region = request.region if "region" in fields else None
+        zone = request.zone if "zone" in fields else None
         request_id = request.request_id if "request_id" in fields else ""
         fault = self.faults.take(route.method_id, asynchronous=True)
         target_id = None if fault is not None else mutation.apply()
@@ -242,6 +251,7 @@ class ComputeEmulator:
             target_link=mutation.target_link,
             target_id=target_id,
             region=region,
+            zone=zone,
             error=fault.error if fault is not None else None,
             request_id=request_id,
             method_id=route.method_id,

@@ -29,7 +29,7 @@ def wait_for_operation(
 ) -> compute_v1.Operation:
     """Poll ``operation`` (an ExtendedOperation or Operation) to DONE on ``endpoint``.
 
-    Global and regional operations (the emulator produces no zonal ones).
+    Global, regional and zonal operations.
 
     Returns the DONE ``Operation``; raises the api_core exception for its HTTP error
     (e.g. ``BadRequest``) when it failed, ``TimeoutError`` when it is not DONE in time.
@@ -45,6 +45,13 @@ def wait_for_operation(
                 project=project,
                 region=operation.region.rsplit("/", 1)[-1],
                 operation=operation.name,
+            )
+    elif operation.zone:
+        zonal = make_client(compute_v1.ZoneOperationsClient, endpoint)
+
+        def poll() -> compute_v1.Operation:
+            return zonal.wait(
+                project=project, zone=operation.zone.rsplit("/", 1)[-1], operation=operation.name
             )
     else:
         global_ = make_client(compute_v1.GlobalOperationsClient, endpoint)

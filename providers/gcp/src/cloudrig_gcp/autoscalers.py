@@ -1,4 +1,5 @@
-"""Capacity bounds and autoscaling: a regional autoscaler named like its group.
+"""Capacity bounds and autoscaling: an autoscaler named like its group, in its group's location
+(a regional autoscaler for a regional MIG, a zonal one for a zonal MIG: ``locations``).
 
 A managed instance group has one size (``targetSize``); GCE keeps minimum and maximum only on an
 autoscaler. A group without an autoscaling policy whose bounds differ from its desired size gets
@@ -23,6 +24,7 @@ from typing import Any
 
 from cloudrig import Capacity, Conflict, NotFound
 from cloudrig_gcp.clients import ComputeClients
+from cloudrig_gcp.locations import Location
 from cloudrig_gcp.transport import SERVICE
 
 _SNAPSHOT = "cloudrig-autoscalers"
@@ -82,27 +84,27 @@ class Autoscalers:
     def __init__(self, clients: ComputeClients) -> None:
         self.clients = clients
 
-    def _key(self, region: str) -> tuple[str, ...]:
-        return ("gcp", self.clients.project, SERVICE, region, _SNAPSHOT)
+    def _key(self, where: Location) -> tuple[str, ...]:
+        return ("gcp", self.clients.project, SERVICE, where.zone or where.region, _SNAPSHOT)
 
-    def snapshot(self, region: str, *, fresh: bool = False) -> dict[str, Any]:
-        """Every autoscaler of the region by name (one paged list, cached briefly)."""
+    def snapshot(self, where: Location, *, fresh: bool = False) -> dict[str, Any]:
+        """Every autoscaler of the region (or zone) by name (one paged list, cached briefly)."""
 
         def load() -> dict[str, Any]:
-            items = self.clients.collect(_compute().RegionAutoscalersClient, "list", region=region)
+            items = self.clients.collect(where.autoscalers, "list", **where.scope)
             return {a.name: a for a in items}
 
-        return self.clients.limiter.cache.get(self._key(region), load, fresh=fresh)
+        return self.clients.limiter.cache.get(self._key(where), load, fresh=fresh)
 
-    def bounds(self, region: str, name: str, *, fresh: bool = False) -> tuple[int, int] | None:
-        found = self.snapshot(region, fresh=fresh).get(name)
+    def bounds(self, where: Location, name: str, *, fresh: bool = False) -> tuple[int, int] | None:
+        found = self.snapshot(where, fresh=fresh).get(name)
         if found is None:
             return None
         policy = found.autoscaling_policy
         return int(policy.min_num_replicas), int(policy.max_num_replicas)
 
     def _resource(
-        self, region: str, name: str, capacity: Capacity, policy: Policy | None, mode: str
+        self, where: Location, name: str, capacity: Capacity, policy: Policy | None, mode: str
     ) -> Any:
         compute_v1 = _compute()
         scaling = compute_v1.AutoscalingPolicy(
@@ -125,13 +127,13 @@ class Autoscalers:
         return compute_v1.Autoscaler(
             name=name,
             description=description if mode == (policy.mode if policy else "OFF") else PAUSED,
-            target=f"projects/{self.clients.project}/regions/{region}/instanceGroupManagers/{name}",
+            target=f"{where.path(self.clients.project)}/instanceGroupManagers/{name}",
             autoscaling_policy=scaling,
         )
 
     def apply(
         self,
-        region: str,
+        where: Location,
         name: str,
         capacity: Capacity,
         *,
@@ -142,7 +144,7 @@ class Autoscalers:
         patch its bounds (never its mode), or delete a bounds-only one that is not needed."""
         compute_v1 = _compute()
         if exists is None:
-            exists = self.bounds(region, name, fresh=True) is not None
+            exists = self.bounds(where, name, fresh=True) is not None
         try:
             if not exists:
                 if policy is None and not needs_bounds(capacity):
@@ -150,34 +152,34 @@ class Autoscalers:
                 mode = policy.mode if policy is not None else "OFF"
                 try:
                     self.clients.mutate(
-                        compute_v1.RegionAutoscalersClient,
+                        where.autoscalers,
                         "insert",
                         resource=name,
-                        region=region,
-                        autoscaler_resource=self._resource(region, name, capacity, policy, mode),
+                        autoscaler_resource=self._resource(where, name, capacity, policy, mode),
+                        **where.scope,
                     )
                     return
                 except Conflict:  # made by an earlier attempt: its bounds below
-                    self.clients.limiter.cache.invalidate(self._key(region))
+                    self.clients.limiter.cache.invalidate(self._key(where))
             if policy is None and not needs_bounds(capacity):
-                self.delete(region, name)
+                self.delete(where, name)
                 return
-            if self.bounds(region, name, fresh=not exists) == (capacity.min, capacity.max):
+            if self.bounds(where, name, fresh=not exists) == (capacity.min, capacity.max):
                 return
             bounds = compute_v1.AutoscalingPolicy(
                 min_num_replicas=capacity.min, max_num_replicas=capacity.max
             )
-            self._patch(region, name, compute_v1.Autoscaler(autoscaling_policy=bounds))
+            self._patch(where, name, compute_v1.Autoscaler(autoscaling_policy=bounds))
         finally:
-            self.clients.limiter.cache.invalidate(self._key(region))
+            self.clients.limiter.cache.invalidate(self._key(where))
 
-    def set_paused(self, region: str, name: str, policy: Policy | None, paused: bool) -> None:
+    def set_paused(self, where: Location, name: str, policy: Policy | None, paused: bool) -> None:
         """Pause (mode OFF) or resume (the policy's mode) a group's autoscaling policy."""
         if policy is None or policy.mode == "OFF":
             return
         compute_v1 = _compute()
         mode = "OFF" if paused else policy.mode
-        live = self.snapshot(region).get(name)
+        live = self.snapshot(where).get(name)
         if live is not None and live.autoscaling_policy.mode == mode:
             return
         change = compute_v1.Autoscaler(
@@ -185,32 +187,28 @@ class Autoscalers:
             autoscaling_policy=compute_v1.AutoscalingPolicy(mode=mode),
         )
         try:
-            self._patch(region, name, change)
+            self._patch(where, name, change)
         except NotFound:
             pass  # no autoscaler (removed by hand): nothing scales the group
         finally:
-            self.clients.limiter.cache.invalidate(self._key(region))
+            self.clients.limiter.cache.invalidate(self._key(where))
 
-    def _patch(self, region: str, name: str, change: Any) -> None:
+    def _patch(self, where: Location, name: str, change: Any) -> None:
         self.clients.mutate(
-            _compute().RegionAutoscalersClient,
+            where.autoscalers,
             "patch",
             resource=name,
-            region=region,
             autoscaler=name,
             autoscaler_resource=change,
+            **where.scope,
         )
 
-    def delete(self, region: str, name: str) -> None:
+    def delete(self, where: Location, name: str) -> None:
         try:
             self.clients.mutate(
-                _compute().RegionAutoscalersClient,
-                "delete",
-                resource=name,
-                region=region,
-                autoscaler=name,
+                where.autoscalers, "delete", resource=name, autoscaler=name, **where.scope
             )
         except NotFound:
             pass
         finally:
-            self.clients.limiter.cache.invalidate(self._key(region))
+            self.clients.limiter.cache.invalidate(self._key(where))

@@ -134,13 +134,17 @@ class Backends:
         cls, scope = self._call(ref)
         return self.clients.read(cls, "get", backend_service=ref.name, resource=ref.name, **scope)
 
+    def current(self, ref: ServiceRef) -> Read:
+        """Service ``ref`` read now, with this process's change count (for ``add``'s first try)."""
+        writes = self._writes.get(ref, 0)
+        return Read(self.read(ref), writes)
+
     def find(self, lb: str, region: str) -> tuple[ServiceRef, Read]:
         """Load balancer ``lb``'s backend service for a group in ``region``, read now: the global
         one, else the regional one (``NotFound`` when neither exists)."""
         for ref in (ServiceRef(resource_name(lb)), ServiceRef(resource_name(lb), region)):
             with contextlib.suppress(NotFound):
-                writes = self._writes.get(ref, 0)
-                return ref, Read(self.read(ref), writes)
+                return ref, self.current(ref)
         raise NotFound(
             f"load balancer {lb!r}: no backend service {resource_name(lb)!r}, global or in "
             f"{region}",

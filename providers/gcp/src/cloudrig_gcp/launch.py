@@ -1,11 +1,14 @@
-"""Creating a server group: a regional instance template, then a regional MIG, same name, then
-the instance group's named ports, then its place in each load balancer's backend service.
+"""Creating a server group: a regional instance template, then a MIG, same name — regional, or
+zonal in the one zone ``settings.zone`` names (in the spec's region: the regional template serves
+it) — then the instance group's named ports, then its place in each load balancer's backend
+service.
 
 Named ports: a proxy backend service sends traffic to the port its ``portName`` names on
 each backend instance group, so a group without it receives nothing while its health checks (on
 an explicit port) look green. Each load balancer's service is read first (global, else regional:
 where it is goes into the facts), the ports it names are set on the new group
-(``regionInstanceGroups.setNamedPorts``; a MIG's own ``namedPorts`` is output only), and the same
+(``regionInstanceGroups.setNamedPorts`` or ``instanceGroups.setNamedPorts``; a MIG's own
+``namedPorts`` is output only), and the same
 read's fingerprint carries the backend ``patch``.
 
 Both inserts carry the facts (``metadata``) in their descriptions and a deterministic
@@ -29,6 +32,7 @@ from cloudrig_gcp import metadata
 from cloudrig_gcp.autoscalers import Policy, needs_bounds
 from cloudrig_gcp.backends import Read, ServiceRef, routes_by_port_name
 from cloudrig_gcp.clients import ComputeClients
+from cloudrig_gcp.locations import Location, region_of
 from cloudrig_gcp.naming import group_tag, security_group_tag
 from cloudrig_gcp.settings import GcpServerGroupSettings
 
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
 _NAMESPACE = uuid.UUID("8f6b1d7e-3c1a-4e55-9d0b-6a2f1c0e9b11")
 MAX_BASE_INSTANCE_NAME = 58  # GCE appends "-xxxx" to reach its 63 characters
+API_ROOT = "https://www.googleapis.com/compute/v1/"
+"""Backend groups are fully-qualified URLs (``Backend.group``: partial URLs are not supported)."""
 
 
 def request_id(*parts: str) -> str:
@@ -67,6 +73,7 @@ class Launcher:
 
         spec, name, settings = request.spec, request.name, request.settings
         region = spec.region
+        where = location(request)
         services = {lb: self.groups.backends.find(lb, region) for lb in spec.load_balancers}
         ports = named_ports(services)
         policy = (
@@ -129,7 +136,7 @@ class Launcher:
                     health_check=checks[0], initial_delay_sec=settings.autohealing_delay_seconds
                 )
             ]
-        if spec.zones:
+        if spec.zones and where.zone is None:
             manager.distribution_policy = compute_v1.DistributionPolicy(
                 zones=[
                     compute_v1.DistributionPolicyZoneConfiguration(
@@ -141,12 +148,12 @@ class Launcher:
         adopted = False
         try:
             self.clients.mutate(
-                compute_v1.RegionInstanceGroupManagersClient,
+                where.managers,
                 "insert",
                 resource=name,
                 request_id=request_id(rid, "mig"),
-                region=region,
                 instance_group_manager_resource=manager,
+                **where.scope,
             )
         except Conflict:
             # Our own earlier attempt (a resumed create) made it: adopt only our own, and finish
@@ -162,12 +169,12 @@ class Launcher:
                 raise
         finally:
             self.groups.invalidate(region)
-        self._set_named_ports(region, name, ports, rid=None if adopted else rid)
+        self.set_named_ports(where, name, ports, rid=None if adopted else rid)
         if policy is not None or needs_bounds(spec.capacity):
             self.groups.autoscalers.apply(
-                region, name, spec.capacity, policy=policy, exists=None if adopted else False
+                where, name, spec.capacity, policy=policy, exists=None if adopted else False
             )
-        link = self.groups.instance_group(region, name)
+        link = f"{API_ROOT}{where.path(self.clients.project)}/instanceGroups/{name}"
         for ref, read in services.values():  # a new group starts in traffic, like the others
             self.groups.backends.add(
                 ref,
@@ -176,7 +183,7 @@ class Launcher:
                 rate=settings.max_rate_per_instance,
                 current=read,
             )
-        return self._created(request, facts)
+        return self._created(request, facts, where)
 
     def _carried_policy(
         self, region: str, request: CreateServerGroup[GcpServerGroupSettings]
@@ -186,7 +193,7 @@ class Launcher:
         paused or gone — the one its facts recorded. ``None`` when there is none."""
         moniker = request.metadata.moniker
         previous = [
-            (f.metadata.moniker.sequence or 0, m.name, f)
+            (f.metadata.moniker.sequence or 0, m.name, f, Location.of(m))
             for m in self.groups.snapshot(region).values()
             if m.name != request.name
             and (f := metadata.parse(m.description)) is not None
@@ -194,15 +201,34 @@ class Launcher:
         ]
         if not previous:
             return None
-        _, name, facts = max(previous)
-        live = self.groups.autoscalers.snapshot(region).get(name)
+        _, name, facts, where = max(previous, key=lambda p: (p[0], p[1]))
+        live = self.groups.autoscalers.snapshot(where).get(name)
         found = Policy.of(live) if live is not None else None
         if found is not None and (found.mode != "OFF" or facts.autoscaling is None):
             return found
         return facts.autoscaling
 
-    def _set_named_ports(
-        self, region: str, name: str, ports: dict[str, int], *, rid: str | None
+    def complete_named_ports(
+        self, manager: Any, services: dict[str, tuple[ServiceRef, Read]]
+    ) -> None:
+        """Before a group rejoins its load balancers: the named ports their services route to,
+        when the MIG (its ``namedPorts`` mirrors its instance group's, so the listing tells at no
+        cost) lacks one — a group made before cloudrig set named ports would get no traffic. Ports
+        cloudrig cannot know (a service it did not make) are left as they are, with a warning."""
+        try:
+            wanted = named_ports(services)
+        except InvalidSpec as unknown:
+            self.clients.logger.warning(
+                "%s: named ports left as they are: %s", manager.name, unknown
+            )
+            return
+        have = {p.name: p.port for p in manager.named_ports}
+        if any(have.get(n) != p for n, p in wanted.items()):
+            self.set_named_ports(Location.of(manager), manager.name, wanted, rid=None)
+            self.groups.invalidate(Location.of(manager).region)
+
+    def set_named_ports(
+        self, where: Location, name: str, ports: dict[str, int], *, rid: str | None
     ) -> None:
         """The instance group's named ports (a fresh create knows it has none; an adopted group
         is read first and left alone when they are already set)."""
@@ -214,11 +240,7 @@ class Launcher:
         fingerprint = None
         if rid is None:
             group = self.clients.read(
-                compute_v1.RegionInstanceGroupsClient,
-                "get",
-                region=region,
-                instance_group=name,
-                resource=name,
+                where.groups, "get", instance_group=name, resource=name, **where.scope
             )
             have = {p.name: p.port for p in group.named_ports}
             if all(have.get(n) == p for n, p in ports.items()):
@@ -227,21 +249,21 @@ class Launcher:
                 compute_v1.NamedPort(name=n, port=p) for n, p in sorted((have | ports).items())
             ]
             fingerprint = group.fingerprint
-        body = compute_v1.RegionInstanceGroupsSetNamedPortsRequest(named_ports=wanted)
-        if fingerprint:
-            body.fingerprint = fingerprint
         self.clients.mutate(
-            compute_v1.RegionInstanceGroupsClient,
+            where.groups,
             "set_named_ports",
             resource=name,
             request_id=request_id(rid, "named-ports") if rid else None,
-            region=region,
             instance_group=name,
-            region_instance_groups_set_named_ports_request_resource=body,
+            **where.named_ports(wanted, fingerprint),
+            **where.scope,
         )
 
     def _created(
-        self, request: CreateServerGroup[GcpServerGroupSettings], facts: metadata.Facts
+        self,
+        request: CreateServerGroup[GcpServerGroupSettings],
+        facts: metadata.Facts,
+        where: Location,
     ) -> ServerGroup:
         """The group just created, from what the DONE operations confirmed: no read (its
         instances were created a moment ago; the caller polls their health anyway)."""
@@ -251,7 +273,7 @@ class Launcher:
             moniker=request.metadata.moniker,
             account=self.clients.account,
             region=spec.region,
-            zones=tuple(spec.zones),
+            zones=(where.zone,) if where.zone else tuple(spec.zones),
             capacity=spec.capacity,
             enabled=True,
             artifact=spec.artifact,
@@ -318,6 +340,27 @@ class Launcher:
         return compute_v1.InstanceTemplate(
             name=request.name, description=description, properties=properties
         )
+
+
+def location(request: CreateServerGroup[GcpServerGroupSettings]) -> Location:
+    """Where the group goes: its region, or the zone ``settings.zone`` names — which must be in
+    the spec's region and agree with the spec's ``zones`` when those are given."""
+    spec, zone = request.spec, request.settings.zone
+    if zone is None:
+        return Location(spec.region)
+    if region_of(zone) != spec.region:
+        raise InvalidSpec(
+            f"settings.zone {zone!r} is not a zone of the spec's region {spec.region!r}: a zonal "
+            f"group's zone must be in its region (e.g. {spec.region}-a)",
+            provider="gcp",
+        )
+    if spec.zones and tuple(spec.zones) != (zone,):
+        raise InvalidSpec(
+            f"zones {list(spec.zones)} and settings.zone {zone!r} disagree: a zonal group "
+            "runs in the one zone settings.zone names (leave zones out, or give only that zone)",
+            provider="gcp",
+        )
+    return Location(spec.region, zone)
 
 
 def named_ports(services: dict[str, tuple[ServiceRef, Read]]) -> dict[str, int]:

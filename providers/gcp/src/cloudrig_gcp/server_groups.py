@@ -1,9 +1,12 @@
-"""Server groups: one regional managed instance group + one regional instance template per
-version, same name.
+"""Server groups: one managed instance group + one regional instance template per version, same
+name. The MIG is regional (the default) or zonal (``settings.zone``); every operation takes its
+calls from the group's ``Location``.
 
-Reads: one ``regionInstanceGroupManagers.list`` per region lists every group (cloudrig's are the
-ones whose description carries its facts) and goes through the limiter's short read cache with
-coalescing; decision reads (create's conflict check, enable/disable, destroy) are fresh.
+Reads: one ``instanceGroupManagers.aggregatedList`` lists every group of the project, regional and
+zonal (cloudrig's are the ones whose description carries its facts), and goes through the
+limiter's short read cache with coalescing; decision reads (create's conflict check,
+enable/disable, destroy) are fresh: the same list filtered to the group's name (one call, whether
+the group is regional or zonal).
 
 Enable/disable: a group behind load balancers is in traffic when it is a backend of their backend
 services, so disable removes it (instances kept warm) and enable adds it back. A group without a
@@ -21,10 +24,11 @@ from cloudrig import Capacity, Instance, NotFound, ServerGroup, parse_name
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_gcp import health, metadata
 from cloudrig_gcp.autoscalers import Autoscalers
-from cloudrig_gcp.backends import Backends, ServiceRef, short
+from cloudrig_gcp.backends import Backends, ServiceRef, same_group, short
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.deny_rules import DenyRules
 from cloudrig_gcp.launch import Launcher
+from cloudrig_gcp.locations import Location
 from cloudrig_gcp.naming import disable_rule_name
 from cloudrig_gcp.settings import GcpServerGroupSettings
 from cloudrig_gcp.transport import SERVICE
@@ -39,8 +43,8 @@ def _compute() -> Any:
 
 
 class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
-    """The ``server_groups`` noun: regional MIGs with their templates, autoscalers (bounds) and
-    places in backend services (``backends``)."""
+    """The ``server_groups`` noun: regional or zonal MIGs with their templates, autoscalers
+    (bounds) and places in backend services (``backends``)."""
 
     def __init__(self, clients: ComputeClients, backends: Backends) -> None:
         self.clients = clients
@@ -50,40 +54,52 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         self._launcher = Launcher(clients, self)
 
     # -- cached reads ----------------------------------------------------------------------------
-    def _key(self, region: str, what: str) -> tuple[str, ...]:
-        return ("gcp", self.clients.project, SERVICE, region, what)
+    def _key(self) -> tuple[str, ...]:
+        return ("gcp", self.clients.project, SERVICE, "aggregated", _SNAPSHOT)
+
+    def _listing(self, *, name: str | None = None) -> dict[str, dict[str, Any]]:
+        """{region: {name: MIG}} of the project, regional and zonal (one aggregatedList; with
+        ``name``, filtered to it). A regional group wins over a zonal one of the same name."""
+        compute_v1 = _compute()
+        request = compute_v1.AggregatedListInstanceGroupManagersRequest(
+            project=self.clients.project
+        )
+        if name:
+            request.filter = f"name eq {name}"
+        scoped = self.clients.collect(
+            compute_v1.InstanceGroupManagersClient, "aggregated_list", request=request
+        )
+        out: dict[str, dict[str, Any]] = {}
+        for _, items in sorted(scoped, key=lambda pair: not pair[0].startswith("regions/")):
+            for manager in items.instance_group_managers:
+                out.setdefault(Location.of(manager).region, {}).setdefault(manager.name, manager)
+        return out
 
     def snapshot(self, region: str, *, fresh: bool = False) -> dict[str, Any]:
-        """Every MIG of the region by name (one paged list, cached briefly)."""
-
-        def load() -> dict[str, Any]:
-            items = self.clients.collect(
-                _compute().RegionInstanceGroupManagersClient, "list", region=region
-            )
-            return {m.name: m for m in items}
-
-        return self.clients.limiter.cache.get(self._key(region, _SNAPSHOT), load, fresh=fresh)
+        """Every MIG of the region (regional, and zonal in its zones) by name (one paged list of
+        the project, cached briefly)."""
+        every = self.clients.limiter.cache.get(self._key(), self._listing, fresh=fresh)
+        found: dict[str, Any] = every.get(region, {})
+        return found
 
     def invalidate(self, region: str) -> None:
-        self.clients.limiter.cache.invalidate(self._key(region, _SNAPSHOT))
+        self.clients.limiter.cache.invalidate(self._key())
 
     def describe(self, region: str, name: str, *, fresh: bool = False) -> Any:
-        """One MIG; ``NotFound`` when absent."""
-        if fresh:
-            return self.clients.read(
-                _compute().RegionInstanceGroupManagersClient,
-                "get",
-                region=region,
-                instance_group_manager=name,
-                resource=name,
-            )
-        found = self.snapshot(region).get(name)
-        return found if found is not None else self.describe(region, name, fresh=True)
-
-    def instance_group(self, region: str, name: str) -> str:
-        """The regional instance group a regional MIG manages: same name, same region (GCE's
-        rule), so no read is needed."""
-        return f"projects/{self.clients.project}/regions/{region}/instanceGroups/{name}"
+        """One MIG, regional or zonal; ``NotFound`` when absent."""
+        found = (self._listing(name=name) if fresh else {region: self.snapshot(region)}).get(
+            region, {}
+        )
+        if name in found:
+            return found[name]
+        if not fresh:
+            return self.describe(region, name, fresh=True)
+        raise NotFound(
+            f"server group {name!r} does not exist in {region}",
+            provider="gcp",
+            account=self.clients.account,
+            resource=name,
+        )
 
     # -- reads -----------------------------------------------------------------------------------
     def get(
@@ -128,22 +144,24 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         """The group's size, then its autoscaler's bounds (its policy, from the facts, only
         matters when the autoscaler must be made again)."""
         # Read before the resize: the listing read moments ago serves it (the facts never change).
-        facts = metadata.parse(self.describe(region, name).description)
+        manager = self.describe(region, name)
+        facts, where = metadata.parse(manager.description), Location.of(manager)
         try:
             self.clients.mutate(
-                _compute().RegionInstanceGroupManagersClient,
+                where.managers,
                 "resize",
                 resource=name,
-                region=region,
                 instance_group_manager=name,
                 size=capacity.desired,
+                **where.scope,
             )
         finally:
             self.invalidate(region)
-        self.autoscalers.apply(region, name, capacity, policy=facts.autoscaling if facts else None)
+        self.autoscalers.apply(where, name, capacity, policy=facts.autoscaling if facts else None)
 
     def enable(self, region: str, name: str) -> None:
-        """Back into every backend service it names; without any, its deny rule deleted."""
+        """Back into every backend service it names, with the named ports they route to (a group
+        made before cloudrig set them gets them now); without any, its deny rule deleted."""
         self._set_enabled(region, name, True)
 
     def disable(self, region: str, name: str) -> None:
@@ -154,51 +172,58 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         # The facts never change after create: the region's listing (cached) has them; what
         # decides the change is each backend service's state, read fresh by ``modify``.
         manager = self.describe(region, name)
-        facts = metadata.parse(manager.description)
-        link = self.instance_group(region, name)
+        facts, where = metadata.parse(manager.description), Location.of(manager)
+        link = str(manager.instance_group)
         if facts is not None and not enabled:  # paused before it leaves traffic
-            self.autoscalers.set_paused(region, name, facts.autoscaling, True)
-        if facts is not None and facts.load_balancers:
+            self.autoscalers.set_paused(where, name, facts.autoscaling, True)
+        if facts is not None and facts.load_balancers and enabled:
+            services = {
+                lb: (ref, self.backends.current(ref)) for lb, ref in facts.services(region).items()
+            }
+            self._launcher.complete_named_ports(manager, services)
+            for ref, read in services.values():
+                self.backends.add(
+                    ref,
+                    link,
+                    mode=facts.balancing_mode,
+                    rate=facts.max_rate_per_instance,
+                    current=read,
+                )
+        elif facts is not None and facts.load_balancers:
             for ref in facts.services(region).values():
-                if enabled:
-                    self.backends.add(
-                        ref, link, mode=facts.balancing_mode, rate=facts.max_rate_per_instance
-                    )
-                else:
-                    self.backends.remove(ref, link)
+                self.backends.remove(ref, link)
         else:
             self.deny.set(name, enabled)
         if facts is not None and enabled:  # resumed once it is back in traffic
-            self.autoscalers.set_paused(region, name, facts.autoscaling, False)
+            self.autoscalers.set_paused(where, name, facts.autoscaling, False)
 
     def destroy(self, region: str, name: str) -> None:
         """Out of every backend service, then the MIG (its instances), its deny rule and its
         template; what is already gone is success."""
-        compute_v1 = _compute()
         try:
             manager = self.describe(region, name, fresh=True)
         except NotFound:
             manager = None
         if manager is not None:
-            facts = metadata.parse(manager.description)
+            facts, where = metadata.parse(manager.description), Location.of(manager)
             scopes: list[str | None] = [None]
             if facts is not None and facts.regional_load_balancers:
                 scopes.append(region)
             for scope in scopes:
                 for service in self.backends.snapshot(scope, fresh=True).values():
-                    if any(short(b.group) == name for b in service.backends):
+                    if any(same_group(b.group, manager.instance_group) for b in service.backends):
                         self.backends.remove(
-                            ServiceRef(service.name, scope), self.instance_group(region, name)
+                            ServiceRef(service.name, scope), str(manager.instance_group)
                         )
-            if self.autoscalers.bounds(region, name, fresh=True) is not None:
-                self.autoscalers.delete(region, name)
+            if self.autoscalers.bounds(where, name, fresh=True) is not None:
+                self.autoscalers.delete(where, name)
             try:
                 self.clients.mutate(
-                    compute_v1.RegionInstanceGroupManagersClient,
+                    where.managers,
                     "delete",
                     resource=name,
-                    region=region,
                     instance_group_manager=name,
+                    **where.scope,
                 )
             except NotFound:
                 pass
@@ -229,13 +254,12 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         refs = facts.services(region) if facts else {}
         serving: dict[str, float] = {}
         if lbs:
-            link = self.instance_group(region, name)
-            serving = self.backends.serving(link, refs, view.service)
+            serving = self.backends.serving(str(manager.instance_group), refs, view.service)
             enabled = any(scaler > 0 for scaler in serving.values())
         else:
             enabled = disable_rule_name(name) not in view.rules()
         size = int(manager.target_size)
-        bounds = view.bounds(name)
+        bounds = view.bounds(manager)
         low, high = bounds if bounds is not None else (size, size)
         instances: tuple[Instance, ...] = ()
         if with_health:
@@ -246,7 +270,7 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
             moniker=meta.moniker,
             account=self.clients.account,
             region=region,
-            zones=tuple(sorted(short(z.zone) for z in manager.distribution_policy.zones)),
+            zones=_zones(manager),
             capacity=Capacity(min=min(low, size), desired=size, max=max(high, size)),
             instances=instances,
             enabled=enabled,
@@ -269,13 +293,14 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         """Managed instances (one read), plus backend health per backend service the group is
         in (one getHealth each)."""
         compute_v1 = _compute()
+        where = Location.of(manager)
         managed = self.clients.collect(
-            compute_v1.RegionInstanceGroupManagersClient,
+            where.managers,
             "list_managed_instances",
-            region=region,
             instance_group_manager=manager.name,
+            **where.scope,
         )
-        link = self.instance_group(region, manager.name)
+        link = str(manager.instance_group)
         backend_health: dict[str, dict[str, str]] = {}
         # Backend health of VMs that are not RUNNING yet says nothing (their checks fail while
         # they boot: Starting either way), so a group still booting costs no getHealth.
@@ -315,7 +340,7 @@ class _View:
         self._groups, self._region, self._fresh = groups, region, fresh
         self._services: dict[str | None, dict[str, Any]] = {}
         self._rules: set[str] | None = None
-        self._bounds: dict[str, Any] | None = None
+        self._bounds: dict[Location, dict[str, Any]] = {}
 
     def service(self, ref: ServiceRef) -> Any:
         """The backend service ``ref`` from its scope's snapshot (read once), or ``None``."""
@@ -329,14 +354,24 @@ class _View:
             self._rules = self._groups.deny.names(fresh=self._fresh)
         return self._rules
 
-    def bounds(self, name: str) -> tuple[int, int] | None:
-        if self._bounds is None:
-            self._bounds = self._groups.autoscalers.snapshot(self._region, fresh=self._fresh)
-        found = self._bounds.get(name)
+    def bounds(self, manager: Any) -> tuple[int, int] | None:
+        """The bounds of ``manager``'s autoscaler (one listing per location, read once)."""
+        where = Location.of(manager)
+        if where not in self._bounds:
+            snapshot = self._groups.autoscalers.snapshot(where, fresh=self._fresh)
+            self._bounds[where] = snapshot
+        found = self._bounds[where].get(manager.name)
         if found is None:
             return None
         policy = found.autoscaling_policy
         return int(policy.min_num_replicas), int(policy.max_num_replicas)
+
+
+def _zones(manager: Any) -> tuple[str, ...]:
+    """A zonal group's zone, or the zones a regional group's distribution policy names."""
+    if manager.zone:
+        return (short(manager.zone),)
+    return tuple(sorted(short(z.zone) for z in manager.distribution_policy.zones))
 
 
 def _path(url: str) -> str:

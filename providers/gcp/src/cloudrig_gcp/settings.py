@@ -87,6 +87,14 @@ class GcpServerGroupSettings(ProviderSettings):
     """The ``settings`` block of a server group spec on GCP (the instance template and the MIG)."""
 
     machine_type: str = Field(default="e2-small", pattern=r"^[a-z0-9-]+$")
+    zone: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][-a-z0-9]*[0-9]-[a-z]$",
+        description=(
+            "A zonal managed instance group in this zone of the spec's region "
+            "(e.g. us-central1-a); null (the default): a regional one over the spec's zones"
+        ),
+    )
     network: str = Field(default="default", description="VPC network name or URL")
     subnetwork: str | None = Field(default=None, description="Subnetwork name or URL")
     boot_disk_gb: int = Field(default=10, ge=10, le=65536)

@@ -19,6 +19,7 @@ from cloudrig import InvalidSpec, NotFound, TrafficWeights
 from cloudrig.provider import Traffic
 from cloudrig_gcp import metadata
 from cloudrig_gcp.backends import Backends, ServiceRef, same_group
+from cloudrig_gcp.locations import Location
 from cloudrig_gcp.naming import resource_name
 from cloudrig_gcp.server_groups import GcpServerGroups
 
@@ -83,12 +84,13 @@ class GcpTraffic(Traffic):
         for name, scaler in targets.items():  # out of traffic: paused first
             facts = metadata.parse(managers[name].description)
             if facts is not None and scaler == 0:
-                autoscalers.set_paused(region, name, facts.autoscaling, True)
+                autoscalers.set_paused(Location.of(managers[name]), name, facts.autoscaling, True)
         self._apply(region, lbs, targets, managers, links)
         for name, scaler in targets.items():  # back in traffic: resumed after
             facts = metadata.parse(managers[name].description)
             if facts is not None and scaler > 0:
-                autoscalers.set_paused(region, name, facts.autoscaling, False)
+                where = Location.of(managers[name])
+                autoscalers.set_paused(where, name, facts.autoscaling, False)
 
     def _apply(
         self,

@@ -10,7 +10,7 @@ retries are off (``max_retries=0``) and the provider calls every client method w
 the limiter's count of admissions.
 
 Buckets are keyed by the project (the gate's identity), the service (``compute``), the region
-(``global`` for global resources, the zone's region for zonal ones) and the call class; the
+(``global`` for global resources and aggregated lists, the zone's region for zonal ones) and the call class; the
 operation is the method id Compute's discovery document uses (``regionInstanceGroupManagers.resize``),
 so per-API overrides can name it.
 """
@@ -42,6 +42,8 @@ def method_id(http_method: str, url: str) -> tuple[str, str]:
     except ValueError:
         return f"{http_method.lower()}", "global"
     region, prefix = "global", ""
+    if rest[:1] == ["aggregated"] and len(rest) == 2:  # every scope of the project
+        return f"{rest[1]}.aggregatedList", region
     if rest[:1] == ["regions"] and len(rest) >= 3:
         region, prefix, rest = rest[1], "region", rest[2:]
     elif rest[:1] == ["zones"] and len(rest) >= 3:
