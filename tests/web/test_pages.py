@@ -44,3 +44,13 @@ def test_the_live_stream_of_a_deployment_sends_its_events_then_ends(reference: R
     assert names[-1] == "end"
     assert "steps" in names
     assert "summary" in names
+
+
+def test_what_the_cloud_and_the_store_hold_is_escaped(reference: Reference) -> None:
+    hostile = "<script>alert(1)</script>"
+    done = reference.rig.deploy(reference.spec(hostile), RedBlack()).raise_for_status()
+    with reference.app() as client:
+        pages = [client.get(path).text for path in ("/", f"/deployments/{done.id}")]
+    for page in pages:
+        assert hostile not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
