@@ -30,9 +30,13 @@ $(DEMO_STAMP): core/pyproject.toml providers/aws/pyproject.toml
 demo: $(DEMO_STAMP)
 	$(DEMO_VENV)/bin/python providers/aws/demo.py
 
-# Lint and types first (seconds), then the suite; CI runs exactly this target.
+# Lint and types first (seconds), then the suite; CI runs exactly this target. The suite runs in
+# $(JOBS) pytest-xdist workers, a test file per worker at a time (module fixtures stay whole); each
+# worker starts its own session servers. Most of the suite waits on servers and health polls, so
+# two workers on two cores take ~0.6 of one worker's time (tests/README.md, "Budgets").
+JOBS ?= 2
 test: lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # The whole crash matrix (tests/README.md, "Crash matrix"): every kill point on ECS, Lambda, GCP
 # and Kubernetes (and Kubernetes' other strategies) too, and a Temporal worker killed during each
