@@ -27,6 +27,12 @@ from cloudrig.engine._errors import (
     WaitTimeout,
 )
 from cloudrig.engine._executor import Plan, request_rollback, roll_back_after
+from cloudrig.engine._hints import (
+    created_before,
+    creating_anew,
+    instances_wanted,
+    without_instances,
+)
 from cloudrig.engine._lease import Lease, NullLease
 from cloudrig.engine._observed import StepObservation
 from cloudrig.engine._plan import Step
@@ -78,11 +84,15 @@ __all__ = [
     "Step",
     "StepObservation",
     "WaitTimeout",
+    "created_before",
+    "creating_anew",
     "healthy_target",
+    "instances_wanted",
     "lease_key",
     "open_store",
     "parse_duration",
     "request_rollback",
     "restore",
     "roll_back_after",
+    "without_instances",
 ]

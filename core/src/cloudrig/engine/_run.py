@@ -7,6 +7,7 @@ reserved name and the deployment id), and emits an event. Every read goes to the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from cloudrig._model._resources import (
     TrafficWeights,
 )
 from cloudrig.engine._errors import WaitTimeout
+from cloudrig.engine._hints import creating_anew, without_instances
 from cloudrig.engine._lease import Lease, NullLease
 from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, EventKind
 from cloudrig.engine._state import DeploymentState, GroupSnapshot, PendingOp
@@ -62,6 +64,7 @@ class Run:
         self.clock, self.retry, self.handle, self.hooks = clock, retry, handle, hooks
         self._seq = 0  # numbers events only where the store does not (dry runs)
         self._scope, self._timers = "start", 0
+        self._again = True  # whether the current step ran before (unknown: assume it did)
 
     # -- facts -----------------------------------------------------------------------------------
     @property
@@ -136,6 +139,7 @@ class Run:
         """Start a step (or the restore): its timers are numbered from here, in order, so the
         same step run again after a crash finds the instants its first run saved."""
         self._scope, self._timers = scope, 0
+        self._again = scope in self.state.started
         self.state.started.setdefault(scope, self.clock.now())
 
     def deadline(self, seconds: float) -> datetime:
@@ -180,11 +184,16 @@ class Run:
         with fresh_reads():
             return self.retry.run(fn, classify=classify, safe=True)
 
-    def cluster(self) -> Cluster:
-        return self.read(lambda: self.account.get_cluster(self.record.moniker, self.region))
+    def cluster(self, instances: bool = True) -> Cluster:
+        """The cluster's groups; ``instances=False`` when only their names, capacities and
+        traffic are used (a provider may then leave out instance health: ``_hints``)."""
+        if instances:
+            return self.read(lambda: self.account.get_cluster(self.record.moniker, self.region))
+        with without_instances():
+            return self.read(lambda: self.account.get_cluster(self.record.moniker, self.region))
 
-    def groups(self) -> dict[str, ServerGroup]:
-        return {g.name: g for g in self.cluster().server_groups}
+    def groups(self, instances: bool = True) -> dict[str, ServerGroup]:
+        return {g.name: g for g in self.cluster(instances).server_groups}
 
     def find(self, name: str) -> ServerGroup | None:
         try:
@@ -211,7 +220,11 @@ class Run:
         autoscaler, a task definition then a service), the kill may have fallen between them, and
         every provider's create is idempotent and completes what it finds half made."""
         name = self.name(role)
-        existing = self.find(name)
+        # On a step's first run nothing of this deployment's exists under the name it reserved
+        # from the cluster's listing, and the provider's create checks the name itself
+        # (idempotent; Conflict for another's group): the look is for a step run again.
+        first = not self._again and self.state.pending is None
+        existing = None if first else self.find(name)
         if existing is not None:
             if existing.deployment_id != self.id:
                 raise Conflict(f"{name} exists but belongs to deployment {existing.deployment_id}")
@@ -221,9 +234,17 @@ class Run:
         sequence = self.state.sequences[role]
         self.state.pending = PendingOp(op="create", name=name)
         self.checkpoint()
-        group = self.mutate(
-            lambda: self.account.create_server_group(spec, deployment_id=self.id, sequence=sequence)
-        )
+        attempts = 0
+
+        def create() -> ServerGroup:
+            nonlocal attempts
+            attempts += 1  # a retry may follow an attempt that landed: not anew
+            with creating_anew() if first and attempts == 1 else contextlib.nullcontext():
+                return self.account.create_server_group(
+                    spec, deployment_id=self.id, sequence=sequence
+                )
+
+        group = self.mutate(create)
         self.state.pending = None
         self.checkpoint()  # the create is whole: a worker taking over from here adopts it
         cap = spec.capacity
@@ -316,7 +337,7 @@ class Run:
 
     def weights(self) -> dict[str, int]:
         """Each group's current share of the cluster's traffic in percent."""
-        groups = self.groups()
+        groups = self.groups(instances=False)
         enabled = [n for n, g in groups.items() if g.enabled]
         if not enabled:
             return {}

@@ -94,12 +94,12 @@ def switch_traffic(run: Run, new: str) -> None:
     where the provider splits traffic, else enable the new group and disable the others."""
     if run.capabilities.splits_traffic:
         run.set_weights({new: 100})
-        for name, group in run.groups().items():
+        for name, group in run.groups(instances=False).items():
             if name != new and group.enabled:  # a provider whose weights leave others enabled
                 run.disable(name)
         return
     run.enable(new)
-    for name, group in run.groups().items():
+    for name, group in run.groups(instances=False).items():
         if name != new and group.enabled:
             run.disable(name)
 
@@ -127,7 +127,7 @@ class Retention(BaseModel):
             delay = self.scale_down_after
 
             def previous_groups(run: Run) -> list[str]:
-                groups = run.groups()
+                groups = run.groups(instances=False)
                 return [
                     name
                     for name in run.serving
@@ -141,7 +141,7 @@ class Retention(BaseModel):
                     note(run, "scale-down: no previous group to scale down, no delay")
                     return
                 run.sleep(delay)  # an instant in the record: a resume waits only what is left
-                groups = run.groups()
+                groups = run.groups(instances=False)
                 for name in previous_groups(run):
                     capacity = Capacity(min=0, desired=0, max=groups[name].capacity.max)
                     run.resize(name, capacity, "scale down")
@@ -159,7 +159,7 @@ class Retention(BaseModel):
             def prune(run: Run) -> None:
                 new = run.name(role)
                 protected = {new, run.state.previous}
-                groups = list(run.groups().values())  # oldest first
+                groups = list(run.groups(instances=False).values())  # oldest first
                 excess = len(groups) - keep
                 for group in groups:
                     if excess <= 0:
