@@ -1,7 +1,8 @@
 """Zonal managed instance groups (``settings.zone``), checked in the emulator's own state: where
 each group lives, its named port, its place in the backend service, where traffic goes, its
-autoscaler — through red/black, rollback, a cluster moving from regional to zonal groups, the
-provider's every operation on one group, and the one error for a zone the spec cannot have."""
+autoscaler — through red/black, rollback, a cluster moving from regional to zonal groups (by
+rolling red/black: traffic split between the two kinds), the provider's every operation on one
+group, and the one error for a zone the spec cannot have."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from google.cloud import compute_v1
 from pydantic import ValidationError
 
 from cloudrig import Capacity, HealthState, InvalidSpec
-from cloudrig.strategies import Highlander, RedBlack
+from cloudrig.strategies import Highlander, RedBlack, RollingRedBlack
 
 from .conftest import ACCOUNT, GCP, IMAGE, IMAGE_V1, IMAGE_V2, PROJECT, REGION, fast_boot
 from .scenario import create_request, upsert_load_balancer
@@ -110,7 +111,21 @@ def test_red_black_and_rollback_with_zonal_groups(rig: Any, gcp_compute: Any) ->
 def test_a_cluster_moves_from_regional_to_zonal_groups(rig: Any, gcp_compute: Any) -> None:
     regional = {"autoscaling": {"mode": "ONLY_SCALE_OUT", "cpu_target": 0.5}}
     rig.deploy(GCP.spec(REGION, IMAGE_V1, settings=regional), RedBlack()).raise_for_status()
-    rig.deploy(GCP.spec(REGION, IMAGE_V2, settings={"zone": ZONE}), RedBlack()).raise_for_status()
+    steps: list[dict[str, float]] = []
+
+    def on_event(event: Any) -> None:
+        if event.kind == "traffic_moved":
+            steps.append(backends(gcp_compute))
+
+    zonal = GCP.spec(REGION, IMAGE_V2, settings={"zone": ZONE})
+    rig.deploy(zonal, RollingRedBlack(steps=(50, 100)), on_event=on_event).raise_for_status()
+    # Half way, both the regional and the zonal group are backends in traffic.
+    assert set(steps[0]) == {
+        f"regions/{REGION}/instanceGroups/shop-prod-v001",
+        f"zones/{ZONE}/instanceGroups/shop-prod-v002",
+    }
+    assert min(steps[0].values()) >= 0.1
+    assert max(steps[0].values()) == 1.0
     assert scopes(gcp_compute) == {
         "shop-prod-v001": f"regions/{REGION}",
         "shop-prod-v002": f"zones/{ZONE}",
