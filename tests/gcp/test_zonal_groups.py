@@ -203,6 +203,28 @@ def test_every_operation_on_a_zonal_group(
     assert list(templates.list(project=PROJECT, region=REGION)) == []
 
 
+def test_a_zonal_create_cut_after_its_mig_is_finished_by_a_repeat(
+    make_gcp_provider: Callable[..., Any], gcp_compute: Any
+) -> None:
+    """The zonal MIG exists, its named ports do not (the create stopped there): the same create
+    again makes no second group and finishes this one (named ports, autoscaler, backend)."""
+    provider = make_gcp_provider()
+    upsert_load_balancer(provider, "web")
+    request = create_request(
+        "cut", load_balancers=("web",), capacity=Capacity(min=1, desired=2, max=3), zone=ZONE
+    )
+    gcp_compute.faults.add("instanceGroups.setNamedPorts", 400, times=1)
+    with pytest.raises(InvalidSpec, match="400"):
+        provider.server_groups.create(request)
+    assert scopes(gcp_compute) == {request.name: f"zones/{ZONE}"}
+    assert ports(gcp_compute, request.name) == []
+    provider.server_groups.create(request)
+    assert scopes(gcp_compute) == {request.name: f"zones/{ZONE}"}
+    assert [p for p, _ in ports(gcp_compute, request.name)] == ["http"]
+    assert autoscalers(gcp_compute) == {request.name: ("OFF", 0.0, 1, 3)}
+    assert backends(gcp_compute) == {f"zones/{ZONE}/instanceGroups/{request.name}": 1.0}
+
+
 @pytest.mark.parametrize(
     ("zone", "zones", "says"),
     [

@@ -52,26 +52,21 @@ class Location:
         where = f"zones/{self.zone}" if self.zone else f"regions/{self.region}"
         return f"projects/{project}/{where}"
 
+    def _client(self, zonal: str, regional: str) -> type:
+        found: type = getattr(_compute(), zonal if self.zone else regional)
+        return found
+
     @property
     def managers(self) -> type:
-        compute_v1 = _compute()
-        if self.zone:
-            return compute_v1.InstanceGroupManagersClient  # type: ignore[no-any-return]
-        return compute_v1.RegionInstanceGroupManagersClient  # type: ignore[no-any-return]
+        return self._client("InstanceGroupManagersClient", "RegionInstanceGroupManagersClient")
 
     @property
     def groups(self) -> type:
-        compute_v1 = _compute()
-        if self.zone:
-            return compute_v1.InstanceGroupsClient  # type: ignore[no-any-return]
-        return compute_v1.RegionInstanceGroupsClient  # type: ignore[no-any-return]
+        return self._client("InstanceGroupsClient", "RegionInstanceGroupsClient")
 
     @property
     def autoscalers(self) -> type:
-        compute_v1 = _compute()
-        if self.zone:
-            return compute_v1.AutoscalersClient  # type: ignore[no-any-return]
-        return compute_v1.RegionAutoscalersClient  # type: ignore[no-any-return]
+        return self._client("AutoscalersClient", "RegionAutoscalersClient")
 
     def named_ports(self, ports: list[Any], fingerprint: str | None) -> dict[str, Any]:
         """The body field of ``setNamedPorts`` (its message differs by scope)."""
