@@ -32,9 +32,6 @@ def build_worker(
 ) -> Worker:
     """A worker of ``settings.task_queue`` whose activities act through ``rig``."""
     activities = DeploymentActivities(rig, heartbeat_timeout=settings.heartbeat_timeout)
-    restrictions = SandboxRestrictions.default.with_passthrough_modules(
-        "cloudrig_temporal", "cloudrig", "pydantic"
-    )
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -42,8 +39,17 @@ def build_worker(
         activities=[activities.prepare, activities.advance, activities.restore],
         activity_executor=executor,
         max_concurrent_activities=settings.max_concurrent_steps,
-        workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+        workflow_runner=workflow_runner(),
     )
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The workflow's sandbox: cloudrig's modules pass through (they are deterministic in what
+    the workflow uses of them: the messages); a replayer uses the same."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(
+        "cloudrig_temporal", "cloudrig", "pydantic"
+    )
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 async def serve(rig: Rig, settings: TemporalSettings, stop: asyncio.Event | None = None) -> None:
