@@ -89,10 +89,11 @@ def fresh_plugin_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     when imported); the one of the rest of the session is put back after the test."""
     for name in OTEL_ENV:
         monkeypatch.delenv(name, raising=False)
-    if "cloudrig_otel.plugin" in sys.modules:
-        monkeypatch.delitem(sys.modules, "cloudrig_otel.plugin")
+    before = sys.modules.pop("cloudrig_otel.plugin", None)
     yield
-    module = sys.modules.get("cloudrig_otel.plugin")
+    module = sys.modules.pop("cloudrig_otel.plugin", None)
+    if before is not None:
+        sys.modules["cloudrig_otel.plugin"] = before
     telemetry = getattr(module, "_telemetry", None)
     if telemetry is not None:  # stop its batch processor's and periodic reader's threads
         telemetry.tracer_provider.shutdown()
