@@ -219,3 +219,21 @@ def test_installed_but_not_configured_imports_no_opentelemetry() -> None:
     assert "otel" in plugins
     assert unobserved
     assert modules == []
+
+
+def test_an_unknown_exporter_is_one_plugin_failure_naming_it(
+    monkeypatch: pytest.MonkeyPatch, fresh_plugin_module: None
+) -> None:
+    import cloudrig
+
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "jaeger")
+    rig = cloudrig.connect({"accounts": {}})
+    try:
+        failures = [str(f) for f in rig.registry.failures]
+        assert failures == [
+            "cloudrig-otel (entry point cloudrig_otel.plugin): ValueError: "
+            "OTEL_TRACES_EXPORTER='jaeger': cloudrig-otel supports otlp, console, none"
+        ]
+        assert rig.limiter.request_observer is None
+    finally:
+        rig.close()

@@ -40,6 +40,14 @@ def enabled_by_environment(environ: Mapping[str, str] | None = None) -> bool:
     return any(env.get(name, "none").strip().lower() not in ("", "none") for name in EXPORTERS)
 
 
+def check_exporters() -> None:
+    """Raise ``ValueError`` naming the variable when an ``OTEL_*_EXPORTER`` names an exporter
+    this distribution does not ship (checked when the plugin loads, so ``cloudrig doctor`` and
+    ``connect``'s plugin failures name it once, rather than every request failing to export)."""
+    for variable in EXPORTERS:
+        _exporter_name(variable)
+
+
 def _exporter_name(variable: str) -> str:
     """The first exporter a ``OTEL_*_EXPORTER`` variable names (``otlp`` by default)."""
     name = os.environ.get(variable, "otlp").split(",")[0].strip().lower() or "otlp"

@@ -12,7 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from cloudrig.provider import hookimpl
-from cloudrig_otel._environment import enabled_by_environment
+from cloudrig_otel._environment import check_exporters, enabled_by_environment
 
 if TYPE_CHECKING:
     from cloudrig_otel._telemetry import Telemetry
@@ -34,6 +34,7 @@ def telemetry() -> Telemetry:
 
 
 if enabled_by_environment():
+    check_exporters()  # an unknown exporter fails loading the plugin, naming the variable
 
     @hookimpl
     def cloudrig_deployment_event(event: Any) -> None:
