@@ -50,7 +50,8 @@ _STATE_AFTER = {
 }
 _RUN_ENDS = {"done": "done", "failed": "failed", "approval_needed": "awaiting_approval"}
 RUN_STOPPERS = ("LeaseLost", "StateStoreUnavailable")
-"""Errors that stop a run where it is, with no event (``cloudrig.engine``'s executor)."""
+"""Errors that stop a run where it is, with no event: another worker or a later resume continues
+from the record (core/src/cloudrig/engine/_executor.py)."""
 
 
 class Telemetry:
@@ -165,13 +166,9 @@ class Telemetry:
             return
         with self._lock:
             found = self._steps.pop(key, None)
-            # The run stops at once, without an event (docs/architecture.md: another worker or a
-            # later resume continues from the record): its span ends here.
-            stopped = self._deployments.pop(step.deployment_id, None)
-            if step.error not in RUN_STOPPERS and stopped is not None:
-                self._deployments[step.deployment_id] = stopped
-                stopped = None
-            if stopped is not None:
+            stopped: Span | None = None
+            if step.error in RUN_STOPPERS:  # the run stops here, with no event: its span ends
+                stopped = self._deployments.pop(step.deployment_id, None)
                 self._states.pop(step.deployment_id, None)
         if found is not None:
             if step.error is not None:
