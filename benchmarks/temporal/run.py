@@ -148,6 +148,8 @@ def main() -> int:
             "temporal": settings.model_dump(mode="json"),
             "accounts": {ACCOUNT: account(proxy.url)},
             "limits": limits(redis.url),
+            # The clusters' leases, shared by every worker (cloudrig_temporal/_lease.py).
+            "deployments": {"store": "redis", "redis": {"url": redis.url, "timeout": 1.0}},
         }
         config.write_text(yaml.safe_dump(document))
         cli = Path(sys.executable).parent / "cloudrig"

@@ -115,8 +115,9 @@ def temporal_worker(settings: Any) -> Iterator[Callable[[Any], InProcessWorker]]
 
 
 def worker_config(settings: Any, endpoint: str, folder: Path) -> Path:
-    """A worker's configuration file: the ``temporal`` section and the AWS account at
-    ``endpoint`` (moto, or a proxy in front of it)."""
+    """A worker's configuration file: the ``temporal`` section, the AWS account at ``endpoint``
+    (moto, or a proxy in front of it) and the state store every worker of the test shares (the
+    clusters' leases)."""
     import yaml
 
     config = folder / "worker.yaml"
@@ -125,6 +126,7 @@ def worker_config(settings: Any, endpoint: str, folder: Path) -> Path:
         "temporal": settings.model_dump(mode="json"),
         "accounts": {ACCOUNT: account},
         "limits": dict(AWS.default_limits),
+        "deployments": {"path": str(folder / "workers.sqlite3")},
     }
     config.write_text(yaml.safe_dump(document))
     return config

@@ -37,8 +37,8 @@ from cloudrig.engine import (
     DeploymentRecord,
     DeploymentStatus,
     EventKind,
+    LeaseHeld,
     LeaseLost,
-    NullLease,
     Run,
     request_rollback,
     roll_back_after,
@@ -52,6 +52,7 @@ from cloudrig.engine._fingerprint import plan_print, request_fingerprint
 from cloudrig.engine._snapshot import new_record
 from cloudrig.ratelimit import fresh_reads
 from cloudrig.strategies import Strategy
+from cloudrig_temporal._lease import AbortRequested, ClusterLease, HeartbeatLease
 from cloudrig_temporal._messages import DeployRequest, Progress, StepRequest
 
 PREPARE, ADVANCE, RESTORE = "cloudrig-prepare", "cloudrig-advance", "cloudrig-restore"
@@ -67,11 +68,6 @@ class DurableSleep(Exception):
 
 class StepFailed(DeploymentError):
     """A step whose throttled or transient failures outlasted Temporal's retries."""
-
-
-class AbortRequested(LeaseLost):
-    """The workflow cancelled the running step (an abort): it stops at this checkpoint, like a
-    lost lease, and the activity undoes the deployment from there."""
 
 
 class RecordStore:
@@ -118,31 +114,6 @@ class RecordStore:
         return stored
 
 
-class HeartbeatLease(NullLease):
-    """What fences a step on Temporal: the activity's heartbeat. A worker that stopped
-    heartbeating for ``heartbeat_timeout`` has its step run again elsewhere; when it wakes up, its
-    next check finds its attempt cancelled and it mutates nothing more."""
-
-    held = True
-
-    def __init__(self, key: str, ttl: float) -> None:
-        self.key = self.holder = key
-        self.ttl = ttl
-        self.abortable = False
-        """While a step runs: an abort's cancellation stops it (``AbortRequested``), once."""
-
-    def check(self) -> None:
-        if not activity.is_cancelled():
-            return
-        why = activity.cancellation_details()
-        if self.abortable and why is not None and why.cancel_requested and not why.timed_out:
-            self.abortable = False  # the restore that follows runs on
-            raise AbortRequested(self.key, f"{self.holder} (aborted)")
-        if why is not None and why.cancel_requested and not why.timed_out:
-            return  # an abort already being carried out in this attempt
-        raise LeaseLost(self.key, f"{self.holder} (its activity was cancelled or timed out)")
-
-
 class ActivityRun(Run):
     """A ``Run`` whose checkpoints and keepalives are heartbeats and whose delays are the
     workflow's timers."""
@@ -171,18 +142,22 @@ class ActivityRun(Run):
 class DeploymentActivities:
     """The activities a worker hosts, on its ``Rig`` (the accounts of its configuration)."""
 
-    def __init__(self, rig: Rig, *, heartbeat_timeout: float = 30.0) -> None:
-        self.rig, self.heartbeat_timeout = rig, heartbeat_timeout
+    def __init__(
+        self, rig: Rig, *, heartbeat_timeout: float = 30.0, gate_hold: float = 86400.0
+    ) -> None:
+        self.rig, self.heartbeat_timeout, self.gate_hold = rig, heartbeat_timeout, gate_hold
 
     # -- the activities --------------------------------------------------------------------------
     @activity.defn(name=PREPARE, no_thread_cancel_exception=True)
     def prepare(self, request: DeployRequest) -> Progress:
         """Snapshot the cluster, reserve the new groups' names, fix the plan (reads only)."""
+        run: ActivityRun | None = None
         try:
             strategy = self.rig.deployer.strategy(request.strategy, request.params)
             record = self._new_record(request, strategy)
             history = [DeploymentRecord.model_validate(r) for r in request.history]
             run = self._run(record, 0, [], history)
+            self._take(run)
             strategy.prepare(run)
             record.state.plan = plan_print(run, strategy)
             run.emit(
@@ -192,10 +167,17 @@ class DeploymentActivities:
             )
         except (Throttled, ProviderFailure) as exc:
             raise _retryable(exc) from exc
+        except LeaseHeld as exc:  # refused, as the embedded engine refuses it
+            raise ApplicationError(
+                str(exc), exc.key, exc.holder, type="LeaseHeld", non_retryable=True
+            ) from exc
         except Exception as exc:
+            if run is not None:
+                _lease_of(run).cluster.release()
             raise ApplicationError(
                 f"{type(exc).__name__}: {exc}", type=type(exc).__name__, non_retryable=True
             ) from exc
+        assert run is not None
         return self._progress(run, strategy)
 
     @activity.defn(name=ADVANCE, no_thread_cancel_exception=True)
@@ -204,6 +186,7 @@ class DeploymentActivities:
         that fails permanently is restored here, as the embedded executor does."""
         run, strategy, resumed = self._resume(request)
         record = run.record
+        self._take(run)
         if record.status.finished:  # the previous attempt got to the end before it died
             return self._progress(run, strategy)
         try:
@@ -236,7 +219,7 @@ class DeploymentActivities:
                 record.status = DeploymentStatus.RUNNING
                 run.emit(EventKind.APPROVED, f"approved: {step.name}", gate=step.name)
             record.step_name = step.name
-            lease: HeartbeatLease = run.lease  # type: ignore[assignment]
+            lease = _lease_of(run)
             lease.abortable = True
             with fresh_reads() if resumed else contextlib.nullcontext():
                 step.run(run)
@@ -260,6 +243,7 @@ class DeploymentActivities:
         """Undo the deployment: rejected or unanswered at a gate, aborted, or a restore that was
         incomplete ('continue')."""
         run, strategy, _ = self._resume(request)
+        self._take(run)
         try:
             if request.reason == "abort":
                 request_rollback(run, strategy, abort=True)
@@ -336,7 +320,15 @@ class DeploymentActivities:
         history: list[DeploymentRecord] | None = None,
     ) -> ActivityRun:
         # Waits renew (heartbeat) in slices of a third of the heartbeat timeout.
-        lease = HeartbeatLease(activity.info().workflow_id or record.id, self.heartbeat_timeout)
+        cluster = ClusterLease(
+            self.rig.deployer.store,
+            record.lease_key,
+            activity.info().workflow_id or record.id,
+            ttl=self.rig.config.deployments.lease_ttl,
+            clock=self.rig.clock,
+            heartbeat_timeout=self.heartbeat_timeout,
+        )
+        lease = HeartbeatLease(cluster, self.heartbeat_timeout)
         return ActivityRun(
             record=record,
             account=self.rig.account(record.account),
@@ -360,8 +352,28 @@ class DeploymentActivities:
         run.checkpoint()
         return self._progress(run, strategy, outcome="gate", gate=gate)
 
-    @staticmethod
+    def _take(self, run: ActivityRun) -> None:
+        """The cluster's lease, first (``_lease``): waited for, then ``LeaseHeld``, which a step
+        raises as retryable (Temporal runs it again later) and ``prepare`` as the refusal."""
+
+        def waiting(holder: str | None, at_most: float) -> None:
+            run.emit(
+                EventKind.LEASE_WAIT,
+                f"cluster {run.record.cluster} is busy: waiting for the lease held by "
+                f"{holder or 'another deployment'} (at most {at_most:.0f}s)",
+                holder=holder,
+                at_most=at_most,
+            )
+
+        try:
+            _lease_of(run).cluster.acquire(self.rig.config.deployments.lease_wait, waiting)
+        except LeaseHeld as exc:
+            if activity.info().activity_type == PREPARE:
+                raise
+            raise _retryable(exc) from exc
+
     def _progress(
+        self,
         run: Run,
         strategy: Strategy,
         *,
@@ -370,6 +382,15 @@ class DeploymentActivities:
         sleep_until: datetime | None = None,
     ) -> Progress:
         store: RecordStore = run.store  # type: ignore[assignment]
+        cluster = _lease_of(run).cluster
+        if run.record.status.finished:
+            cluster.release()
+        elif sleep_until is not None:  # kept over the durable timer
+            cluster.renew(longer=max(run.remaining(sleep_until), 0.0))
+        elif outcome == "gate":  # kept while it waits for an answer
+            cluster.renew(longer=strategy.approval_timeout or self.gate_hold)
+        else:
+            cluster.renew()
         return Progress(
             record=run.record.model_dump(mode="json"),
             events=[e.model_dump(mode="json") for e in store.events],
@@ -378,6 +399,11 @@ class DeploymentActivities:
             sleep_until=sleep_until.isoformat() if sleep_until else "",
             approval_timeout=strategy.approval_timeout,
         )
+
+
+def _lease_of(run: Run) -> HeartbeatLease:
+    assert isinstance(run.lease, HeartbeatLease)
+    return run.lease
 
 
 def _retryable(exc: Exception) -> ApplicationError:

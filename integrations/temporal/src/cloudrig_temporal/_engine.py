@@ -25,6 +25,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cloudrig import Moniker, Rig, parse_name
@@ -37,6 +38,7 @@ from cloudrig.engine import (
     DeploymentStatus,
     EventCallback,
     EventKind,
+    LeaseHeld,
     lease_key,
 )
 from cloudrig.engine._lookup import region_of  # the embedded engine's rule, not public API
@@ -293,6 +295,9 @@ def _failure_of(workflow_id: str) -> Callable[[Client], Any]:
             cause: BaseException = exc
             while getattr(cause, "cause", None) is not None:
                 cause = cause.cause  # type: ignore[attr-defined]
+                if isinstance(cause, ApplicationError) and cause.type == "LeaseHeld":
+                    key, holder = cause.details  # the embedded engine's refusal
+                    raise LeaseHeld(key, holder) from None
             raise DeploymentError(str(cause)) from None
 
     return result

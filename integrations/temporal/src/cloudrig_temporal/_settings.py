@@ -59,6 +59,12 @@ class TemporalSettings(BaseModel):
         default=30.0, gt=0, description="Delay before an incomplete restore is tried again"
     )
     restore_attempts: int = Field(default=20, ge=1)
+    gate_hold: Duration = Field(
+        default=86400.0,
+        gt=0,
+        description="How long a deployment waiting at a gate without an approval timeout keeps "
+        "its cluster's lease after its last step (an answer takes it again)",
+    )
     max_concurrent_steps: int = Field(
         default=16, ge=1, description="Steps one worker runs at once (threads)"
     )

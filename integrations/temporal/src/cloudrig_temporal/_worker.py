@@ -2,7 +2,8 @@
 
 Activities run in threads (the providers are synchronous); each worker has its own ``Rig`` and
 limiter — configure the limiter on Redis (``limits`` in the configuration) so every worker draws
-from one budget per cloud API.
+from one budget per cloud API, and the state store too (``deployments``): it holds the clusters'
+leases (``_lease``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def build_worker(
     executor: concurrent.futures.ThreadPoolExecutor,
 ) -> Worker:
     """A worker of ``settings.task_queue`` whose activities act through ``rig``."""
-    activities = DeploymentActivities(rig, heartbeat_timeout=settings.heartbeat_timeout)
+    activities = DeploymentActivities(
+        rig, heartbeat_timeout=settings.heartbeat_timeout, gate_hold=settings.gate_hold
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
