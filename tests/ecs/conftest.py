@@ -34,6 +34,9 @@ ECS = RigFactory(
         "secret_access_key": f"env:{SECRET_ENV}",
         "account_id": "123456789012",
         "cluster": CLUSTER,
+        # The model starts a task in 0.2 s (support.aws.ecs_services.Timing): polls need not
+        # wait 2 s (the default); tests/ecs/test_call_counts.py measures the default.
+        "health_poll_interval": 0.3,
     },
 )
 

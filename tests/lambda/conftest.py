@@ -42,6 +42,7 @@ SETTINGS: dict[str, Any] = {
     "access_key_id": f"env:{KEY_ENV}",
     "secret_access_key": f"env:{SECRET_ENV}",
     "account_id": "123456789012",
+    "health_poll_interval": 0.2,  # moto answers at once: polls need not wait 2 s (the default)
 }
 """The account's settings but its ``endpoint_url`` (the test's moto, or a proxy in front)."""
 TRUST = {

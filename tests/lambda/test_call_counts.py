@@ -46,14 +46,25 @@ WRITES = {
 PC = "/2019-09-30/functions/shop-prod/provisioned-concurrency"
 
 
+def writes(result: Result) -> dict[str, int]:
+    return {op: n for op, n in result.by_operation.items() if op.split()[0] in ("PUT", "POST")}
+
+
+def assert_listed_by_tag(result: Result) -> None:
+    """The cluster's function is found by its app tag (tag:GetResources), never by a scan of
+    the region's functions (ListFunctions)."""
+    assert result.by_operation.get("GetResources") == 1, result.by_operation
+    assert "GET /2015-03-31/functions" not in result.by_operation, result.by_operation
+
+
 def test_red_black_within_budget_and_all_admitted(run_scenario: Callable[[str], Result]) -> None:
     """On demand (the default): the four writes of a deployment, no provisioned concurrency."""
     result = run_scenario("cloudrig-lambda-red-black")
     assert result.total <= awslambda.BUDGET, result.by_operation
     assert result.admitted == result.total, "every request passes the limiter"
-    writes = {op: n for op, n in result.by_operation.items() if not op.startswith("GET ")}
-    assert writes == WRITES
+    assert writes(result) == WRITES
     assert not [op for op in result.by_operation if PC in op]
+    assert_listed_by_tag(result)
 
 
 def test_provisioned_red_black_within_budget_and_all_admitted(
@@ -63,5 +74,5 @@ def test_provisioned_red_black_within_budget_and_all_admitted(
     result = run_scenario("cloudrig-lambda-red-black-provisioned")
     assert result.total <= awslambda.PROVISIONED_BUDGET, result.by_operation
     assert result.admitted == result.total, "every request passes the limiter"
-    writes = {op: n for op, n in result.by_operation.items() if not op.startswith("GET ")}
-    assert writes == WRITES | {f"PUT {PC}": 1}
+    assert writes(result) == WRITES | {f"PUT {PC}": 1}
+    assert_listed_by_tag(result)

@@ -78,6 +78,7 @@ def test_identical_code_and_configuration_is_said_so(
                 ServerGroupMetadata(moniker=Moniker(app="shop", stack="prod", sequence=2)),
                 Capacity.fixed(1),
             ),
+            tags={},
         )
 
 
@@ -261,3 +262,56 @@ def test_accounts_on_one_aws_account_share_its_budget(
     ((name, admitted),) = buckets.items()
     assert "123456789012" in name
     assert admitted == 2
+
+
+def test_an_apps_functions_are_found_by_their_app_tag(
+    make_lambda_provider: Callable[..., Any],
+    lambda_role: str,
+    code_zip: Callable[[str], str],
+    moto_aws: Any,
+) -> None:
+    """The function carries its app as a tag (in Lambda's alphabet), which tag:GetResources
+    filters on; a function of another app in the region is not listed."""
+    provider = make_lambda_provider()
+    group = provider.server_groups.create(request(code_zip(V1), lambda_role, 1))
+    other = request(code_zip(V2), lambda_role, 1)
+    moniker = Moniker(app="cart", stack="prod", sequence=1)
+    provider.server_groups.create(
+        other.model_copy(
+            update={
+                "name": NAMING.server_group_name(moniker),
+                "spec": other.spec.model_copy(update={"moniker": moniker}),
+                "metadata": ServerGroupMetadata(moniker=moniker, deployment_id="dep-cart"),
+            }
+        )
+    )
+    client = moto_aws.client("lambda")
+    arn = client.get_function(FunctionName="shop-prod")["Configuration"]["FunctionArn"]
+    assert client.list_tags(Resource=arn)["Tags"]["cloudrig:app"] == "shop"
+    fresh = make_lambda_provider()  # nothing cached
+    assert [g.name for g in fresh.server_groups.list("shop", REGION)] == [group.name]
+    assert [g.moniker.app for g in fresh.server_groups.list("cart", REGION)] == ["cart"]
+
+
+def test_a_function_without_the_app_tag_is_found_by_a_scan_and_tagged_when_deployed_again(
+    make_lambda_provider: Callable[..., Any],
+    lambda_role: str,
+    code_zip: Callable[[str], str],
+    moto_aws: Any,
+) -> None:
+    """Functions created before cloudrig tagged them: the tag finds none of the app, so the
+    region is scanned (their description names the app); their next deployment tags them."""
+    first = make_lambda_provider().server_groups.create(request(code_zip(V1), lambda_role, 1))
+    client = moto_aws.client("lambda")
+    arn = client.get_function(FunctionName="shop-prod")["Configuration"]["FunctionArn"]
+    client.untag_resource(Resource=arn, TagKeys=["cloudrig:app"])
+    provider = make_lambda_provider()
+    assert [g.name for g in provider.server_groups.list("shop", REGION)] == [first.name]
+    provider.server_groups.create(request(code_zip(V2), lambda_role, 2))
+    assert client.list_tags(Resource=arn)["Tags"]["cloudrig:app"] == "shop"
+    tagging = moto_aws.client("resourcegroupstaggingapi")
+    found = tagging.get_resources(
+        ResourceTypeFilters=["lambda:function"],
+        TagFilters=[{"Key": "cloudrig:app", "Values": ["shop"]}],
+    )["ResourceTagMappingList"]
+    assert [r["ResourceARN"] for r in found] == [arn]

@@ -369,8 +369,12 @@ class EcsTaskModel:
                         return task
                 return originals["stop_task"](backend, cluster_str, task_str, reason)
 
-        for name in ("create_service", "update_service", "delete_service"):
+        def create_service(backend: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
+            return _AsCreated(write("create_service")(backend, *args, **kwargs))
+
+        for name in ("update_service", "delete_service"):
             setattr(cls, name, write(name))
+        setattr(cls, "create_service", create_service)  # noqa: B010
         for name in ("describe_services", "list_services", "describe_tasks"):
             setattr(cls, name, read(name))
         setattr(cls, "list_tasks", list_tasks)  # noqa: B010 (a method patch, typed loosely)
@@ -380,3 +384,23 @@ class EcsTaskModel:
         for name, original in self._originals.items():
             setattr(EC2ContainerServiceBackend, name, original)
         self._originals = {}
+
+
+class _AsCreated:
+    """A new service as ``CreateService`` answers on AWS: the scheduler starts its tasks after
+    the answer, so it counts none running or pending yet (the AWS CLI reference's example answer:
+    ``runningCount`` 0, ``pendingCount`` 0, in the service and its PRIMARY deployment). The model
+    has started them already (``reconcile``); every later read counts them."""
+
+    running_count = 0
+    pending_count = 0
+
+    def __init__(self, service: Any) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._service, name)
+
+    @property
+    def deployments(self) -> list[dict[str, Any]]:
+        return [d | {"runningCount": 0, "pendingCount": 0} for d in self._service.deployments]

@@ -27,6 +27,7 @@ import threading
 from typing import Any
 
 from cloudrig import NotFound, ProviderFailure
+from cloudrig.engine import created_before
 from cloudrig.provider import CreateServerGroup
 from cloudrig_aws import ClientFactory, VpcSecurityGroups
 from cloudrig_ecs import metadata as meta
@@ -146,7 +147,7 @@ class ServiceCreation:
         service existed: the family's newest ACTIVE revision, when it carries this deployment's
         id (one ``DescribeTaskDefinition``; a family never registered answers an error)."""
         deployment = request.metadata.deployment_id
-        if deployment is None:
+        if deployment is None or not created_before():  # the engine's first attempt: none
             return None
         try:
             found = self._factory.client("ecs", request.spec.region).call(

@@ -57,6 +57,7 @@ class EcsProvider(Provider[EcsAccountSettings]):
             autoscaling,
             creation,
             context.clock,
+            context.settings.health_poll_interval,
         )
         self.traffic = EcsTraffic(self.server_groups, weights, autoscaling)
 

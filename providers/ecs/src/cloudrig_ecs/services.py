@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudrig import Capacity, Clock, Conflict, Instance, NotFound, ServerGroup
+from cloudrig.engine import instances_wanted
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata, ServerGroups
 from cloudrig_aws import ClientFactory
 from cloudrig_ecs import metadata as meta
@@ -71,8 +72,10 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         autoscaling: Autoscaling,
         creation: ServiceCreation,
         clock: Clock,
+        poll_interval: float = waiting.FIRST_POLL,
     ) -> None:
         self._clock = clock
+        self._poll_interval = poll_interval
         self._born: dict[tuple[str, str], float] = {}  # services this process created: when
         self._factory = factory
         self.cluster = cluster
@@ -171,7 +174,9 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             return meta.as_dict(service.get("tags")).get(meta.ENABLED, "true") == "true", set()
         return any(w > 0 for w in shares.values()), {lb for lb, w in shares.items() if w == 0}
 
-    def group(self, region: str, service: dict[str, Any]) -> ServerGroup:
+    def group(self, region: str, service: dict[str, Any], instances: bool = True) -> ServerGroup:
+        """The group of ``service``; its tasks and their health are read unless ``instances``
+        is False (then it has none: for callers that use its capacity and traffic only)."""
         tags = meta.as_dict(service.get("tags"))
         metadata = meta.read_metadata(tags)
         if metadata is None:
@@ -184,7 +189,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             account=self._account,
             region=region,
             capacity=meta.read_capacity(tags, int(service.get("desiredCount", 0))),
-            instances=self._tasks.instances(region, service, out_of_traffic),
+            instances=self._tasks.instances(region, service, out_of_traffic) if instances else (),
             enabled=enabled,
             created_at=created if isinstance(created, datetime) else None,
             artifact=tags.get(ARTIFACT),
@@ -253,6 +258,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
             read=read,
             stopped=lambda: self._tasks.read(region, name, "STOPPED"),
             age=self._age(region, name),
+            first_poll=self._poll_interval,
         )
 
     def _age(self, region: str, name: str) -> float | None:
@@ -271,11 +277,15 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         return found
 
     def list(self, app: str, region: str | None = None) -> list[ServerGroup]:
+        """The app's groups, each with its tasks and their health — unless the deployment
+        engine reads the listing for capacities and traffic only (``instances_wanted``): then
+        the snapshot and the listeners' weights, no task nor target health."""
         groups = []
+        instances = instances_wanted()
         for where in (region,) if region else self._regions:
             for service in self.snapshot(where).values():
                 if meta.as_dict(service.get("tags")).get(meta.APP) == app:
-                    groups.append(self.group(where, service))
+                    groups.append(self.group(where, service, instances))
         return groups
 
     def enable(self, region: str, name: str) -> None:

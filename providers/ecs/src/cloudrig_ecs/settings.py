@@ -20,6 +20,13 @@ class EcsAccountSettings(AwsAccountSettings):
     cluster: str = Field(
         default="default", pattern=r"^[a-zA-Z0-9_-]{1,255}$", description="The ECS cluster"
     )
+    health_poll_interval: float = Field(
+        default=2.0,
+        ge=0.05,
+        le=15.0,
+        description="Seconds before the first health poll of a new version (a new service is "
+        "not read sooner) and between the first polls; each pause grows by half up to 15 s",
+    )
 
 
 FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})

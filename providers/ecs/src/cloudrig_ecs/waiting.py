@@ -16,23 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cloudrig import Clock, HealthState, InvalidSpec, ServerGroup
+from cloudrig import Clock, InvalidSpec, ServerGroup
+from cloudrig_aws.health_polls import poll_health
 
-FIRST_POLL, MAX_POLL, BACKOFF = 2.0, 15.0, 1.5
+FIRST_POLL = 2.0  # the default of the account's health_poll_interval
 _STARTED_FAILURES = ("TaskFailedToStart", "EssentialContainerExited")
-
-
-def ready(group: ServerGroup) -> int:
-    """Instances that are Up; for a disabled group (weight 0) a load balancer source that says
-    out of service is not held against it (the core counts the same way)."""
-    if group.enabled:
-        return group.healthy
-    count = 0
-    for instance in group.instances:
-        states = {d.state for d in instance.details if d.state is not HealthState.OUT_OF_SERVICE}
-        if HealthState.UP in states and states <= {HealthState.UP, HealthState.UNKNOWN}:
-            count += 1
-    return count
 
 
 def failed_tasks(service: dict[str, Any]) -> int:
@@ -70,28 +58,38 @@ def wait_for_health(
     read: Callable[[], tuple[ServerGroup, dict[str, Any]]],
     stopped: Callable[[], list[dict[str, Any]]],
     age: float | None = None,
+    first_poll: float = FIRST_POLL,
 ) -> ServerGroup:
     """Poll ``read`` (the group and its service) until ``healthy`` instances are Up or
     ``timeout`` passes (the group as last seen); ``InvalidSpec`` naming the stopped tasks'
     reasons as soon as ECS counts a failed task. ``age``: seconds since this process created
     the service, when it did: a service younger than the first poll interval is not read
-    before that interval has passed (its create just answered: no task of it runs yet)."""
-    deadline = clock.monotonic() + timeout
-    pause = FIRST_POLL
-    if age is not None and age < FIRST_POLL:
-        clock.sleep(max(0.0, min(FIRST_POLL - age, timeout)))
-    while True:
+    before that interval has passed (its create just answered: no task of it runs yet).
+    ``first_poll``: the first pause (the account's ``health_poll_interval``)."""
+    if age is not None and age < first_poll:
+        wait = max(0.0, min(first_poll - age, timeout))
+        clock.sleep(wait)
+        timeout -= wait
+    seen: list[dict[str, Any]] = []
+
+    def poll() -> ServerGroup:
         group, service = read()
-        if ready(group) >= healthy:
-            return group
-        if failed_tasks(service):
+        seen[:] = [service]
+        return group
+
+    def fail_fast() -> None:
+        failed = failed_tasks(seen[0])
+        if failed:
             reasons = stopped_reasons(stopped()) or ["ECS counts failed tasks; none listed"]
             raise InvalidSpec(
-                f"{name}: {failed_tasks(service)} task(s) stopped: {' | '.join(reasons[:3])}",
-                resource=name,
+                f"{name}: {failed} task(s) stopped: {' | '.join(reasons[:3])}", resource=name
             )
-        remaining = deadline - clock.monotonic()
-        if remaining <= 0:
-            return group
-        clock.sleep(min(pause, remaining))
-        pause = min(pause * BACKOFF, MAX_POLL)
+
+    return poll_health(
+        healthy=healthy,
+        timeout=max(0.0, timeout),
+        clock=clock,
+        read=poll,
+        first_poll=first_poll,
+        check=fail_fast,
+    )

@@ -18,7 +18,7 @@ from cloudrig.provider import CreateServerGroup
 from cloudrig_aws import tag_values
 from cloudrig_lambda.code import is_image
 from cloudrig_lambda.health import TAG_VERIFY
-from cloudrig_lambda.metadata import function_description
+from cloudrig_lambda.metadata import TAG_APP, function_description
 from cloudrig_lambda.naming import function_name
 from cloudrig_lambda.settings import LambdaFunctionSettings, LambdaSecurityGroupSettings
 from cloudrig_lambda.target_groups import TAG_LBS
@@ -81,6 +81,7 @@ def function_tags(request: Request) -> dict[str, str]:
             resource=request.name,
         )
     ours = {
+        TAG_APP: tag_values.encode(request.metadata.moniker.app),
         TAG_LBS: tag_values.encode_list(request.spec.load_balancers),
         TAG_SGS: tag_values.encode_list(request.spec.security_groups),
     }

@@ -14,12 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudrig import Clock, Conflict, InvalidSpec, NotFound, ProviderFailure
-from cloudrig_aws import ClientFactory
+from cloudrig_aws import ClientFactory, tag_values
 from cloudrig_lambda.code import is_image
-from cloudrig_lambda.metadata import VersionFacts, read_version
+from cloudrig_lambda.metadata import TAG_APP, VersionFacts, function_app, read_version
 from cloudrig_lambda.naming import function_name
 
 _FUNCTIONS = ("functions",)  # the read cache key of the region's function listing
+
+
+def _tagged(app: str) -> tuple[str, str]:
+    """The read cache key of the functions tagged with ``app``."""
+    return ("tagged-functions", app)
+
+
 # How long a function may stay Pending / InProgress before a create gives up.
 SETTLE_TIMEOUT = 300.0
 
@@ -111,13 +118,45 @@ class Functions:
             raise NotFound(f"server group {name} not found", resource=name)
         return version
 
-    def of_app(self, region: str, app: str) -> Iterator[tuple[str, dict[str, str]]]:
-        """The functions whose stored cluster moniker has ``app``, with their tags."""
-        from cloudrig_lambda.metadata import function_app
+    def number(self, region: str, name: str) -> str:
+        """The version number of server group ``name``: remembered (a group's version never
+        changes; one that was deleted is refused by the alias write that names it), else read."""
+        with self._lock:
+            number = self._numbers.get((region, name))
+        return number if number is not None else self.require(region, name).number
 
+    def tagging(self, region: str) -> Any:
+        return self._factory.client("resourcegroupstaggingapi", region)
+
+    def of_app(self, region: str, app: str) -> Iterator[tuple[str, dict[str, str]]]:
+        """The functions whose stored cluster moniker has ``app``, with their tags.
+
+        One ``tag:GetResources`` of the functions tagged with the app (``TAG_APP``) — pages of
+        the app's functions, however many others the region holds. Only when it finds none (an
+        app's first deployment, or functions created before cloudrig tagged them: their next
+        deployment does) is the region scanned with ``ListFunctions`` and their description
+        read. Both through the read cache (this process's writes of functions and their tags
+        invalidate them; listings that decide a write are fresh)."""
+        tagging = self.tagging(region)
+        tagged: list[dict[str, Any]] = tagging.read(
+            _tagged(app),
+            lambda: tagging.pages(
+                "get_resources",
+                "ResourceTagMappingList",
+                ResourceTypeFilters=["lambda:function"],
+                TagFilters=[{"Key": TAG_APP, "Values": [tag_values.encode(app)]}],
+            ),
+        )
+        if tagged:
+            for item in tagged:
+                name = str(item["ResourceARN"]).split(":")[6]  # arn:aws:lambda:r:a:function:name
+                yield name, {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+            return
+        yield from self._scanned(region, app)
+
+    def _scanned(self, region: str, app: str) -> Iterator[tuple[str, dict[str, str]]]:
+        """The region's scan: every function, its description says whose it is."""
         client = self.client(region)
-        # Through the read cache: N listings in one process within its TTL make one scan
-        # (listings that decide a write are fresh; this process's creates invalidate it).
         listed: list[dict[str, Any]] = client.read(
             _FUNCTIONS, lambda: client.pages("list_functions", "Functions")
         )
@@ -129,9 +168,15 @@ class Functions:
                 )
                 yield config["FunctionName"], dict(tags.get("Tags", {}))
 
-    def listing_changed(self, region: str) -> None:
-        """After this process created or deleted a function of the region."""
+    def listing_changed(self, region: str, app: str) -> None:
+        """After this process created or deleted a function of ``app`` in the region."""
         self.client(region).invalidate(_FUNCTIONS)
+        self.tagging(region).invalidate(_tagged(app))
+
+    def tags_changed(self, region: str, arn: str, app: str) -> None:
+        """After this process changed the tags of the function ``arn`` of ``app``."""
+        self.client(region).invalidate(("tags", arn))
+        self.tagging(region).invalidate(_tagged(app))
 
     def forget(self, region: str, name: str) -> None:
         with self._lock:
@@ -149,14 +194,14 @@ class Functions:
         *,
         architectures: list[str],
         reserved: int | None = None,
-    ) -> None:
+    ) -> dict[str, str]:
         """Bring ``$LATEST`` to ``code`` and ``config`` (whose ``FunctionName`` is the cluster's
         function) for server group ``name``: create the function on the cluster's first
         deployment, else update its configuration, code (with ``architectures``: Lambda takes
         them with the code, not the configuration) and changed tags, settled after each write;
         then the function's reserved concurrency, when it differs from ``reserved``. A function
         whose description is not ``config``'s — another cluster's, or no cloudrig cluster's —
-        is refused (``Conflict``), never adopted."""
+        is refused (``Conflict``), never adopted. Returns the function's tags as they now are."""
         function = config["FunctionName"]
         client = self.client(region)
         current = self._current(region, function)
@@ -171,7 +216,9 @@ class Functions:
                 Architectures=architectures,
                 **config,
             )
-            self.listing_changed(region)  # the region's listing has one more function
+            app = function_app(config["Description"]) or ""
+            self.listing_changed(region, app)  # the region's listing has one more function
+            now = dict(tags)
         else:
             if current.get("Description") != config["Description"]:
                 raise Conflict(
@@ -192,10 +239,12 @@ class Functions:
                 Architectures=architectures,
                 **code,
             )
+            now = current["_tags"] | tags
             stale = {k: v for k, v in tags.items() if current["_tags"].get(k) != v}
             if stale:
                 client.call("tag_resource", safe=True, Resource=current["FunctionArn"], Tags=stale)
-                client.invalidate(("tags", current["FunctionArn"]))
+                app = function_app(config["Description"]) or ""
+                self.tags_changed(region, current["FunctionArn"], app)
         # Each write answers with the function's configuration: a settled one needs no read.
         self.settle(region, function, last)
         was = (current or {}).get("_reserved")
@@ -215,6 +264,7 @@ class Functions:
                     FunctionName=function,
                     ReservedConcurrentExecutions=reserved,
                 )
+        return now
 
     def _current(self, region: str, function: str) -> dict[str, Any] | None:
         try:
@@ -251,10 +301,23 @@ class Functions:
             self._clock.sleep(pause)
             pause = min(pause * 2, 10.0)
 
-    def publish(self, region: str, function: str, name: str, description: str) -> Version:
+    def publish(
+        self,
+        region: str,
+        function: str,
+        name: str,
+        description: str,
+        *,
+        tags: dict[str, str],
+        image: str | None = None,
+    ) -> Version:
         """Publish ``$LATEST``. Lambda returns the existing version when neither code nor
         configuration changed: ours on a retry, another group's when the deployment is identical
-        to it — said as ``Conflict`` rather than pretending a new version exists."""
+        to it — said as ``Conflict`` rather than pretending a new version exists.
+
+        The answer is the version's configuration: with the function's ``tags`` (as ``write``
+        left them) and the ``image`` it runs, it is what ``GetFunction`` of the version would
+        say, so it goes into the read cache instead of being read back (``find``)."""
         client = self.client(region)
         answer = client.call(
             "publish_version", resource=name, FunctionName=function, Description=description
@@ -268,9 +331,19 @@ class Functions:
                 f"({other}); Lambda published nothing new",
                 resource=name,
             )
+        number = str(answer["Version"])
         with self._lock:
-            self._numbers[(region, name)] = str(answer["Version"])
-        return Version(function, str(answer["Version"]), facts, answer)
+            self._numbers[(region, name)] = number
+        config = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+        client.put(
+            ("version", function, number),
+            {
+                "Configuration": config,
+                "Tags": dict(tags),
+                "Code": {"ImageUri": image} if image else {},
+            },
+        )
+        return Version(function, number, facts, answer)
 
 
 class _Lazy:

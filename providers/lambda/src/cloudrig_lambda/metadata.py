@@ -86,6 +86,11 @@ def read_version(description: str | None) -> VersionFacts | None:
     )
 
 
+TAG_APP = "cloudrig:app"
+"""The function's tag naming its cluster's app (in Lambda's tag alphabet, ``tag_values``): the
+Resource Groups Tagging API finds an app's functions by it without a scan of the region."""
+
+
 def function_app(description: str | None) -> str | None:
     """The (original) app of a function created by cloudrig."""
     value = _load(description)

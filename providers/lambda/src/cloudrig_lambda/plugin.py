@@ -22,7 +22,7 @@ DESCRIPTOR = ProviderDescriptor(
         # provisioned_concurrency: desired = the version's provisioned concurrency.
         resizable=True,
         disable_keeps_instances=True,  # out of the alias, a version stays (and keeps its config)
-        efficient_wait=False,
+        efficient_wait=True,  # one fresh read per poll (cloudrig_aws.health_polls)
     ),
     naming="cloudrig_lambda.naming:NAMING",
     account_settings="cloudrig_lambda.settings:LambdaAccountSettings",

@@ -52,6 +52,8 @@ class LambdaProvider(Provider[LambdaAccountSettings]):
             account=context.account,
             regions=regions,
             logger=context.logger,
+            clock=context.clock,
+            poll_interval=context.settings.health_poll_interval,
         )
 
     def check(self) -> CheckResult:

@@ -33,9 +33,10 @@ import logging
 from datetime import datetime
 from typing import Literal
 
-from cloudrig import Capacity, Conflict, Instance, NotFound, ServerGroup
+from cloudrig import Capacity, Clock, Conflict, Instance, NotFound, ServerGroup
 from cloudrig.provider import ServerGroupMetadata, ServerGroups
 from cloudrig_aws import VpcSecurityGroups
+from cloudrig_aws.health_polls import poll_health
 from cloudrig_lambda.capacity import (
     capacity_tag,
     check_on_demand,
@@ -75,7 +76,11 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
         account: str,
         regions: tuple[str, ...],
         logger: logging.Logger,
+        clock: Clock,
+        poll_interval: float = 2.0,
     ) -> None:
+        self._clock = clock
+        self._poll_interval = poll_interval
         self._functions = functions
         self._provisioned = provisioned
         self._traffic = traffic
@@ -106,7 +111,8 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
             s3=self._functions.s3(region),
         )
         config = function_configuration(request, code, self._security_groups)
-        self._functions.write(
+        serving = self._serving_code(region, function)  # before the writes: cached reads
+        now = self._functions.write(
             region,
             name,
             code,
@@ -115,15 +121,20 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
             architectures=list(settings.architectures),
             reserved=settings.reserved_concurrency,
         )
-        version = self._functions.publish(region, function, name, description)
-        self._warn_if_identical(region, function, version)
+        version = self._functions.publish(
+            region, function, name, description, tags=now, image=code.get("ImageUri")
+        )
+        self._warn_if_identical(version, serving)
         # A new version has no config but the one put here: its answer needs no read.
         provisioned = None
         if mode and spec.capacity.desired > 0:
             provisioned = self._provisioned.put(
                 region, function, version.number, spec.capacity.desired, name
             )
-        return self.get(region, name, provisioned)
+        # Nor a share of the alias: no alias can route to a version it did not know (its
+        # GetFunction is in the read cache: publish put it there).
+        published = self._functions.require(region, name)
+        return self._group(region, published, now, {}, provisioned)
 
     def _existing(self, version: Version, request: Request) -> ServerGroup:
         if version.facts.metadata != request.metadata:
@@ -148,22 +159,28 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
                 )
         return self.get(region, request.name)
 
-    def _warn_if_identical(self, region: str, function: str, version: Version) -> None:
+    def _serving_code(self, region: str, function: str) -> dict[str, tuple[str, str]]:
+        """The versions the alias routes to: number → (code hash, group name). Read before
+        this create writes anything, when the deployment's own listing has just read the
+        alias and the versions (so the read cache answers); versions are immutable."""
         serving = self._traffic.serving_versions(region, function)
-        for number in serving:
-            if number == version.number:
-                continue
-            other = next(
-                (v for v in self._functions.versions(region, function) if v.number == number),
-                None,
-            )
-            if other and other.config.get("CodeSha256") == version.config.get("CodeSha256"):
+        if not serving:
+            return {}
+        return {
+            v.number: (str(v.config.get("CodeSha256")), v.facts.name)
+            for v in self._functions.versions(region, function)
+            if v.number in serving
+        }
+
+    def _warn_if_identical(self, version: Version, serving: dict[str, tuple[str, str]]) -> None:
+        for number, (sha, name) in serving.items():
+            if number != version.number and sha == version.config.get("CodeSha256"):
                 self._logger.warning(
                     "%s: code identical to version %s (%s), which serves traffic; only the "
                     "configuration differs",
                     version.facts.name,
                     number,
-                    other.facts.name,
+                    name,
                 )
 
     # -- read ------------------------------------------------------------------------------------
@@ -192,6 +209,19 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
                     config = configs.get(version.number) if version.facts.provisioned else None
                     groups.append(self._group(where, version, tags, weights, config))
         return groups
+
+    def wait_for_health(
+        self, region: str, name: str, *, healthy: int, timeout: float
+    ) -> ServerGroup:
+        """One read of the group per poll (``GetFunction`` of the version and the alias, fresh
+        when the core waits), every ``health_poll_interval`` seconds at first."""
+        return poll_health(
+            healthy=healthy,
+            timeout=timeout,
+            clock=self._clock,
+            read=lambda: self.get(region, name),
+            first_poll=self._poll_interval,
+        )
 
     def read_metadata(self, region: str, name: str) -> ServerGroupMetadata:
         return self._functions.require(region, name).facts.metadata
@@ -317,7 +347,7 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
                 Tags={tag_key(number): wanted},
             )
             client.invalidate(("version", function, number))
-            client.invalidate(("tags", arn))
+            self._functions.tags_changed(region, arn, facts.metadata.moniker.app)
 
     # -- destroy ---------------------------------------------------------------------------------
     def destroy(self, region: str, name: str) -> None:
@@ -355,7 +385,7 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
                     safe=True,
                     FunctionName=version.function,
                 )
-            self._functions.listing_changed(region)
+            self._functions.listing_changed(region, version.facts.metadata.moniker.app)
             return
         if tag_key(version.number) in version.config.get("_tags", {}):
             arn = _function_arn(version.config["FunctionArn"])
@@ -367,7 +397,7 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
                     Resource=arn,
                     TagKeys=[tag_key(version.number)],
                 )
-            client.invalidate(("tags", arn))
+            self._functions.tags_changed(region, arn, version.facts.metadata.moniker.app)
 
 
 def _function_arn(arn: str) -> str:

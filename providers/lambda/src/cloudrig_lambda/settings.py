@@ -31,6 +31,13 @@ class LambdaAccountSettings(AwsAccountSettings):
         max_length=128,
         description="The alias of each function that clients invoke; its weights are the traffic",
     )
+    health_poll_interval: float = Field(
+        default=2.0,
+        ge=0.05,
+        le=15.0,
+        description="Seconds between the first health polls of a new version (each pause "
+        "grows by half up to 15 s)",
+    )
 
 
 class LambdaFunctionSettings(ProviderSettings):

@@ -5,7 +5,8 @@ The alias (``settings.alias``, ``live`` by default) routes to one version, or to
 A group is enabled exactly when the alias gives its version a weight above 0 (enabling and
 disabling a group are the server groups' operations, written through ``route`` here). Every change
 is one ``UpdateAlias`` (or the first ``CreateAlias``), so a switch — the core's rollback included —
-is atomic: no moment where both or neither version serve unless asked.
+is atomic: no moment where both or neither version serve unless asked. The write's answer is the
+alias as it now is: it is put into the limiter's read cache, so nothing reads it back.
 
 Weights: up to two versions above 0, in whole percent; the larger share is the primary. They are
 stored as fractions (``0.8``) and read back rounded to whole percent.
@@ -80,7 +81,7 @@ class LambdaTraffic(Traffic):
         if len(functions) != 1:
             raise InvalidSpec(f"{list(server_groups)} are not groups of one cluster (one function)")
         function = functions.pop()
-        numbers = {n: self._functions.require(region, n).number for n in server_groups}
+        numbers = {n: self._functions.number(region, n) for n in server_groups}
         weights = self.version_weights(region, function)
         return TrafficWeights.model_construct(
             weights={n: weights.get(numbers[n], 0) for n in server_groups}
@@ -92,11 +93,7 @@ class LambdaTraffic(Traffic):
         if len(functions) != 1:
             raise InvalidSpec(f"{sorted(weights.weights)} are not groups of one cluster")
         function = functions.pop()
-        shares = {
-            self._functions.require(region, n).number: w
-            for n, w in weights.weights.items()
-            if w > 0
-        }
+        shares = {self._functions.number(region, n): w for n, w in weights.weights.items() if w > 0}
         if len(shares) > 2:
             raise InvalidSpec("a Lambda alias routes to two versions at most")
         self.route(region, function, shares)
@@ -108,35 +105,42 @@ class LambdaTraffic(Traffic):
         extra = {v: round(w / 100, 2) for v, w in shares.items() if v != primary}
         routing = {"AdditionalVersionWeights": extra}
         client = self._client(region)
-        client.invalidate(("alias", function))
-        try:  # an update first: the alias exists but on a cluster's first enable
-            client.call(
-                "update_alias",
-                resource=f"{function}:{self.alias}",
-                FunctionName=function,
-                Name=self.alias,
-                FunctionVersion=primary,
-                RoutingConfig=routing,
-            )
-            client.invalidate(("alias", function))
+        key = ("alias", function)
+        write = {
+            "FunctionName": function,
+            "Name": self.alias,
+            "FunctionVersion": primary,
+            "RoutingConfig": routing,
+        }
+        resource = f"{function}:{self.alias}"
+        client.invalidate(key)  # no answer loaded before the write serves this caller after it
+        try:
+            try:  # an update first: the alias exists but on a cluster's first enable
+                answer, created = client.call("update_alias", resource=resource, **write), False
+            except NotFound:
+                answer, created = client.call("create_alias", resource=resource, **write), True
+        except BaseException:
+            client.invalidate(key)  # the outcome is unknown: the next read asks the cloud
+            raise
+        self._settled(client, key, answer)
+        if not created:
             return
-        except NotFound:
-            pass
-        answer = client.call(
-            "create_alias",
-            resource=f"{function}:{self.alias}",
-            FunctionName=function,
-            Name=self.alias,
-            FunctionVersion=primary,
-            RoutingConfig=routing,
-        )
-        client.invalidate(("alias", function))
         alias_arn = answer["AliasArn"]
         function_arn = alias_arn.rsplit(":", 1)[0]
         tags = client.call("list_tags", Resource=function_arn).get("Tags", {})
         lbs = tag_values.decode_list(tags.get(TAG_LBS, ""))
         if lbs:
             self._load_balancers.attach_alias(region, alias_arn, lbs)
+
+    @staticmethod
+    def _settled(client: Any, key: tuple[str, str], answer: dict[str, Any]) -> None:
+        """``UpdateAlias`` and ``CreateAlias`` answer with the alias as it now is (what
+        ``GetAlias`` says): it goes into the read cache instead of being read back."""
+        alias = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+        if alias.get("FunctionVersion"):
+            client.put(key, alias)
+        else:
+            client.invalidate(key)
 
 
 def _weights_of(alias: Mapping[str, Any]) -> dict[str, int]:
