@@ -60,7 +60,8 @@ class TemporalDeploymentEngine:
 
     # -- reading ---------------------------------------------------------------------------------
     def find(self, *, unfinished: bool | None = True) -> list[DeploymentRecord]:
-        records = [DeploymentRecord.model_validate(r) for _, r in self.temporal.call(self._list)]
+        listed = self.temporal.call(self._list)
+        records = [DeploymentRecord.model_validate(r) for _, r, _ in listed]
         if unfinished is not None:
             records = [r for r in records if r.status.finished != unfinished]
         return sorted(records, key=lambda r: r.created_at, reverse=True)
@@ -116,8 +117,12 @@ class TemporalDeploymentEngine:
         moniker = parse_name(cluster) if isinstance(cluster, str) else cluster
         region = region or region_of(self.rig.account(account), moniker)
         key = lease_key(account, region, moniker)
-        listed = [(w, r) for w, r in self.temporal.call(self._list) if _lease_key(r) == key]
-        in_flight = [(w, r) for w, r in listed if not DeploymentStatus(r["status"]).finished]
+        listed = [(w, r, on) for w, r, on in self.temporal.call(self._list) if _lease_key(r) == key]
+        in_flight = [
+            (w, r)
+            for w, r, running in listed
+            if running and not DeploymentStatus(r["status"]).finished
+        ]
         if in_flight:  # undo the deployment in flight instead (or, a rollback, let it finish)
             flying, data = in_flight[0]
             undo = data.get("kind", "deploy") != "rollback"
@@ -136,7 +141,7 @@ class TemporalDeploymentEngine:
             account=account,
             cluster=moniker.cluster,
             region=region,
-            history=[r for _, r in listed],
+            history=[r for _, r, _ in listed],
         )
 
         async def start(client: Client) -> None:
@@ -151,8 +156,9 @@ class TemporalDeploymentEngine:
         return self._follow(workflow_id, on_event, lambda: self.temporal.call(start))
 
     # -- internals -------------------------------------------------------------------------------
-    async def _list(self, client: Client) -> list[tuple[str, dict[str, Any]]]:
-        """Every deployment workflow of the task queue with a record: (workflow id, record)."""
+    async def _list(self, client: Client) -> list[tuple[str, dict[str, Any], bool]]:
+        """Every deployment workflow of the task queue with a record: (workflow id, record,
+        whether the workflow still runs)."""
         query = (
             f"WorkflowType = '{WORKFLOW_TYPE}' AND "
             f"TaskQueue = '{self.temporal.settings.task_queue}'"
@@ -161,7 +167,8 @@ class TemporalDeploymentEngine:
         async for execution in client.list_workflows(query):
             record = (await execution.memo()).get("record")
             if record:
-                found.append((execution.id, record))
+                running = execution.status is WorkflowExecutionStatus.RUNNING
+                found.append((execution.id, record, running))
         return found
 
     def _locate(self, deployment_id: str) -> tuple[str, dict[str, Any]]:
@@ -187,7 +194,7 @@ class TemporalDeploymentEngine:
         record = self.temporal.call(by_workflow_id)
         if record is not None:
             return deployment_id, record
-        for workflow_id, data in self.temporal.call(self._list):
+        for workflow_id, data, _ in self.temporal.call(self._list):
             if data.get("id") == deployment_id:
                 return workflow_id, data
         settings = self.temporal.settings
