@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from google.cloud import compute_v1
 
-from cloudrig import HealthCheck, InvalidSpec, LoadBalancerSpec
+from cloudrig import HealthCheck, InvalidSpec, LoadBalancerSpec, TrafficWeights
 from cloudrig.strategies import RedBlack
 from support.gcp import wait_for_operation
 
@@ -129,12 +129,12 @@ def test_two_load_balancers_naming_one_port_differently_are_refused_before_creat
     assert gcp_compute.count("regionInstanceTemplates.insert") == 0
 
 
-def test_a_group_made_without_named_ports_gets_them_when_enabled(
+def test_a_group_made_without_named_ports_gets_them_when_it_takes_traffic_again(
     make_gcp_provider: Callable[..., Any], gcp_compute: Any
 ) -> None:
-    """Groups cloudrig made before it set named ports: enabling one (a rollback onto it) sets
-    them before it rejoins the backend service, so traffic reaches it; a group that has them
-    costs no read more."""
+    """Groups cloudrig made before it set named ports: enabling one (a rollback onto it) or
+    giving it a traffic weight sets them before it takes traffic, so traffic reaches it; a group
+    that has them costs no read more."""
     fast_boot(gcp_compute)
     provider = make_gcp_provider()
     provider.load_balancers.upsert(
@@ -145,20 +145,28 @@ def test_a_group_made_without_named_ports_gets_them_when_enabled(
     provider.server_groups.create(create_request("old", load_balancers=("web",)))
     provider.server_groups.disable(REGION, name)
     groups = gcp_compute.client(compute_v1.RegionInstanceGroupsClient)
-    wait_for_operation(  # as a group of an older cloudrig: no named ports
-        groups.set_named_ports(
-            project=PROJECT,
-            region=REGION,
-            instance_group=name,
-            region_instance_groups_set_named_ports_request_resource={"named_ports": []},
-        ),
-        gcp_compute.endpoint,
-    )
+
+    def as_an_older_cloudrig_made_it() -> None:
+        body = {"named_ports": []}
+        wait_for_operation(
+            groups.set_named_ports(
+                project=PROJECT,
+                region=REGION,
+                instance_group=name,
+                region_instance_groups_set_named_ports_request_resource=body,
+            ),
+            gcp_compute.endpoint,
+        )
+        provider.server_groups.invalidate(REGION)  # the listing as it has long been
+
+    def named_ports() -> list[tuple[str, int]]:
+        group = groups.get(project=PROJECT, region=REGION, instance_group=name)
+        return [(p.name, p.port) for p in group.named_ports]
+
+    as_an_older_cloudrig_made_it()
     gcp_compute.clock.advance(1)
-    provider.server_groups.invalidate(REGION)  # the listing as it has long been: no ports
     provider.server_groups.enable(REGION, name)
-    group = groups.get(project=PROJECT, region=REGION, instance_group=name)
-    assert [(p.name, p.port) for p in group.named_ports] == [("http", 8080)]
+    assert named_ports() == [("http", 8080)]
     assert gcp_compute.receivers("web") == vms_of(gcp_compute, name) != []
 
     provider.server_groups.disable(REGION, name)
@@ -166,6 +174,10 @@ def test_a_group_made_without_named_ports_gets_them_when_enabled(
     provider.server_groups.enable(REGION, name)
     assert gcp_compute.count("regionInstanceGroups.*") == before, "ports present: no read"
     assert gcp_compute.receivers("web") == vms_of(gcp_compute, name)
+
+    as_an_older_cloudrig_made_it()  # traffic moving onto it by weight sets them too
+    provider.traffic.set_weights(REGION, TrafficWeights(weights={name: 100}))
+    assert named_ports() == [("http", 8080)]
 
 
 def _lb_settings() -> Any:

@@ -3,13 +3,9 @@ zonal in the one zone ``settings.zone`` names (in the spec's region: the regiona
 it) — then the instance group's named ports, then its place in each load balancer's backend
 service.
 
-Named ports: a proxy backend service sends traffic to the port its ``portName`` names on
-each backend instance group, so a group without it receives nothing while its health checks (on
-an explicit port) look green. Each load balancer's service is read first (global, else regional:
-where it is goes into the facts), the ports it names are set on the new group
-(``regionInstanceGroups.setNamedPorts`` or ``instanceGroups.setNamedPorts``; a MIG's own
-``namedPorts`` is output only), and the same
-read's fingerprint carries the backend ``patch``.
+Each load balancer's service is read first (global, else regional: where it is goes into the
+facts), the ports it names are set on the new group (``named_ports``), and the same read's
+fingerprint carries the backend ``patch``.
 
 Both inserts carry the facts (``metadata``) in their descriptions and a deterministic
 ``requestId`` (derived from the account, name and deployment id), so a retried or resumed create
@@ -30,9 +26,9 @@ from cloudrig import Conflict, InvalidSpec, ServerGroup
 from cloudrig.provider import CreateServerGroup
 from cloudrig_gcp import metadata
 from cloudrig_gcp.autoscalers import Policy, needs_bounds
-from cloudrig_gcp.backends import Read, ServiceRef, routes_by_port_name
 from cloudrig_gcp.clients import ComputeClients
 from cloudrig_gcp.locations import Location, region_of
+from cloudrig_gcp.named_ports import NamedPorts, wanted_ports
 from cloudrig_gcp.naming import group_tag, security_group_tag
 from cloudrig_gcp.settings import GcpServerGroupSettings
 
@@ -57,6 +53,7 @@ class Launcher:
     def __init__(self, clients: ComputeClients, groups: GcpServerGroups) -> None:
         self.clients = clients
         self.groups = groups
+        self.ports = NamedPorts(clients, groups)
 
     def _check_existing(self, facts: Any, name: str, wanted: metadata.Facts) -> None:
         found = metadata.parse(facts)
@@ -75,7 +72,7 @@ class Launcher:
         region = spec.region
         where = location(request)
         services = {lb: self.groups.backends.find(lb, region) for lb in spec.load_balancers}
-        ports = named_ports(services)
+        ports = wanted_ports(services)
         policy = (
             Policy(**settings.autoscaling.model_dump())
             if settings.autoscaling is not None
@@ -169,7 +166,9 @@ class Launcher:
                 raise
         finally:
             self.groups.invalidate(region)
-        self.set_named_ports(where, name, ports, rid=None if adopted else rid)
+        self.ports.set(
+            where, name, ports, request_id=None if adopted else request_id(rid, "named-ports")
+        )
         if policy is not None or needs_bounds(spec.capacity):
             self.groups.autoscalers.apply(
                 where, name, spec.capacity, policy=policy, exists=None if adopted else False
@@ -207,57 +206,6 @@ class Launcher:
         if found is not None and (found.mode != "OFF" or facts.autoscaling is None):
             return found
         return facts.autoscaling
-
-    def complete_named_ports(
-        self, manager: Any, services: dict[str, tuple[ServiceRef, Read]]
-    ) -> None:
-        """Before a group rejoins its load balancers: the named ports their services route to,
-        when the MIG (its ``namedPorts`` mirrors its instance group's, so the listing tells at no
-        cost) lacks one — a group made before cloudrig set named ports would get no traffic. Ports
-        cloudrig cannot know (a service it did not make) are left as they are, with a warning."""
-        try:
-            wanted = named_ports(services)
-        except InvalidSpec as unknown:
-            self.clients.logger.warning(
-                "%s: named ports left as they are: %s", manager.name, unknown
-            )
-            return
-        have = {p.name: p.port for p in manager.named_ports}
-        if any(have.get(n) != p for n, p in wanted.items()):
-            self.set_named_ports(Location.of(manager), manager.name, wanted, rid=None)
-            self.groups.invalidate(Location.of(manager).region)
-
-    def set_named_ports(
-        self, where: Location, name: str, ports: dict[str, int], *, rid: str | None
-    ) -> None:
-        """The instance group's named ports (a fresh create knows it has none; an adopted group
-        is read first and left alone when they are already set)."""
-        from google.cloud import compute_v1
-
-        if not ports:
-            return
-        wanted = [compute_v1.NamedPort(name=n, port=p) for n, p in sorted(ports.items())]
-        fingerprint = None
-        if rid is None:
-            group = self.clients.read(
-                where.groups, "get", instance_group=name, resource=name, **where.scope
-            )
-            have = {p.name: p.port for p in group.named_ports}
-            if all(have.get(n) == p for n, p in ports.items()):
-                return
-            wanted = [
-                compute_v1.NamedPort(name=n, port=p) for n, p in sorted((have | ports).items())
-            ]
-            fingerprint = group.fingerprint
-        self.clients.mutate(
-            where.groups,
-            "set_named_ports",
-            resource=name,
-            request_id=request_id(rid, "named-ports") if rid else None,
-            instance_group=name,
-            **where.named_ports(wanted, fingerprint),
-            **where.scope,
-        )
 
     def _created(
         self,
@@ -361,33 +309,3 @@ def location(request: CreateServerGroup[GcpServerGroupSettings]) -> Location:
             provider="gcp",
         )
     return Location(spec.region, zone)
-
-
-def named_ports(services: dict[str, tuple[ServiceRef, Read]]) -> dict[str, int]:
-    """{port name: port} the group must carry for its load balancers' services: the port the
-    load balancer's spec targets (recorded in the service's description by cloudrig). Two
-    services naming one port name with different ports, or a service cloudrig did not make
-    (its port unknown), are refused before anything is created."""
-    from cloudrig_gcp.load_balancers import target_port
-
-    out: dict[str, int] = {}
-    for lb, (ref, read) in services.items():
-        service = read.service
-        if not routes_by_port_name(service, ref.region is not None):
-            continue
-        port = target_port(service)
-        if port is None:
-            raise InvalidSpec(
-                f"load balancer {lb!r}: backend service {service.name!r} routes to the named "
-                f"port {service.port_name!r}, whose number cloudrig cannot know (the service "
-                "was not made by cloudrig): upsert the load balancer through cloudrig",
-                provider="gcp",
-            )
-        if out.get(service.port_name, port) != port:
-            raise InvalidSpec(
-                f"load balancers name the port {service.port_name!r} with two numbers "
-                f"({out[service.port_name]} and {port}): one group cannot serve both",
-                provider="gcp",
-            )
-        out[service.port_name] = port
-    return out

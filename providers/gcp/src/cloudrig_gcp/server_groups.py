@@ -52,6 +52,7 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
         self.autoscalers = Autoscalers(clients)
         self.deny = DenyRules(clients)
         self._launcher = Launcher(clients, self)
+        self.ports = self._launcher.ports
 
     # -- cached reads ----------------------------------------------------------------------------
     def _key(self) -> tuple[str, ...]:
@@ -180,7 +181,7 @@ class GcpServerGroups(ServerGroups[GcpServerGroupSettings]):
             services = {
                 lb: (ref, self.backends.current(ref)) for lb, ref in facts.services(region).items()
             }
-            self._launcher.complete_named_ports(manager, services)
+            self.ports.complete(manager, services)
             for ref, read in services.values():
                 self.backends.add(
                     ref,

@@ -85,6 +85,8 @@ class GcpTraffic(Traffic):
             facts = metadata.parse(managers[name].description)
             if facts is not None and scaler == 0:
                 autoscalers.set_paused(Location.of(managers[name]), name, facts.autoscaling, True)
+            elif scaler > 0:  # into traffic: with the named ports its services route to
+                self.groups.ports.complete_from_listing(region, managers[name])
         self._apply(region, lbs, targets, managers, links)
         for name, scaler in targets.items():  # back in traffic: resumed after
             facts = metadata.parse(managers[name].description)
