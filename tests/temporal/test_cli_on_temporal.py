@@ -106,6 +106,9 @@ def test_list_show_promote_and_rollback_act_on_temporal(cli: Any, moto_aws: Any)
     assert deployment_id in table.output
     assert "awaiting_approval" in table.output
 
+    at_gate = cli("resume", deployment_id)
+    assert at_gate.exit_code == 4, "it still waits at its gate"
+
     promoted = cli("promote", deployment_id)
     assert promoted.exit_code == 0, promoted.output
     assert "approved: disable-old" in promoted.output

@@ -84,7 +84,7 @@ class TemporalDeploymentEngine:
                 "started with on whichever worker runs it"
             )
         workflow_id, _ = self._locate(deployment_id)
-        return self._follow(workflow_id, on_event)
+        return self._follow(workflow_id, on_event, at_any_gate=True)
 
     def promote(
         self, deployment_id: str, *, approve: bool = True, on_event: EventCallback | None = None
@@ -217,14 +217,17 @@ class TemporalDeploymentEngine:
         workflow_id: str,
         on_event: EventCallback | None,
         act: Callable[[], None] | None = None,
+        *,
+        at_any_gate: bool = False,
     ) -> Deployment:
         """``act`` (a signal, a start), then the workflow's new events until it finished or
-        waits at a gate it reached after ``act``."""
+        waits at a gate it reached after ``act`` (``at_any_gate``: at the one it waits at now)."""
         handle = Deployment(on_event)
         seen = len(self._events_of(workflow_id, missing_ok=True))
         if act is not None:
             act()
-        follow(self.temporal, workflow_id, handle, self.poll, since=seen)
+        gates_since = 0 if at_any_gate else seen
+        follow(self.temporal, workflow_id, handle, self.poll, since=seen, gates_since=gates_since)
         return handle
 
     def _events_of(self, workflow_id: str, *, missing_ok: bool = False) -> list[DeploymentEvent]:
@@ -243,9 +246,11 @@ def follow(
     poll: float = POLL,
     *,
     since: int = 0,
+    gates_since: int | None = None,
 ) -> None:
     """Publish the workflow's events after the first ``since`` to ``handle`` until the deployment
-    finished, or waits at a gate it reached after them; then ``handle.finish()``. A workflow that
+    finished, or waits at a gate it reached after the first ``gates_since`` events (``since``
+    by default); then ``handle.finish()``. A workflow that
     ended without a finished record (its start failed) raises its failure as a
     ``DeploymentError``."""
     seen = since
@@ -254,7 +259,7 @@ def follow(
             record, events, closed = temporal.call(_state_of(workflow_id))
             for event in events[seen:]:
                 handle.publish(event)
-            fresh = events[since:]
+            fresh = events[since if gates_since is None else gates_since :]
             seen = max(seen, len(events))
             if record:
                 handle.record = record
