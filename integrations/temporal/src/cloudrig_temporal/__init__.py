@@ -3,8 +3,9 @@
 The workflow walks the same strategy's plan as the embedded engine, one step per activity through
 the same ``Account``; the record travels in the workflow's history. ``cloudrig worker --config
 FILE`` runs a worker; ``TemporalDeployments(settings, rig).deploy(spec, strategy)`` starts a
-deployment on one, and the ``cloudrig_temporal.engine`` plugin sends ``rig.deploy`` there (the
-core never imports Temporal).
+deployment on one, and the ``cloudrig_temporal.engine`` plugin sends ``rig.deploy`` there and
+reads and acts on the deployments there afterwards (``TemporalDeploymentEngine``: listing,
+``cloudrig deployments``, promote, abort, rollback); the core never imports Temporal.
 
 Names load on first use, so the ``cloudrig`` command line (which finds ``worker`` here) imports
 no Temporal SDK until a Temporal command runs.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cloudrig_temporal._activities import DeploymentActivities
     from cloudrig_temporal._client import TemporalDeployment, TemporalDeployments
+    from cloudrig_temporal._engine import TemporalDeploymentEngine
     from cloudrig_temporal._settings import ActivityRetry, TemporalSettings, split_config
     from cloudrig_temporal._worker import build_worker, run_worker, serve
     from cloudrig_temporal._workflow import DeploymentWorkflow
@@ -28,6 +30,7 @@ _LAZY = {
     "DeploymentActivities": "_activities",
     "DeploymentWorkflow": "_workflow",
     "TemporalDeployment": "_client",
+    "TemporalDeploymentEngine": "_engine",
     "TemporalDeployments": "_client",
     "TemporalEngine": "engine",
     "TemporalSettings": "_settings",
@@ -49,6 +52,7 @@ __all__ = [
     "DeploymentActivities",
     "DeploymentWorkflow",
     "TemporalDeployment",
+    "TemporalDeploymentEngine",
     "TemporalDeployments",
     "TemporalEngine",
     "TemporalSettings",

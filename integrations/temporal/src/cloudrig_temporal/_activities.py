@@ -319,7 +319,8 @@ class DeploymentActivities:
         events: list[DeploymentEvent],
         history: list[DeploymentRecord] | None = None,
     ) -> ActivityRun:
-        # Waits renew (heartbeat) in slices of a third of the heartbeat timeout.
+        # Waits renew (heartbeat, and the cluster's lease) in slices of a third of the shorter
+        # of the heartbeat timeout and the lease's TTL.
         cluster = ClusterLease(
             self.rig.deployer.store,
             record.lease_key,
@@ -328,7 +329,7 @@ class DeploymentActivities:
             clock=self.rig.clock,
             heartbeat_timeout=self.heartbeat_timeout,
         )
-        lease = HeartbeatLease(cluster, self.heartbeat_timeout)
+        lease = HeartbeatLease(cluster, min(self.heartbeat_timeout, cluster.ttl))
         return ActivityRun(
             record=record,
             account=self.rig.account(record.account),
