@@ -32,7 +32,7 @@ ADD_TO_LB = "AddToLoadBalancer"
 CLUSTER = "shop-prod"
 V1, V2 = "shop-prod-v001", "shop-prod-v002"
 # What an uncrashed run requests (pinned by test_census): how many, and the k of each mutation.
-RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 21, (4, 7, 19, 20)
+RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 19, (4, 7, 17, 18)
 ROLLBACK_REQUESTS, ROLLBACK_MUTATIONS = 14, (10, 11, 12, 13)
 
 

@@ -65,6 +65,7 @@ class Run:
         self._seq = 0  # numbers events only where the store does not (dry runs)
         self._scope, self._timers = "start", 0
         self._again = True  # whether the current step ran before (unknown: assume it did)
+        self._created: dict[str, ServerGroup] = {}  # groups as this run's creates answered
 
     # -- facts -----------------------------------------------------------------------------------
     @property
@@ -204,6 +205,12 @@ class Run:
     def get(self, name: str) -> ServerGroup:
         return self.read(lambda: self.account.server_groups.get(self.region, name))
 
+    def capacity(self, name: str) -> Capacity:
+        """The group's capacity: as this run's create of it answered, until this run changes
+        the group (in this process; a resumed run reads it)."""
+        created = self._created.get(name)
+        return created.capacity if created is not None else self.get(name).capacity
+
     # -- mutations (lease checked, retried, observable) ------------------------------------------
     def mutate(self, fn: Callable[[], T]) -> T:
         def attempt() -> T:
@@ -246,6 +253,7 @@ class Run:
 
         group = self.mutate(create)
         self.state.pending = None
+        self._created[name] = group
         self.checkpoint()  # the create is whole: a worker taking over from here adopts it
         cap = spec.capacity
         done = "completed" if existing is not None else "created"
@@ -288,6 +296,7 @@ class Run:
         self.checkpoint()
         region, groups = self.region, self.account.server_groups
         name = op.name or ""
+        self._created.pop(name, None)
         if op.op == "resize":
             assert op.capacity is not None
             capacity = op.capacity

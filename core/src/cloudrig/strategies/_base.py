@@ -82,7 +82,7 @@ class Strategy(BaseModel):
     def verify_step(self, role: str) -> Step:
         def run_(run: Run) -> None:
             name = run.name(role)
-            desired = run.get(name).capacity.desired
+            desired = run.capacity(name).desired
             run.wait_healthy(name, self.target(desired), self.health_timeout)
             run.state.verified = name
 
