@@ -30,7 +30,7 @@ pytestmark = pytest.mark.moto
 G1, G2 = "shop-prod-v001", "shop-prod-v002"
 FUNCTION = "shop-prod"
 # What an uncrashed run requests (pinned by test_census): how many, and the k of each mutation.
-RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 24, (9, 10, 11, 21)
+RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 22, (9, 10, 11, 19)
 ROLLBACK_REQUESTS, ROLLBACK_MUTATIONS = 19, (16,)
 
 

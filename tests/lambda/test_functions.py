@@ -315,3 +315,43 @@ def test_a_function_without_the_app_tag_is_found_by_a_scan_and_tagged_when_deplo
         TagFilters=[{"Key": "cloudrig:app", "Values": ["shop"]}],
     )["ResourceTagMappingList"]
     assert [r["ResourceARN"] for r in found] == [arn]
+
+
+def test_an_untagged_function_beside_tagged_ones_is_tagged_when_its_name_conflicts(
+    make_lambda_provider: Callable[..., Any],
+    lambda_role: str,
+    code_zip: Callable[[str], str],
+    moto_aws: Any,
+) -> None:
+    """An app with a function tagged and one not yet (created before the tag): the listing
+    finds the tagged one only, so a deployment of the other reserves a taken name. Its create
+    is refused (nothing written) and tags the function: the next listing finds it."""
+    provider = make_lambda_provider()
+    prod = provider.server_groups.create(request(code_zip(V1), lambda_role, 1))
+    client = moto_aws.client("lambda")
+    arn = client.get_function(FunctionName="shop-prod")["Configuration"]["FunctionArn"]
+    client.untag_resource(Resource=arn, TagKeys=["cloudrig:app"])
+    moniker = Moniker(app="shop", stack="test", sequence=1)
+    other = request(code_zip(V2), lambda_role, 1)
+    provider.server_groups.create(
+        other.model_copy(
+            update={
+                "name": NAMING.server_group_name(moniker),
+                "spec": other.spec.model_copy(update={"moniker": moniker}),
+                "metadata": ServerGroupMetadata(moniker=moniker, deployment_id="dep-test"),
+            }
+        )
+    )
+    fresh = make_lambda_provider()
+    assert [g.name for g in fresh.server_groups.list("shop", REGION)] == ["shop-test-v001"]
+    taken = request(code_zip(V3), lambda_role, 1)
+    taken = taken.model_copy(
+        update={"metadata": ServerGroupMetadata(moniker=taken.metadata.moniker, deployment_id="x")}
+    )
+    with pytest.raises(Conflict, match="deploy again"):
+        fresh.server_groups.create(taken)
+    versions = client.list_versions_by_function(FunctionName="shop-prod")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1"]  # nothing published
+    assert client.list_tags(Resource=arn)["Tags"]["cloudrig:app"] == "shop"
+    names = {g.name for g in make_lambda_provider().server_groups.list("shop", REGION)}
+    assert names == {prod.name, "shop-test-v001"}

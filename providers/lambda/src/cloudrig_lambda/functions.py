@@ -168,6 +168,20 @@ class Functions:
                 )
                 yield config["FunctionName"], dict(tags.get("Tags", {}))
 
+    def tag_app(self, *, region: str, version: Version) -> bool:
+        """Tag the function of ``version`` with its app (``TAG_APP``) unless it is: True when
+        it was not (a function created before cloudrig tagged them)."""
+        tags = version.config.get("_tags", {})
+        app = version.facts.metadata.moniker.app
+        if TAG_APP in tags:
+            return False
+        arn = ":".join(str(version.config["FunctionArn"]).split(":")[:7])  # unqualified
+        self.client(region).call(
+            "tag_resource", safe=True, Resource=arn, Tags={TAG_APP: tag_values.encode(app)}
+        )
+        self.tags_changed(region, arn, app)
+        return True
+
     def listing_changed(self, region: str, app: str) -> None:
         """After this process created or deleted a function of ``app`` in the region."""
         self.client(region).invalidate(_FUNCTIONS)

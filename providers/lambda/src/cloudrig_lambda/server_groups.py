@@ -138,10 +138,15 @@ class LambdaServerGroups(ServerGroups[LambdaFunctionSettings]):
 
     def _existing(self, version: Version, request: Request) -> ServerGroup:
         if version.facts.metadata != request.metadata:
+            # The name was taken by a version the cluster's listing did not show: a function
+            # created before cloudrig tagged its app, in an app whose other functions are
+            # tagged (so no scan). Tagged now, the next deployment's listing finds it.
+            tagged = self._functions.tag_app(region=request.spec.region, version=version)
+            again = "; its function lacked its app tag, now added: deploy again" if tagged else ""
             raise Conflict(
                 f"{request.name} exists as version {version.number} with moniker "
                 f"{version.facts.metadata.moniker} and deployment "
-                f"{version.facts.metadata.deployment_id}",
+                f"{version.facts.metadata.deployment_id}{again}",
                 resource=request.name,
             )
         # A create retried after a crash between publish and put: the config is still missing
