@@ -33,7 +33,6 @@ from cloudrig.engine import (
     Deployment,
     DeploymentError,
     DeploymentEvent,
-    DeploymentNotFound,
     DeploymentRecord,
     DeploymentStatus,
     EventKind,
@@ -54,6 +53,7 @@ from cloudrig.ratelimit import fresh_reads
 from cloudrig.strategies import Strategy
 from cloudrig_temporal._lease import AbortRequested, ClusterLease, HeartbeatLease
 from cloudrig_temporal._messages import DeployRequest, Progress, StepRequest
+from cloudrig_temporal._record_store import RecordStore
 
 PREPARE, ADVANCE, RESTORE = "cloudrig-prepare", "cloudrig-advance", "cloudrig-restore"
 
@@ -70,50 +70,6 @@ class StepFailed(DeploymentError):
     """A step whose throttled or transient failures outlasted Temporal's retries."""
 
 
-class RecordStore:
-    """The activity's store: the record lives in the workflow; events are numbered after the
-    ``seen`` ones the workflow already has, and kept for the answer (and every heartbeat).
-    ``history``: the cluster's earlier deployments, as the deploying client read them from
-    Temporal (what a rollback consults)."""
-
-    def __init__(
-        self,
-        record: DeploymentRecord,
-        seen: int,
-        events: list[DeploymentEvent],
-        history: list[DeploymentRecord] | None = None,
-    ) -> None:
-        self.record, self.seen, self.events = record, seen, events
-        self.history = history or []
-
-    def find(
-        self, *, lease_key: str | None = None, unfinished: bool | None = None
-    ) -> list[DeploymentRecord]:
-        return [
-            r
-            for r in self.history
-            if (lease_key is None or r.lease_key == lease_key)
-            and (unfinished is None or unfinished != r.status.finished)
-        ]
-
-    def get(self, deployment_id: str) -> DeploymentRecord:
-        for record in [self.record, *self.history]:
-            if record.id == deployment_id:
-                return record
-        raise DeploymentNotFound(f"no deployment {deployment_id} of this cluster on Temporal")
-
-    def create(self, record: DeploymentRecord, *, holder: str) -> None:
-        self.record = record
-
-    def save(self, record: DeploymentRecord, *, holder: str) -> None:
-        self.record = record
-
-    def append_event(self, event: DeploymentEvent, *, holder: str) -> DeploymentEvent:
-        stored = event.model_copy(update={"seq": self.seen + len(self.events) + 1})
-        self.events.append(stored)
-        return stored
-
-
 class ActivityRun(Run):
     """A ``Run`` whose checkpoints and keepalives are heartbeats and whose delays are the
     workflow's timers."""
@@ -123,6 +79,11 @@ class ActivityRun(Run):
         self.keepalive()
 
     def keepalive(self) -> None:
+        self.report()
+        self.lease.check()
+
+    def report(self) -> None:
+        """Heartbeat the state reached: the next attempt, if any, resumes from it."""
         store: RecordStore = self.store  # type: ignore[assignment]
         activity.heartbeat(
             {
@@ -130,7 +91,6 @@ class ActivityRun(Run):
                 "events": [e.model_dump(mode="json") for e in store.events],
             }
         )
-        self.lease.check()
 
     def sleep(self, seconds: float) -> datetime:
         until = self.deadline(seconds)
@@ -367,11 +327,16 @@ class DeploymentActivities:
             )
 
         try:
-            _lease_of(run).cluster.acquire(self.rig.config.deployments.lease_wait, waiting)
+            _lease_of(run).cluster.acquire(
+                self.rig.config.deployments.lease_wait, waiting, run.report
+            )
         except LeaseHeld as exc:
             if activity.info().activity_type == PREPARE:
                 raise
             raise _retryable(exc) from exc
+        # Reported at once: an attempt after this one (its worker killed before the step's first
+        # checkpoint) is a resume — it completes what this one may have sent, re-reading first.
+        run.report()
 
     def _progress(
         self,

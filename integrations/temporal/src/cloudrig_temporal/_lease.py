@@ -50,10 +50,16 @@ class ClusterLease:
         # Waiting for the lease heartbeats often enough to stay alive.
         self.poll = min(POLL, heartbeat_timeout / 3)
 
-    def acquire(self, wait: float, on_wait: Callable[[str | None, float], None]) -> None:
+    def acquire(
+        self,
+        wait: float,
+        on_wait: Callable[[str | None, float], None],
+        heartbeat: Callable[[], None],
+    ) -> None:
         """Take it (at once when this deployment holds it already), waiting up to ``wait``
         seconds for another holder; ``LeaseHeld`` after that. ``on_wait(holder, at_most)`` is
-        told once when the cluster is busy."""
+        told once when the cluster is busy; ``heartbeat`` runs between tries (it reports the
+        state the attempt started from, so a next attempt still resumes from it)."""
         deadline = self.clock.monotonic() + wait
         told = False
         while not self.store.acquire_lease(self.key, self.holder, self.ttl):
@@ -63,7 +69,7 @@ class ClusterLease:
             if not told:
                 told = True
                 on_wait(self.store.lease_holder(self.key), remaining)
-            activity.heartbeat()
+            heartbeat()
             self.clock.sleep(min(self.poll, remaining))
 
     def renew(self, longer: float = 0.0) -> None:
