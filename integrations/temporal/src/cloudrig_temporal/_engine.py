@@ -225,7 +225,12 @@ class TemporalDeploymentEngine:
         handle = Deployment(on_event)
         seen = len(self._events_of(workflow_id, missing_ok=True))
         if act is not None:
-            act()
+            try:
+                act()
+            except RPCError as exc:  # its workflow ended (a restore that gave up), say
+                raise DeploymentError(
+                    f"deployment {workflow_id} on Temporal: {exc.message}"
+                ) from None
         gates_since = 0 if at_any_gate else seen
         follow(self.temporal, workflow_id, handle, self.poll, since=seen, gates_since=gates_since)
         return handle
