@@ -132,6 +132,39 @@ def worker_config(settings: Any, endpoint: str, folder: Path) -> Path:
     return config
 
 
+def client_config(worker: Path, folder: Path) -> Path:
+    """The deploying side's configuration (cloudrig's own: no ``temporal`` section) beside the
+    worker's configuration file ``worker``, with an embedded state store of its own
+    (``embedded.sqlite3``: it must stay unused when deployments go to Temporal)."""
+    import yaml
+
+    everything = yaml.safe_load(worker.read_text())
+    del everything["temporal"]
+    everything["deployments"] = {"path": str(folder / "embedded.sqlite3")}
+    config = folder / "cloudrig.yaml"
+    config.write_text(yaml.safe_dump(everything))
+    return config
+
+
+def spec_file(folder: Path, artifact: str, strategy: dict[str, Any]) -> Path:
+    """A spec file of cluster shop-prod (2 instances behind ``web``), named after its artifact."""
+    import yaml
+
+    path = folder / f"{artifact}.yaml"
+    document = {
+        "account": ACCOUNT,
+        "region": REGION,
+        "cluster": {"app": "shop", "stack": "prod"},
+        "artifact": artifact,
+        "capacity": {"min": 2, "desired": 2, "max": 4},
+        "zones": list(ZONES),
+        "load_balancers": [{"name": "web"}],
+        "strategy": strategy,
+    }
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
 @pytest.fixture
 def worker_process(
     settings: Any, moto_aws: Any, aws_env: None, tmp_path: Path

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from .conftest import ACCOUNT, AMI_V1, REGION, serving, worker_config
+from .conftest import AMI_V1, client_config, serving, spec_file, worker_config
 
 pytestmark = pytest.mark.moto
 
@@ -22,27 +21,9 @@ def test_cloudrig_deploy_runs_on_a_cloudrig_worker(
 ) -> None:
     worker_process()
     worker = worker_config(settings, moto_aws.url, tmp_path)
-    config = tmp_path / "cloudrig.yaml"  # the deploying side: cloudrig's own configuration
+    config = client_config(worker, tmp_path)  # the deploying side: cloudrig's own configuration
     store = tmp_path / "embedded.sqlite3"
-    everything = yaml.safe_load(worker.read_text())
-    del everything["temporal"]
-    everything["deployments"] = {"path": str(store)}
-    config.write_text(yaml.safe_dump(everything))
-    spec = tmp_path / "shop.yaml"
-    spec.write_text(
-        yaml.safe_dump(
-            {
-                "account": ACCOUNT,
-                "region": REGION,
-                "cluster": {"app": "shop", "stack": "prod"},
-                "artifact": AMI_V1,
-                "capacity": {"min": 2, "desired": 2, "max": 4},
-                "zones": ["us-east-1a", "us-east-1b"],
-                "load_balancers": [{"name": "web"}],
-                "strategy": {"name": "red-black"},
-            }
-        )
-    )
+    spec = spec_file(tmp_path, AMI_V1, {"name": "red-black"})
     env = dict(
         os.environ,
         CLOUDRIG_PLUGINS="cloudrig_temporal.engine",

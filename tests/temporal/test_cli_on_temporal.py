@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner, Result
 
 from cloudrig._cli import app
@@ -24,10 +23,11 @@ from .conftest import (
     ACCOUNT,
     AMI_V1,
     AMI_V2,
-    REGION,
+    client_config,
     cluster_state,
     serving,
     spec,
+    spec_file,
     wait_for,
     worker_config,
 )
@@ -43,12 +43,7 @@ class TemporalCli:
 
     def __init__(self, settings: Any, moto_url: str, folder: Path) -> None:
         worker = worker_config(settings, moto_url, folder)
-        everything = yaml.safe_load(worker.read_text())
-        del everything["temporal"]
-        self.store = folder / "embedded.sqlite3"
-        everything["deployments"] = {"path": str(self.store)}
-        self.config = folder / "cloudrig.yaml"
-        self.config.write_text(yaml.safe_dump(everything))
+        self.config = client_config(worker, folder)
         self.env = {"CLOUDRIG_TEMPORAL_CONFIG": str(worker), "COLUMNS": "200", "NO_COLOR": "1"}
         self.folder = folder
 
@@ -62,19 +57,7 @@ class TemporalCli:
         return json.loads(done.output)
 
     def spec(self, artifact: str, strategy: dict[str, Any]) -> str:
-        path = self.folder / f"{artifact}.yaml"
-        document = {
-            "account": ACCOUNT,
-            "region": REGION,
-            "cluster": {"app": "shop", "stack": "prod"},
-            "artifact": artifact,
-            "capacity": {"min": 2, "desired": 2, "max": 4},
-            "zones": ["us-east-1a", "us-east-1b"],
-            "load_balancers": [{"name": "web"}],
-            "strategy": strategy,
-        }
-        path.write_text(yaml.safe_dump(document))
-        return str(path)
+        return str(spec_file(self.folder, artifact, strategy))
 
 
 @pytest.fixture
