@@ -17,7 +17,7 @@ waits at a gate, like the embedded engine's.
 
 from __future__ import annotations
 
-import time
+import asyncio
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -255,13 +255,14 @@ def follow(
 ) -> None:
     """Publish the workflow's events after the first ``since`` to ``handle`` until the deployment
     finished, or waits at a gate it reached after the first ``gates_since`` events (``since``
-    by default); then ``handle.finish()``. A workflow that
-    ended without a finished record (its start failed) raises its failure as a
-    ``DeploymentError``."""
-    seen = since
-    try:
+    by default); then ``handle.finish()``. A workflow that ended without a finished record (its
+    start failed) raises its failure (``LeaseHeld``, or a ``DeploymentError``). One connection
+    for the whole wait."""
+
+    async def watch(client: Client) -> None:
+        seen, ended = since, False
         while True:
-            record, events, closed = temporal.call(_state_of(workflow_id))
+            record, events, closed = await _state_of(client, workflow_id)
             for event in events[seen:]:
                 handle.publish(event)
             fresh = events[since if gates_since is None else gates_since :]
@@ -269,15 +270,24 @@ def follow(
             if record:
                 handle.record = record
                 handle.id = record.id
-                if record.status.finished or (
+            if ended:  # the read after it ended: its final state
+                await _raise_failure(client, workflow_id)
+                return
+            if record and (
+                record.status.finished
+                or (
                     record.status is DeploymentStatus.AWAITING_APPROVAL
                     and any(e.kind is EventKind.APPROVAL_NEEDED for e in fresh)
-                ):
-                    break
-            if closed:
-                temporal.call(_failure_of(workflow_id))
-                break
-            time.sleep(poll)
+                )
+            ):
+                return
+            if closed:  # it may have ended after the queries: read once more
+                ended = True
+                continue
+            await asyncio.sleep(poll)
+
+    try:
+        temporal.call(watch)
     except BaseException as exc:
         handle.finish(exc)
         raise
@@ -288,36 +298,32 @@ def _lease_key(data: dict[str, Any]) -> str:
     return DeploymentRecord.model_validate(data).lease_key
 
 
-def _state_of(
-    workflow_id: str,
-) -> Callable[[Client], Any]:
-    async def read(client: Client) -> tuple[DeploymentRecord | None, list[DeploymentEvent], bool]:
-        handle = client.get_workflow_handle(workflow_id)
-        data: dict[str, Any] = await handle.query(DeploymentWorkflow.record)
-        events: list[dict[str, Any]] = await handle.query(DeploymentWorkflow.events)
-        closed = False
-        if not data or not DeploymentStatus(data["status"]).finished:
-            closed = (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING
-        record = DeploymentRecord.model_validate(data) if data else None
-        return record, [DeploymentEvent.model_validate(e) for e in events], closed
+async def _state_of(
+    client: Client, workflow_id: str
+) -> tuple[DeploymentRecord | None, list[DeploymentEvent], bool]:
+    """The record, the events and whether the workflow has ended (asked only while the record
+    is unfinished)."""
+    handle = client.get_workflow_handle(workflow_id)
+    data: dict[str, Any] = await handle.query(DeploymentWorkflow.record)
+    events: list[dict[str, Any]] = await handle.query(DeploymentWorkflow.events)
+    closed = False
+    if not data or not DeploymentStatus(data["status"]).finished:
+        closed = (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING
+    record = DeploymentRecord.model_validate(data) if data else None
+    return record, [DeploymentEvent.model_validate(e) for e in events], closed
 
-    return read
 
-
-def _failure_of(workflow_id: str) -> Callable[[Client], Any]:
-    async def result(client: Client) -> None:
-        try:
-            await client.get_workflow_handle(workflow_id).result()
-        except WorkflowFailureError as exc:
-            cause: BaseException = exc
-            while getattr(cause, "cause", None) is not None:
-                cause = cause.cause  # type: ignore[attr-defined]
-                if isinstance(cause, ApplicationError) and cause.type == "LeaseHeld":
-                    key, holder = cause.details  # the embedded engine's refusal
-                    raise LeaseHeld(key, holder) from None
-            raise DeploymentError(str(cause)) from None
-
-    return result
+async def _raise_failure(client: Client, workflow_id: str) -> None:
+    try:
+        await client.get_workflow_handle(workflow_id).result()
+    except WorkflowFailureError as exc:
+        cause: BaseException = exc
+        while getattr(cause, "cause", None) is not None:
+            cause = cause.cause  # type: ignore[attr-defined]
+            if isinstance(cause, ApplicationError) and cause.type == "LeaseHeld":
+                key, holder = cause.details  # the embedded engine's refusal
+                raise LeaseHeld(key, holder) from None
+        raise DeploymentError(str(cause)) from None
 
 
 __all__ = ["POLL", "TemporalDeploymentEngine", "follow"]
