@@ -180,3 +180,16 @@ def test_abort_at_a_gate_and_abort_of_a_finished_deployment(cli: Any, moto_aws: 
     refused = cli("abort", deployment["id"], "--yes")
     assert refused.exit_code == 1
     assert "is already aborted: nothing to abort" in refused.output
+
+
+def test_an_unreachable_temporal_is_one_clear_error(
+    tmp_path: Path, settings: Any, aws_env: None
+) -> None:
+    from support.temporal import free_port
+
+    unreachable = settings.model_copy(update={"address": f"127.0.0.1:{free_port()}"})
+    cli = TemporalCli(unreachable, "http://127.0.0.1:1", tmp_path)
+    done = cli("deployments")
+    assert done.exit_code == 1
+    assert f"cannot reach Temporal at {unreachable.address} (namespace default)" in done.output
+    assert "Traceback" not in done.output

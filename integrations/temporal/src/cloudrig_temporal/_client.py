@@ -18,7 +18,12 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from cloudrig import Rig, ServerGroupSpec
-from cloudrig.engine import DeploymentConflict, DeploymentEvent, DeploymentStatus
+from cloudrig.engine import (
+    DeploymentConflict,
+    DeploymentError,
+    DeploymentEvent,
+    DeploymentStatus,
+)
 from cloudrig.strategies import RedBlack, Strategy
 from cloudrig_temporal._messages import DeployRequest, EngineOptions
 from cloudrig_temporal._settings import TemporalSettings
@@ -104,8 +109,17 @@ class TemporalDeployments:
         return TemporalDeployment(self, key)
 
     def call(self, fn: Callable[[Client], Awaitable[T]]) -> T:
+        """``fn`` with a client of its own; an unreachable server is one ``DeploymentError``."""
+        settings = self.settings
+
         async def run() -> T:
-            client = await Client.connect(self.settings.address, namespace=self.settings.namespace)
+            try:
+                client = await Client.connect(settings.address, namespace=settings.namespace)
+            except RuntimeError as exc:
+                raise DeploymentError(
+                    f"cannot reach Temporal at {settings.address} (namespace "
+                    f"{settings.namespace}): {exc}"
+                ) from None
             return await fn(client)
 
         return asyncio.run(run())
