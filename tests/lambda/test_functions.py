@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from cloudrig import Capacity, Conflict, InvalidSpec, Moniker, ServerGroupSpec, TrafficWeights
+from cloudrig import (
+    Capacity,
+    Conflict,
+    InvalidSpec,
+    Moniker,
+    ProviderFailure,
+    ServerGroupSpec,
+    TrafficWeights,
+)
 from cloudrig.provider import CreateServerGroup, ServerGroupMetadata
 from cloudrig_lambda import LambdaFunctionSettings
 from cloudrig_lambda.code import code_of
@@ -355,3 +363,20 @@ def test_an_untagged_function_beside_tagged_ones_is_tagged_when_its_name_conflic
     assert client.list_tags(Resource=arn)["Tags"]["cloudrig:app"] == "shop"
     names = {g.name for g in make_lambda_provider().server_groups.list("shop", REGION)}
     assert names == {prod.name, "shop-test-v001"}
+
+
+def test_the_strict_target_checks_the_tagging_api_like_every_other(
+    provider: Any, strict_aws: Any
+) -> None:
+    """tag:GetResources goes through the strict AWS target: a request outside its model
+    (``TagValueList``: at most 20 values) is refused before it reaches moto."""
+    tagging = provider.functions.tagging(REGION)
+    with pytest.raises(ProviderFailure, match="max 20 items"):
+        tagging.call(
+            "get_resources",
+            ResourceTypeFilters=["lambda:function"],
+            TagFilters=[{"Key": "cloudrig:app", "Values": [f"app{i}" for i in range(21)]}],
+        )
+    refused = strict_aws.take()
+    assert refused, "refused by the strict target, not by moto"
+    assert {v.operation for v in refused} == {"GetResources"}, refused
