@@ -59,6 +59,7 @@ class RequestObservation:
 
     @property
     def retries(self) -> int:
+        """Attempts after the first (0 for a call answered at once)."""
         return max(0, self.attempts - 1)
 
 
