@@ -48,6 +48,7 @@ from cloudrig.engine import (
 # print); they are not public API because their signatures name ``Strategy``, which the engine's
 # public modules cannot import.
 from cloudrig.engine._fingerprint import plan_print, request_fingerprint
+from cloudrig.engine._observed import observed_step
 from cloudrig.engine._snapshot import new_record
 from cloudrig.ratelimit import fresh_reads
 from cloudrig.strategies import Strategy
@@ -159,7 +160,7 @@ class DeploymentActivities:
                     f"resuming deployment {record.id} at step {record.step} "
                     f"({record.step_name or 'start'}), attempt {activity.info().attempt}",
                 )
-                with fresh_reads():
+                with fresh_reads(), observed_step(run.hooks, run.id, "resume", None):
                     run.begin("resume")
                     run.complete_pending()
             steps = strategy.steps(run)
@@ -181,7 +182,10 @@ class DeploymentActivities:
             record.step_name = step.name
             lease = _lease_of(run)
             lease.abortable = True
-            with fresh_reads() if resumed else contextlib.nullcontext():
+            with (
+                fresh_reads() if resumed else contextlib.nullcontext(),
+                observed_step(run.hooks, run.id, step.name, record.step),
+            ):
                 step.run(run)
             lease.abortable = False
             record.step += 1
