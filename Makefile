@@ -39,13 +39,13 @@ test: lint typecheck
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # The whole crash matrix (tests/README.md, "Crash matrix"): every kill point on ECS, Lambda, GCP
-# and Kubernetes (and Kubernetes' other strategies) too, and a Temporal worker killed during each
-# step, where `make test` runs a representative subset.
+# and Kubernetes (and Kubernetes' other strategies) too, where `make test` runs a representative
+# subset.
 chaos: $(STAMP)
 	CLOUDRIG_CHAOS=1 $(BIN)/python -m pytest tests/aws/test_crash_matrix.py \
 		tests/ecs/test_crash_matrix.py tests/lambda/test_crash_matrix.py \
 		tests/gcp/test_crash_matrix.py tests/kubernetes/test_crash_matrix.py \
-		tests/kubernetes/test_crash_matrix_strategies.py tests/temporal/test_worker_killed.py \
+		tests/kubernetes/test_crash_matrix_strategies.py \
 		$(PYTEST_ARGS)
 
 lint: $(STAMP)
