@@ -130,7 +130,9 @@ def test_service_tasks_go_pending_then_running_into_the_target_group(
     env: EcsEnv, moto_aws: MotoServer
 ) -> None:
     created = env.create_service(desired=2)
-    assert (created["runningCount"], created["pendingCount"]) == (0, 2)
+    # AWS answers CreateService before its scheduler starts a task: none running or pending.
+    assert (created["runningCount"], created["pendingCount"]) == (0, 0)
+    assert (env.service()["runningCount"], env.service()["pendingCount"]) == (0, 2)
     tasks = env.tasks()
     assert [t["lastStatus"] for t in tasks] == ["PENDING", "PENDING"]
     assert env.targets() == {}
