@@ -16,28 +16,18 @@ import pytest
 
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limiter
-from support.rig import RigFactory, fast_limits
-
-REGION = "us-east-1"
-ZONES = ("us-east-1a", "us-east-1b")
-KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
-ACCOUNT = "aws-test"
-AMI_V1, AMI_V2 = "ami-00000001", "ami-00000002"
-AWS = RigFactory(
-    provider="aws",
-    account=ACCOUNT,
-    settings={
-        "regions": [REGION],
-        "access_key_id": f"env:{KEY_ENV}",
-        "secret_access_key": f"env:{SECRET_ENV}",
-    },
+from support.aws.accounts import (  # noqa: F401  (the AWS tests import these from here)
+    ACCOUNT,
+    AMI_V1,
+    AMI_V2,
+    AWS,
+    CREDENTIALS,
+    KEY_ENV,
+    REGION,
+    SECRET_ENV,
+    ZONES,
 )
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "testing")
-    monkeypatch.setenv(SECRET_ENV, "testing")
+from support.rig import fast_limits
 
 
 def account_settings(endpoint_url: str, **extra: Any) -> Any:
@@ -45,8 +35,7 @@ def account_settings(endpoint_url: str, **extra: Any) -> Any:
 
     values: dict[str, Any] = {
         "regions": [REGION],
-        "access_key_id": f"env:{KEY_ENV}",
-        "secret_access_key": f"env:{SECRET_ENV}",
+        **CREDENTIALS,
         "endpoint_url": endpoint_url,
     }
     return AwsAccountSettings.model_validate(values | extra)

@@ -18,11 +18,10 @@ import pytest
 
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limiter
+from support.aws.accounts import CREDENTIALS, REGION
 from support.rig import RigFactory, fast_limits
 
-REGION = "us-east-1"
 CLUSTER = "cloudrig"
-KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
 IMAGE_V1, IMAGE_V2 = "public.ecr.aws/shop/web:1", "public.ecr.aws/shop/web:2"
 ACCOUNT = "ecs-test"
 ECS = RigFactory(
@@ -30,8 +29,7 @@ ECS = RigFactory(
     account=ACCOUNT,
     settings={
         "regions": [REGION],
-        "access_key_id": f"env:{KEY_ENV}",
-        "secret_access_key": f"env:{SECRET_ENV}",
+        **CREDENTIALS,
         "account_id": "123456789012",
         "cluster": CLUSTER,
         # The model starts a task in 0.2 s (support.aws.ecs_services.Timing): polls need not
@@ -42,9 +40,8 @@ ECS = RigFactory(
 
 
 @pytest.fixture
-def ecs_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "testing")
-    monkeypatch.setenv(SECRET_ENV, "testing")
+def ecs_env(aws_env: None) -> None:
+    """The credentials the account references (``support.aws``'s ``aws_env``)."""
 
 
 @pytest.fixture

@@ -32,15 +32,13 @@ import pytest
 from cloudrig import ServerGroupSpec
 from cloudrig.provider import ProviderContext
 from cloudrig.ratelimit import Limiter
+from support.aws.accounts import CREDENTIALS, REGION
 from support.rig import RigFactory, fast_limits
 
-REGION = "us-east-1"
 ACCOUNT = "lambda-test"
-KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
 SETTINGS: dict[str, Any] = {
     "regions": [REGION],
-    "access_key_id": f"env:{KEY_ENV}",
-    "secret_access_key": f"env:{SECRET_ENV}",
+    **CREDENTIALS,
     "account_id": "123456789012",
     "health_poll_interval": 0.2,  # moto answers at once: polls need not wait 2 s (the default)
 }
@@ -88,9 +86,8 @@ def lambda_endpoint(moto_aws: Any, fault_proxy: Callable[..., Any]) -> LambdaEnd
 
 
 @pytest.fixture
-def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "testing")
-    monkeypatch.setenv(SECRET_ENV, "testing")
+def lambda_env(aws_env: None) -> None:
+    """The credentials the account references (``support.aws``'s ``aws_env``)."""
 
 
 @pytest.fixture

@@ -15,37 +15,25 @@ from typing import Any
 
 import pytest
 
-from support.rig import RigFactory
+from support.aws.accounts import (  # noqa: F401  (this directory's tests import these from here)
+    ACCOUNT,
+    AMI_V1,
+    AMI_V2,
+    AWS,
+    KEY_ENV,
+    REGION,
+    SECRET_ENV,
+    ZONES,
+)
 from support.temporal import TemporalServer, temporal_server
 
 __all__ = ["temporal_server"]
-
-REGION = "us-east-1"
-ZONES = ("us-east-1a", "us-east-1b")
-KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
-ACCOUNT = "aws-test"
-AMI_V1, AMI_V2 = "ami-00000001", "ami-00000002"
-AWS = RigFactory(
-    provider="aws",
-    account=ACCOUNT,
-    settings={
-        "regions": [REGION],
-        "access_key_id": f"env:{KEY_ENV}",
-        "secret_access_key": f"env:{SECRET_ENV}",
-    },
-)
 
 
 @pytest.fixture(autouse=True)
 def _strict_aws(strict_aws: Any) -> Any:
     """Every request the workers send is checked by the strict AWS target (tests/README.md)."""
     return strict_aws
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "testing")
-    monkeypatch.setenv(SECRET_ENV, "testing")
 
 
 @pytest.fixture

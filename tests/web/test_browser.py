@@ -15,14 +15,14 @@ from cloudrig import Capacity, Moniker, ServerGroupSpec
 from cloudrig.engine import DeploymentStatus, SqliteStateStore
 from cloudrig.strategies import RedBlack
 from cloudrig_web import BackgroundServer, create_app, load_settings
+from support.aws.accounts import CREDENTIALS, REGION, ZONES
 from support.rig import PassingMetrics, limits
 
 from .conftest import TOKEN_ENV
 
 pytestmark = pytest.mark.moto
 
-REGION, ZONES, ACCOUNT = "us-east-1", ("us-east-1a", "us-east-1b"), "aws-web"
-KEY_ENV, SECRET_ENV = "CLOUDRIG_TEST_AWS_KEY_ID", "CLOUDRIG_TEST_AWS_SECRET"
+ACCOUNT = "aws-web"
 
 
 class MotoView:
@@ -44,8 +44,7 @@ class MotoView:
         account = {
             "provider": "aws",
             "regions": [REGION],
-            "access_key_id": f"env:{KEY_ENV}",
-            "secret_access_key": f"env:{SECRET_ENV}",
+            **CREDENTIALS,
             "endpoint_url": self.moto.url,
         }
         return cloudrig.connect(
@@ -80,10 +79,8 @@ class MotoView:
 
 @pytest.fixture
 def view(
-    moto_aws: Any, strict_aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, web_token: str
+    moto_aws: Any, strict_aws: Any, aws_env: None, tmp_path: Path, web_token: str
 ) -> Iterator[MotoView]:
-    monkeypatch.setenv(KEY_ENV, "testing")
-    monkeypatch.setenv(SECRET_ENV, "testing")
     view = MotoView(moto_aws, tmp_path)
     yield view
     view.close()

@@ -8,6 +8,8 @@ Fixtures:
   ``.request_count(operation)``, ``.ecs``, ``.target_health``, ``.clock``).
 - ``moto_aws`` (function): the same server after ``reset()``: empty backends, no recorded
   requests, extensions back to their defaults. Use this one in tests.
+- ``aws_env`` (function): dummy credentials in the environment variables the accounts of
+  ``support.aws.accounts`` reference.
 - ``strict_aws`` (function): the strict AWS target on for the test (``support.aws.strict``):
   requests AWS would refuse are refused and fail the test at teardown unless claimed with
   ``strict_aws.take()``. On for a whole test directory with an autouse fixture in its
@@ -73,6 +75,14 @@ def moto_server() -> Iterator[MotoServer]:
 def moto_aws(moto_server: MotoServer) -> MotoServer:
     moto_server.reset()
     return moto_server
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from support.aws.accounts import KEY_ENV, SECRET_ENV
+
+    monkeypatch.setenv(KEY_ENV, "testing")
+    monkeypatch.setenv(SECRET_ENV, "testing")
 
 
 @pytest.fixture
