@@ -2,7 +2,8 @@
 never an empty one or a generic one inherited from pydantic, ``object`` or ``typing``.
 
 Walked: the orchestrator's API (``cloudrig``), the provider author's (``cloudrig.provider``), the
-kits (``cloudrig.testing``) and the limiter (``cloudrig.ratelimit``). A method may inherit its
+kits (``cloudrig.testing``), the limiter (``cloudrig.ratelimit``), the engine and strategy authors'
+(``cloudrig.engine``, ``cloudrig.strategies``) and the canary judges' (``cloudrig.canary``). A method may inherit its
 docstring from a cloudrig class it implements (``LocalBackend.reserve`` from ``Backend.reserve``);
 a class may not.
 """
@@ -18,7 +19,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-MODULES = ("cloudrig", "cloudrig.provider", "cloudrig.testing", "cloudrig.ratelimit")
+MODULES = (
+    "cloudrig",
+    "cloudrig.provider",
+    "cloudrig.testing",
+    "cloudrig.ratelimit",
+    "cloudrig.engine",
+    "cloudrig.strategies",
+    "cloudrig.canary",
+)
 GENERIC = {
     inspect.getdoc(BaseModel),
     inspect.getdoc(object),
@@ -54,8 +63,10 @@ THINGS = sorted(set(documented_things()), key=lambda thing: thing[0])
 def test_the_walk_sees_the_public_api() -> None:
     names = {name for name, _ in THINGS}
     assert {"cloudrig.Rig.deploy", "cloudrig.provider.ServerGroups.create",
-            "cloudrig.testing.ConformanceTarget", "cloudrig.ratelimit.Limiter.acquire"} <= names  # fmt: skip
-    assert len(names) > 250
+            "cloudrig.testing.ConformanceTarget", "cloudrig.ratelimit.Limiter.acquire",
+            "cloudrig.engine.Run.create", "cloudrig.strategies.RedBlack",
+            "cloudrig.canary.MannWhitneyJudge.judge"} <= names  # fmt: skip
+    assert len(names) > 450
 
 
 @pytest.mark.parametrize(("name", "doc"), THINGS, ids=[name for name, _ in THINGS])

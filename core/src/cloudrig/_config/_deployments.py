@@ -71,6 +71,9 @@ def default_state_path() -> Path:
 
 
 class DeploymentsConfig(BaseModel):
+    """The ``deployments:`` section: where records and leases live (SQLite or Redis), how long
+    finished ones are kept, the lease's TTL and the engine's retry policy."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     store: Literal["sqlite", "redis"] = "sqlite"
@@ -110,4 +113,5 @@ class DeploymentsConfig(BaseModel):
 
     @property
     def sqlite_path(self) -> Path:
+        """``path``, or the default file in the user's XDG state directory."""
         return self.path or default_state_path()

@@ -82,9 +82,13 @@ def classify(
 
 
 class MannWhitneyJudge:
+    """The built-in judge ``"mann-whitney"`` (the module docstring)."""
+
     name = "mann-whitney"
 
     def judge(self, request: JudgeRequest) -> Analysis:
+        """Each metric tested (or its no-data policy applied), then scored against the
+        request's thresholds."""
         results = []
         for metric in request.metrics:
             samples = request.data.get(metric.name)

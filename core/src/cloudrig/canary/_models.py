@@ -89,6 +89,8 @@ class MetricsRequest(BaseModel):
 
 
 class Classification(StrEnum):
+    """One metric's verdict in one interval: as the baseline, higher, lower, or no data."""
+
     PASS = "pass"
     HIGH = "high"
     LOW = "low"
@@ -96,6 +98,8 @@ class Classification(StrEnum):
 
 
 class Outcome(StrEnum):
+    """An analysis's verdict: the canary passes (promote), is marginal, or fails (roll back)."""
+
     PASS = "pass"
     MARGINAL = "marginal"
     """Inconclusive: a human decides (the deployment waits for approval)."""
@@ -119,6 +123,9 @@ class MetricResult(BaseModel):
 
 
 class JudgeRequest(BaseModel):
+    """What a judge is asked: the metrics with their samples of canary and baseline, the score
+    thresholds for pass and marginal, the no-data policy and the test's significance level."""
+
     model_config = _FROZEN
 
     metrics: tuple[MetricSpec, ...]
@@ -130,6 +137,10 @@ class JudgeRequest(BaseModel):
 
 
 class Analysis(BaseModel):
+    """A judge's answer for one interval: the outcome, the score (the weight of the metrics that
+    passed over that of the metrics with data, in percent; None without data), each metric's
+    result and why."""
+
     model_config = _FROZEN
 
     outcome: Outcome
@@ -143,7 +154,9 @@ class Judge(Protocol):
     """Compares canary with baseline; built in: ``"mann-whitney"``. Contributed by plugins through
     ``cloudrig_canary_judge(name)``."""
 
-    def judge(self, request: JudgeRequest) -> Analysis: ...
+    def judge(self, request: JudgeRequest) -> Analysis:
+        """Compare canary with baseline on every metric of ``request``."""
+        ...
 
 
 _OWN = "no data; its own no-data policy: "

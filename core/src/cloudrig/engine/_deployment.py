@@ -16,6 +16,10 @@ EventCallback = Callable[[DeploymentEvent], None]
 
 
 class Deployment:
+    """One deployment as ``rig.deploy`` (or resume, promote, rollback, abort) returns it: its
+    ``record`` once it exists, its ``events()`` in order (live while it runs in the background),
+    its ``status``; ``wait`` for a background run, ``raise_for_status`` to fail loudly."""
+
     def __init__(self, on_event: EventCallback | None = None) -> None:
         self.id: str | None = None
         self.record: DeploymentRecord | None = None
@@ -58,12 +62,14 @@ class Deployment:
     # -- for the caller --------------------------------------------------------------------------
     @property
     def status(self) -> DeploymentStatus:
+        """The record's status (``RUNNING`` until the record exists)."""
         if self.record is None:
             return DeploymentStatus.RUNNING
         return self.record.status
 
     @property
     def error(self) -> str | None:
+        """Why it failed or was stopped (the record's ``error``), or None."""
         return self.record.error if self.record else None
 
     @property

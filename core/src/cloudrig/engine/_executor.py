@@ -31,9 +31,14 @@ from cloudrig.ratelimit import fresh_reads
 
 
 class Plan(Protocol):
-    def steps(self, run: Run) -> list[Step]: ...
+    """What the executor runs: a strategy's steps and its restore."""
 
-    def restore(self, run: Run) -> None: ...
+    def steps(self, run: Run) -> list[Step]:
+        """The steps for this run, in order (the same list on every call for one record)."""
+        ...
+
+    def restore(self, run: Run) -> None:
+        """Put the cluster back as it was before the deployment (``cloudrig.engine.restore``)."""
 
 
 class Stopped(DeploymentError):

@@ -16,6 +16,9 @@ from cloudrig.engine._store import StateStore
 
 
 class Lease:
+    """A cluster's lease in ``store`` under ``key``, for ``holder`` (a fresh worker id unless
+    given): ``acquire`` it, ``check`` it before every mutation, ``release`` it at the end."""
+
     def __init__(
         self, store: StateStore, key: str, *, ttl: float, clock: Clock, holder: str | None = None
     ) -> None:
@@ -53,6 +56,7 @@ class Lease:
             raise LeaseLost(self.key, self.holder)
 
     def release(self) -> None:
+        """Give the lease back if held (another's lease is left alone)."""
         if self.held:
             self.store.release_lease(self.key, self.holder)
             self.held = False
@@ -68,7 +72,8 @@ class NullLease:
     held = False
 
     def check(self) -> None:
+        """Always refuses: a dry run changes nothing."""
         raise DeploymentError("a dry run changes nothing: mutation refused")
 
     def release(self) -> None:
-        pass
+        """Nothing to give back."""

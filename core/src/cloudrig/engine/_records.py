@@ -19,6 +19,9 @@ from cloudrig.engine._state import DeploymentState
 
 
 class DeploymentStatus(StrEnum):
+    """Where a deployment is: under way (running, awaiting approval, rolling back) or finished
+    (the other four, ``finished``)."""
+
     RUNNING = "running"
     AWAITING_APPROVAL = "awaiting_approval"
     ROLLING_BACK = "rolling_back"
@@ -32,10 +35,13 @@ class DeploymentStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
+        """True for succeeded, failed, rolled back and aborted: nothing more will happen."""
         return self in (self.SUCCEEDED, self.FAILED, self.ROLLED_BACK, self.ABORTED)
 
 
 class EventKind(StrEnum):
+    """What a deployment event reports (``DeploymentEvent.kind``)."""
+
     STARTED = "started"
     RESUMED = "resumed"
     CREATED = "created"
@@ -109,6 +115,7 @@ class DeploymentRecord(BaseModel):
 
     @property
     def cluster(self) -> str:
+        """The cluster's name (``app-stack-detail``) of the deployed moniker."""
         return self.moniker.cluster
 
     @property
@@ -118,5 +125,7 @@ class DeploymentRecord(BaseModel):
 
 
 def lease_key(account: str, region: str, moniker: Moniker) -> str:
+    """The key of a cluster's lease in the state store: one deployment at a time per cluster
+    and region of an account (``DeploymentRecord.lease_key``)."""
     # JSON-ish and unambiguous: app/stack/detail may contain any character, including '/'.
     return f"{account}\x1f{region}\x1f{moniker.app}\x1f{moniker.stack}\x1f{moniker.detail}"

@@ -33,6 +33,7 @@ from cloudrig._config._deployments import DEFAULT_RETENTION
 from cloudrig.engine._errors import DeploymentNotFound, LeaseLost, StateStoreUnavailable
 from cloudrig.engine._records import DeploymentEvent, DeploymentRecord
 from cloudrig.engine._redis_scripts import APPEND, DUE, FORGET, LEASE, PUT
+from cloudrig.engine._store import StateStore
 from cloudrig.ratelimit import RedisOptions, make_client
 
 T = TypeVar("T")
@@ -41,7 +42,10 @@ _VERSION = b"2"
 _BATCH = 500
 
 
-class RedisStateStore:
+class RedisStateStore(StateStore):
+    """The state store on Redis or Redis Cluster, for workers on many hosts (the module
+    docstring). Its methods are ``StateStore``'s."""
+
     def __init__(
         self,
         client: redis.Redis | Any,

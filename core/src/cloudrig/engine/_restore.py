@@ -25,6 +25,8 @@ from cloudrig.engine._waiting import healthy_target
 
 
 def restore(run: Run, *, timeout: float, healthy_percent: float = 100.0) -> None:
+    """Put ``run``'s cluster back as it was before the deployment (the procedure above), waiting
+    up to ``timeout`` for the serving groups to be ``healthy_percent`` healthy."""
     current = run.groups()
     original = {n: o for n, o in run.original.items() if n in current}
     created = [n for n in run.state.names.values() if n in current]

@@ -48,6 +48,11 @@ def classify(outcome: Any) -> AnswerClass:
 
 
 class Run:
+    """One deployment's run, as a strategy's steps see it: the record and its typed ``state``,
+    reads of the cluster (retried; ``fresh`` for the reads that decide), mutations that check the
+    cluster's lease first and are saved before they are sent, events, and timers kept in the
+    record so a resumed run waits only what is left (the module docstring)."""
+
     def __init__(
         self,
         *,
@@ -70,24 +75,30 @@ class Run:
     # -- facts -----------------------------------------------------------------------------------
     @property
     def id(self) -> str:
+        """The deployment's id."""
         return self.record.id
 
     @property
     def region(self) -> str:
+        """The region the cluster is deployed in."""
         return self.record.region
 
     @property
     def state(self) -> DeploymentState:
+        """What the steps share, saved with the record (reserved names, the original groups,
+        timers, analysis results)."""
         return self.record.state
 
     @property
     def spec(self) -> ServerGroupSpec:
+        """The spec being deployed (``ValueError`` for a rollback's record, which has none)."""
         if self.record.spec is None:
             raise ValueError(f"deployment {self.id} has no spec")
         return self.record.spec
 
     @property
     def capabilities(self) -> Capabilities:
+        """What the account's provider can do (traffic weights, resize, …)."""
         return self.account.capabilities
 
     def name(self, role: str) -> str:
@@ -106,6 +117,8 @@ class Run:
 
     # -- events and persistence ------------------------------------------------------------------
     def emit(self, kind: EventKind, message: str, group: str | None = None, **data: Any) -> None:
+        """Record an event (fenced by the lease), log it, hand it to the caller's handle and to
+        the ``cloudrig_deployment_event`` hooks (whose errors are logged, never raised)."""
         self._seq += 1
         event = DeploymentEvent(
             deployment_id=self.id,
@@ -133,6 +146,7 @@ class Run:
         self.store.save(self.record, holder=self.lease.holder)
 
     def keepalive(self) -> None:
+        """Renew the cluster's lease during a long wait; ``LeaseLost`` when it is gone."""
         self.lease.check()
 
     # -- timers: instants in the record, so a resumed run waits only what is left -----------------
@@ -162,6 +176,7 @@ class Run:
             del self.state.deadlines[key]
 
     def remaining(self, until: datetime) -> float:
+        """Seconds from now to ``until`` (0 once it has passed)."""
         return max(0.0, (until - self.clock.now()).total_seconds())
 
     def sleep(self, seconds: float) -> datetime:
@@ -194,15 +209,18 @@ class Run:
             return self.read(lambda: self.account.get_cluster(self.record.moniker, self.region))
 
     def groups(self, instances: bool = True) -> dict[str, ServerGroup]:
+        """The cluster's groups by name (``cluster``)."""
         return {g.name: g for g in self.cluster(instances).server_groups}
 
     def find(self, name: str) -> ServerGroup | None:
+        """The group called ``name``, or None when it does not exist."""
         try:
             return self.read(lambda: self.account.server_groups.get(self.region, name))
         except NotFound:
             return None
 
     def get(self, name: str) -> ServerGroup:
+        """The group called ``name``; ``NotFound`` when it does not exist."""
         return self.read(lambda: self.account.server_groups.get(self.region, name))
 
     def capacity(self, name: str) -> Capacity:
@@ -213,6 +231,9 @@ class Run:
 
     # -- mutations (lease checked, retried, observable) ------------------------------------------
     def mutate(self, fn: Callable[[], T]) -> T:
+        """Run the mutation ``fn`` with the retry policy, checking the lease before each attempt
+        (``LeaseLost`` stops it before it reaches the cloud)."""
+
         def attempt() -> T:
             self.lease.check()
             return fn()
@@ -266,24 +287,29 @@ class Run:
         return group
 
     def resize(self, name: str, capacity: Capacity, why: str = "") -> None:
+        """Set the group's capacity (nothing when it has it already or does not exist)."""
         group = self.find(name)
         if group is None or group.capacity == capacity:
             return
         self._apply(PendingOp(op="resize", name=name, capacity=capacity, why=why))
 
     def enable(self, name: str) -> None:
+        """Put the group into traffic (nothing when it is already, or does not exist)."""
         group = self.find(name)
         if group is None or group.enabled:
             return
         self._apply(PendingOp(op="enable", name=name))
 
     def disable(self, name: str) -> None:
+        """Take the group out of traffic, its instances kept (nothing when it is out already,
+        or does not exist)."""
         group = self.find(name)
         if group is None or not group.enabled:
             return
         self._apply(PendingOp(op="disable", name=name))
 
     def destroy(self, name: str) -> None:
+        """Delete the group (nothing when it does not exist)."""
         if self.find(name) is None:
             return
         self._apply(PendingOp(op="destroy", name=name))
@@ -366,6 +392,8 @@ class Run:
             self.emit(EventKind.DISABLED, f"{name} out of traffic (weight 0)", name)
 
     def wait_healthy(self, name: str, healthy: int, timeout: float) -> ServerGroup:
+        """Wait until ``healthy`` instances of the group are Up (the step's deadline saved, so a
+        resumed run waits what is left), renewing the lease; ``WaitTimeout`` after ``timeout``."""
         until = self.deadline(timeout)
         left = self.remaining(until)
         self.emit(
@@ -390,6 +418,8 @@ class Run:
         return group
 
     def try_wait_healthy(self, name: str, healthy: int, timeout: float) -> bool:
+        """``wait_healthy`` that notes a timeout as an event and returns False instead of
+        raising (a restore's best-effort wait)."""
         try:
             self.wait_healthy(name, healthy, timeout)
         except WaitTimeout as exc:

@@ -24,6 +24,7 @@ from cloudrig._clock import Clock, SystemClock
 from cloudrig._config._deployments import DEFAULT_RETENTION
 from cloudrig.engine._errors import DeploymentNotFound, LeaseLost, StateStoreUnavailable
 from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, DeploymentStatus
+from cloudrig.engine._store import StateStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deployments (
@@ -48,7 +49,10 @@ _FINISHED = tuple(s.value for s in DeploymentStatus if s.finished)
 _PURGE_BATCH = 500
 
 
-class SqliteStateStore:
+class SqliteStateStore(StateStore):
+    """The state store in one SQLite file (WAL mode) for the processes of one host: the default
+    (``deployments.path``, else the user's XDG state directory). Its methods are ``StateStore``'s."""
+
     def __init__(
         self,
         path: str | Path,

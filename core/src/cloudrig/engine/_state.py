@@ -59,6 +59,7 @@ class PlanPrint(BaseModel):
     provider: str = ""
 
     def describe(self) -> str:
+        """One line for messages: the strategy, its steps and the provider."""
         return f"{self.strategy} [{', '.join(self.steps)}] on {self.provider or 'a provider'}"
 
 

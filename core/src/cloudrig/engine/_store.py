@@ -19,6 +19,10 @@ from cloudrig.engine._records import DeploymentEvent, DeploymentRecord
 
 @runtime_checkable
 class StateStore(Protocol):
+    """Where deployments' records, events, cluster leases and the drain flag live: SQLite on one
+    host (``SqliteStateStore``), Redis for many (``RedisStateStore``); ``open_store`` opens the
+    configured one. Writes of a deployment are fenced by its cluster's lease (module docstring)."""
+
     # -- records ---------------------------------------------------------------------------------
     def create(self, record: DeploymentRecord, *, holder: str) -> None:
         """Insert a new record if ``holder`` holds its cluster's lease; else ``LeaseLost`` (so a
@@ -49,7 +53,9 @@ class StateStore(Protocol):
         that deployment's, atomically with the write) and returns the event as stored."""
         ...
 
-    def events(self, deployment_id: str) -> list[DeploymentEvent]: ...
+    def events(self, deployment_id: str) -> list[DeploymentEvent]:
+        """The deployment's events in order (``seq`` 1, 2, …); empty when it has none."""
+        ...
 
     # -- lease -----------------------------------------------------------------------------------
     def acquire_lease(self, key: str, holder: str, ttl: float) -> bool:
@@ -60,19 +66,29 @@ class StateStore(Protocol):
         """Extend the lease if ``holder`` still holds it; False when lost."""
         ...
 
-    def release_lease(self, key: str, holder: str) -> None: ...
+    def release_lease(self, key: str, holder: str) -> None:
+        """Free the lease if ``holder`` holds it (nothing otherwise: another's lease stays)."""
 
-    def lease_holder(self, key: str) -> str | None: ...
+    def lease_holder(self, key: str) -> str | None:
+        """Who holds the lease now, or None when it is free or expired."""
+        ...
 
     # -- drain -----------------------------------------------------------------------------------
-    def set_draining(self, draining: bool) -> None: ...
+    def set_draining(self, draining: bool) -> None:
+        """Turn the drain switch on or off for every process using this store (``cloudrig
+        drain``): while on, no new deployment starts; those under way finish."""
 
-    def draining(self) -> bool: ...
+    def draining(self) -> bool:
+        """Whether the drain switch is on."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store's connections; the store is not used afterwards."""
 
 
 def open_store(config: DeploymentsConfig, clock: Clock) -> StateStore:
+    """The store the ``deployments:`` configuration names: Redis (``store: redis``) or the
+    SQLite file at ``sqlite_path``, with its retention and lease TTL."""
     if config.store == "redis":
         from cloudrig.engine._redis import RedisStateStore
 

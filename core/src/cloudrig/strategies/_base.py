@@ -48,6 +48,7 @@ class Strategy(BaseModel):
         """The steps, in order; no I/O here (a dry run lists them)."""
 
     def steps(self, run: Run) -> list[Step]:
+        """``plan`` with an approval gate before each step named in ``approvals``."""
         gated = set(self.approvals)
         result = []
         for step in self.plan(run):
@@ -64,22 +65,32 @@ class Strategy(BaseModel):
         """Add facts to the record's state before the first step (reads only)."""
 
     def restore(self, run: Run) -> None:
+        """Put the cluster back as it was (``cloudrig.engine.restore``, within
+        ``health_timeout`` at ``healthy_percent``); a strategy may add to it."""
         restore(run, timeout=self.health_timeout, healthy_percent=self.healthy_percent)
 
     def params(self) -> dict[str, Any]:
+        """The parameters as saved in the record (JSON), from which a resume rebuilds it."""
         return self.model_dump(mode="json")
 
     # -- building blocks -------------------------------------------------------------------------
     def target(self, desired: int) -> int:
+        """How many of ``desired`` instances must be Up (``healthy_percent``, at least one)."""
         return healthy_target(desired, self.healthy_percent)
 
     def create_step(self, role: str, spec: ServerGroupSpec | None = None) -> Step:
+        """The step ``create-<role>``: create (or adopt) the group reserved for ``role`` from
+        ``spec`` (default: the deployment's)."""
+
         def run_(run: Run) -> None:
             run.create(role, spec or run.spec)
 
         return Step(f"create-{role}", f"create the {role} server group", run_)
 
     def verify_step(self, role: str) -> Step:
+        """The step ``verify-<role>``: wait until the ``role`` group's target of healthy
+        instances is Up (a breach of ``health_timeout`` rolls back)."""
+
         def run_(run: Run) -> None:
             name = run.name(role)
             desired = run.capacity(name).desired

@@ -33,6 +33,10 @@ from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 
 
 class Canary(Strategy, Retention):
+    """A small canary of the new version (and a fresh baseline of the current one where the
+    provider runs one beside it), judged on ``metrics`` interval by interval: pass promotes,
+    fail rolls back, marginal waits for a human."""
+
     name: ClassVar[str] = "canary"
     roles: ClassVar[tuple[str, ...]] = ("canary", "baseline")
 
@@ -61,10 +65,14 @@ class Canary(Strategy, Retention):
             raise InvalidSpec(f"canary needs {needed} weighted groups, the provider allows {limit}")
 
     def size(self, run: Run) -> int:
+        """Instances of the canary (and baseline): ``canary_capacity``, else the traffic share
+        of the desired capacity, at least one."""
         desired = run.spec.capacity.desired
         return self.canary_capacity or max(1, math.ceil(desired * self.traffic_percent / 100))
 
     def with_baseline(self, run: Run) -> bool:
+        """Whether a fresh baseline runs beside the canary (the provider can, and a group
+        serves to copy); otherwise the serving group is the baseline."""
         return bool(run.capabilities.baseline_beside_canary and run.serving)
 
     def prepare(self, run: Run) -> None:

@@ -10,6 +10,8 @@ from cloudrig.strategies._base import Strategy, switch_traffic
 
 
 class Highlander(Strategy):
+    """The new group up and healthy, then every older group out of traffic and destroyed."""
+
     name: ClassVar[str] = "highlander"
 
     def plan(self, run: Run) -> list[Step]:

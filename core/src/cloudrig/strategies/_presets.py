@@ -29,8 +29,10 @@ def preset(name: str, **overrides: Any) -> RollingRedBlack:
 
 
 def canary_10_then_all(bake: str | float = "5m", **overrides: Any) -> RollingRedBlack:
+    """10 % of the traffic, ``bake`` time, then all of it (preset ``canary-10-then-all``)."""
     return preset("canary-10-then-all", step_delay=bake, **overrides)
 
 
 def linear_10(every: str | float = "1m", **overrides: Any) -> RollingRedBlack:
+    """10 % more of the traffic ``every`` interval, up to all of it (preset ``linear-10``)."""
     return preset("linear-10", step_delay=every, **overrides)

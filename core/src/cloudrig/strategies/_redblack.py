@@ -12,6 +12,9 @@ from cloudrig.strategies._base import Retention, Strategy, switch_traffic
 
 
 class RedBlack(Strategy, Retention):
+    """Red/black (blue/green): the new group up, healthy and in traffic, then the older groups
+    out of it; they are kept (``max_remaining``), optionally scaled down after a delay."""
+
     name: ClassVar[str] = "red-black"
 
     delay_before_disable: Duration = Field(

@@ -30,6 +30,9 @@ CLOUD_SOURCE = "cloud"
 
 
 class Rollback(Strategy):
+    """Back to the newest group that served healthy before the last deployment (or
+    ``target_group``): restored, verified, given the traffic; the bad group kept, disabled."""
+
     name: ClassVar[str] = "rollback"
     roles: ClassVar[tuple[str, ...]] = ()
 

@@ -36,6 +36,9 @@ def source_shares(run: Run, remaining: int) -> dict[str, int]:
 
 
 class RollingRedBlack(Strategy, Retention):
+    """Traffic (or capacity) moves to the new group in ``steps`` of percentages, its health
+    checked at each, the source pinned against its autoscaler meanwhile."""
+
     name: ClassVar[str] = "rolling-red-black"
 
     steps_percent: tuple[int, ...] = Field(
@@ -57,6 +60,7 @@ class RollingRedBlack(Strategy, Retention):
         return value
 
     def params(self) -> dict[str, object]:
+        """The parameters as saved in the record (``steps`` under its public name)."""
         return self.model_dump(mode="json", by_alias=True)
 
     def check(self, capabilities: Capabilities, spec: ServerGroupSpec | None) -> None:
