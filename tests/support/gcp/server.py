@@ -43,6 +43,14 @@ Handler = Callable[[Any, set[str]], "proto.Message | Mutation"]
 C = TypeVar("C")
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up (a fault proxy's cut, a pool closing a kept-alive connection)
+        # is normal here; anything else still prints its traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ComputeEmulator:
     """State, controls and HTTP server of one emulated Compute API (any project id works).
 
@@ -77,7 +85,7 @@ class ComputeEmulator:
         }
         self.routes: list[Route] = [route_for(method_id) for method_id in self._handlers]
         self._host = host
-        self._server = ThreadingHTTPServer((host, port), _make_request_handler(self))
+        self._server = _Server((host, port), _make_request_handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
