@@ -30,8 +30,8 @@ pytestmark = pytest.mark.moto
 
 V1, V2 = "shop-prod-v001", "shop-prod-v002"
 # What an uncrashed run requests (pinned by test_census): how many, and the k of each mutation.
-RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 41, (11, 12, 14, 15, 36)
-ROLLBACK_REQUESTS, ROLLBACK_MUTATIONS = 49, (44,)
+RED_BLACK_REQUESTS, RED_BLACK_MUTATIONS = 40, (11, 12, 14, 15, 36)
+ROLLBACK_REQUESTS, ROLLBACK_MUTATIONS = 48, (44,)
 
 
 def spec(image: str) -> ServerGroupSpec:

@@ -128,6 +128,27 @@ def test_autoscaling_suspended_on_disable_and_restored_on_enable(
     assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 3)
 
 
+def test_a_group_enabled_by_the_process_that_created_it_reads_no_scalable_target(
+    make_ecs_provider: Callable[..., Any], moto_aws: Any
+) -> None:
+    """Only cloudrig suspends a service's scaling: a service this process created and has not
+    suspended has nothing to resume; one it suspended, or another process's, is read."""
+    provider = make_ecs_provider()
+    req = request()
+    provider.server_groups.create(req)
+    moto_aws.clear_requests()
+    provider.server_groups.enable(REGION, req.name)
+    assert moto_aws.request_count("DescribeScalableTargets") == 0
+
+    make_ecs_provider().server_groups.enable(REGION, req.name)  # another process: no memory
+    assert moto_aws.request_count("DescribeScalableTargets") == 1
+
+    provider.server_groups.disable(REGION, req.name)
+    moto_aws.clear_requests()
+    provider.server_groups.enable(REGION, req.name)
+    assert moto_aws.request_count("DescribeScalableTargets") == 1
+
+
 def test_capacity_provider_strategy_and_security_groups_reach_ecs(
     make_ecs_provider: Callable[..., Any], moto_aws: Any
 ) -> None:

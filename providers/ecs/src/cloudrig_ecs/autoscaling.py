@@ -1,6 +1,9 @@
 """Application Auto Scaling of a service: suspended while the group is disabled, restored on
 enable, so a scaling policy cannot grow a group that takes no traffic (or shrink one that is
-about to). A service with no scalable target costs one read and nothing else."""
+about to). A service with no scalable target costs one read and nothing else — none for a service
+this process created and has not suspended since: only cloudrig suspends a service's scaling, and
+a new service's first enable happens under its deployment's cluster lease, so there is nothing
+to resume (one ``DescribeScalableTargets`` less per red/black: benchmarks/calls/README.md, ECS)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,11 @@ class Autoscaling:
     def __init__(self, factory: ClientFactory, cluster: str) -> None:
         self._factory = factory
         self._cluster = cluster
+        self._unsuspended: set[tuple[str, str]] = set()  # created here, not suspended since
+
+    def created(self, region: str, service: str) -> None:
+        """This process created ``service``: its scaling is not suspended (see the module)."""
+        self._unsuspended.add((region, service))
 
     def _client(self, region: str) -> Any:
         return self._factory.client("application-autoscaling", region)
@@ -30,6 +38,10 @@ class Autoscaling:
         return found[0] if found else None
 
     def set_suspended(self, region: str, service: str, suspended: bool) -> None:
+        """Suspend (or resume) the service's scaling: its scalable target's three processes."""
+        if not suspended and (region, service) in self._unsuspended:
+            return
+        self._unsuspended.discard((region, service))
         target = self._target(region, service)
         if target is None:
             return

@@ -147,6 +147,7 @@ class EcsServices(ServerGroups[EcsServiceSettings]):
         while it counts none running or pending (as a new service does), there are none."""
         name, ecs = service["serviceName"], self.ecs(region)
         self._born[(region, name)] = self._clock.monotonic()
+        self._autoscaling.created(region, name)
         self.changed(region, name)
         if not service.get("tags"):  # AWS answers with the tags it was given; moto may not
             service = service | {"tags": meta.as_list(tags)}
