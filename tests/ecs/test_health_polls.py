@@ -19,7 +19,7 @@ from cloudrig import (
     ServerGroup,
 )
 from cloudrig.testing import ManualClock
-from cloudrig_aws.health_polls import poll_health, ready
+from cloudrig_aws.health_polls import poll_health
 from cloudrig_ecs import EcsAccountSettings, waiting
 from cloudrig_lambda import LambdaAccountSettings
 
@@ -73,7 +73,7 @@ def test_a_new_service_is_first_polled_one_interval_after_its_create_then_by_gro
         first_poll=0.3,
     )
     # a disabled group's OutOfService target does not count against it (the core's rule)
-    assert ready(found) == 1
+    assert found.ready == 1
     assert polls == [0.2, 0.5, 0.95, 1.625]
 
 

@@ -197,6 +197,23 @@ class ServerGroup(BaseModel):
         """How many instances are up: what the group can serve if it is enabled."""
         return self.counts.up
 
+    @property
+    def ready(self) -> int:
+        """How many instances a health wait counts as Up: ``healthy`` for an enabled group; for a
+        disabled one (a rollback target kept warm) a load balancer's 'out of service' is expected
+        and not held against it — every other source must say Up, and the load balancer checks
+        them again when the group is enabled."""
+        if self.enabled:
+            return self.healthy
+        return sum(
+            1
+            for instance in self.instances
+            if aggregate_health(
+                d for d in instance.details if d.state is not HealthState.OUT_OF_SERVICE
+            )
+            is HealthState.UP
+        )
+
 
 class Cluster(BaseModel):
     """Every server group of one moniker cluster in an account, across regions, oldest first."""

@@ -29,7 +29,7 @@ from cloudrig.engine._lease import Lease, NullLease
 from cloudrig.engine._records import DeploymentEvent, DeploymentRecord, EventKind
 from cloudrig.engine._state import DeploymentState, GroupSnapshot, PendingOp
 from cloudrig.engine._store import StateStore
-from cloudrig.engine._waiting import ready, wait_for_health
+from cloudrig.engine._waiting import wait_for_health
 from cloudrig.provider._capabilities import Capabilities
 from cloudrig.ratelimit import AnswerClass, RetryPolicy, Verdict, fresh_reads
 
@@ -414,7 +414,7 @@ class Run:
             cached_read=self.read,
             slice_seconds=max(1.0, self.lease.ttl / 3),
         )
-        self.emit(EventKind.HEALTHY, f"{name}: {ready(group)} instance(s) healthy", name)
+        self.emit(EventKind.HEALTHY, f"{name}: {group.ready} instance(s) healthy", name)
         return group
 
     def try_wait_healthy(self, name: str, healthy: int, timeout: float) -> bool:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from cloudrig._account import Account
 from cloudrig._clock import Clock
-from cloudrig._model._health import HealthState, aggregate_health
 from cloudrig._model._resources import ServerGroup
 from cloudrig.engine._errors import WaitTimeout
 
@@ -27,22 +26,6 @@ def healthy_target(desired: int, percent: float) -> int:
     if desired <= 0:
         return 0
     return max(1, math.ceil(desired * percent / 100 - 1e-9))
-
-
-def ready(group: ServerGroup) -> int:
-    """Instances that are Up. For a disabled group (a rollback target kept warm) the load
-    balancer's 'out of service: deregistered' is expected and ignored: what counts is that every
-    other source says Up; the load balancer checks them again when the group is enabled."""
-    if group.enabled:
-        return group.healthy
-    return sum(
-        1
-        for instance in group.instances
-        if aggregate_health(
-            d for d in instance.details if d.state is not HealthState.OUT_OF_SERVICE
-        )
-        is HealthState.UP
-    )
 
 
 def wait_for_health(
@@ -80,15 +63,15 @@ def wait_for_health(
             )
         else:
             group = cached_read(lambda: account.server_groups.get(region, name))
-            if ready(group) >= healthy and cached_read is not read:
+            if group.ready >= healthy and cached_read is not read:
                 group = read(lambda: account.server_groups.get(region, name))  # confirm, fresh
         enabled = group.enabled
-        if ready(group) >= healthy:
+        if group.ready >= healthy:
             return group
         remaining = deadline - clock.monotonic()
         if remaining <= 0:
             raise WaitTimeout(
-                f"{name}: {ready(group)} of {healthy} instances healthy after {timeout:.0f}s "
+                f"{name}: {group.ready} of {healthy} instances healthy after {timeout:.0f}s "
                 f"({group.counts.down} down, {group.counts.starting} starting)"
             )
         keepalive()

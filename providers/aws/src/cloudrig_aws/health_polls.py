@@ -2,7 +2,7 @@
 ECS and Lambda providers: one read per poll, which the deployment engine runs fresh (it decides
 the traffic switch), where the engine's own polling makes a cached read and a fresh confirmation.
 
-``ready`` counts as the engine does; ``poll_health`` pauses ``first_poll`` seconds (the account's
+A poll counts ``ServerGroup.ready`` as the engine's wait does; ``poll_health`` pauses ``first_poll`` seconds (the account's
 ``health_poll_interval``), then 1.5 times more each time up to ``MAX_POLL``.
 """
 
@@ -10,22 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cloudrig import Clock, HealthState, ServerGroup
+from cloudrig import Clock, ServerGroup
 
 MAX_POLL, BACKOFF = 15.0, 1.5
-
-
-def ready(group: ServerGroup) -> int:
-    """Instances that are Up; for a disabled group (weight 0) a load balancer source that says
-    out of service is not held against it (the core counts the same way)."""
-    if group.enabled:
-        return group.healthy
-    count = 0
-    for instance in group.instances:
-        states = {d.state for d in instance.details if d.state is not HealthState.OUT_OF_SERVICE}
-        if HealthState.UP in states and states <= {HealthState.UP, HealthState.UNKNOWN}:
-            count += 1
-    return count
 
 
 def poll_health(
@@ -43,7 +30,7 @@ def poll_health(
     pause = first_poll
     while True:
         group = read()
-        if ready(group) >= healthy:
+        if group.ready >= healthy:
             return group
         if check is not None:
             check()
