@@ -11,18 +11,19 @@ from typing import Any
 import pytest
 
 import cloudrig
-from cloudrig import Capacity, Moniker, ServerGroupSpec
+from cloudrig import ServerGroupSpec
 from cloudrig.engine import DeploymentStatus, SqliteStateStore
 from cloudrig.strategies import RedBlack
 from cloudrig_web import BackgroundServer, create_app, load_settings
 from support.aws.accounts import CREDENTIALS, REGION, ZONES
-from support.rig import PassingMetrics, limits
+from support.rig import PassingMetrics, RigFactory, limits
 
 from .conftest import TOKEN_ENV
 
 pytestmark = pytest.mark.moto
 
 ACCOUNT = "aws-web"
+WEB = RigFactory(provider="aws", account=ACCOUNT, settings={"regions": [REGION], **CREDENTIALS})
 
 
 class MotoView:
@@ -32,21 +33,14 @@ class MotoView:
         self.moto = moto
         self.store = SqliteStateStore(tmp / "deployments.sqlite3")
         self.rig = self.connect(None)
-        self.rig.account(ACCOUNT).upsert_load_balancer(
-            cloudrig.LoadBalancerSpec(name="web", account=ACCOUNT, region=REGION)
-        )
+        WEB.upsert_web(self.rig, REGION)
         settings = load_settings(tokens={"alice": f"env:{TOKEN_ENV}"}, poll_interval=0.1)
         self.app = create_app(self.rig, settings, connect_as=self.connect)
         self.server = BackgroundServer(self.app).start()
         self.url = self.server.url
 
     def connect(self, principal: str | None) -> cloudrig.Rig:
-        account = {
-            "provider": "aws",
-            "regions": [REGION],
-            **CREDENTIALS,
-            "endpoint_url": self.moto.url,
-        }
+        account = {"provider": "aws", **WEB.settings, "endpoint_url": self.moto.url}
         return cloudrig.connect(
             {"accounts": {ACCOUNT: account}, "limits": limits()},
             principal=principal,
@@ -55,15 +49,7 @@ class MotoView:
         )
 
     def spec(self, artifact: str) -> ServerGroupSpec:
-        return ServerGroupSpec(
-            moniker=Moniker(app="shop", stack="prod"),
-            account=ACCOUNT,
-            region=REGION,
-            zones=ZONES,
-            artifact=artifact,
-            capacity=Capacity(min=2, desired=2, max=4),
-            load_balancers=("web",),
-        )
+        return WEB.spec(REGION, artifact, zones=ZONES)
 
     def asg(self, name: str) -> dict[str, Any]:
         found = self.moto.client("autoscaling").describe_auto_scaling_groups(
