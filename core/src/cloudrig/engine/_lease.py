@@ -31,11 +31,17 @@ class Lease:
         wait: float,
         *,
         poll: float = 1.0,
+        max_poll: float | None = None,
         on_wait: Callable[[str | None, float], None] | None = None,
+        between: Callable[[], None] | None = None,
     ) -> None:
         """Take the lease, waiting up to ``wait`` seconds for the current holder to finish (or its
         lease to expire); ``LeaseHeld`` after that. ``on_wait(holder, at_most)`` is told once when
-        the cluster is busy, so a caller can say that it waits, for whom and how long at most."""
+        the cluster is busy, so a caller can say that it waits, for whom and how long at most;
+        ``between`` runs before each pause (a Temporal activity heartbeats there). Tries are
+        ``poll`` seconds apart at first, 1.5 times more each time up to ``max_poll`` (default: a
+        quarter of the TTL, at least 1 s)."""
+        ceiling = max(self.ttl / 4, 1.0) if max_poll is None else max_poll
         deadline = self.clock.monotonic() + wait
         told = False
         while not self.store.acquire_lease(self.key, self.holder, self.ttl):
@@ -45,8 +51,10 @@ class Lease:
             if not told and on_wait is not None:
                 told = True
                 on_wait(self.store.lease_holder(self.key), remaining)
+            if between is not None:
+                between()
             self.clock.sleep(min(poll, remaining))
-            poll = min(poll * 1.5, max(self.ttl / 4, 1.0))
+            poll = min(poll * 1.5, ceiling)
         self.held = True
 
     def check(self) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from temporalio import activity
 
 from cloudrig._clock import Clock
-from cloudrig.engine import LeaseHeld, LeaseLost, NullLease, StateStore
+from cloudrig.engine import Lease, LeaseLost, NullLease, StateStore
 
 POLL = 1.0
 
@@ -49,6 +49,7 @@ class ClusterLease:
         self.ttl, self.clock = ttl, clock
         # Waiting for the lease heartbeats often enough to stay alive.
         self.poll = min(POLL, heartbeat_timeout / 3)
+        self._lease = Lease(store, key, ttl=ttl, clock=clock, holder=holder)
 
     def acquire(
         self,
@@ -60,17 +61,9 @@ class ClusterLease:
         seconds for another holder; ``LeaseHeld`` after that. ``on_wait(holder, at_most)`` is
         told once when the cluster is busy; ``heartbeat`` runs between tries (it reports the
         state the attempt started from, so a next attempt still resumes from it)."""
-        deadline = self.clock.monotonic() + wait
-        told = False
-        while not self.store.acquire_lease(self.key, self.holder, self.ttl):
-            remaining = deadline - self.clock.monotonic()
-            if remaining <= 0:
-                raise LeaseHeld(self.key, self.store.lease_holder(self.key))
-            if not told:
-                told = True
-                on_wait(self.store.lease_holder(self.key), remaining)
-            heartbeat()
-            self.clock.sleep(min(self.poll, remaining))
+        self._lease.acquire(
+            wait, poll=self.poll, max_poll=self.poll, on_wait=on_wait, between=heartbeat
+        )
 
     def renew(self, longer: float = 0.0) -> None:
         """Still this deployment's? Extends it by ``lease_ttl`` (and ``longer``); ``LeaseLost``
