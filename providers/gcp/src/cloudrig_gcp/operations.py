@@ -1,6 +1,6 @@
 """Waiting for Compute long-running operations with this account's own operations clients.
 
-The trap (TEST-TARGETS.md): ``ExtendedOperation.result()`` polls through operations clients the
+The trap: ``ExtendedOperation.result()`` polls through operations clients the
 transport builds WITHOUT the caller's client options, i.e. the real ``compute.googleapis.com``,
 ungated. The provider never calls it: mutations return a plain ``Operation`` (``*_unary``) and
 this module polls ``RegionOperationsClient`` / ``ZoneOperationsClient`` /

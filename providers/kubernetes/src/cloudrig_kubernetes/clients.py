@@ -16,7 +16,7 @@ priority-and-fairness limits are per server, not per namespace.
 Responses are read as plain JSON (``_preload_content=False``), not through the client's typed
 models: a client newer than the server (37.x against 1.20) cannot fail to parse an answer — the
 known case is ``delete_namespaced_service``, whose 1.20 response the 37.x models reject although
-the delete succeeded (TEST-TARGETS.md).
+the delete succeeded.
 """
 
 from __future__ import annotations
